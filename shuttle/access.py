@@ -1,0 +1,79 @@
+"""Loading things on behalf of an actor: membership first, then the rules in `permissions`.
+
+Anything the actor may not see raises NotFound, worded exactly like a missing id (invariant 7).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuttle import permissions
+from shuttle.cases.models import Case, CaseFacilitator, Participant
+from shuttle.errors import NotFound
+from shuttle.messages.models import Message
+from shuttle.messages.states import State
+from shuttle.permissions import Membership
+from shuttle.services import Actor
+
+
+def membership(session: Session, actor: Actor, case_id: str) -> Membership:
+    if actor.account_id is None:
+        return permissions.NO_MEMBERSHIP
+    if actor.role == "facilitator":
+        found = session.scalar(
+            select(CaseFacilitator.id).where(
+                CaseFacilitator.case_id == case_id, CaseFacilitator.account_id == actor.account_id
+            )
+        )
+        return Membership("facilitator") if found else permissions.NO_MEMBERSHIP
+    if actor.role == "participant":
+        part = session.scalar(
+            select(Participant).where(
+                Participant.case_id == case_id,
+                Participant.account_id == actor.account_id,
+                Participant.active.is_(True),
+            )
+        )
+        if part is None:
+            return permissions.NO_MEMBERSHIP
+        return Membership("participant", part.side, part.role, part.id)
+    if actor.role == "coordinator":
+        return Membership("coordinator")
+    return permissions.NO_MEMBERSHIP
+
+
+def load_case(session: Session, actor: Actor, case_id: str) -> tuple[Case, Membership]:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound()
+    member = membership(session, actor, case.id)
+    if not permissions.may_see_case(member):
+        raise NotFound()
+    return case, member
+
+
+def load_message(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case, Membership]:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound()
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    member = membership(session, actor, case.id)
+    if not permissions.may_see_message(member, author_side=message.author_side, state=State(message.state)):
+        raise NotFound()
+    return message, case, member
+
+
+def cases_of(session: Session, actor: Actor) -> list[tuple[Case, Membership]]:
+    """The cases an actor belongs to, newest first."""
+    if actor.role == "facilitator":
+        ids = select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == actor.account_id)
+    elif actor.role == "participant":
+        ids = select(Participant.case_id).where(
+            Participant.account_id == actor.account_id, Participant.active.is_(True)
+        )
+    else:
+        return []
+    cases = session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.created_at.desc())).all()
+    return [(case, membership(session, actor, case.id)) for case in cases]

@@ -1,0 +1,712 @@
+"""Use cases of the accounts feature: accounts, invitations, sign-in, sessions, throttling.
+
+Every function works inside the caller's unit of work and never commits. One thing the
+caller must know: a wrong credential raises a `CountedFailure` (`LoginFailed`,
+`WrongCurrentPassword`) *after* writing the failure to the throttle table, so the caller
+commits its unit of work before turning the error into a response; otherwise the rollback
+would erase the count and throttling would never trigger.
+
+Secrets never reach the database in a usable form: session tokens and invitation codes
+are stored as HMAC-SHA256 digests keyed with the settings' secret key (a leaked table
+cannot be replayed, and a lookup by digest needs no timing-safe comparison), passwords as
+argon2id hashes, TOTP secrets AES-GCM encrypted (shuttle.accounts.totp).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shuttle.accounts.models import (
+    ROLES,
+    STAFF_ROLES,
+    Account,
+    AuthSession,
+    Invitation,
+    LoginFailure,
+)
+from shuttle.accounts.passwords import MAX_LENGTH, PasswordPolicy
+from shuttle.accounts.totp import (
+    current_totp,
+    decrypt_secret,
+    encrypt_secret,
+    match_step,
+    new_secret,
+    totp_uri,
+)
+from shuttle.config import Settings
+from shuttle.db import new_id, utcnow
+from shuttle.errors import BadInput, Conflict, NotAuthenticated, NotFound, ShuttleError, TooManyRequests
+
+__all__ = [
+    "CountedFailure",
+    "IssuedSession",
+    "LoginFailed",
+    "Principal",
+    "WrongCurrentPassword",
+    "authenticate",
+    "change_password",
+    "create_account",
+    "current_totp",
+    "deactivate",
+    "enroll_totp",
+    "format_invitation",
+    "issue_invitation",
+    "login_password",
+    "login_totp",
+    "logout",
+    "prune_login_failures",
+    "redeem_invitation",
+    "revoke_all",
+    "session_stage",
+    "set_password",
+    "totp_uri",
+]
+
+USERNAME_RE = re.compile(r"[a-z0-9._-]{3,40}")
+DISPLAY_NAME_MAX = 100
+# No 0/O, 1/I/L, U: codes are read aloud and copied from paper.
+INVITATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+INVITATION_LENGTH = 12
+INVITATION_GROUP = 4
+# Writing last_seen on every request would turn every page view into a write.
+SLIDE_AFTER_SECONDS = 60
+# A half-finished sign-in ("totp", "set_password") is short-lived whatever the idle limit.
+PENDING_STAGE_SECONDS = 10 * 60
+USER_AGENT_MAX = 200
+THROTTLE_VALUE_MAX = 200
+
+LOGIN_FAILURE = "Username or password is wrong."
+TOTP_FAILURE = "That code is wrong or was already used. Wait for the next code and try again."
+INVITATION_FAILURE = (
+    "That invitation code is not valid: it may be mistyped, already used or expired. "
+    "Ask your facilitator for a new one."
+)
+SIGN_IN_AGAIN = "Please sign in again."
+
+
+class CountedFailure(ShuttleError):
+    """A wrong credential whose failure was written to the throttle table.
+
+    Commit the unit of work before answering, or the count is rolled back.
+    """
+
+
+class LoginFailed(NotAuthenticated, CountedFailure):
+    code = "login_failed"
+
+
+class WrongCurrentPassword(BadInput, CountedFailure):
+    code = "wrong_current_password"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: all the rest of the application sees of an account and its session."""
+
+    account_id: str
+    username: str
+    role: str
+    display_name: str
+    session_id: str
+    csrf_token: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """What the web layer puts in the cookie (token) and in forms (csrf_token)."""
+
+    token: str
+    stage: str
+    csrf_token: str
+    expires_at: datetime
+
+
+# --- small helpers -------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return utcnow()
+    if now.tzinfo is None:
+        raise ValueError("naive datetime given as now")
+    return now
+
+
+def _digest(settings: Settings, purpose: str, value: str) -> str:
+    """HMAC-SHA256 with the secret key; the purpose keeps digests of different things apart."""
+    message = f"{purpose}\x00{value}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _policy(passwords: PasswordPolicy | None) -> PasswordPolicy:
+    return passwords if passwords is not None else PasswordPolicy()
+
+
+def normalise_username(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def format_invitation(code: str) -> str:
+    """ "K7QM4TZP9WXD" -> "K7QM-4TZP-9WXD": easier to read out and copy."""
+    return "-".join(code[i : i + INVITATION_GROUP] for i in range(0, len(code), INVITATION_GROUP))
+
+
+def _normalise_invitation(raw: str) -> str | None:
+    """Accept any case, spaces and dashes; None if it cannot be a code at all."""
+    code = "".join(ch for ch in raw.upper() if not ch.isspace() and ch != "-")
+    if len(code) != INVITATION_LENGTH or any(ch not in INVITATION_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def _account_or_404(session: Session, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound()
+    return account
+
+
+def _principal(account: Account, row: AuthSession) -> Principal:
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        role=account.role,
+        display_name=account.display_name,
+        session_id=row.id,
+        csrf_token=row.csrf_token,
+    )
+
+
+# --- throttling ------------------------------------------------------------------------
+
+
+def _throttle_key(settings: Settings, kind: str, value: str) -> str:
+    """Digest, not plain: the table must not become a log of names typed and addresses."""
+    return _digest(settings, "throttle", f"{kind}:{value[:THROTTLE_VALUE_MAX]}")
+
+
+def _username_key(settings: Settings, username: str) -> str:
+    return _throttle_key(settings, "username", normalise_username(username))
+
+
+def _client_key(settings: Settings, client: str) -> str:
+    return _throttle_key(settings, "client", client)
+
+
+def _check_throttle(session: Session, settings: Settings, keys: list[str], now: datetime) -> None:
+    """TooManyRequests if any key has `login_attempts` failures inside the window.
+
+    Checked before any credential, so a blocked attempt learns nothing and costs no hash.
+    `login_attempts == 0` turns throttling off.
+    """
+    limit = settings.limits.login_attempts
+    if limit <= 0:
+        return
+    window = timedelta(seconds=settings.limits.login_window_seconds)
+    wait = 0.0
+    for key in keys:
+        times = session.scalars(
+            select(LoginFailure.at)
+            .where(LoginFailure.key == key, LoginFailure.at > now - window)
+            .order_by(LoginFailure.at)
+        ).all()
+        if len(times) >= limit:
+            # Free again once enough failures have left the window to drop under the limit.
+            free_at = times[len(times) - limit] + window
+            wait = max(wait, (free_at - now).total_seconds())
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        raise TooManyRequests(f"Too many attempts; try again in {minutes} {unit}.")
+
+
+def _record_failure(session: Session, settings: Settings, keys: list[str], now: datetime) -> None:
+    window = timedelta(seconds=settings.limits.login_window_seconds)
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= now - window)
+    )
+    for key in keys:
+        session.add(LoginFailure(id=new_id(), key=key, at=now))
+    session.flush()
+
+
+def _clear_failures(session: Session, key: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+
+
+def prune_login_failures(session: Session, settings: Settings, *, now: datetime | None = None) -> int:
+    """Drop failures older than the window (for a periodic job); returns how many."""
+    cutoff = _now(now) - timedelta(seconds=settings.limits.login_window_seconds)
+    result = session.execute(delete(LoginFailure).where(LoginFailure.at <= cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+def _start_session(
+    session: Session, settings: Settings, account: Account, stage: str, user_agent: str, now: datetime
+) -> IssuedSession:
+    limits = settings.limits
+    token = secrets.token_urlsafe(32)
+    csrf_token = secrets.token_urlsafe(32)
+    absolute = now + timedelta(seconds=limits.session_absolute_seconds)
+    if stage != "full":
+        absolute = min(absolute, now + timedelta(seconds=PENDING_STAGE_SECONDS))
+    expires = min(now + timedelta(seconds=limits.session_idle_seconds), absolute)
+    session.add(
+        AuthSession(
+            id=new_id(),
+            token_hash=_digest(settings, "session", token),
+            account_id=account.id,
+            stage=stage,
+            csrf_token=csrf_token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires,
+            absolute_expires_at=absolute,
+            user_agent=(user_agent or "")[:USER_AGENT_MAX],
+        )
+    )
+    session.flush()
+    return IssuedSession(token=token, stage=stage, csrf_token=csrf_token, expires_at=expires)
+
+
+def _live_session(
+    session: Session, settings: Settings, token: str | None, now: datetime
+) -> tuple[AuthSession, Account] | None:
+    """The session row and its account if the token is current; None for anything else."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(
+        select(AuthSession).where(AuthSession.token_hash == _digest(settings, "session", token))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at <= now or row.absolute_expires_at <= now:
+        return None
+    account = session.get(Account, row.account_id)
+    if account is None or not account.active:
+        return None
+    return row, account
+
+
+def _revoke(session: Session, row: AuthSession, now: datetime) -> bool:
+    """Revoke one session; False if someone else revoked it first (a concurrent rotation)."""
+    result = session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == row.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _stage_after_password(account: Account) -> str:
+    return "totp" if account.has_totp else "full"
+
+
+# --- accounts --------------------------------------------------------------------------
+
+
+def create_account(
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    role: str,
+    display_name: str,
+    password: str | None = None,
+    with_totp: bool | None = None,
+    passwords: PasswordPolicy | None = None,
+    now: datetime | None = None,
+) -> tuple[Account, str | None]:
+    """Create an account; returns it and, when TOTP is on, the base32 secret to show once.
+
+    Staff get TOTP unless `with_totp=False`. Participants usually get no password here:
+    a facilitator issues them an invitation instead.
+    """
+    now = _now(now)
+    name = normalise_username(username)
+    if not USERNAME_RE.fullmatch(name):
+        raise BadInput(
+            "A username has 3 to 40 characters: letters a-z, digits, dots, dashes or underscores."
+        )
+    if role not in ROLES:
+        raise BadInput(f"Role must be one of: {', '.join(ROLES)}.")
+    display = " ".join(display_name.split())
+    if not 1 <= len(display) <= DISPLAY_NAME_MAX:
+        raise BadInput(f"Give a display name of 1 to {DISPLAY_NAME_MAX} characters.")
+    if session.scalar(select(Account.id).where(Account.username == name)) is not None:
+        raise Conflict("That username is taken.")
+    account = Account(
+        id=new_id(), username=name, role=role, display_name=display, active=True, created_at=now
+    )
+    if password is not None:
+        policy = _policy(passwords)
+        policy.check(password, username=name)
+        account.password_hash = policy.hash(password)
+        account.password_changed_at = now
+    secret: str | None = None
+    if with_totp if with_totp is not None else role in STAFF_ROLES:
+        secret = new_secret()
+        account.totp_secret_enc = encrypt_secret(settings.secret_key, account.id, secret)
+    try:
+        # A savepoint, so a concurrent twin of this username leaves the caller's
+        # transaction usable (PostgreSQL aborts the whole transaction otherwise).
+        with session.begin_nested():
+            session.add(account)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("That username is taken.") from None
+    return account, secret
+
+
+def enroll_totp(session: Session, settings: Settings, account_id: str) -> str:
+    """Give an account a new TOTP secret (lost phone, or turning TOTP on); show it once."""
+    account = _account_or_404(session, account_id)
+    secret = new_secret()
+    account.totp_secret_enc = encrypt_secret(settings.secret_key, account.id, secret)
+    account.totp_last_step = None
+    return secret
+
+
+def revoke_all(
+    session: Session, account_id: str, *, now: datetime | None = None, keep: str | None = None
+) -> int:
+    """Revoke every live session of an account (except session id `keep`); returns how many."""
+    statement = (
+        update(AuthSession)
+        .where(AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=_now(now))
+    )
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def deactivate(session: Session, account_id: str, *, now: datetime | None = None) -> None:
+    """Stop an account: no sign-in, every session and unused invitation revoked."""
+    now = _now(now)
+    account = _account_or_404(session, account_id)
+    account.active = False
+    account.deactivated_at = now
+    revoke_all(session, account_id, now=now)
+    session.execute(
+        update(Invitation)
+        .where(
+            Invitation.account_id == account_id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
+# --- invitations -----------------------------------------------------------------------
+
+
+def issue_invitation(
+    session: Session, settings: Settings, account_id: str, *, now: datetime | None = None
+) -> str:
+    """A new one-time code for a participant's first sign-in ("K7QM-4TZP-9WXD"); show once.
+
+    Older unused codes of the account stop working: only the latest handed-out code counts.
+    Staff get none: an invitation skips the second factor.
+    """
+    now = _now(now)
+    account = _account_or_404(session, account_id)
+    if not account.active:
+        raise NotFound()
+    if account.role != "participant":
+        raise BadInput("Invitation codes are for participants; staff sign in with an authenticator app.")
+    session.execute(
+        update(Invitation)
+        .where(
+            Invitation.account_id == account.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    code = "".join(secrets.choice(INVITATION_ALPHABET) for _ in range(INVITATION_LENGTH))
+    session.add(
+        Invitation(
+            id=new_id(),
+            account_id=account.id,
+            code_hash=_digest(settings, "invitation", code),
+            created_at=now,
+            expires_at=now + timedelta(days=settings.limits.invitation_days),
+        )
+    )
+    session.flush()
+    return format_invitation(code)
+
+
+def redeem_invitation(
+    session: Session,
+    settings: Settings,
+    *,
+    code: str,
+    client: str,
+    user_agent: str = "",
+    now: datetime | None = None,
+) -> IssuedSession:
+    """Exchange an invitation code for a session in stage "set_password".
+
+    Failures count against the client address, like password attempts from it.
+    """
+    now = _now(now)
+    keys = [_client_key(settings, client)]
+    _check_throttle(session, settings, keys, now)
+    normal = _normalise_invitation(code)
+    invitation = None
+    if normal is not None:
+        invitation = session.scalar(
+            select(Invitation).where(Invitation.code_hash == _digest(settings, "invitation", normal))
+        )
+    account = session.get(Account, invitation.account_id) if invitation is not None else None
+    usable = (
+        invitation is not None
+        and account is not None
+        and account.active
+        and invitation.used_at is None
+        and invitation.revoked_at is None
+        and invitation.expires_at > now
+    )
+    if usable:
+        assert invitation is not None
+        # Conditional, so two simultaneous redemptions cannot both win.
+        claimed = session.execute(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(used_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        usable = bool(claimed)
+    if not usable:
+        _record_failure(session, settings, keys, now)
+        raise LoginFailed(INVITATION_FAILURE)
+    assert account is not None
+    return _start_session(session, settings, account, "set_password", user_agent, now)
+
+
+# --- sign-in ---------------------------------------------------------------------------
+
+
+def login_password(
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    user_agent: str = "",
+    passwords: PasswordPolicy | None = None,
+    now: datetime | None = None,
+) -> IssuedSession:
+    """First step of sign-in. Stage "totp" for accounts with TOTP (staff), else "full".
+
+    Unknown user, no password yet, deactivated or wrong password all answer the same
+    message after the same amount of hashing.
+    """
+    now = _now(now)
+    policy = _policy(passwords)
+    name = normalise_username(username)
+    keys = [_username_key(settings, name), _client_key(settings, client)]
+    _check_throttle(session, settings, keys, now)
+    account = None
+    if USERNAME_RE.fullmatch(name):
+        account = session.scalar(select(Account).where(Account.username == name))
+    ok = False
+    if len(password) > MAX_LENGTH:
+        pass  # never a valid password; refuse without hashing megabytes
+    elif account is None or account.password_hash is None or not account.active:
+        policy.verify_dummy(password)
+    else:
+        ok = policy.verify(account.password_hash, password)
+    if not ok:
+        _record_failure(session, settings, keys, now)
+        raise LoginFailed(LOGIN_FAILURE)
+    assert account is not None and account.password_hash is not None
+    if policy.needs_rehash(account.password_hash):
+        account.password_hash = policy.hash(password)
+    stage = _stage_after_password(account)
+    if stage == "full":
+        # With TOTP the counter is cleared only after the code: clearing it here would let
+        # someone holding the password guess codes forever.
+        _clear_failures(session, keys[0])
+        account.last_login_at = now
+    return _start_session(session, settings, account, stage, user_agent, now)
+
+
+def login_totp(
+    session: Session,
+    settings: Settings,
+    *,
+    token: str,
+    code: str,
+    client: str,
+    now: datetime | None = None,
+) -> IssuedSession:
+    """Second step for TOTP accounts; the "totp" session is replaced by a new "full" one.
+
+    A new token on every stage change means a token planted before sign-in (session
+    fixation) never becomes a signed-in one.
+    """
+    now = _now(now)
+    found = _live_session(session, settings, token, now)
+    if found is None or found[0].stage != "totp" or not found[1].has_totp:
+        raise NotAuthenticated(SIGN_IN_AGAIN)
+    row, account = found
+    keys = [_username_key(settings, account.username), _client_key(settings, client)]
+    _check_throttle(session, settings, keys, now)
+    assert account.totp_secret_enc is not None
+    secret = decrypt_secret(settings.secret_key, account.id, account.totp_secret_enc)
+    step = match_step(secret, code, now, after=account.totp_last_step)
+    claimed = False
+    if step is not None:
+        # Conditional on the stored step, so the same code cannot win twice concurrently.
+        claimed = bool(
+            session.execute(
+                update(Account)
+                .where(
+                    Account.id == account.id,
+                    or_(Account.totp_last_step.is_(None), Account.totp_last_step < step),
+                )
+                .values(totp_last_step=step)
+            ).rowcount  # type: ignore[attr-defined]
+        )
+    if not claimed:
+        _record_failure(session, settings, keys, now)
+        raise LoginFailed(TOTP_FAILURE)
+    if not _revoke(session, row, now):
+        raise NotAuthenticated(SIGN_IN_AGAIN)
+    _clear_failures(session, keys[0])
+    account.last_login_at = now
+    return _start_session(session, settings, account, "full", row.user_agent, now)
+
+
+def set_password(
+    session: Session,
+    settings: Settings,
+    *,
+    token: str,
+    new_password: str,
+    passwords: PasswordPolicy | None = None,
+    now: datetime | None = None,
+) -> IssuedSession:
+    """After an invitation: choose a password; every session of the account is replaced.
+
+    A refused password (BadInput) leaves the "set_password" session usable for a retry.
+    """
+    now = _now(now)
+    policy = _policy(passwords)
+    found = _live_session(session, settings, token, now)
+    if found is None or found[0].stage != "set_password":
+        raise NotAuthenticated(SIGN_IN_AGAIN)
+    row, account = found
+    policy.check(new_password, username=account.username)
+    account.password_hash = policy.hash(new_password)
+    account.password_changed_at = now
+    revoke_all(session, account.id, now=now)
+    _clear_failures(session, _username_key(settings, account.username))
+    stage = _stage_after_password(account)
+    if stage == "full":
+        account.last_login_at = now
+    return _start_session(session, settings, account, stage, row.user_agent, now)
+
+
+def change_password(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    *,
+    current: str,
+    new: str,
+    passwords: PasswordPolicy | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Change one's own password; every other session of the account is revoked.
+
+    The acting session stays signed in. Wrong current passwords count against the
+    username like failed sign-ins, so a borrowed open session cannot guess it.
+    """
+    now = _now(now)
+    policy = _policy(passwords)
+    account = session.get(Account, principal.account_id)
+    if account is None or not account.active:
+        raise NotAuthenticated(SIGN_IN_AGAIN)
+    keys = [_username_key(settings, account.username)]
+    _check_throttle(session, settings, keys, now)
+    if account.password_hash is None or not policy.verify(account.password_hash, current):
+        _record_failure(session, settings, keys, now)
+        raise WrongCurrentPassword("Your current password is wrong.")
+    if new == current:
+        raise BadInput("Choose a new password that differs from the current one.")
+    policy.check(new, username=account.username)
+    account.password_hash = policy.hash(new)
+    account.password_changed_at = now
+    _clear_failures(session, keys[0])
+    revoke_all(session, account.id, now=now, keep=principal.session_id)
+
+
+def authenticate(
+    session: Session,
+    settings: Settings,
+    token: str | None,
+    *,
+    now: datetime | None = None,
+    stage: str = "full",
+) -> Principal:
+    """The principal behind a session token, for one request; slides the idle expiry.
+
+    The expiry is moved (a write) only when the last move is over a minute old, so the
+    effective idle timeout is between idle-60 s and idle.
+    """
+    now = _now(now)
+    found = _live_session(session, settings, token, now)
+    if found is None or found[0].stage != stage:
+        raise NotAuthenticated(SIGN_IN_AGAIN)
+    row, account = found
+    if (now - row.last_seen_at).total_seconds() > SLIDE_AFTER_SECONDS:
+        row.last_seen_at = now
+        row.expires_at = min(
+            now + timedelta(seconds=settings.limits.session_idle_seconds), row.absolute_expires_at
+        )
+    return _principal(account, row)
+
+
+def session_stage(
+    session: Session, settings: Settings, token: str | None, *, now: datetime | None = None
+) -> str | None:
+    """The stage of a current session ("totp", "set_password", "full"), or None. Read-only."""
+    found = _live_session(session, settings, token, _now(now))
+    return found[0].stage if found is not None else None
+
+
+def logout(session: Session, settings: Settings, token: str | None, *, now: datetime | None = None) -> None:
+    """Revoke the session of this token, if any; silent otherwise (logging out twice is fine)."""
+    if not token or len(token) > 200:
+        return
+    row = session.scalar(
+        select(AuthSession).where(AuthSession.token_hash == _digest(settings, "session", token))
+    )
+    if row is not None:
+        _revoke(session, row, _now(now))

@@ -1,0 +1,276 @@
+"""Use cases for cases: creation, participants, consent, assessment, status and settings.
+
+Every change that can open or close a release gate ends by reconciling the case's pending
+messages, in the same transaction, so a withdrawal or a pause takes effect at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuttle import permissions
+from shuttle.access import load_case
+from shuttle.audit import log as audit
+from shuttle.cases.models import (
+    CASE_STATUSES,
+    CONSENT_KINDS,
+    PARTICIPANT_ROLES,
+    SIDES,
+    Assessment,
+    Case,
+    CaseFacilitator,
+    Consent,
+    Participant,
+)
+from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.messages.gates import PersonGate
+from shuttle.services import Actor, Services
+
+REFERENCE = re.compile(r"^[A-Z]{2,5}-\d{4}-\d{3,6}$")
+#: Which status a case may move to from each status.
+STATUS_MOVES = {
+    "preparation": {"open", "closed"},
+    "open": {"paused", "closed"},
+    "paused": {"open", "closed"},
+    "closed": set(),
+}
+
+
+def current_consent(session: Session, participant_id: str, kind: str) -> bool:
+    latest = session.scalar(
+        select(Consent.granted)
+        .where(Consent.participant_id == participant_id, Consent.kind == kind)
+        .order_by(Consent.id.desc())
+        .limit(1)
+    )
+    return bool(latest)
+
+
+def current_assessment(session: Session, participant_id: str) -> str | None:
+    return session.scalar(
+        select(Assessment.outcome)
+        .where(Assessment.participant_id == participant_id)
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def side_members(session: Session, case_id: str, side: str) -> list[Participant]:
+    """The people who write and receive for a side (principals and proxies)."""
+    return list(
+        session.scalars(
+            select(Participant).where(
+                Participant.case_id == case_id,
+                Participant.side == side,
+                Participant.active.is_(True),
+                Participant.role.in_(permissions.AUTHORING_ROLES),
+            )
+        )
+    )
+
+
+def person_gate(session: Session, participant: Participant, label: str) -> PersonGate:
+    return PersonGate(
+        label=label,
+        takes_part=current_consent(session, participant.id, "take_part"),
+        receives=current_consent(session, participant.id, "receive_messages"),
+        suitable=current_assessment(session, participant.id) == "suitable",
+        holding_deliveries=participant.holding_deliveries,
+    )
+
+
+def facilitator_ids(session: Session, case_id: str) -> list[str]:
+    return list(session.scalars(select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case_id)))
+
+
+def create_case(
+    session: Session,
+    actor: Actor,
+    *,
+    reference: str,
+    facilitators: list[str],
+    now: Any,
+    **settings: Any,
+) -> Case:
+    if not REFERENCE.match(reference):
+        raise BadInput("A case reference looks like RJ-2026-0042.")
+    if not 1 <= len(set(facilitators)) <= 2:
+        raise BadInput("A case has one or two facilitators.")
+    if session.scalar(select(Case.id).where(Case.reference == reference)):
+        raise Conflict(f"A case with reference {reference} already exists.")
+    case = Case(reference=reference, created_at=now)
+    session.add(case)
+    session.flush()
+    _apply_settings(case, settings)
+    for account_id in dict.fromkeys(facilitators):
+        session.add(CaseFacilitator(case_id=case.id, account_id=account_id))
+    audit.record(session, action="case.create", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="case", subject_id=case.id,
+                 details={"reference": reference}, now=now)
+    session.flush()
+    return case
+
+
+def _apply_settings(case: Case, settings: dict[str, Any]) -> None:
+    allowed = {
+        "label_harmed": str, "label_responsible": str, "initiator": str,
+        "responsible_may_reply": bool, "approvals_required": int,
+        "author_must_accept_edits": bool, "read_receipts_allowed": bool, "watchlist": list,
+    }
+    for name, value in settings.items():
+        if name not in allowed or not isinstance(value, allowed[name]):
+            raise BadInput(f"Unknown or malformed case setting: {name}.")
+    if settings.get("initiator", case.initiator) not in {"harmed", "either"}:
+        raise BadInput("initiator is 'harmed' or 'either'.")
+    if settings.get("approvals_required", case.approvals_required or 1) not in {1, 2}:
+        raise BadInput("approvals_required is 1 or 2.")
+    for label in ("label_harmed", "label_responsible"):
+        if label in settings and not 1 <= len(settings[label].strip()) <= 80:
+            raise BadInput("A side's label is 1 to 80 characters.")
+    if "watchlist" in settings:
+        terms = [str(t).strip() for t in settings["watchlist"] if str(t).strip()]
+        if len(terms) > 200 or any(len(t) > 100 for t in terms):
+            raise BadInput("The watch list holds up to 200 terms of up to 100 characters.")
+        settings = {**settings, "watchlist": terms}
+    for name, value in settings.items():
+        setattr(case, name, value.strip() if isinstance(value, str) else value)
+
+
+def update_settings(session: Session, svc: Services, actor: Actor, case_id: str,
+                    settings: dict[str, Any], *, expected_version: int | None = None) -> Case:
+    case, member = _managed_case(session, actor, case_id)
+    if expected_version is not None and expected_version != case.row_version:
+        raise Conflict("The case settings changed since you opened them. Reload and try again.", code="stale")
+    _apply_settings(case, settings)
+    audit.record(session, action="case.settings", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="case", subject_id=case.id,
+                 details={"changed": sorted(settings)}, now=svc.now())
+    _reconcile(session, svc, case, actor)
+    return case
+
+
+def _managed_case(session: Session, actor: Actor, case_id: str) -> tuple[Case, permissions.Membership]:
+    case, member = load_case(session, actor, case_id)
+    if not permissions.may_manage_case(member):
+        raise NotFound()
+    return case, member
+
+
+def _participant_of(session: Session, case: Case, participant_id: str) -> Participant:
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.case_id != case.id:
+        raise NotFound()
+    return participant
+
+
+def add_participant(session: Session, svc: Services, actor: Actor, case_id: str, *, account_id: str,
+                    side: str, role: str = "principal", acting_for: str = "") -> Participant:
+    case, _ = _managed_case(session, actor, case_id)
+    if side not in SIDES or role not in PARTICIPANT_ROLES:
+        raise BadInput("side is harmed or responsible; role is principal, proxy or supporter.")
+    if role == "proxy" and not acting_for.strip():
+        raise BadInput("Say whom the proxy acts for (e.g. 'mother of Jessica').")
+    existing = session.scalar(select(Participant).where(Participant.case_id == case.id,
+                                                        Participant.account_id == account_id))
+    if existing is not None:
+        raise Conflict("That person is already part of this case.")
+    participant = Participant(case_id=case.id, account_id=account_id, side=side, role=role,
+                              acting_for=acting_for.strip())
+    session.add(participant)
+    session.flush()
+    audit.record(session, action="case.add_participant", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="participant", subject_id=participant.id,
+                 details={"side": side, "role": role}, now=svc.now())
+    return participant
+
+
+def record_consent(session: Session, svc: Services, actor: Actor, case_id: str, participant_id: str,
+                   *, kind: str, granted: bool, note: str = "") -> Consent:
+    case, _ = _managed_case(session, actor, case_id)
+    participant = _participant_of(session, case, participant_id)
+    if kind not in CONSENT_KINDS:
+        raise BadInput("Consent is to take_part or to receive_messages.")
+    return _append_consent(session, svc, actor, case, participant, kind, granted, note)
+
+
+def _append_consent(session: Session, svc: Services, actor: Actor, case: Case, participant: Participant,
+                    kind: str, granted: bool, note: str) -> Consent:
+    consent = Consent(participant_id=participant.id, kind=kind, granted=granted,
+                      recorded_by=actor.account_id, recorded_at=svc.now(), note=note[:500])
+    session.add(consent)
+    audit.record(session, action="consent.grant" if granted else "consent.withdraw",
+                 actor_id=actor.account_id, actor_role=actor.role, case_id=case.id,
+                 subject_type="participant", subject_id=participant.id, details={"kind": kind},
+                 now=svc.now())
+    session.flush()
+    _reconcile(session, svc, case, actor)
+    return consent
+
+
+def withdraw_own_consent(session: Session, svc: Services, actor: Actor, case_id: str) -> None:
+    """A participant leaves the process: everything pending is held at once."""
+    case, member = load_case(session, actor, case_id)
+    if not member.is_participant or member.participant_id is None:
+        raise NotFound()
+    participant = _participant_of(session, case, member.participant_id)
+    _append_consent(session, svc, actor, case, participant, "take_part", False, "withdrawn by the participant")
+
+
+def set_holding(session: Session, svc: Services, actor: Actor, case_id: str, holding: bool) -> None:
+    """A recipient pauses (or resumes) deliveries to themselves."""
+    case, member = load_case(session, actor, case_id)
+    if not permissions.may_write(member) or member.participant_id is None:
+        raise NotFound()
+    participant = _participant_of(session, case, member.participant_id)
+    participant.holding_deliveries = holding
+    audit.record(session, action="participant.hold_deliveries" if holding else "participant.resume_deliveries",
+                 actor_id=actor.account_id, actor_role=actor.role, case_id=case.id,
+                 subject_type="participant", subject_id=participant.id, now=svc.now())
+    session.flush()
+    _reconcile(session, svc, case, actor)
+
+
+def record_assessment(session: Session, svc: Services, actor: Actor, case_id: str, participant_id: str,
+                      *, outcome: str) -> Assessment:
+    case, _ = _managed_case(session, actor, case_id)
+    participant = _participant_of(session, case, participant_id)
+    if outcome not in {"suitable", "not_suitable"}:
+        raise BadInput("An assessment is suitable or not_suitable.")
+    assessment = Assessment(participant_id=participant.id, outcome=outcome,
+                            recorded_by=actor.account_id, recorded_at=svc.now())
+    session.add(assessment)
+    audit.record(session, action="assessment.record", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="participant", subject_id=participant.id,
+                 details={"outcome": outcome}, now=svc.now())
+    session.flush()
+    _reconcile(session, svc, case, actor)
+    return assessment
+
+
+def set_status(session: Session, svc: Services, actor: Actor, case_id: str, status: str,
+               *, expected_version: int | None = None) -> Case:
+    case, _ = _managed_case(session, actor, case_id)
+    if status not in CASE_STATUSES:
+        raise BadInput("A case is in preparation, open, paused or closed.")
+    if expected_version is not None and expected_version != case.row_version:
+        raise Conflict("The case changed since you opened it. Reload and try again.", code="stale")
+    if status not in STATUS_MOVES[case.status]:
+        raise Conflict(f"A case that is {case.status} cannot become {status}.")
+    before = case.status
+    case.status = status
+    audit.record(session, action="case.status", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="case", subject_id=case.id,
+                 details={"from": before, "to": status}, now=svc.now())
+    session.flush()
+    _reconcile(session, svc, case, actor)
+    return case
+
+
+def _reconcile(session: Session, svc: Services, case: Case, actor: Actor) -> None:
+    from shuttle.messages.release import reconcile_case  # cases <-> messages: call at use time
+
+    reconcile_case(session, svc, case, actor)

@@ -1,0 +1,192 @@
+"""The `shuttle` command: serve, worker, db upgrade, users, audit verify, demo.
+
+Every failure a person can cause ends in one plain sentence on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from shuttle import schema
+from shuttle.accounts import service as accounts
+from shuttle.audit import log as audit
+from shuttle.bootstrap import build_services
+from shuttle.config import ConfigError, Settings
+from shuttle.errors import ShuttleError
+from shuttle.services import Services
+
+
+class CliError(Exception):
+    """Shown as one line; exit status 1."""
+
+
+def _services() -> Services:
+    return build_services(Settings.from_env())
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from shuttle.web.app import build_app
+
+    svc = _services()
+    run_worker = svc.settings.in_process_worker and not args.no_worker
+    app = build_app(svc, run_worker=run_worker)
+    print(f"shuttle is listening on http://{args.host}:{args.port}  "
+          f"(worker {'in this process' if run_worker else 'not started here'})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True, server_header=False)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from workers.handlers import build_worker, run_ticker
+
+    svc = _services()
+    schema.check_current(svc.db)
+    stop = threading.Event()
+    ticker = threading.Thread(target=run_ticker, args=(svc, stop), daemon=True)
+    ticker.start()
+    worker = build_worker(svc)
+    print("shuttle worker running; Ctrl-C stops it", flush=True)
+    try:
+        worker.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    svc = _services()
+    before = schema.current_revision(svc.db)
+    schema.upgrade(svc.db)
+    print(f"database schema: {before or 'empty'} -> {schema.current_revision(svc.db)}")
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if args.password:
+        return getpass.getpass("Password: ")
+    return None
+
+
+def cmd_users_create(args: argparse.Namespace) -> None:
+    svc = _services()
+    schema.check_current(svc.db)
+    password = _read_password(args)
+    with svc.db.uow() as uow:
+        account, secret = accounts.create_account(uow.session, svc.settings, username=args.username,
+                                                  role=args.role, display_name=args.name or args.username,
+                                                  password=password, passwords=svc.passwords)
+        code = None if account.is_staff or password else accounts.issue_invitation(uow.session, svc.settings,
+                                                                                    account.id)
+        uow.commit()
+    print(f"created {args.role} {account.username}")
+    if secret:
+        print(f"authenticator secret (shown once): {secret}")
+        print(f"  {accounts.totp_uri(secret, account.username)}")
+    if code:
+        print(f"invitation code (shown once, single use): {code}")
+
+
+def cmd_users_invite(args: argparse.Namespace) -> None:
+    svc = _services()
+    with svc.db.uow() as uow:
+        from shuttle.accounts.models import Account
+        from sqlalchemy import select
+
+        account = uow.session.scalar(select(Account).where(Account.username == args.username.lower()))
+        if account is None:
+            raise CliError(f"no account called {args.username}")
+        code = accounts.issue_invitation(uow.session, svc.settings, account.id)
+        uow.commit()
+    print(f"invitation code for {account.username} (single use): {code}")
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    svc = _services()
+    with svc.db.uow() as uow:
+        result = audit.verify(uow.session)
+    if not result.ok:
+        raise CliError(f"audit chain BROKEN at event {result.first_broken_seq}: {result.reason} "
+                       f"({result.checked} events checked)")
+    print(f"audit chain intact: {result.checked} events")
+
+
+def cmd_totp(args: argparse.Namespace) -> None:
+    print(accounts.current_totp(args.secret))
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from shuttle.demo import create_demo
+
+    svc = _services()
+    schema.upgrade(svc.db)
+    sign_ins = create_demo(svc)
+    base = f"http://{args.host}:{args.port}"
+    print("\nshuttle demo: a case with a facilitator, a person harmed and a person responsible.\n")
+    for line in sign_ins:
+        print("  " + line)
+    print(f"\nOpen {base}/login in your browser. (Use a private window per person.)\n", flush=True)
+    if not args.no_serve:
+        args.no_worker = False
+        cmd_serve(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shuttle", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], None], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.set_defaults(func=func)
+        return p
+
+    for name, func, help_ in (("serve", cmd_serve, "run the web service"), ("demo", cmd_demo,
+                              "create a demo case, print its sign-ins and serve")):
+        p = add(name, func, help_)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--no-worker", action="store_true", help="do not run the in-process worker")
+        if name == "demo":
+            p.add_argument("--no-serve", action="store_true", help="create the demo data and exit")
+    add("worker", cmd_worker, "run a worker (processing jobs from the database queue)")
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
+    create = users.add_parser("create", help="create an account")
+    create.set_defaults(func=cmd_users_create)
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=["coordinator", "facilitator", "participant"])
+    create.add_argument("--name", help="display name")
+    create.add_argument("--password", action="store_true", help="ask for a password")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    invite = users.add_parser("invite", help="issue a new invitation code to a participant")
+    invite.set_defaults(func=cmd_users_invite)
+    invite.add_argument("username")
+    auditp = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
+    auditp.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    totp = add("totp", cmd_totp, "print the current code for an authenticator secret")
+    totp.add_argument("secret")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CliError, ConfigError, schema.SchemaOutOfDate) as exc:
+        print(f"shuttle: {exc}", file=sys.stderr)
+        return 1
+    except ShuttleError as exc:
+        print(f"shuttle: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

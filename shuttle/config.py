@@ -1,0 +1,132 @@
+"""The one settings object, read once from the environment by the composition root."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    """SHUTTLE_SECRET_KEY, or (embedded default) a key kept in the data folder, mode 0600."""
+    explicit = env.get("SHUTTLE_SECRET_KEY")
+    if explicit:
+        if len(explicit) < 32:
+            raise ConfigError("SHUTTLE_SECRET_KEY must be at least 32 characters")
+        return explicit
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_letter_bytes: int = 64 * 1024
+    max_request_bytes: int = 256 * 1024
+    max_upload_bytes: int = 1024 * 1024 * 1024
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 3600
+    login_attempts: int = 5
+    login_window_seconds: int = 15 * 60
+    invitation_days: int = 14
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    blob_backend: str
+    blob_dir: Path
+    keyring_path: Path
+    secret_key: str = field(repr=False)
+    public_base_url: str
+    in_process_worker: bool
+    limits: Limits = Limits()
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    quick_exit_url: str = "https://www.bbc.co.uk/weather"
+    job_lease_seconds: int = 60
+    job_max_attempts: int = 5
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("SHUTTLE_DATA_DIR") or "shuttle-data").resolve()
+        database_url = env.get("SHUTTLE_DATABASE_URL") or f"sqlite:///{data_dir / 'shuttle.db'}"
+        backend = env.get("SHUTTLE_BLOB_BACKEND") or "local"
+        if backend not in {"local", "s3"}:
+            raise ConfigError(f"SHUTTLE_BLOB_BACKEND must be 'local' or 's3', got {backend!r}")
+        if backend == "s3" and not env.get("SHUTTLE_S3_BUCKET"):
+            raise ConfigError("SHUTTLE_S3_BUCKET is required when SHUTTLE_BLOB_BACKEND=s3")
+        limits = Limits(
+            max_letter_bytes=_int(env, "SHUTTLE_MAX_LETTER_BYTES", Limits.max_letter_bytes),
+            max_upload_bytes=_int(env, "SHUTTLE_MAX_UPLOAD_BYTES", Limits.max_upload_bytes),
+            session_idle_seconds=_int(env, "SHUTTLE_SESSION_IDLE_SECONDS", Limits.session_idle_seconds),
+            login_attempts=_int(env, "SHUTTLE_LOGIN_ATTEMPTS", Limits.login_attempts),
+        )
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            blob_backend=backend,
+            blob_dir=Path(env.get("SHUTTLE_BLOB_DIR") or data_dir / "blobs").resolve(),
+            keyring_path=Path(env.get("SHUTTLE_KEYRING") or data_dir / "keyring.json").resolve(),
+            secret_key=_secret_key(env, data_dir),
+            public_base_url=(env.get("SHUTTLE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            in_process_worker=_bool(env, "SHUTTLE_IN_PROCESS_WORKER", database_url.startswith("sqlite")),
+            limits=limits,
+            s3_bucket=env.get("SHUTTLE_S3_BUCKET", ""),
+            s3_endpoint_url=env.get("SHUTTLE_S3_ENDPOINT_URL", ""),
+            s3_region=env.get("SHUTTLE_S3_REGION", ""),
+            quick_exit_url=env.get("SHUTTLE_QUICK_EXIT_URL") or cls.quick_exit_url,
+            job_lease_seconds=_int(env, "SHUTTLE_JOB_LEASE_SECONDS", 60),
+            job_max_attempts=_int(env, "SHUTTLE_JOB_MAX_ATTEMPTS", 5),
+        )
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]

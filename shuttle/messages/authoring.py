@@ -1,0 +1,192 @@
+"""The author's side of a message: drafts, submitting, withdrawing, answering a facilitator's edit."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from shuttle import blobs, permissions
+from shuttle.access import load_case, load_message
+from shuttle.cases.models import Case, Participant
+from shuttle.cases.service import current_assessment, current_consent
+from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
+from shuttle.jobs import queue
+from shuttle.messages import lifecycle
+from shuttle.messages.models import Message, MessageVersion
+from shuttle.messages.states import DELIVERED, Action, State
+from shuttle.permissions import Membership
+from shuttle.services import Actor, Services
+
+EDITABLE = {State.DRAFT.value, State.CHANGES_REQUESTED.value}
+PROCESS_JOB = "process_version"
+
+
+def check_letter(svc: Services, text: str) -> None:
+    if not isinstance(text, str):
+        raise BadInput("A letter is text.")
+    if len(text.encode("utf-8")) > svc.settings.limits.max_letter_bytes:
+        raise TooLarge(f"A letter can be at most {svc.settings.limits.max_letter_bytes // 1024} KiB of text.")
+
+
+def _harmed_side_has_sent(session: Session, case_id: str) -> bool:
+    delivered = [s.value for s in DELIVERED]
+    return bool(session.scalar(select(exists().where(
+        Message.case_id == case_id, Message.author_side == "harmed", Message.state.in_(delivered)))))
+
+
+def _as_author(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case, Membership]:
+    message, case, member = load_message(session, actor, message_id)
+    if not permissions.is_author_side(member, message.author_side):
+        raise NotFound()
+    return message, case, member
+
+
+def start_draft(session: Session, svc: Services, actor: Actor, case_id: str, text: str) -> Message:
+    check_letter(svc, text)
+    case, member = load_case(session, actor, case_id)
+    if not permissions.may_write(member):
+        raise NotFound()
+    if not permissions.may_start_message(
+        member, initiator=case.initiator, responsible_may_reply=case.responsible_may_reply,
+        harmed_side_has_sent=_harmed_side_has_sent(session, case.id),
+    ):
+        raise Conflict("You cannot write to the other side in this case yet. Your facilitator can tell you more.",
+                       code="not_your_turn")
+    assert member.participant_id is not None and member.side is not None
+    message = Message(case_id=case.id, author_participant_id=member.participant_id, written_by=actor.account_id,
+                      author_side=member.side, kind="letter", state=State.DRAFT.value, created_at=svc.now())
+    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+    session.add(message)
+    session.flush()
+    return message
+
+
+def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, text: str,
+               *, expected_version: int | None = None) -> Message:
+    """Autosave: the new text replaces the draft; the old draft's key is destroyed."""
+    check_letter(svc, text)
+    message, _, _ = _as_author(session, actor, message_id)
+    lifecycle.check_fresh(message, expected_version)
+    if message.state not in EDITABLE:
+        raise Conflict("This message can no longer be changed.", code="not_editable")
+    old = message.draft_blob_id
+    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+    message.updated_at = svc.now()
+    session.flush()
+    if old:
+        blobs.shred(session, old, now=svc.now())
+    return message
+
+
+def read_draft(session: Session, svc: Services, actor: Actor, message_id: str) -> str:
+    message, _, _ = _as_author(session, actor, message_id)
+    if message.draft_blob_id is None:
+        return ""
+    return blobs.load_text(session, svc.store, message.draft_blob_id)
+
+
+def _check_may_send(session: Session, case: Case, message: Message) -> None:
+    if case.status != "open":
+        raise Conflict(f"The case is {case.status}, so nothing can be sent just now. Your draft is kept.",
+                       code="case_not_open")
+    author = session.get(Participant, message.author_participant_id)
+    assert author is not None
+    if not current_consent(session, author.id, "take_part"):
+        raise Conflict("Your consent to take part is not recorded, so nothing can be sent.", code="no_consent")
+    if current_assessment(session, author.id) != "suitable":
+        raise Conflict("Your facilitator has not yet finished preparing you to send messages.",
+                       code="not_assessed")
+
+
+def next_version_number(session: Session, message_id: str) -> int:
+    numbers = session.scalars(select(MessageVersion.number).where(MessageVersion.message_id == message_id)).all()
+    return max(numbers, default=0) + 1
+
+
+def add_version(session: Session, svc: Services, message: Message, *, origin: str, created_by: str | None,
+                body_blob_id: str) -> MessageVersion:
+    """Record a new immutable version and queue it for processing, in the caller's transaction."""
+    version = MessageVersion(message_id=message.id, number=next_version_number(session, message.id),
+                             origin=origin, created_by=created_by, created_at=svc.now(),
+                             body_blob_id=body_blob_id)
+    session.add(version)
+    session.flush()
+    message.current_version_id = version.id
+    job = queue.enqueue(session, PROCESS_JOB, {"version_id": version.id},
+                        max_attempts=svc.settings.job_max_attempts)
+    message.processing_job_id = job.id
+    return version
+
+
+def submit(session: Session, svc: Services, actor: Actor, message_id: str,
+           *, expected_version: int | None = None) -> Message:
+    message, case, _ = _as_author(session, actor, message_id)
+    lifecycle.check_fresh(message, expected_version)
+    if message.state not in EDITABLE:
+        raise Conflict("This message has already been sent.", code="not_editable")
+    _check_may_send(session, case, message)
+    if message.draft_blob_id is None or not blobs.load_text(session, svc.store, message.draft_blob_id).strip():
+        raise BadInput("The letter is empty.")
+    add_version(session, svc, message, origin="author", created_by=actor.account_id,
+                body_blob_id=message.draft_blob_id)
+    message.draft_blob_id = None
+    message.submitted_at = svc.now()
+    lifecycle.transition(session, message, Action.SUBMIT, actor, now=svc.now())
+    return message
+
+
+def withdraw(session: Session, svc: Services, actor: Actor, message_id: str,
+             *, expected_version: int | None = None) -> Message:
+    message, _, _ = _as_author(session, actor, message_id)
+    lifecycle.transition(session, message, Action.WITHDRAW, actor, expected_version=expected_version,
+                         now=svc.now())
+    message.claimed_by = None
+    return message
+
+
+def _pending_edit(session: Session, message: Message) -> MessageVersion:
+    version = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
+    if version is None or version.origin != "facilitator" or message.state != State.AWAITING_AUTHOR:
+        raise Conflict("There is no suggested change waiting for you.", code="no_pending_edit")
+    return version
+
+
+def accept_edit(session: Session, svc: Services, actor: Actor, message_id: str,
+                *, expected_version: int | None = None) -> Message:
+    message, _, _ = _as_author(session, actor, message_id)
+    lifecycle.check_fresh(message, expected_version)
+    version = _pending_edit(session, message)
+    version.author_decision = "accepted"
+    lifecycle.transition(session, message, Action.ACCEPT_EDIT, actor, now=svc.now(),
+                         details={"version": version.number})
+    return message
+
+
+def decline_edit(session: Session, svc: Services, actor: Actor, message_id: str,
+                 *, expected_version: int | None = None) -> Message:
+    """The facilitator's wording is set aside; the author's last text comes back as a draft to revise."""
+    message, _, _ = _as_author(session, actor, message_id)
+    lifecycle.check_fresh(message, expected_version)
+    version = _pending_edit(session, message)
+    version.author_decision = "declined"
+    last_own = session.scalar(select(MessageVersion).where(
+        MessageVersion.message_id == message.id, MessageVersion.origin == "author",
+    ).order_by(MessageVersion.number.desc()).limit(1))
+    assert last_own is not None
+    message.current_version_id = last_own.id
+    text = blobs.load_text(session, svc.store, last_own.body_blob_id)
+    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+    lifecycle.transition(session, message, Action.DECLINE_EDIT, actor, now=svc.now(),
+                         details={"version": version.number})
+    message.claimed_by = None
+    return message
+
+
+def pending_edit_texts(session: Session, svc: Services, message: Message) -> tuple[str, str]:
+    """The text before the facilitator's suggested edit and the edit itself, for a diff."""
+    edit = _pending_edit(session, message)
+    previous = session.scalar(select(MessageVersion).where(
+        MessageVersion.message_id == message.id, MessageVersion.number < edit.number,
+    ).order_by(MessageVersion.number.desc()).limit(1))
+    before = blobs.load_text(session, svc.store, previous.processed_blob_id or previous.body_blob_id) if previous else ""
+    return before, blobs.load_text(session, svc.store, edit.processed_blob_id or edit.body_blob_id)

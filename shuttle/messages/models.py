@@ -1,0 +1,88 @@
+"""Messages, their immutable versions, approvals and review notes.
+
+No message text is stored here: every body, note and flag list is an encrypted blob.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shuttle.db import Base, UTCDateTime, new_id, utcnow
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    written_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))  # a facilitator on behalf, or the author
+    author_side: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20), default="letter")
+    state: Mapped[str] = mapped_column(String(30), default="draft", index=True)
+    held_from: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    draft_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    current_version_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    approved_version_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    processing_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    rejection_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    scheduled_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    receipt_shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class MessageVersion(Base):
+    """Immutable once written; processing fills in the processed blob and the flags once."""
+
+    __tablename__ = "message_versions"
+    __table_args__ = (UniqueConstraint("message_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(20))  # 'author' | 'facilitator'
+    created_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body_blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id"))
+    processed_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    report_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    flag_count: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    author_decision: Mapped[str | None] = mapped_column(String(20), nullable=True)  # accepted | declined
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("version_id", "facilitator_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    version_id: Mapped[str] = mapped_column(ForeignKey("message_versions.id"))
+    facilitator_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReviewNote(Base):
+    """A facilitator's note, encrypted; `for_author` notes (changes asked, rejection) are shown to the author."""
+
+    __tablename__ = "review_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    written_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # request_changes | reject | internal | edit
+    for_author: Mapped[bool] = mapped_column(Boolean, default=False)
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,208 @@
+"""The facilitator's side: claim, read, edit, send back, reject, approve, schedule, retry."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuttle import blobs, permissions
+from shuttle.access import load_message
+from shuttle.audit import log as audit
+from shuttle.cases.models import Case
+from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.jobs import queue
+from shuttle.messages import lifecycle
+from shuttle.messages.authoring import add_version, check_letter
+from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote
+from shuttle.messages.release import approvals_of, release_blockers, release_facts, try_release
+from shuttle.messages.states import DELIVERED, FINAL, Action, Context, State
+from shuttle.services import Actor, Services
+
+REJECTION_CODES = {
+    "contact_details": "It contained contact details or identifying information.",
+    "harmful": "It could cause harm to the other person.",
+    "not_agreed": "It goes beyond what was agreed for this exchange.",
+    "recipient_not_ready": "The other person is not ready to receive it.",
+    "other": "Your facilitator will explain.",
+}
+
+
+def _as_reviewer(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case]:
+    message, case, member = load_message(session, actor, message_id)
+    if not permissions.may_review(member):
+        raise NotFound()
+    return message, case
+
+
+def _require_claim(message: Message, actor: Actor) -> None:
+    if message.claimed_by != actor.account_id:
+        raise Conflict("Claim this message for review first; only the reviewer holding it can act.",
+                       code="not_claimed")
+
+
+def _note(session: Session, svc: Services, message: Message, actor: Actor, kind: str, text: str,
+          *, for_author: bool) -> None:
+    if not text.strip():
+        return
+    check_letter(svc, text)
+    blob = blobs.store_text(session, svc.store, text.strip())
+    session.add(ReviewNote(message_id=message.id, written_by=actor.account_id, kind=kind,
+                           for_author=for_author, blob_id=blob.id, at=svc.now()))
+
+
+def claim(session: Session, svc: Services, actor: Actor, message_id: str, *, take_over: bool = False,
+          expected_version: int | None = None) -> Message:
+    message, _ = _as_reviewer(session, actor, message_id)
+    if message.state == State.IN_REVIEW and message.claimed_by not in (None, actor.account_id) and not take_over:
+        raise Conflict("Another facilitator is reviewing this message.", code="claimed_by_other")
+    lifecycle.transition(session, message, Action.CLAIM, actor, expected_version=expected_version, now=svc.now())
+    message.claimed_by, message.claimed_at = actor.account_id, svc.now()
+    return message
+
+
+def unclaim(session: Session, svc: Services, actor: Actor, message_id: str,
+            *, expected_version: int | None = None) -> Message:
+    message, _ = _as_reviewer(session, actor, message_id)
+    _require_claim(message, actor)
+    lifecycle.transition(session, message, Action.UNCLAIM, actor, expected_version=expected_version, now=svc.now())
+    message.claimed_by = None
+    return message
+
+
+def request_changes(session: Session, svc: Services, actor: Actor, message_id: str, *, note: str,
+                    expected_version: int | None = None) -> Message:
+    message, _ = _as_reviewer(session, actor, message_id)
+    _require_claim(message, actor)
+    if not note.strip():
+        raise BadInput("Say what the author should change.")
+    lifecycle.transition(session, message, Action.REQUEST_CHANGES, actor, expected_version=expected_version,
+                         now=svc.now())
+    _note(session, svc, message, actor, "request_changes", note, for_author=True)
+    _back_to_draft(session, svc, message)
+    message.claimed_by = None
+    return message
+
+
+def _back_to_draft(session: Session, svc: Services, message: Message) -> None:
+    """The author revises from the text they last sent."""
+    version = session.get(MessageVersion, message.current_version_id)
+    assert version is not None
+    text = blobs.load_text(session, svc.store, version.body_blob_id)
+    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+
+
+def propose_edit(session: Session, svc: Services, actor: Actor, message_id: str, *, text: str, note: str = "",
+                 expected_version: int | None = None) -> MessageVersion:
+    """A facilitator's wording becomes a new version; the author's original is kept untouched."""
+    check_letter(svc, text)
+    if not text.strip():
+        raise BadInput("The edited letter is empty.")
+    message, _ = _as_reviewer(session, actor, message_id)
+    _require_claim(message, actor)
+    lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
+                         now=svc.now())
+    body = blobs.store_text(session, svc.store, text)
+    version = add_version(session, svc, message, origin="facilitator", created_by=actor.account_id,
+                          body_blob_id=body.id)
+    _note(session, svc, message, actor, "edit", note, for_author=True)
+    return version
+
+
+def reject(session: Session, svc: Services, actor: Actor, message_id: str, *, code: str, note: str = "",
+           expected_version: int | None = None) -> Message:
+    if code not in REJECTION_CODES:
+        raise BadInput(f"A rejection reason is one of: {', '.join(REJECTION_CODES)}.")
+    message, _ = _as_reviewer(session, actor, message_id)
+    _require_claim(message, actor)
+    lifecycle.transition(session, message, Action.REJECT, actor, expected_version=expected_version,
+                         now=svc.now(), details={"code": code})
+    message.rejection_code = code
+    message.claimed_by = None
+    _note(session, svc, message, actor, "reject", note, for_author=True)
+    return message
+
+
+def approve(session: Session, svc: Services, actor: Actor, message_id: str,
+            *, expected_version: int | None = None) -> Message:
+    message, case = _as_reviewer(session, actor, message_id)
+    lifecycle.check_fresh(message, expected_version)
+    _require_claim(message, actor)
+    version = session.get(MessageVersion, message.current_version_id)
+    if version is None or version.processed_blob_id is None:
+        raise Conflict("This version has not been processed yet.", code="not_processed")
+    if version.origin == "facilitator" and case.author_must_accept_edits and version.author_decision != "accepted":
+        raise Conflict("The author has not accepted the suggested changes.", code="edit_not_accepted")
+    already = session.scalar(select(Approval.id).where(Approval.version_id == version.id,
+                                                       Approval.facilitator_id == actor.account_id))
+    if already:
+        raise Conflict("You have approved this version already; a second, different facilitator must approve it.",
+                       code="needs_second_facilitator")
+    session.add(Approval(message_id=message.id, version_id=version.id, facilitator_id=actor.account_id,
+                         at=svc.now()))
+    session.flush()
+    ctx = Context(approvals=approvals_of(session, version.id), approvals_required=case.approvals_required)
+    lifecycle.transition(session, message, Action.APPROVE, actor, ctx=ctx, now=svc.now(),
+                         details={"version": version.number, "approvals": ctx.approvals})
+    message.claimed_by = None
+    if message.state == State.APPROVED:
+        message.approved_version_id = version.id
+        try_release(session, svc, case, message, actor)
+    return message
+
+
+def schedule_release(session: Session, svc: Services, actor: Actor, message_id: str, at: datetime | None,
+                     *, expected_version: int | None = None) -> Message:
+    message, case = _as_reviewer(session, actor, message_id)
+    lifecycle.check_fresh(message, expected_version)
+    if message.state in {s.value for s in DELIVERED | FINAL}:
+        raise Conflict("This message can no longer be scheduled.", code="not_schedulable")
+    message.scheduled_release_at = at
+    message.updated_at = svc.now()
+    audit.record(session, action="message.schedule", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=message.case_id, subject_type="message", subject_id=message.id,
+                 details={"at": at.isoformat() if at else None}, now=svc.now())
+    session.flush()
+    if message.state == State.APPROVED:
+        try_release(session, svc, case, message, actor)
+    return message
+
+
+def retry_processing(session: Session, svc: Services, actor: Actor, message_id: str,
+                     *, expected_version: int | None = None) -> Message:
+    message, _ = _as_reviewer(session, actor, message_id)
+    lifecycle.transition(session, message, Action.RETRY_PROCESSING, actor, expected_version=expected_version,
+                         now=svc.now())
+    if message.processing_job_id:
+        queue.retry(session, message.processing_job_id)
+    return message
+
+
+def blockers(session: Session, svc: Services, actor: Actor, message_id: str) -> list[str]:
+    message, case = _as_reviewer(session, actor, message_id)
+    if message.state != State.APPROVED:
+        return []
+    return release_blockers(release_facts(session, svc, case, message))
+
+
+def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
+                 version_id: str | None = None) -> dict[str, Any]:
+    """A version's text and flags for the reviewer; every such view is audited (invariant 8)."""
+    message, _ = _as_reviewer(session, actor, message_id)
+    version = session.get(MessageVersion, version_id or message.current_version_id or "")
+    if version is None or version.message_id != message.id:
+        raise NotFound()
+    processed = version.processed_blob_id is not None
+    text = blobs.load_text(session, svc.store, version.processed_blob_id or version.body_blob_id)
+    report: dict[str, Any] = {"flags": []}
+    if version.report_blob_id:
+        report = json.loads(blobs.load_text(session, svc.store, version.report_blob_id))
+    audit.record(session, action="message.view_content", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=message.case_id, subject_type="message_version", subject_id=version.id,
+                 now=svc.now())
+    return {"version_id": version.id, "number": version.number, "origin": version.origin,
+            "processed": processed, "text": text, "flags": report.get("flags", []),
+            "author_decision": version.author_decision}

@@ -1,0 +1,205 @@
+"""The message state machine: the one place that says which transition is allowed.
+
+Pure: no I/O. `shuttle.messages.lifecycle` applies it to stored messages and writes the
+audit log; routes, the worker and the CLI all go through there (DESIGN.md section 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PROCESSING = "processing"
+    PROCESSING_FAILED = "processing_failed"
+    AWAITING_REVIEW = "awaiting_review"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    AWAITING_AUTHOR = "awaiting_author"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    RELEASED = "released"
+    VIEWED = "viewed"
+    WITHDRAWN = "withdrawn"
+    HELD = "held"
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    START_PROCESSING = "start_processing"
+    PROCESSED = "processed"
+    PROCESSING_FAILED = "processing_failed"
+    RETRY_PROCESSING = "retry_processing"
+    CLAIM = "claim"
+    UNCLAIM = "unclaim"
+    REQUEST_CHANGES = "request_changes"
+    PROPOSE_EDIT = "propose_edit"
+    ACCEPT_EDIT = "accept_edit"
+    DECLINE_EDIT = "decline_edit"
+    REJECT = "reject"
+    APPROVE = "approve"
+    RELEASE = "release"
+    OPEN = "open"
+    WITHDRAW = "withdraw"
+    HOLD = "hold"
+    LIFT_HOLD = "lift_hold"
+
+
+#: States after which nothing can change any more.
+FINAL = frozenset({State.REJECTED, State.VIEWED, State.WITHDRAWN})
+#: The recipient may learn a message exists only in these states.
+DELIVERED = frozenset({State.RELEASED, State.VIEWED})
+#: Pending states a pause or a consent withdrawal freezes. Drafts stay editable.
+HOLDABLE = frozenset(
+    {
+        State.SUBMITTED,
+        State.PROCESSING,
+        State.PROCESSING_FAILED,
+        State.AWAITING_REVIEW,
+        State.IN_REVIEW,
+        State.CHANGES_REQUESTED,
+        State.AWAITING_AUTHOR,
+        State.APPROVED,
+    }
+)
+#: The author may withdraw any message not yet released.
+WITHDRAWABLE = HOLDABLE | {State.DRAFT, State.HELD}
+#: Events from the worker: while a message is held they update where it will return to.
+WORKER_ACTIONS = frozenset({Action.START_PROCESSING, Action.PROCESSED, Action.PROCESSING_FAILED})
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, state: State, action: Action, why: str = "") -> None:
+        self.state, self.action = state, action
+        text = why or f"'{action.value}' is not possible while the message is {describe(state)}"
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts a transition depends on, gathered by the caller.
+
+    `version_origin` is who made the version being processed ('author' or 'facilitator');
+    `approvals` counts distinct facilitators approving the current version, this one included.
+    """
+
+    version_origin: str = "author"
+    author_must_accept: bool = True
+    approvals: int = 0
+    approvals_required: int = 1
+
+
+_SIMPLE: dict[tuple[State, Action], State] = {
+    (State.DRAFT, Action.SUBMIT): State.SUBMITTED,
+    (State.CHANGES_REQUESTED, Action.SUBMIT): State.SUBMITTED,
+    (State.SUBMITTED, Action.START_PROCESSING): State.PROCESSING,
+    (State.PROCESSING, Action.START_PROCESSING): State.PROCESSING,  # retried after a crash
+    (State.SUBMITTED, Action.PROCESSING_FAILED): State.PROCESSING_FAILED,
+    (State.PROCESSING, Action.PROCESSING_FAILED): State.PROCESSING_FAILED,
+    (State.PROCESSING_FAILED, Action.RETRY_PROCESSING): State.SUBMITTED,
+    (State.AWAITING_REVIEW, Action.CLAIM): State.IN_REVIEW,
+    (State.IN_REVIEW, Action.CLAIM): State.IN_REVIEW,  # taking over a claim
+    (State.IN_REVIEW, Action.UNCLAIM): State.AWAITING_REVIEW,
+    (State.IN_REVIEW, Action.REQUEST_CHANGES): State.CHANGES_REQUESTED,
+    (State.IN_REVIEW, Action.PROPOSE_EDIT): State.SUBMITTED,  # the edit is processed too
+    (State.AWAITING_AUTHOR, Action.ACCEPT_EDIT): State.IN_REVIEW,
+    (State.AWAITING_AUTHOR, Action.DECLINE_EDIT): State.CHANGES_REQUESTED,
+    (State.IN_REVIEW, Action.REJECT): State.REJECTED,
+    (State.APPROVED, Action.RELEASE): State.RELEASED,
+    (State.RELEASED, Action.OPEN): State.VIEWED,
+}
+
+
+def _processed(ctx: Context) -> State:
+    if ctx.version_origin == "facilitator":
+        return State.AWAITING_AUTHOR if ctx.author_must_accept else State.IN_REVIEW
+    return State.AWAITING_REVIEW
+
+
+def _approve(ctx: Context) -> State:
+    if ctx.approvals >= ctx.approvals_required:
+        return State.APPROVED
+    return State.AWAITING_REVIEW  # back to the queue for a second, different facilitator
+
+
+def _step(state: State, action: Action, ctx: Context) -> State:
+    if action is Action.WITHDRAW:
+        if state in WITHDRAWABLE:
+            return State.WITHDRAWN
+        raise TransitionNotAllowed(state, action, "a message can only be withdrawn before it is delivered")
+    if action is Action.HOLD and state in HOLDABLE:
+        return State.HELD
+    if state is State.PROCESSING and action is Action.PROCESSED:
+        return _processed(ctx)
+    if state is State.IN_REVIEW and action is Action.APPROVE:
+        return _approve(ctx)
+    try:
+        return _SIMPLE[(state, action)]
+    except KeyError:
+        raise TransitionNotAllowed(state, action) from None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a message is: its state, and for a held message where it returns to."""
+
+    state: State
+    held_from: State | None = None
+
+
+def next_position(pos: Position, action: Action, ctx: Context = Context()) -> Position:
+    """The position after `action`, or TransitionNotAllowed.
+
+    A held message only leaves `held` by lifting the hold or by withdrawal; the worker may
+    still finish processing it meanwhile, which moves where it will return to.
+    """
+    if pos.state is State.HELD:
+        assert pos.held_from is not None
+        if action is Action.LIFT_HOLD:
+            return Position(pos.held_from)
+        if action is Action.WITHDRAW:
+            return Position(State.WITHDRAWN)
+        if action is Action.HOLD:
+            return pos
+        if action in WORKER_ACTIONS:
+            return Position(State.HELD, _step(pos.held_from, action, ctx))
+        raise TransitionNotAllowed(pos.state, action, "the message is on hold while the case is paused or consent is withdrawn")
+    new_state = _step(pos.state, action, ctx)
+    return Position(new_state, pos.state if new_state is State.HELD else None)
+
+
+def allowed_actions(pos: Position, ctx: Context = Context()) -> frozenset[Action]:
+    """Every action the state allows now (pages show only these buttons)."""
+    allowed = set()
+    for action in Action:
+        try:
+            next_position(pos, action, ctx)
+        except TransitionNotAllowed:
+            continue
+        allowed.add(action)
+    return frozenset(allowed)
+
+
+_WORDS = {
+    State.DRAFT: "a draft",
+    State.SUBMITTED: "sent to your facilitator",
+    State.PROCESSING: "being prepared",
+    State.PROCESSING_FAILED: "stuck in preparation",
+    State.AWAITING_REVIEW: "waiting for a facilitator",
+    State.IN_REVIEW: "with a facilitator",
+    State.CHANGES_REQUESTED: "back with the author for changes",
+    State.AWAITING_AUTHOR: "waiting for the author to look at suggested changes",
+    State.REJECTED: "not passed on",
+    State.APPROVED: "approved, waiting to be delivered",
+    State.RELEASED: "delivered, not yet opened",
+    State.VIEWED: "delivered and opened",
+    State.WITHDRAWN: "withdrawn",
+    State.HELD: "on hold",
+}
+
+
+def describe(state: State) -> str:
+    return _WORDS[state]

@@ -1,0 +1,17 @@
+"""Imports every feature's tables so Base.metadata is complete (migrations, tests)."""
+
+from __future__ import annotations
+
+import importlib
+
+FEATURE_MODELS = (
+    "shuttle.accounts.models",
+    "shuttle.cases.models",
+    "shuttle.blobs",
+    "shuttle.messages.models",
+    "shuttle.jobs.models",
+    "shuttle.audit.models",
+)
+
+for _module in FEATURE_MODELS:
+    importlib.import_module(_module)

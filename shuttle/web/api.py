@@ -1,0 +1,272 @@
+"""The JSON API under /api/v1. Thin: parse, call one use case, shape the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from shuttle.access import load_message
+from shuttle.accounts import service as accounts
+from shuttle.accounts.service import IssuedSession
+from shuttle.cases import service as cases
+from shuttle.cases.views import case_view
+from shuttle.errors import BadInput, NotFound
+from shuttle.messages import authoring, delivery, queries, review
+from shuttle.messages.views import for_member
+from shuttle.services import Actor, Services
+from shuttle.web import openapi
+from shuttle.web.cookies import clear_session_cookie, set_session_cookie
+from shuttle.web.http import SESSION_COOKIE, client_address, field, read_json, run, run_anonymous, services
+
+
+def ok(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status)
+
+
+def _session_answer(request: Request, issued: IssuedSession) -> JSONResponse:
+    response = ok({"stage": issued.stage, "csrf_token": issued.csrf_token})
+    set_session_cookie(response, services(request).settings, issued)
+    return response
+
+
+# --- sign-in -------------------------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    data = await read_json(request)
+    issued = await run_anonymous(
+        request, lambda s, svc: accounts.login_password(
+            s, svc.settings, username=field(data, "username", str), password=field(data, "password", str),
+            client=client_address(request), user_agent=request.headers.get("user-agent", ""),
+            passwords=svc.passwords, now=svc.now()))
+    return _session_answer(request, issued)
+
+
+async def login_totp(request: Request) -> Response:
+    data = await read_json(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    issued = await run_anonymous(
+        request, lambda s, svc: accounts.login_totp(s, svc.settings, token=token, code=field(data, "code", str),
+                                                    client=client_address(request), now=svc.now()))
+    return _session_answer(request, issued)
+
+
+async def redeem_invitation(request: Request) -> Response:
+    data = await read_json(request)
+    issued = await run_anonymous(
+        request, lambda s, svc: accounts.redeem_invitation(s, svc.settings, code=field(data, "code", str),
+                                                           client=client_address(request), now=svc.now()))
+    return _session_answer(request, issued)
+
+
+async def set_password(request: Request) -> Response:
+    data = await read_json(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    issued = await run_anonymous(
+        request, lambda s, svc: accounts.set_password(s, svc.settings, token=token,
+                                                      new_password=field(data, "password", str),
+                                                      passwords=svc.passwords, now=svc.now()))
+    return _session_answer(request, issued)
+
+
+async def logout(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token))
+    response = ok({"signed_out": True})
+    clear_session_cookie(response)
+    return response
+
+
+async def me(request: Request) -> Response:
+    def view(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
+        return {"account_id": actor.account_id, "role": actor.role, "cases": queries.my_cases(s, actor)}
+
+    return ok(await run(request, view))
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+async def list_cases(request: Request) -> Response:
+    return ok(await run(request, lambda s, svc, actor: queries.my_cases(s, actor)))
+
+
+async def get_case(request: Request) -> Response:
+    return ok(await run(request, lambda s, svc, actor: case_view(s, actor, request.path_params["case_id"])))
+
+
+async def case_settings(request: Request) -> Response:
+    data = await read_json(request)
+    version = data.pop("version", None)
+    await run(request, cases.update_settings, request.path_params["case_id"], data, expected_version=version)
+    return await get_case(request)
+
+
+async def case_status(request: Request) -> Response:
+    data = await read_json(request)
+    await run(request, cases.set_status, request.path_params["case_id"], field(data, "status", str),
+              expected_version=field(data, "version", int, required=False))
+    return await get_case(request)
+
+
+async def consent(request: Request) -> Response:
+    data = await read_json(request)
+    p = request.path_params
+    await run(request, cases.record_consent, p["case_id"], p["participant_id"], kind=field(data, "kind", str),
+              granted=field(data, "granted", bool), note=field(data, "note", str, default=""))
+    return await get_case(request)
+
+
+async def assessment(request: Request) -> Response:
+    data = await read_json(request)
+    p = request.path_params
+    await run(request, cases.record_assessment, p["case_id"], p["participant_id"],
+              outcome=field(data, "outcome", str))
+    return await get_case(request)
+
+
+async def holding(request: Request) -> Response:
+    data = await read_json(request)
+    await run(request, cases.set_holding, request.path_params["case_id"], field(data, "holding", bool))
+    return ok({"holding": data["holding"]})
+
+
+async def withdraw_from_case(request: Request) -> Response:
+    await run(request, cases.withdraw_own_consent, request.path_params["case_id"])
+    return ok({"withdrawn": True})
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def _message_view(message_id: str) -> Callable[[Session, Services, Actor], dict[str, Any]]:
+    def view(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
+        message, case, member = load_message(s, actor, message_id)
+        return for_member(s, svc, member, message, case)
+
+    return view
+
+
+async def case_messages(request: Request) -> Response:
+    return ok(await run(request, queries.case_messages, request.path_params["case_id"]))
+
+
+async def start_letter(request: Request) -> Response:
+    data = await read_json(request)
+    message = await run(request, authoring.start_draft, request.path_params["case_id"], field(data, "text", str))
+    return ok(await run(request, _message_view(message.id)), status=201)
+
+
+async def get_message(request: Request) -> Response:
+    return ok(await run(request, _message_view(request.path_params["message_id"])))
+
+
+async def get_draft(request: Request) -> Response:
+    text = await run(request, authoring.read_draft, request.path_params["message_id"])
+    return ok({"text": text})
+
+
+async def put_draft(request: Request) -> Response:
+    data = await read_json(request)
+    message_id = request.path_params["message_id"]
+    await run(request, authoring.save_draft, message_id, field(data, "text", str),
+              expected_version=field(data, "version", int, required=False))
+    return ok(await run(request, _message_view(message_id)))
+
+
+async def get_version(request: Request) -> Response:
+    p = request.path_params
+    return ok(await run(request, review.read_version, p["message_id"], p["version_id"]))
+
+
+async def open_message(request: Request) -> Response:
+    data = await read_json(request)
+    text = await run(request, delivery.open_message, request.path_params["message_id"],
+                     share_receipt=field(data, "share_receipt", bool, default=False))
+    return ok({"text": text})
+
+
+def _parse_time(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadInput("'at' must be an ISO 8601 date and time with a time zone.") from None
+    if value.tzinfo is None:
+        raise BadInput("'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00.")
+    return value
+
+
+#: action name -> (use case, positional args after the message id, keyword args). One table, one route.
+ActionCall = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+ACTIONS: dict[str, Callable[[dict[str, Any]], ActionCall]] = {
+    "submit": lambda d: (authoring.submit, (), {}),
+    "withdraw": lambda d: (authoring.withdraw, (), {}),
+    "accept-edit": lambda d: (authoring.accept_edit, (), {}),
+    "decline-edit": lambda d: (authoring.decline_edit, (), {}),
+    "claim": lambda d: (review.claim, (), {"take_over": field(d, "take_over", bool, default=False)}),
+    "unclaim": lambda d: (review.unclaim, (), {}),
+    "request-changes": lambda d: (review.request_changes, (), {"note": field(d, "note", str)}),
+    "edit": lambda d: (review.propose_edit, (), {"text": field(d, "text", str),
+                                                 "note": field(d, "note", str, default="")}),
+    "reject": lambda d: (review.reject, (), {"code": field(d, "code", str),
+                                             "note": field(d, "note", str, default="")}),
+    "approve": lambda d: (review.approve, (), {}),
+    "schedule": lambda d: (review.schedule_release, (_parse_time(field(d, "at", str, required=False)),), {}),
+    "retry": lambda d: (review.retry_processing, (), {}),
+}
+
+
+async def message_action(request: Request) -> Response:
+    name = request.path_params["action"]
+    if name not in ACTIONS:
+        raise NotFound()
+    data = await read_json(request)
+    message_id = request.path_params["message_id"]
+    use_case, args, kwargs = ACTIONS[name](data)
+    await run(request, use_case, message_id, *args,
+              expected_version=field(data, "version", int, required=False), **kwargs)
+    return ok(await run(request, _message_view(message_id)))
+
+
+async def review_queue(request: Request) -> Response:
+    return ok(await run(request, queries.review_queue))
+
+
+async def openapi_document(request: Request) -> Response:
+    return ok(openapi.document(ROUTES, services(request).settings.public_base_url))
+
+
+ROUTES = [
+    Route("/session", login, methods=["POST"]),
+    Route("/session", logout, methods=["DELETE"]),
+    Route("/session/totp", login_totp, methods=["POST"]),
+    Route("/session/invitation", redeem_invitation, methods=["POST"]),
+    Route("/session/password", set_password, methods=["POST"]),
+    Route("/me", me),
+    Route("/cases", list_cases),
+    Route("/cases/{case_id}", get_case),
+    Route("/cases/{case_id}/settings", case_settings, methods=["PATCH"]),
+    Route("/cases/{case_id}/status", case_status, methods=["POST"]),
+    Route("/cases/{case_id}/participants/{participant_id}/consents", consent, methods=["POST"]),
+    Route("/cases/{case_id}/participants/{participant_id}/assessments", assessment, methods=["POST"]),
+    Route("/cases/{case_id}/holding", holding, methods=["POST"]),
+    Route("/cases/{case_id}/withdraw", withdraw_from_case, methods=["POST"]),
+    Route("/cases/{case_id}/messages", case_messages),
+    Route("/cases/{case_id}/messages", start_letter, methods=["POST"]),
+    Route("/messages/{message_id}", get_message),
+    Route("/messages/{message_id}/draft", get_draft),
+    Route("/messages/{message_id}/draft", put_draft, methods=["PUT"]),
+    Route("/messages/{message_id}/versions/{version_id}", get_version),
+    Route("/messages/{message_id}/open", open_message, methods=["POST"]),
+    Route("/messages/{message_id}/actions/{action}", message_action, methods=["POST"]),
+    Route("/review-queue", review_queue),
+    Route("/openapi.json", openapi_document),
+]

@@ -1,0 +1,35 @@
+"""One line and the body fields of each API endpoint, for the OpenAPI document."""
+
+from __future__ import annotations
+
+DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
+    "login": ("Sign in with username and password (staff then need /session/totp)",
+              {"username": "string", "password": "string"}),
+    "logout": ("Sign out: the session is revoked on the server", None),
+    "login_totp": ("Second factor for staff", {"code": "string"}),
+    "redeem_invitation": ("A participant's first sign-in with the code a facilitator gave them", {"code": "string"}),
+    "set_password": ("Choose a password after redeeming an invitation", {"password": "string"}),
+    "me": ("Who is signed in, and their cases", None),
+    "list_cases": ("My cases", None),
+    "get_case": ("A case as I may see it", None),
+    "case_settings": ("Change case settings (facilitators)", {"version": "integer"}),
+    "case_status": ("Open, pause, resume or close a case (facilitators)", {"status": "string", "version": "integer"}),
+    "consent": ("Record a consent or its withdrawal (append-only)",
+                {"kind": "string", "granted": "boolean", "note": "string"}),
+    "assessment": ("Record an assessment: suitable or not_suitable", {"outcome": "string"}),
+    "holding": ("A participant pauses or resumes deliveries to themselves", {"holding": "boolean"}),
+    "withdraw_from_case": ("A participant withdraws from the process: everything pending is held", None),
+    "case_messages": ("The case's messages I may see", None),
+    "start_letter": ("Start a letter (a draft only I can see)", {"text": "string"}),
+    "get_message": ("A message as I may see it", None),
+    "get_draft": ("My draft's text", None),
+    "put_draft": ("Autosave my draft", {"text": "string", "version": "integer"}),
+    "get_version": ("A version's text and flags (facilitators; audited)", None),
+    "open_message": ("Open a delivered message now (recipient)", {"share_receipt": "boolean"}),
+    "message_action": ("submit, withdraw, accept-edit, decline-edit, claim, unclaim, request-changes, edit, "
+                       "reject, approve, schedule, retry",
+                       {"version": "integer", "note": "string", "text": "string", "code": "string", "at": "string",
+                        "take_over": "boolean"}),
+    "review_queue": ("Everything waiting on me across my cases, oldest first", None),
+    "openapi_document": ("This document", None),
+}

@@ -1,0 +1,162 @@
+"""Builds the Starlette application from the services: routes, errors, headers, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shuttle import schema
+from shuttle.errors import ShuttleError
+from shuttle.services import Services
+from shuttle.web import api, pages
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "geolocation=(), camera=(self), microphone=(self)",
+}
+
+
+class SecurityHeaders:
+    """Every answer: strict CSP, no referrer, nothing cached (a shared family computer)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.decode().lower() not in SECURITY_HEADERS]
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+async def shuttle_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ShuttleError)
+    if _wants_json(request):
+        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
+    if exc.status == 401:
+        return pages.go("/login")
+    return pages.error_page(request, exc.status, exc.message)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = "Not found." if exc.status_code == 404 else str(exc.detail)
+    if _wants_json(request):
+        return JSONResponse({"error": "http", "message": message}, status_code=exc.status_code)
+    return pages.error_page(request, exc.status_code, message)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": "internal", "message": "Something went wrong on our side. Nothing was lost; "
+                         "please try again."}, status_code=500)
+
+
+def _ready(svc: Services) -> list[str]:
+    problems = []
+    try:
+        with svc.db.engine.connect() as conn:
+            conn.execute(text("select 1"))
+        schema.check_current(svc.db)
+    except Exception as exc:  # any reason the database is not usable is a readiness problem
+        problems.append(f"database: {exc}")
+    try:
+        probe = svc.store.put_bytes(b"ready")  # proves the key ring and blob store are writable
+        svc.store.delete(probe.object_id)
+    except Exception as exc:
+        problems.append(f"blob store: {exc}")
+    return problems
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    problems = await run_in_threadpool(_ready, request.app.state.services)
+    return JSONResponse({"status": "ready" if not problems else "not ready", "problems": problems},
+                        status_code=200 if not problems else 503)
+
+
+def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = True) -> Starlette:
+    """The one function that builds the web application (and, embedded, its worker)."""
+    if check_schema:
+        schema.check_current(svc.db)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        threads = _start_background(svc, stop) if run_worker else []
+        try:
+            yield
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Mount("/api/v1", routes=api.ROUTES),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        *pages.ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ShuttleError: shuttle_error, HTTPException: http_error, Exception: server_error},
+    )
+    app.state.services = svc
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _start_background(svc: Services, stop: threading.Event) -> list[threading.Thread]:
+    from workers.handlers import build_worker, run_ticker  # the embedded worker, only when asked for
+
+    worker = build_worker(svc)
+    threads = [
+        threading.Thread(target=worker.run, args=(stop,), name="shuttle-worker", daemon=True),
+        threading.Thread(target=run_ticker, args=(svc, stop), name="shuttle-ticker", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    return threads

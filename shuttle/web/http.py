@@ -1,0 +1,169 @@
+"""Request plumbing shared by the API and the pages: bodies, sign-in, CSRF, running use cases.
+
+Use cases are synchronous and run in a worker thread, each in one unit of work that also
+authenticates the caller: an answer is sent only after the transaction committed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from shuttle.accounts import service as accounts
+from shuttle.accounts.service import CountedFailure, Principal
+from shuttle.errors import BadInput, Conflict, Forbidden, NotAuthenticated, TooLarge
+from shuttle.services import Actor, Services
+
+SESSION_COOKIE = "shuttle_session"
+PRE_COOKIE = "shuttle_pre"  # double-submit CSRF token for forms shown before sign-in
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+T = TypeVar("T")
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused with 413 as soon as it passes `limit` (never buffered beyond it)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"The request is larger than {limit // 1024} KiB.")
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise TooLarge(f"The request is larger than {limit // 1024} KiB.")
+    return bytes(received)
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    body = await read_body(request, services(request).settings.limits.max_request_bytes)
+    if not body:
+        return {}
+    if "json" not in request.headers.get("content-type", ""):
+        raise BadInput("Send JSON with Content-Type: application/json.")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadInput("The body must be a JSON object.")
+    return data
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """URL-encoded forms only (message content never comes as a multipart upload here)."""
+    body = await read_body(request, services(request).settings.limits.max_request_bytes)
+    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        raise BadInput("Send the form URL-encoded.")
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        raise BadInput("The form is not valid UTF-8.") from None
+
+
+def field(data: dict[str, Any], name: str, kind: type[T], *, default: T | None = None, required: bool = True) -> T:
+    """One validated field of a JSON body or form."""
+    if name not in data or data[name] is None:
+        if default is not None or not required:
+            return default  # type: ignore[return-value]
+        raise BadInput(f"'{name}' is required.")
+    value = data[name]
+    if kind is bool and isinstance(value, str):
+        value = value.lower() in {"1", "true", "yes", "on"}
+    if kind is int and isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise BadInput(f"'{name}' must be {kind.__name__}.")
+    return value  # type: ignore[no-any-return]
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
+
+
+def _principal(session: Session, svc: Services, request: Request, csrf_given: str | None) -> Principal:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotAuthenticated("Please sign in.")
+    principal = accounts.authenticate(session, svc.settings, token)
+    if request.method not in SAFE_METHODS and not csrf_matches(principal.csrf_token, csrf_given):
+        raise Forbidden("The form has expired or did not come from this site. Reload the page and try again.",
+                        code="csrf")
+    return principal
+
+
+async def run(
+    request: Request,
+    use_case: Callable[..., T],
+    *args: Any,
+    csrf: str | None = None,
+    **kwargs: Any,
+) -> T:
+    """Authenticate and run `use_case(session, svc, actor, *args)` in one committed unit of work."""
+    svc = services(request)
+    csrf = csrf if csrf is not None else request.headers.get("x-csrf-token")
+
+    def work() -> T:
+        with svc.db.uow() as uow:
+            principal = _principal(uow.session, svc, request, csrf)
+            actor = Actor(principal.account_id, principal.role)
+            try:
+                result = use_case(uow.session, svc, actor, *args, **kwargs)
+                uow.commit()
+            except StaleDataError:
+                raise Conflict("Someone else changed this at the same moment. Reload and try again.",
+                               code="stale") from None
+            return result
+
+    return await run_in_threadpool(work)
+
+
+async def run_anonymous(request: Request, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """For sign-in steps: commits even when the step fails, so failed attempts are counted."""
+    svc = services(request)
+
+    def work() -> T:
+        with svc.db.uow() as uow:
+            try:
+                result = use_case(uow.session, svc, *args, **kwargs)
+            except CountedFailure:
+                uow.commit()
+                raise
+            uow.commit()
+            return result
+
+    return await run_in_threadpool(work)
+
+
+async def current_principal(request: Request) -> Principal | None:
+    """Who is signed in (fully), for pages that look different per role; None if nobody."""
+    svc = services(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+
+    def work() -> Principal | None:
+        with svc.db.uow() as uow:
+            try:
+                principal = accounts.authenticate(uow.session, svc.settings, token)
+            except NotAuthenticated:
+                return None
+            uow.commit()
+            return principal
+
+    return await run_in_threadpool(work)

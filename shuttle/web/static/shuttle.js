@@ -1,0 +1,23 @@
+// Quick exit: the button, or Escape pressed three times, replaces this page with a neutral
+// site. location.replace leaves no entry to come back to with the back button.
+(function () {
+  "use strict";
+  var target = document.body.getAttribute("data-quick-exit");
+  if (!target) { return; }
+  function leave(event) {
+    if (event) { event.preventDefault(); }
+    document.body.innerHTML = "";
+    document.title = "";
+    window.location.replace(target);
+  }
+  var button = document.getElementById("quick-exit");
+  if (button) { button.addEventListener("click", leave); }
+  var presses = [];
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var now = Date.now();
+    presses = presses.filter(function (t) { return now - t < 2000; });
+    presses.push(now);
+    if (presses.length >= 3) { leave(event); }
+  });
+})();

@@ -1,0 +1,40 @@
+"""The job kinds this worker runs, and the periodic duties it performs between jobs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+from shuttle.messages.authoring import PROCESS_JOB
+from shuttle.messages.processing import sync_dead_jobs
+from shuttle.messages.release import release_due
+from shuttle.services import Services
+from workers.letters import process_version
+from workers.loop import Handler, Worker
+
+log = logging.getLogger(__name__)
+
+
+def handlers(svc: Services) -> dict[str, Handler]:
+    return {PROCESS_JOB: functools.partial(process_version, svc)}
+
+
+def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
+    return Worker(svc.db, handlers(svc), worker_id=worker_id, lease_seconds=svc.settings.job_lease_seconds)
+
+
+def tick(svc: Services) -> None:
+    """Scheduled releases and messages whose processing died: both need no request to happen."""
+    with svc.db.uow() as uow:
+        sync_dead_jobs(uow.session, svc)
+        release_due(uow.session, svc)
+        uow.commit()
+
+
+def run_ticker(svc: Services, stop: threading.Event, interval: float = 15.0) -> None:
+    while not stop.wait(interval):
+        try:
+            tick(svc)
+        except Exception:  # keep ticking; the next round retries
+            log.exception("periodic duties failed")
