@@ -6,14 +6,22 @@ as a request would.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from starlette.exceptions import StarletteDeprecationWarning
 
 from shuttle.accounts import service as accounts
 from shuttle.cases import service as cases
 from shuttle.services import Actor, Services
 from workers.handlers import build_worker
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2 when only httpx is installed; its TestClient works the same with either.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
 
 
 @dataclass
@@ -31,9 +39,13 @@ class People:
 
 
 class World:
+    #: Every account World creates can sign in with this password (staff without TOTP unless enabled).
+    PASSWORD = "a quiet walk by the river"
+
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self._worker = build_worker(svc, worker_id="test-worker")
+        self.usernames: dict[str, str] = {}  # account id -> username, to sign in over HTTP
 
     def do(self, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self.svc.db.uow() as uow:
@@ -41,19 +53,37 @@ class World:
             uow.commit()
             return result
 
-    def account(self, username: str, role: str, *, password: str | None = None) -> Actor:
+    def account(self, username: str, role: str, *, password: str | None = PASSWORD) -> Actor:
         with self.svc.db.uow() as uow:
             account, _ = accounts.create_account(uow.session, self.svc.settings, username=username, role=role,
                                                  display_name=username.title(), password=password,
                                                  with_totp=False, passwords=self.svc.passwords)
             uow.commit()
+        self.usernames[account.id] = account.username
         return Actor(account.id, role)
 
-    def case(self, *, two_facilitators: bool = False, **settings: Any) -> tuple[str, People]:
-        """An open case with consent and suitable assessments for everyone, as a facilitator prepares it."""
+    def username(self, actor: Actor) -> str:
+        assert actor.account_id is not None
+        return self.usernames[actor.account_id]
+
+    def enable_totp(self, actor: Actor) -> str:
+        """Turn on the second factor for a World account; returns the secret (for current_totp)."""
+        assert actor.account_id is not None
+        with self.svc.db.uow() as uow:
+            secret = accounts.enroll_totp(uow.session, self.svc.settings, actor.account_id)
+            uow.commit()
+        return secret
+
+    def case(self, *, two_facilitators: bool = False, people: People | None = None,
+             **settings: Any) -> tuple[str, People]:
+        """An open case with consent and suitable assessments for everyone, as a facilitator prepares it.
+
+        With `people`, the same accounts take the same places in one more case (their
+        participant ids in it are in the returned People).
+        """
         n = len(getattr(self, "_made", [])) + 1
         self._made = [*getattr(self, "_made", []), n]
-        people = People(
+        people = replace(people, participant_ids={}) if people is not None else People(
             facilitator=self.account(f"fiona{n}", "facilitator"),
             co_facilitator=self.account(f"frank{n}", "facilitator"),
             harmed=self.account(f"jessica{n}", "participant"),
@@ -85,8 +115,31 @@ class World:
         self.do(cases.set_status, staff, case_id, "open")
         return case_id, people
 
+    def sign_in(self, app: Any, actor: Actor, *, totp_secret: str | None = None) -> TestClient:
+        """A client signed in as `actor` through the API, sending its CSRF token on every request."""
+        return api_client(app, self.username(actor), self.PASSWORD, totp_secret=totp_secret)
+
     def run_jobs(self, limit: int = 20) -> int:
         ran = 0
         while ran < limit and self._worker.run_once():
             ran += 1
         return ran
+
+
+def web_client(app: Any) -> TestClient:
+    """A client of the app that keeps its own cookies (one per person); errors answer as they would live."""
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def api_client(app: Any, username: str, password: str, *, totp_secret: str | None = None) -> TestClient:
+    """Sign in with POST /api/v1/session (then /session/totp for staff with a second factor)."""
+    client = web_client(app)
+    answer = client.post("/api/v1/session", json={"username": username, "password": password})
+    assert answer.status_code == 200, answer.text
+    if answer.json()["stage"] == "totp":
+        assert totp_secret is not None, f"{username} needs a TOTP code"
+        answer = client.post("/api/v1/session/totp", json={"code": accounts.current_totp(totp_secret)})
+        assert answer.status_code == 200, answer.text
+    assert answer.json()["stage"] == "full", answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+    return client

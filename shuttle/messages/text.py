@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -321,7 +321,7 @@ def scan(text: str, watchlist: Sequence[str] = (), region: str = "GB") -> list[F
 
 # Which kind names a merged flag when two matches of the same length overlap.
 _PRECEDENCE = {kind: rank for rank, kind in enumerate(
-    ("email", "url", "handle", "phone", "postcode", "watchlist"))}
+    ("email", "url", "phone", "handle", "postcode", "watchlist"))}
 
 
 def _merge_overlaps(text: str, flags: list[Flag]) -> list[Flag]:
@@ -465,11 +465,11 @@ def _digit_runs(masked: str) -> Iterator[tuple[int, int]]:
     for match in _PHONE_TOKEN.finditer(masked):
         token = _phone_token(match)
         if token is None or (run and not _joins(masked, run[-1], token)):
-            yield from _phone_span(run)
+            yield from _phone_span(masked, run)
             run = []
         if token is not None:
             run.append(token)
-    yield from _phone_span(run)
+    yield from _phone_span(masked, run)
 
 
 def _phone_token(match: re.Match[str]) -> _Token | None:
@@ -491,12 +491,14 @@ def _joins(masked: str, left: _Token, right: _Token) -> bool:
     return _NUMBER_GAP.fullmatch(gap) is not None
 
 
-def _phone_span(run: list[_Token]) -> Iterator[tuple[int, int]]:
-    if sum(t.digits for t in run) < _MIN_PHONE_DIGITS:
+def _phone_span(masked: str, run: list[_Token]) -> Iterator[tuple[int, int]]:
+    """The run's span, with a leading "+" or "(" ("+44 ...", "(07911) ..."), if it counts."""
+    if sum(t.digits for t in run) < _MIN_PHONE_DIGITS or all(t.year for t in run):
         return
-    if all(t.year for t in run):
-        return
-    yield run[0].start, run[-1].end
+    start = run[0].start
+    if start > 0 and masked[start - 1] in "+(":
+        start -= 1
+    yield start, run[-1].end
 
 
 # ---------------------------------------------------------------------------------------
@@ -527,13 +529,27 @@ _WORDY_TLDS = frozenset(
 )
 # Words that are not the first part of a web address: "the dot com boom".
 _NOT_A_HOST = frozenset("a an the this that any some my your his her our their".split())
+# Words that come before "at" in sentences, never as the name part of an address.
+_NOT_A_MAILBOX = frozenset(
+    "i me you we they he she it him her us them am is are was were be been being work "
+    "works worked working job jobs live lives lived living stay stayed staying study "
+    "studied studying look looked looking shop shopped shopping me home here there that "
+    "this what which who one someone something everyone nobody my your our his their a "
+    "an the and or but so not just still all again to for in on of with from by".split()
+)
 _EMAIL_PROVIDERS = (
     "gmail|googlemail|hotmail|yahoo|icloud|outlook|protonmail|proton|aol|btinternet|ymail"
     "|gmx|yandex"
 )
 
 _LABEL = r"(?!(?:dot|at)\b)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
-_LOCAL = r"(?<![a-z0-9._%+\-])[a-z0-9_%+\-](?:[a-z0-9._%+\-]{0,62}[a-z0-9_%+\-])?"
+_MAILBOX = r"[a-z0-9_%+\-](?:[a-z0-9._%+\-]{0,62}[a-z0-9_%+\-])?"
+_LOCAL = rf"(?<![a-z0-9._%+\-]){_MAILBOX}"
+# A disguised name part may be disguised too: "jo dot bloggs at ...".
+_LOCAL_DISGUISED = (
+    rf"{_LOCAL}(?:(?:[ \t]+dot[ \t]+|[ \t]*[\[({{<][ \t]*(?:dot|\.)[ \t]*[\])}}>][ \t]*)"
+    rf"{_MAILBOX}){{0,3}}"
+)
 # "@", " @ ", "[at]", "(at)", "{@}", " at ", "_at_".
 _AT = r"(?:[ \t]*@[ \t]*|[ \t]*[\[({<][ \t]*(?:at|@)[ \t]*[\])}>][ \t]*|[ \t]+at[ \t]+|[_\-]at[_\-])"
 # ".", " . ", "[dot]", "(.)", " dot ", "-dot-".
@@ -543,8 +559,10 @@ _HOST = rf"(?:{_LABEL}{_DOT}){{0,7}}{_LABEL}(?P<dot>{_DOT})(?P<tld>{_TLD})(?![a-
 _EMAIL_PLAIN = re.compile(
     rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL}){{0,7}}\.[a-z]{{2,24}}(?![a-z0-9\-])"
 )
-_EMAIL_DISGUISED = re.compile(rf"{_LOCAL}{_AT}{_HOST}")
-_EMAIL_PROVIDER = re.compile(rf"{_LOCAL}{_AT}(?:{_EMAIL_PROVIDERS})(?![a-z0-9\-])")
+_EMAIL_DISGUISED = re.compile(rf"(?P<local>{_LOCAL_DISGUISED})(?P<at>{_AT}){_HOST}")
+_EMAIL_PROVIDER = re.compile(
+    rf"(?P<local>{_LOCAL})(?P<at>{_AT})(?:{_EMAIL_PROVIDERS})(?![a-z0-9\-])"
+)
 _URL_SCHEME = re.compile(r"(?<![a-z0-9])(?:https?|hxxps?|ftp)[ \t]*:[ \t]*/[ \t]*/[^\s<>\"]+")
 _URL_WWW = re.compile(
     rf"(?<![a-z0-9\-])www\d{{0,3}}{_DOT}(?:{_LABEL}{_DOT}){{0,7}}{_LABEL}(?:/[^\s<>\"]*)?"
@@ -557,11 +575,20 @@ def _emails(view: _View) -> Iterator[Flag]:
     """E-mail addresses, written plainly or disguised ("jo at example dot com")."""
     for m in _EMAIL_PLAIN.finditer(view.folded):
         yield view.flag("email", m.start(), m.end())
-    for m in _EMAIL_DISGUISED.finditer(view.folded):
-        if _plausible_tld(view, m):
-            yield view.flag("email", m.start(), m.end())
-    for m in _EMAIL_PROVIDER.finditer(view.folded):
+    for m in _accepted(_EMAIL_DISGUISED, view.folded,
+                       lambda m: _plausible_tld(view, m) and not _is_prose_at(m)):
         yield view.flag("email", m.start(), m.end())
+    for m in _EMAIL_PROVIDER.finditer(view.folded):
+        if not _is_prose_at(m):
+            yield view.flag("email", m.start(), m.end())
+
+
+def _is_prose_at(m: re.Match[str]) -> bool:
+    """"I worked at example.com" is a sentence (and a web address), not "jo at example.com".
+
+    Only decides the kind: the web address in such a sentence is still flagged as one.
+    """
+    return m.group("local") in _NOT_A_MAILBOX and "@" not in m.group("at")
 
 
 def _urls(view: _View) -> Iterator[Flag]:
@@ -569,14 +596,34 @@ def _urls(view: _View) -> Iterator[Flag]:
     for pattern in (_URL_SCHEME, _URL_WWW):
         for m in pattern.finditer(view.folded):
             yield view.flag("url", m.start(), _trim_punctuation(view.folded, m.start(), m.end()))
-    for m in _URL_DOMAIN.finditer(view.folded):
-        name = view.folded[m.start("host") : m.start("dot")]
-        first_label = re.split(r"[^a-z0-9\-]", name, maxsplit=1)[0]
-        if first_label in _NOT_A_HOST or not re.search(r"[a-z]", name):
-            continue  # "the dot com boom", "10.30.am"
-        if not _plausible_tld(view, m):
-            continue
+    for m in _accepted(_URL_DOMAIN, view.folded, lambda m: _plausible_domain(view, m)):
         yield view.flag("url", m.start(), _trim_punctuation(view.folded, m.start(), m.end()))
+
+
+def _accepted(
+    pattern: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], bool]
+) -> Iterator[re.Match[str]]:
+    """Matches that pass `accept`; after a rejected one, look again one character later.
+
+    Plain finditer would skip everything a rejected match covered, so the address in
+    "I'm sorry. example.com" would be lost along with the rejected "sorry. example".
+    """
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        if accept(m):
+            yield m
+            pos = max(m.end(), m.start() + 1)
+        else:
+            pos = m.start() + 1
+
+
+def _plausible_domain(view: _View, m: re.Match[str]) -> bool:
+    """Not "the dot com boom" or "10.30.am", and a believable TLD (see _plausible_tld)."""
+    name = view.folded[m.start("host") : m.start("dot")]
+    first_label = re.split(r"[^a-z0-9\-]", name, maxsplit=1)[0]
+    if first_label in _NOT_A_HOST or not re.search(r"[a-z]", name):
+        return False
+    return _plausible_tld(view, m)
 
 
 def _plausible_tld(view: _View, m: re.Match[str]) -> bool:
@@ -673,7 +720,7 @@ _PLATFORMS = (
     "instagram|insta|ig|snapchat|snap|sc|facebook|fb|messenger|tik ?tok|twitter|x|"
     "whats ?app|telegram|signal|discord|youtube|linked ?in|reddit|threads|bluesky|kik|"
     "we ?chat|skype|twitch|onlyfans|pinterest|tumblr|viber|roblox|mastodon|steam|xbox|"
-    "psn|playstation|tinder|grindr|hinge|bumble"
+    "psn|playstation|tinder|grindr|hinge|bumble|e-?mail"
 )
 # Platform names that are never ordinary words, for the weakest pattern below.
 _CLEAR_PLATFORMS = (
@@ -681,7 +728,7 @@ _CLEAR_PLATFORMS = (
     "youtube|linked ?in|reddit|bluesky|we ?chat|skype|twitch|onlyfans|pinterest|tumblr|"
     "viber|roblox|mastodon|grindr"
 )
-_NAME = r"@?[a-z0-9_](?:[a-z0-9_.\-]{0,29}[a-z0-9_])?"
+_NAME = r"@?[a-z0-9_](?:[a-z0-9_.\-]{0,29}[a-z0-9_])?(?:#[0-9]{4})?"
 # Something only a username looks like: starts with @, or mixes letters with digits or _.
 _HANDLE_LIKE = r"(?:@[a-z0-9_][a-z0-9_.]*|(?=[a-z0-9_.\-]*[a-z])[a-z0-9_.\-]*[0-9_][a-z0-9_.\-]*)"
 _ACCOUNT_WORD = r"(?:name|handle|user ?name|user|account|acc|id|tag|@)"
@@ -700,9 +747,26 @@ _MY_ACCOUNT = re.compile(
     rf"\bmy[ \t]+(?:{_PLATFORMS})\b(?:[ \t]+{_ACCOUNT_WORD})?"
     rf"(?:[ \t]*(?:is|:|=|-)[ \t]*(?P<name>{_NAME})|[ \t]+(?P<handle>{_HANDLE_LIKE}))"
 )
-# "instagram: jo", "IG = jo_b", "snapchat username: jo".
+# "instagram: jo", "IG = jo_b", "Insta - jo_b", "snapchat username: jo".
 _LABELLED = re.compile(
-    rf"\b(?:{_PLATFORMS})\b(?:[ \t]+{_ACCOUNT_WORD})?[ \t]*[:=][ \t]*(?P<name>{_NAME})"
+    rf"\b(?:{_PLATFORMS})\b(?:[ \t]+{_ACCOUNT_WORD})?(?:[ \t]*[:=]|[ \t]*-)[ \t]*"
+    rf"(?P<name>{_NAME})"
+)
+# "snap me", "whatsapp me jo_b": a platform used as a verb.
+_PLATFORM_VERB = re.compile(
+    r"\b(?:snap|snapchat|whats ?app|facetime|skype|dm|insta|telegram)[ \t]+me\b"
+    rf"(?:[ \t]+(?:on[ \t]+|at[ \t]+)?{_HANDLE_LIKE})?"
+)
+# "search Jo Bloggs on facebook", "look me up as jo b on insta".
+_SEARCH = re.compile(
+    r"\b(?:search(?:ed|ing)?|look(?:ed|ing)?[ \t]+(?:for|up))(?:[ \t]+for)?(?:[ \t]+[^\W_]+){1,3}[ \t]+"
+    rf"(?:on|in)[ \t]+(?:{_PLATFORMS})\b"
+)
+# A bare username: letters and digits joined by underscores ("jo_b99"), which ordinary
+# prose never contains.
+_UNDERSCORED = re.compile(
+    r"(?<![a-z0-9_.@\-])(?=[a-z0-9._]*[a-z])[a-z0-9][a-z0-9.]*_[a-z0-9_.]*[a-z0-9]"
+    r"(?![a-z0-9_@\-])"
 )
 # "snapchat jo_b99", "facebook @jo": a clear platform name then something handle-like.
 _PLATFORM_HANDLE = re.compile(rf"\b(?:{_CLEAR_PLATFORMS})\b[ \t]+{_HANDLE_LIKE}")
@@ -727,7 +791,8 @@ def _handles(view: _View) -> Iterator[Flag]:
     spans += [_invite_span(m) for m in _INVITE.finditer(text)]
     spans += [m.span() for m in _MY_ACCOUNT.finditer(text) if not _is_filler(m.group("name"))]
     spans += [m.span() for m in _LABELLED.finditer(text) if not _is_filler(m.group("name"))]
-    spans += [m.span() for m in _PLATFORM_HANDLE.finditer(text)]
+    for pattern in (_PLATFORM_HANDLE, _PLATFORM_VERB, _SEARCH, _UNDERSCORED):
+        spans += [m.span() for m in pattern.finditer(text)]
     for start, end in spans:
         yield view.flag("handle", start, _trim_punctuation(text, start, end))
 

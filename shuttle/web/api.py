@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -103,7 +103,8 @@ async def get_case(request: Request) -> Response:
 
 async def case_settings(request: Request) -> Response:
     data = await read_json(request)
-    version = data.pop("version", None)
+    version = field(data, "version", int, required=False)
+    data.pop("version", None)
     await run(request, cases.update_settings, request.path_params["case_id"], data, expected_version=version)
     return await get_case(request)
 
@@ -201,7 +202,10 @@ def _parse_time(raw: str | None) -> datetime | None:
         raise BadInput("'at' must be an ISO 8601 date and time with a time zone.") from None
     if value.tzinfo is None:
         raise BadInput("'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00.")
-    return value
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable UTC time
+        raise BadInput("'at' is out of range.") from None
 
 
 #: action name -> (use case, positional args after the message id, keyword args). One table, one route.

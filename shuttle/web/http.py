@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
@@ -25,6 +26,7 @@ from shuttle.services import Actor, Services
 SESSION_COOKIE = "shuttle_session"
 PRE_COOKIE = "shuttle_pre"  # double-submit CSRF token for forms shown before sign-in
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it), lone surrogates
 T = TypeVar("T")
 
 
@@ -58,11 +60,24 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise BadInput("Send JSON with Content-Type: application/json.")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise BadInput("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadInput("The body must be a JSON object.")
+    if not _storable(data):
+        raise BadInput("The body contains characters that cannot be stored (NUL or an unpaired surrogate).")
     return data
+
+
+def _storable(value: Any) -> bool:
+    """No NUL and no unpaired surrogate (not encodable as UTF-8) in any string, at any depth."""
+    if isinstance(value, str):
+        return not UNSTORABLE_CHARACTER.search(value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -85,11 +100,23 @@ def field(data: dict[str, Any], name: str, kind: type[T], *, default: T | None =
     value = data[name]
     if kind is bool and isinstance(value, str):
         value = value.lower() in {"1", "true", "yes", "on"}
-    if kind is int and isinstance(value, str) and value.lstrip("-").isdigit():
-        value = int(value)
+    if kind is int and isinstance(value, str):
+        value = to_int(value, default=value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise BadInput(f"'{name}' must be {kind.__name__}.")
     return value  # type: ignore[no-any-return]
+
+
+def to_int(raw: str, *, default: Any = None) -> Any:
+    """A whole number written in ASCII digits ("12", "-3"), else `default`.
+
+    Not str.isdigit(): it accepts "²", which int() refuses; int() also refuses strings of
+    more than 4300 digits, which no version number or count needs.
+    """
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        return default
+    return int(raw)
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

@@ -35,6 +35,7 @@ from shuttle.web.http import (
     run,
     run_anonymous,
     services,
+    to_int,
 )
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -228,7 +229,7 @@ async def my_message_page(request: Request) -> Response:
         return render(request, "me/message.html", principal=principal, m=view, participant=True)
     form = await read_form(request)
     action, csrf = form.get("action", ""), form.get("csrf_token")
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    version = to_int(form.get("version", ""))
     if action in ("save", "submit") and "text" in form:
         await run(request, authoring.save_draft, message_id, form["text"], expected_version=version, csrf=csrf)
         version = None
@@ -357,7 +358,7 @@ async def review_page(request: Request) -> Response:
         if form.get("action") not in REVIEW_FORM_ACTIONS:
             raise BadInput("Unknown action.")
         use_case, args, kwargs = REVIEW_FORM_ACTIONS[form["action"]](form)
-        version = int(form["version"]) if form.get("version", "").isdigit() else None
+        version = to_int(form.get("version", ""))
         await run(request, use_case, message_id, *args, expected_version=version, csrf=form.get("csrf_token"),
                   **kwargs)
         return go(f"/staff/messages/{message_id}")

@@ -1,0 +1,221 @@
+"""Property-based: any sequence of actions by any actor keeps the invariants of DESIGN.md section 2.
+
+The machine drives the real use cases on a real (in-memory SQLite) database and blob store.
+Actions that are not allowed are expected to be refused with a ShuttleError; anything else
+is a bug. After every step the recipient's view is checked against what approvals allow.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlalchemy import select
+
+import shuttle.models  # noqa: F401
+from shuttle.cases import service as cases
+from shuttle.config import Settings
+from shuttle.db import Base, Database
+from shuttle.errors import NotFound, ShuttleError
+from shuttle.messages import authoring, delivery, queries, review
+from shuttle.messages.models import Approval, Message, MessageVersion
+from shuttle.messages.release import approvals_of
+from conftest import make_services
+from world import World
+
+TEXTS = st.sampled_from([
+    "Dear Sam, I am sorry.",
+    "Dear Sam,\u200b\u202e I think about it every day.",
+    "Ring me on 07700 900123 any time.",
+    "I walked past Elm Street yesterday.",
+])
+ACTORS = ("facilitator", "co_facilitator", "outsider_facilitator", "harmed", "harmed_proxy", "supporter",
+          "responsible", "coordinator")
+
+
+class ShuttleMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        data = Path(self.tmp.name)
+        conf = Settings.from_env({"SHUTTLE_DATA_DIR": str(data), "SHUTTLE_SECRET_KEY": "s" * 40})
+        db = Database("sqlite://")
+        Base.metadata.create_all(db.engine)
+        self.svc = make_services(db, conf)
+        self.world = World(self.svc)
+        self.case_id, self.people = self.world.case(two_facilitators=True, approvals_required=2,
+                                                    author_must_accept_edits=True)
+        self.paused = False
+        self.withdrawn: set[str] = set()
+        self.ever_delivered: set[str] = set()
+        self.refusals = 0
+
+    def teardown(self) -> None:
+        self.svc.db.dispose()
+        self.tmp.cleanup()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def actor(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.people, name)
+
+    def attempt(self, use_case, actor_name: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return self.world.do(use_case, self.actor(actor_name), *args, **kwargs)
+        except ShuttleError:
+            self.refusals += 1
+            return None
+
+    def message_ids(self) -> list[str]:
+        with self.svc.db.uow() as uow:
+            return list(uow.session.scalars(select(Message.id).order_by(Message.created_at)))
+
+    def states(self) -> dict[str, str]:
+        with self.svc.db.uow() as uow:
+            return {m.id: m.state for m in uow.session.scalars(select(Message))}
+
+    def pick(self, index: int) -> str | None:
+        ids = self.message_ids()
+        return ids[index % len(ids)] if ids else None
+
+    # --- rules ------------------------------------------------------------------------------
+
+    @rule(author=st.sampled_from(["harmed", "harmed_proxy", "responsible", "supporter"]), text=TEXTS,
+          submit=st.booleans())
+    def write(self, author: str, text: str, submit: bool) -> None:
+        draft = self.attempt(authoring.start_draft, author, self.case_id, text)
+        if draft is not None and submit:
+            self.attempt(authoring.submit, author, draft.id)
+
+    @rule()
+    def run_worker(self) -> None:
+        self.world.run_jobs()
+
+    @rule(who=st.sampled_from(ACTORS), index=st.integers(0, 20),
+          action=st.sampled_from(["claim", "approve", "unclaim", "edit", "request_changes", "reject", "retry"]))
+    def review_action(self, who: str, index: int, action: str) -> None:
+        message_id = self.pick(index)
+        if message_id is None:
+            return
+        calls = {
+            "claim": (review.claim, {"take_over": True}),
+            "approve": (review.approve, {}),
+            "unclaim": (review.unclaim, {}),
+            "edit": (review.propose_edit, {"text": "Dear Sam, I am sorry (edited)."}),
+            "request_changes": (review.request_changes, {"note": "Please soften this."}),
+            "reject": (review.reject, {"code": "harmful"}),
+            "retry": (review.retry_processing, {}),
+        }
+        use_case, kwargs = calls[action]
+        self.attempt(use_case, who, message_id, **kwargs)
+
+    @rule(index=st.integers(0, 20), second=st.booleans())
+    def facilitators_approve(self, index: int, second: bool) -> None:
+        """The common path, taken often: process, claim and approve (once or by both facilitators)."""
+        self.world.run_jobs()
+        message_id = self.pick(index)
+        if message_id is None:
+            return
+        reviewers = ("facilitator", "co_facilitator") if second else ("facilitator",)
+        for who in reviewers:
+            self.attempt(review.claim, who, message_id, take_over=True)
+            self.attempt(review.approve, who, message_id)
+            if self.states().get(message_id) in ("released", "viewed"):
+                event("released")
+
+    @rule(who=st.sampled_from(ACTORS), index=st.integers(0, 20),
+          action=st.sampled_from(["submit", "withdraw", "accept", "decline", "revise"]))
+    def author_action(self, who: str, index: int, action: str) -> None:
+        message_id = self.pick(index)
+        if message_id is None:
+            return
+        if action == "revise":
+            if self.attempt(authoring.save_draft, who, message_id, "Dear Sam, a gentler letter.") is not None:
+                self.attempt(authoring.submit, who, message_id)
+            return
+        use_case = {"submit": authoring.submit, "withdraw": authoring.withdraw,
+                    "accept": authoring.accept_edit, "decline": authoring.decline_edit}[action]
+        if self.attempt(use_case, who, message_id) is not None and action == "withdraw":
+            self.withdrawn.add(message_id)
+
+    @rule(status=st.sampled_from(["paused", "open"]))
+    def pause_or_resume(self, status: str) -> None:
+        if self.attempt(cases.set_status, "facilitator", self.case_id, status) is not None:
+            self.paused = status == "paused"
+
+    @rule(who=st.sampled_from(["responsible", "harmed"]), granted=st.booleans(),
+          kind=st.sampled_from(["receive_messages", "take_part"]))
+    def consent(self, who: str, granted: bool, kind: str) -> None:
+        participant_id = self.people.participant_ids[self.actor(who).account_id]
+        self.attempt(cases.record_consent, "facilitator", self.case_id, participant_id, kind=kind, granted=granted)
+
+    @rule(holding=st.booleans())
+    def recipient_holds(self, holding: bool) -> None:
+        self.attempt(cases.set_holding, "responsible", self.case_id, holding)
+
+    @rule(who=st.sampled_from(ACTORS), index=st.integers(0, 20))
+    def open_message(self, who: str, index: int) -> None:
+        message_id = self.pick(index)
+        if message_id is None:
+            return
+        text = self.attempt(delivery.open_message, who, message_id)
+        if text is not None:
+            self.check_delivered_text(message_id, text)
+
+    # --- invariants -------------------------------------------------------------------------
+
+    def check_delivered_text(self, message_id: str, text: str) -> None:
+        """Only the worker's output of the approved version crosses (invariants 1 and 2)."""
+        with self.svc.db.uow() as uow:
+            message = uow.session.get(Message, message_id)
+            version = uow.session.get(MessageVersion, message.approved_version_id)
+            assert version is not None and version.processed_blob_id is not None
+            assert "\u200b" not in text and "\u202e" not in text
+
+    @invariant()
+    def recipient_sees_only_approved_messages(self) -> None:
+        for side_actor, other_side in (("responsible", "harmed"), ("harmed", "responsible")):
+            try:
+                visible = self.world.do(queries.case_messages, self.actor(side_actor), self.case_id)
+            except NotFound:
+                continue  # the actor left the process
+            with self.svc.db.uow() as uow:
+                for view in visible:
+                    if "from" not in view:
+                        continue
+                    message = uow.session.get(Message, view["id"])
+                    assert message.author_side == other_side
+                    assert message.id not in self.withdrawn
+                    assert message.approved_version_id is not None
+                    assert approvals_of(uow.session, message.approved_version_id) >= 2
+                    approvers = set(uow.session.scalars(select(Approval.facilitator_id).where(
+                        Approval.version_id == message.approved_version_id)))
+                    assert len(approvers) >= 2
+                    version = uow.session.get(MessageVersion, message.approved_version_id)
+                    assert version.processed_blob_id is not None
+                    if version.origin == "facilitator":
+                        assert version.author_decision == "accepted"
+
+    @invariant()
+    def nothing_is_released_while_paused(self) -> None:
+        delivered = {mid for mid, state in self.states().items() if state in ("released", "viewed")}
+        newly = delivered - self.ever_delivered
+        if self.paused:
+            assert not newly, "a message was released while the case was paused"
+        self.ever_delivered |= delivered
+
+    @invariant()
+    def withdrawn_never_delivered(self) -> None:
+        states = self.states()
+        for message_id in self.withdrawn:
+            assert states[message_id] == "withdrawn"
+
+
+ShuttleMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestShuttleInvariants = ShuttleMachine.TestCase
