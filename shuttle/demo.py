@@ -14,9 +14,9 @@ from shuttle.services import Actor, Services
 REFERENCE = "RJ-2026-0001"
 PEOPLE = (
     # username, role, display name, password (demo only: printed on the screen)
-    ("fiona", "facilitator", "Fiona (facilitator)", "demo-fiona-2026"),
-    ("jessica", "participant", "Jessica", "demo-jessica-2026"),
-    ("sam", "participant", "Sam", "demo-sam-2026"),
+    ("fiona", "facilitator", "Fiona (facilitator)", "quiet-harbour-lantern"),
+    ("jessica", "participant", "Jessica", "blue-kettle-morning"),
+    ("sam", "participant", "Sam", "gravel-path-evening"),
 )
 
 

@@ -586,23 +586,23 @@ def test_invisible_characters_do_not_hide_contact_details(
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "hostile",
-    [
-        "a dot " * 4000,
-        "a." * 10000,
-        "1 " * 10000,
-        "x at " * 4000,
-        "a" * 50000 + " at ",
-        "@ab " * 5000,
-        "oh " * 10000,
-        "s w 1 " * 5000,
-        "j o h " * 5000,
-        "jo at example dot " * 2000,
-        "[dot] " * 5000,
-        "0" * 50000,
-    ],
-)
+HOSTILE = {
+    "spoken dots": "a dot " * 4000,
+    "dotted chain": "a." * 10000,
+    "spaced digits": "1 " * 10000,
+    "spoken ats": "x at " * 4000,
+    "long name part": "a" * 50000 + " at ",
+    "handles": "@ab " * 5000,
+    "ohs": "oh " * 10000,
+    "spaced postcode": "s w 1 " * 5000,
+    "spaced watch word": "j o h " * 5000,
+    "endless address": "jo at example dot " * 2000,
+    "bracket dots": "[dot] " * 5000,
+    "zeros": "0" * 50000,
+}
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_scan_is_fast_on_hostile_input(hostile: str) -> None:
     began = time.perf_counter()
     flags = scan(hostile, watchlist=["John", "Mill Lane"])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 07:24:25.265220
+Create Date: 2026-11-21 07:30:18.703438
 """
 
 from __future__ import annotations
