@@ -12,8 +12,11 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import select
+
 from shuttle import schema
 from shuttle.accounts import service as accounts
+from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
 from shuttle.bootstrap import build_services
 from shuttle.config import ConfigError, Settings
@@ -95,9 +98,6 @@ def cmd_users_create(args: argparse.Namespace) -> None:
 def cmd_users_invite(args: argparse.Namespace) -> None:
     svc = _services()
     with svc.db.uow() as uow:
-        from shuttle.accounts.models import Account
-        from sqlalchemy import select
-
         account = uow.session.scalar(select(Account).where(Account.username == args.username.lower()))
         if account is None:
             raise CliError(f"no account called {args.username}")

@@ -27,7 +27,6 @@ stay clean or the author learns to ignore the warnings.
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -308,6 +307,8 @@ def scan(text: str, watchlist: Sequence[str] = (), region: str = "GB") -> list[F
     Overlapping matches are merged into one flag covering both, of the kind of the
     longest match, so no character that any detector found is ever left unflagged.
     """
+    if isinstance(watchlist, str):
+        raise TypeError("watchlist must be a sequence of terms, not a single string")
     view = _View.of(text)
     found: list[Flag] = []
     found += _phones(view, region)
@@ -545,15 +546,14 @@ _EMAIL_PROVIDERS = (
 _LABEL = r"(?!(?:dot|at)\b)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _MAILBOX = r"[a-z0-9_%+\-](?:[a-z0-9._%+\-]{0,62}[a-z0-9_%+\-])?"
 _LOCAL = rf"(?<![a-z0-9._%+\-]){_MAILBOX}"
-# A disguised name part may be disguised too: "jo dot bloggs at ...".
-_LOCAL_DISGUISED = (
-    rf"{_LOCAL}(?:(?:[ \t]+dot[ \t]+|[ \t]*[\[({{<][ \t]*(?:dot|\.)[ \t]*[\])}}>][ \t]*)"
-    rf"{_MAILBOX}){{0,3}}"
-)
+_BRACKETED_DOT = r"[ \t]*[\[({<][ \t]*(?:dot|\.)[ \t]*[\])}>][ \t]*"
+_BRACKETED_AT = r"[ \t]*[\[({<][ \t]*(?:at|@)[ \t]*[\])}>][ \t]*"
 # "@", " @ ", "[at]", "(at)", "{@}", " at ", "_at_".
-_AT = r"(?:[ \t]*@[ \t]*|[ \t]*[\[({<][ \t]*(?:at|@)[ \t]*[\])}>][ \t]*|[ \t]+at[ \t]+|[_\-]at[_\-])"
+_AT = rf"(?:[ \t]*@[ \t]*|{_BRACKETED_AT}|[ \t]+at[ \t]+|[_\-]at[_\-])"
 # ".", " . ", "[dot]", "(.)", " dot ", "-dot-".
-_DOT = r"(?:[ \t]*\.[ \t]*|[ \t]*[\[({<][ \t]*(?:dot|\.)[ \t]*[\])}>][ \t]*|[ \t]+dot[ \t]+|[_\-]dot[_\-])"
+_DOT = rf"(?:[ \t]*\.[ \t]*|{_BRACKETED_DOT}|[ \t]+dot[ \t]+|[_\-]dot[_\-])"
+# A disguised name part may be disguised too: "jo dot bloggs at ...".
+_LOCAL_DISGUISED = rf"{_LOCAL}(?:(?:[ \t]+dot[ \t]+|{_BRACKETED_DOT}){_MAILBOX}){{0,3}}"
 _HOST = rf"(?:{_LABEL}{_DOT}){{0,7}}{_LABEL}(?P<dot>{_DOT})(?P<tld>{_TLD})(?![a-z0-9\-])"
 
 _EMAIL_PLAIN = re.compile(
@@ -667,29 +667,14 @@ _POSTCODE_AREAS = sorted(
     key=lambda a: (-len(a), a),
 )
 _PC_SEP = r"[ \t.\-]?"
-
-
-def _spaced(pattern_chars: list[str]) -> str:
-    return _PC_SEP.join(pattern_chars)
-
-
-# Area, district (9, 99 or 9A), sector digit, two unit letters (never C I K M O V).
-# Optional single separators between every character catch "S W 1 A 1 A A".
+_AREA = "(?:" + "|".join(_PC_SEP.join(area) for area in _POSTCODE_AREAS) + ")"
+_UNIT_LETTER = "[abd-hjlnp-uw-z]"  # never C I K M O V
+# Area, district (9, 99 or 9A), sector digit, two unit letters; optional single
+# separators between all the characters catch "S W 1 A 1 A A" and "SW1A-1AA".
 _POSTCODE = re.compile(
-    r"(?<![a-z0-9])(?:"
-    + "|".join(_spaced(list(area)) for area in _POSTCODE_AREAS)
-    + r")"
-    + _PC_SEP
-    + r"[0-9](?:"
-    + _PC_SEP
-    + r"[0-9a-z])?"
-    + r"[ \t.\-]{0,2}"
-    + r"(?P<inward>[0-9]"
-    + _PC_SEP
-    + r"[abd-hjlnp-uw-z]"
-    + _PC_SEP
-    + r"[abd-hjlnp-uw-z])(?![a-z0-9])"
-    + r"|(?<![a-z0-9])gir ?0aa(?![a-z0-9])"
+    rf"(?<![a-z0-9])(?:{_AREA}{_PC_SEP}[0-9](?:{_PC_SEP}[0-9a-z])?[ \t.\-]{{0,2}}"
+    rf"(?P<inward>[0-9]{_PC_SEP}{_UNIT_LETTER}{_PC_SEP}{_UNIT_LETTER})"
+    r"|gir ?0aa)(?![a-z0-9])"
 )
 _ORDINALS = {"1": "st", "2": "nd", "3": "rd"}
 
@@ -757,9 +742,10 @@ _PLATFORM_VERB = re.compile(
     r"\b(?:snap|snapchat|whats ?app|facetime|skype|dm|insta|telegram)[ \t]+me\b"
     rf"(?:[ \t]+(?:on[ \t]+|at[ \t]+)?{_HANDLE_LIKE})?"
 )
-# "search Jo Bloggs on facebook", "look me up as jo b on insta".
+# "search Jo Bloggs on facebook", "I looked for your name on insta".
 _SEARCH = re.compile(
-    r"\b(?:search(?:ed|ing)?|look(?:ed|ing)?[ \t]+(?:for|up))(?:[ \t]+for)?(?:[ \t]+[^\W_]+){1,3}[ \t]+"
+    r"\b(?:search(?:ed|ing)?|look(?:ed|ing)?[ \t]+(?:for|up))(?:[ \t]+for)?"
+    r"(?:[ \t]+[^\W_]+){1,3}[ \t]+"
     rf"(?:on|in)[ \t]+(?:{_PLATFORMS})\b"
 )
 # A bare username: letters and digits joined by underscores ("jo_b99"), which ordinary
@@ -851,8 +837,5 @@ def _watch_pattern(term: str) -> re.Pattern[str] | None:
 def _watch_word(word: str) -> str:
     if len(word) < 3:
         return re.escape(word)
-    parts = [re.escape(word[0])]
-    for ch in word[1:]:
-        alternatives = _LEET.get(ch, ch)
-        parts.append("[" + re.escape(alternatives) + "]" if len(alternatives) > 1 else re.escape(ch))
-    return _LETTER_GAP.join(parts)
+    rest = [f"[{re.escape(_LEET[ch])}]" if ch in _LEET else re.escape(ch) for ch in word[1:]]
+    return _LETTER_GAP.join([re.escape(word[0]), *rest])

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from shuttle import permissions
 from shuttle.access import load_message
 from shuttle.accounts import service as accounts
 from shuttle.accounts.service import IssuedSession, Principal
@@ -187,8 +188,8 @@ async def me_page(request: Request) -> Response:
 async def write_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id = request.path_params["case_id"]
-    case = await run(request, lambda s, svc, actor: case_view(s, actor, case_id))
     if request.method == "GET":
+        case = await run(request, lambda s, svc, actor: case_view(s, actor, case_id))
         return render(request, "me/write.html", principal=principal, case=case, text="", participant=True)
     form = await read_form(request)
     message = await run(request, authoring.start_draft, case_id, form.get("text", ""), csrf=form.get("csrf_token"))
@@ -197,9 +198,9 @@ async def write_page(request: Request) -> Response:
 
 def _my_message(s: Session, svc: Services, actor: Actor, message_id: str) -> dict[str, Any]:
     message, case, member = load_message(s, actor, message_id)
+    if not permissions.is_author_side(member, message.author_side):
+        raise NotFound()  # the author's page only: recipients read in /me/inbox, facilitators in /staff
     view = for_member(s, svc, member, message, case)
-    if "from" in view:
-        raise NotFound()
     view["draft"] = authoring.read_draft(s, svc, actor, message_id) if view["has_draft"] else ""
     view["draft_flags"] = [{"kind": f.kind, "text": f.text, "why": describe(f.kind)}
                            for f in scan(view["draft"], ())]

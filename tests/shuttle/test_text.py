@@ -462,6 +462,11 @@ def test_watchlist_is_whole_word(term: str, text: str) -> None:
     assert found(text, watchlist=[term]) == []
 
 
+def test_watchlist_must_be_a_sequence_of_terms() -> None:
+    with pytest.raises(TypeError):
+        scan("Sam was there", watchlist="Sam")
+
+
 def test_watchlist_several_terms() -> None:
     text = "Sam lives on Mill Lane."
     assert found(text, watchlist=["Sam", "Mill Lane"]) == [

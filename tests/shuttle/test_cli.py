@@ -1,0 +1,70 @@
+"""The operator's command line: plain messages and non-zero exits, never a traceback."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from shuttle.cli import main
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("SHUTTLE_DATABASE_URL", "SHUTTLE_SECRET_KEY", "SHUTTLE_KEYRING", "SHUTTLE_BLOB_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHUTTLE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def test_upgrade_then_demo_then_audit_verify(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["demo", "--no-serve"]) == 0
+    printed = capsys.readouterr().out
+    assert "username jessica" in printed and "authenticator secret" in printed
+    assert main(["demo", "--no-serve"]) == 0  # running it again is harmless
+    assert main(["audit", "verify"]) == 0
+    assert "audit chain intact" in capsys.readouterr().out
+    assert (data_dir / "keyring.json").stat().st_mode & 0o777 == 0o600
+    assert data_dir.stat().st_mode & 0o077 == 0
+
+
+def test_audit_verify_names_the_first_broken_link(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo", "--no-serve"])
+    engine = create_engine(f"sqlite:///{data_dir / 'shuttle.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("update audit_events set action = 'case.nothing' where seq = 3"))
+    engine.dispose()
+    assert main(["audit", "verify"]) == 1
+    assert "BROKEN at event 3" in capsys.readouterr().err
+
+
+def test_users_create_prints_the_totp_secret_or_an_invitation(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["db", "upgrade"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(["users", "create", "--username", "fiona", "--role", "facilitator", "--password-stdin"]) == 1
+    assert "shuttle:" in capsys.readouterr().err  # an empty password is refused with a sentence
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough pass phrase\n"))
+    assert main(["users", "create", "--username", "fiona", "--role", "facilitator", "--password-stdin"]) == 0
+    assert "authenticator secret" in capsys.readouterr().out
+    assert main(["users", "create", "--username", "jess", "--role", "participant"]) == 0
+    assert "invitation code" in capsys.readouterr().out
+    assert main(["users", "create", "--username", "jess", "--role", "participant"]) == 1
+    assert "taken" in capsys.readouterr().err
+    assert main(["users", "invite", "nobody"]) == 1
+
+
+def test_server_commands_refuse_an_empty_database(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["worker"]) == 1
+    assert "shuttle db upgrade" in capsys.readouterr().err
+
+
+def test_bad_configuration_is_one_sentence(data_dir: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHUTTLE_BLOB_BACKEND", "floppy")
+    assert main(["db", "upgrade"]) == 1
+    assert "SHUTTLE_BLOB_BACKEND" in capsys.readouterr().err

@@ -1,0 +1,82 @@
+"""The letter job survives a dead worker and a failing letter stays visible, never lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from shuttle.jobs import queue
+from shuttle.jobs.models import Job
+from shuttle.messages import authoring, review
+from shuttle.messages.models import Message, MessageVersion
+from shuttle.services import Services
+from workers.handlers import build_worker, tick
+from world import World
+
+
+def _message(svc: Services, message_id: str) -> Message:
+    with svc.db.uow() as uow:
+        message = uow.session.get(Message, message_id)
+        uow.session.expunge(message)
+        return message  # type: ignore[return-value]
+
+
+def test_a_job_whose_worker_died_is_picked_up_again_and_completes_once(svc: Services) -> None:
+    world = World(svc)
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam")
+    world.do(authoring.submit, p.harmed, draft.id)
+
+    dead = queue.claim(svc.db, "crashed-worker", lease_seconds=30)  # claims, then "dies"
+    assert dead is not None
+    later = svc.now() + timedelta(seconds=31)
+    again = queue.claim(svc.db, "second-worker", lease_seconds=30, now=later)
+    assert again is not None and again.id == dead.id and again.lease_token != dead.lease_token
+    build_worker(svc)._run_job(again)  # the second worker finishes it
+
+    message = _message(svc, draft.id)
+    assert message.state == "awaiting_review"
+    with svc.db.uow() as uow:
+        versions = uow.session.scalars(select(MessageVersion).where(MessageVersion.message_id == draft.id)).all()
+        assert len(versions) == 1 and versions[0].processed_blob_id is not None
+        processed, version_id = versions[0].processed_blob_id, versions[0].id
+    # the crashed worker wakes up and tries to finish too: its lease is gone, nothing changes
+    build_worker(svc)._run_job(dead)
+    with svc.db.uow() as uow:
+        assert uow.session.get(MessageVersion, version_id).processed_blob_id == processed  # type: ignore[union-attr]
+        assert uow.session.get(Job, dead.id).state == "done"  # type: ignore[union-attr]
+
+
+def test_a_letter_that_cannot_be_processed_is_visible_as_failed_and_can_be_retried(svc: Services) -> None:
+    world = World(svc)
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "\u200b\u200b\u202e")  # empty once cleaned
+    world.do(authoring.submit, p.harmed, draft.id)
+    world.run_jobs()
+    message = _message(svc, draft.id)
+    assert message.state == "processing_failed"
+    view = world.do(review.blockers, p.facilitator, draft.id)
+    assert view == []
+    with svc.db.uow() as uow:
+        job = uow.session.get(Job, message.processing_job_id)
+        assert job is not None and job.state == "dead" and "empty" in (job.last_error or "")
+    world.do(review.retry_processing, p.facilitator, draft.id)
+    assert _message(svc, draft.id).state == "submitted"
+    with svc.db.uow() as uow:
+        assert uow.session.get(Job, message.processing_job_id).state == "queued"  # type: ignore[union-attr]
+
+
+def test_a_message_whose_job_died_with_its_worker_shows_failed_after_the_tick(svc: Services) -> None:
+    world = World(svc)
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam")
+    world.do(authoring.submit, p.harmed, draft.id)
+    with svc.db.uow() as uow:
+        job = uow.session.get(Job, _message(svc, draft.id).processing_job_id)
+        job.max_attempts = 1  # type: ignore[union-attr]
+        uow.commit()
+    assert queue.claim(svc.db, "dies", lease_seconds=5) is not None
+    assert queue.claim(svc.db, "next", lease_seconds=5, now=svc.now() + timedelta(seconds=6)) is None
+    tick(svc)
+    assert _message(svc, draft.id).state == "processing_failed"
