@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shuttle.db import Base, UTCDateTime, utcnow
 from storage.keyring import WrappedKey
-from storage.store import BlobStore
+from storage.store import BlobStore, StoredObject
 
 
 class Blob(Base):
@@ -27,17 +27,21 @@ class Blob(Base):
     shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-def store_bytes(session: Session, store: BlobStore, data: bytes) -> Blob:
-    """Encrypt and write `data`, then record its key in the caller's transaction.
+def record(session: Session, stored: StoredObject) -> Blob:
+    """Keep a stored object's wrapped key in the caller's transaction.
 
     If that transaction rolls back, the written ciphertext has no key: it is unreadable
     garbage that the orphan sweeper removes.
     """
-    stored = store.put_bytes(data)
     blob = Blob(id=stored.object_id, size=stored.size, wrapped_key=stored.key.encode(),
                 kek_version=stored.key.kek_version)
     session.add(blob)
     return blob
+
+
+def store_bytes(session: Session, store: BlobStore, data: bytes) -> Blob:
+    """Encrypt and write `data`, then record its key in the caller's transaction."""
+    return record(session, store.put_bytes(data))
 
 
 def store_text(session: Session, store: BlobStore, text: str) -> Blob:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -122,3 +122,32 @@ def svc(database: Database, settings: Settings) -> Services:
 @pytest.fixture
 def sqlite_svc(sqlite_database: Database, settings: Settings) -> Services:
     return make_services(sqlite_database, settings)
+
+
+# --- a real HTTP server on 127.0.0.1, for what only a socket can show (cut connections) -----------
+
+import socket as _socket  # noqa: E402
+import threading as _threading  # noqa: E402
+import time as _time  # noqa: E402
+
+import uvicorn  # noqa: E402
+
+
+def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:
+    """Start uvicorn on a free loopback port; returns the base URL and a stop function."""
+    with _socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = _threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = _time.monotonic() + 10
+    while not server.started and _time.monotonic() < deadline:
+        _time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", stop

@@ -39,7 +39,7 @@ def process_version(svc: Services, job: ClaimedJob, ctx: JobContext) -> None:
     version_id = str(job.payload["version_id"])
     with svc.db.uow() as uow:
         wanted = processing.begin(uow.session, svc, version_id)
-        raw = blobs.load_text(uow.session, svc.store, wanted.body_blob_id) if wanted else ""
+        raw = blobs.load_text(uow.session, svc.store, wanted.body_blob_id) if wanted and wanted.body_blob_id else ""
         if wanted is None:
             queue.complete(uow.session, job, {"skipped": "the version is no longer waiting for processing"})
         uow.commit()

@@ -41,8 +41,26 @@ def _as_author(session: Session, actor: Actor, message_id: str) -> tuple[Message
     return message, case, member
 
 
+MEDIA_KINDS = ("audio", "video", "image")
+
+
 def start_draft(session: Session, svc: Services, actor: Actor, case_id: str, text: str) -> Message:
+    """A letter: its draft text is kept encrypted and only its author can read it."""
     check_letter(svc, text)
+    message = _new_message(session, svc, actor, case_id, "letter")
+    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+    session.flush()
+    return message
+
+
+def start_media(session: Session, svc: Services, actor: Actor, case_id: str, kind: str) -> Message:
+    """An audio, video or image message: its content arrives as an upload."""
+    if kind not in MEDIA_KINDS:
+        raise BadInput(f"A media message is one of: {', '.join(MEDIA_KINDS)}.")
+    return _new_message(session, svc, actor, case_id, kind)
+
+
+def _new_message(session: Session, svc: Services, actor: Actor, case_id: str, kind: str) -> Message:
     case, member = load_case(session, actor, case_id)
     if not permissions.may_write(member):
         raise NotFound()
@@ -54,8 +72,7 @@ def start_draft(session: Session, svc: Services, actor: Actor, case_id: str, tex
                        code="not_your_turn")
     assert member.participant_id is not None and member.side is not None
     message = Message(case_id=case.id, author_participant_id=member.participant_id, written_by=actor.account_id,
-                      author_side=member.side, kind="letter", state=State.DRAFT.value, created_at=svc.now())
-    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+                      author_side=member.side, kind=kind, state=State.DRAFT.value, created_at=svc.now())
     session.add(message)
     session.flush()
     return message
@@ -69,6 +86,8 @@ def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, t
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message can no longer be changed.", code="not_editable")
+    if message.kind != "letter":
+        raise BadInput("Only a letter has text to save; record or upload again instead.")
     old = message.draft_blob_id
     message.draft_blob_id = blobs.store_text(session, svc.store, text).id
     message.updated_at = svc.now()
@@ -104,15 +123,16 @@ def next_version_number(session: Session, message_id: str) -> int:
 
 
 def add_version(session: Session, svc: Services, message: Message, *, origin: str, created_by: str | None,
-                body_blob_id: str) -> MessageVersion:
+                body_blob_id: str | None = None, body_upload_id: str | None = None,
+                payload: dict[str, object] | None = None) -> MessageVersion:
     """Record a new immutable version and queue it for processing, in the caller's transaction."""
     version = MessageVersion(message_id=message.id, number=next_version_number(session, message.id),
                              origin=origin, created_by=created_by, created_at=svc.now(),
-                             body_blob_id=body_blob_id)
+                             body_blob_id=body_blob_id, body_upload_id=body_upload_id)
     session.add(version)
     session.flush()
     message.current_version_id = version.id
-    job = queue.enqueue(session, PROCESS_JOB, {"version_id": version.id},
+    job = queue.enqueue(session, PROCESS_JOB, {"version_id": version.id, **(payload or {})},
                         max_attempts=svc.settings.job_max_attempts)
     message.processing_job_id = job.id
     return version
@@ -125,11 +145,18 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
     if message.state not in EDITABLE:
         raise Conflict("This message has already been sent.", code="not_editable")
     _check_may_send(session, case, message)
-    if message.draft_blob_id is None or not blobs.load_text(session, svc.store, message.draft_blob_id).strip():
-        raise BadInput("The letter is empty.")
-    add_version(session, svc, message, origin="author", created_by=actor.account_id,
-                body_blob_id=message.draft_blob_id)
+    if message.kind == "letter":
+        if message.draft_blob_id is None or not blobs.load_text(session, svc.store, message.draft_blob_id).strip():
+            raise BadInput("The letter is empty.")
+        add_version(session, svc, message, origin="author", created_by=actor.account_id,
+                    body_blob_id=message.draft_blob_id)
+    else:
+        if message.draft_upload_id is None:
+            raise BadInput("Record or upload your message first, and wait until the upload has finished.")
+        add_version(session, svc, message, origin="author", created_by=actor.account_id,
+                    body_upload_id=message.draft_upload_id)
     message.draft_blob_id = None
+    message.draft_upload_id = None
     message.submitted_at = svc.now()
     lifecycle.transition(session, message, Action.SUBMIT, actor, now=svc.now())
     return message
@@ -174,8 +201,9 @@ def decline_edit(session: Session, svc: Services, actor: Actor, message_id: str,
     ).order_by(MessageVersion.number.desc()).limit(1))
     assert last_own is not None
     message.current_version_id = last_own.id
-    text = blobs.load_text(session, svc.store, last_own.body_blob_id)
-    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+    if last_own.body_blob_id is not None:
+        text = blobs.load_text(session, svc.store, last_own.body_blob_id)
+        message.draft_blob_id = blobs.store_text(session, svc.store, text).id
     lifecycle.transition(session, message, Action.DECLINE_EDIT, actor, now=svc.now(),
                          details={"version": version.number})
     message.claimed_by = None

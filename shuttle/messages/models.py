@@ -25,6 +25,7 @@ class Message(Base):
     state: Mapped[str] = mapped_column(String(30), default="draft", index=True)
     held_from: Mapped[str | None] = mapped_column(String(30), nullable=True)
     draft_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    draft_upload_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     current_version_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     approved_version_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
@@ -55,7 +56,11 @@ class MessageVersion(Base):
     origin: Mapped[str] = mapped_column(String(20))  # 'author' | 'facilitator'
     created_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    body_blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id"))
+    body_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)  # letters
+    body_upload_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # media: the upload's parts
+    poster_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
     processed_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     report_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     flag_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -25,7 +25,8 @@ WANTS_PROCESSING = {State.SUBMITTED.value, State.PROCESSING.value}
 class ProcessingInput:
     version_id: str
     kind: str
-    body_blob_id: str
+    body_blob_id: str | None
+    body_upload_id: str | None
     watchlist: tuple[str, ...]
 
 
@@ -46,7 +47,8 @@ def begin(session: Session, svc: Services, version_id: str) -> ProcessingInput |
     lifecycle.transition(session, message, Action.START_PROCESSING, Actor.system(), now=svc.now())
     case = session.get(Case, message.case_id)
     assert case is not None
-    return ProcessingInput(version.id, message.kind, version.body_blob_id, tuple(case.watchlist or ()))
+    return ProcessingInput(version.id, message.kind, version.body_blob_id, version.body_upload_id,
+                           tuple(case.watchlist or ()))
 
 
 def finish(session: Session, svc: Services, version_id: str, *, processed_blob_id: str,

@@ -88,9 +88,11 @@ def request_changes(session: Session, svc: Services, actor: Actor, message_id: s
 
 
 def _back_to_draft(session: Session, svc: Services, message: Message) -> None:
-    """The author revises from the text they last sent."""
+    """The author revises from the text they last sent (media is recorded or uploaded again)."""
     version = session.get(MessageVersion, message.current_version_id)
     assert version is not None
+    if version.body_blob_id is None:
+        return
     text = blobs.load_text(session, svc.store, version.body_blob_id)
     message.draft_blob_id = blobs.store_text(session, svc.store, text).id
 

@@ -134,8 +134,9 @@ async def assessment(request: Request) -> Response:
 
 async def holding(request: Request) -> Response:
     data = await read_json(request)
-    await run(request, cases.set_holding, request.path_params["case_id"], field(data, "holding", bool))
-    return ok({"holding": data["holding"]})
+    holding = field(data, "holding", bool)
+    await run(request, cases.set_holding, request.path_params["case_id"], holding)
+    return ok({"holding": holding})
 
 
 async def withdraw_from_case(request: Request) -> Response:
@@ -159,8 +160,14 @@ async def case_messages(request: Request) -> Response:
 
 
 async def start_letter(request: Request) -> Response:
+    """A letter ({"text": ...}) or an empty audio/video/image message ({"kind": ...}) to upload into."""
     data = await read_json(request)
-    message = await run(request, authoring.start_draft, request.path_params["case_id"], field(data, "text", str))
+    case_id = request.path_params["case_id"]
+    kind = field(data, "kind", str, default="letter")
+    if kind == "letter":
+        message = await run(request, authoring.start_draft, case_id, field(data, "text", str))
+    else:
+        message = await run(request, authoring.start_media, case_id, kind)
     return ok(await run(request, _message_view(message.id)), status=201)
 
 

@@ -62,7 +62,8 @@ def go(url: str) -> RedirectResponse:
 
 def _anon_form(request: Request, name: str, **context: Any) -> Response:
     token = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, name, csrf_token=token, **context)
+    # Participants sign in here too (and only they use invitations): the quick exit is there from the start.
+    response = render(request, name, csrf_token=token, participant=True, **context)
     response.set_cookie(PRE_COOKIE, token, httponly=True, samesite="strict", path="/")
     return response
 

@@ -135,15 +135,17 @@ def test_participant_pages_have_quick_exit_and_strict_headers(world: World, setu
     written = _post(harmed, f"/me/cases/{case_id}/write", harmed.get(f"/me/cases/{case_id}/write"), text="Dear Sam")
     quick_exit = world.svc.settings.quick_exit_url
     pages = ["/me", f"/me/cases/{case_id}/write", written.headers["location"], f"/me/cases/{case_id}/leave"]
-    for url in pages:
-        page = harmed.get(url)
+    anonymous = web_client(app)
+    for client, url in [*((harmed, url) for url in pages),
+                        *((anonymous, url) for url in ("/login", "/invite", "/set-password"))]:
+        page = client.get(url)
         assert page.status_code == 200, url
         assert f'id="quick-exit" class="quick-exit" href="{quick_exit}"' in page.text, url
         assert f'data-quick-exit="{quick_exit}"' in page.text, url
         _assert_strict_headers(page)
     facilitator, dashboard = _sign_in(app, world, p.facilitator)
     assert "quick-exit" not in dashboard.text  # staff pages do not need it
-    for page in (dashboard, web_client(app).get("/login"), web_client(app).get("/static/shuttle.js")):
+    for page in (dashboard, web_client(app).get("/static/shuttle.js")):
         _assert_strict_headers(page)
 
 

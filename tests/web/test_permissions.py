@@ -24,7 +24,7 @@ from world import People, TestClient, World, web_client
 
 OK = "2xx"  # allowed, and done
 NOW = 409  # allowed to this role, but not in the message's or case's current state
-HIDDEN = 404  # not this role's to see or do: answered exactly like a missing id
+NO = 404  # not this role's to see or do: answered exactly like a missing id
 ANON = 401  # not signed in
 
 NOT_FOUND = {"error": "not_found", "message": "Not found."}
@@ -37,69 +37,76 @@ ROLES = ("author", "other_side", "proxy", "supporter", "facilitator", "foreign_f
          "foreign_participant", "coordinator", "anonymous")
 
 # (method, path, target): the outcome for each role, in the order of ROLES. The target says
-# which case or message the path's ids point at (see Targets below).
-#                                                                   author other  proxy  supp.  facil. f.fac. f.part coord. anon.
+# what the path's ids point at: "case" is the case of all the roles but the foreign ones,
+# "spare case" another case of the same people (leaving it changes nothing in "case"),
+# "quiet case" one more where nothing was sent yet; a message target names the state of a
+# message the author (the harmed principal) wrote in "case". See Targets below.
 EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
-    ("DELETE", "/session", "own session"):                           (OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    ANON),
-    ("GET", "/me", "-"):                                             (OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    ANON),
-    ("GET", "/cases", "-"):                                          (OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    ANON),
-    ("GET", "/cases/{case_id}", "case"):                             (OK,    OK,    OK,    OK,    OK,    HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("PATCH", "/cases/{case_id}/settings", "case"):                  (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/cases/{case_id}/status", "case"):                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, NOW, HIDDEN, HIDDEN, HIDDEN, ANON),
+    #                                                     auth  other proxy supp  facil f.fac f.par coord anon
+    ("DELETE", "/session", "own session"):                (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
+    ("GET", "/me", "-"):                                  (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
+    ("GET", "/cases", "-"):                               (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
+    ("GET", "/cases/{case_id}", "case"):                  (OK,   OK,   OK,   OK,   OK,   NO,   NO,   NO,   ANON),
+    ("PATCH", "/cases/{case_id}/settings", "case"):       (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/status", "case"):          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/participants/{participant_id}/consents", "case"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/participants/{participant_id}/assessments", "case"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/cases/{case_id}/holding", "case"):                    (OK,    OK,    OK,    HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/cases/{case_id}/withdraw", "spare case"):             (OK,    OK,    OK,    OK,    HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("GET", "/cases/{case_id}/messages", "case"):                    (OK,    OK,    OK,    OK,    OK,    HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/cases/{case_id}/messages", "case"):                   (OK,    OK,    OK,    HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/cases/{case_id}/messages", "quiet case"):             (OK,    NOW,   OK,    HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("GET", "/messages/{message_id}", "draft"):                      (OK,    HIDDEN, OK,   HIDDEN, OK,    HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("GET", "/messages/{message_id}", "awaiting review"):            (OK,    HIDDEN, OK,   HIDDEN, OK,    HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("GET", "/messages/{message_id}", "released"):                   (OK,    OK,    OK,    HIDDEN, OK,    HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("GET", "/messages/{message_id}/draft", "draft"):                (OK,    HIDDEN, OK,   HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("PUT", "/messages/{message_id}/draft", "draft"):                (OK,    HIDDEN, OK,   HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("PUT", "/messages/{message_id}/draft", "awaiting review"):      (NOW,   HIDDEN, NOW,  HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/holding", "case"):         (OK,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/withdraw", "spare case"):  (OK,   OK,   OK,   OK,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/cases/{case_id}/messages", "case"):         (OK,   OK,   OK,   OK,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/messages", "case"):        (OK,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/messages", "quiet case"):  (OK,   NOW,  OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}", "draft"):           (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}", "awaiting review"): (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}", "released"):        (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/draft", "draft"):     (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PUT", "/messages/{message_id}/draft", "draft"):     (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PUT", "/messages/{message_id}/draft", "awaiting review"):
+                                                          (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/versions/{version_id}", "awaiting review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/versions/{version_id}", "released"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/messages/{message_id}/open", "awaiting review"):      (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/messages/{message_id}/open", "released"):             (HIDDEN, OK,   HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/open", "awaiting review"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/open", "released"):  (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/submit", "fresh draft"):
-                                                                     (OK,    HIDDEN, OK,   HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/submit", "awaiting review"):
-                                                                     (NOW,   HIDDEN, NOW,  HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/withdraw", "fresh draft"):
-                                                                     (OK,    HIDDEN, OK,   HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/messages/{message_id}/actions/withdraw", "released"):  (NOW,   HIDDEN, NOW,  HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/actions/withdraw", "released"):
+                                                          (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/accept-edit", "fresh awaiting author"):
-                                                                     (OK,    HIDDEN, OK,   HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/accept-edit", "awaiting review"):
-                                                                     (NOW,   HIDDEN, NOW,  HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/decline-edit", "fresh awaiting author"):
-                                                                     (OK,    HIDDEN, OK,   HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/claim", "fresh awaiting review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("POST", "/messages/{message_id}/actions/claim", "draft"):       (HIDDEN, HIDDEN, HIDDEN, HIDDEN, NOW, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/actions/claim", "draft"):
+                                                          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/unclaim", "fresh in review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/request-changes", "fresh in review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/edit", "fresh in review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/reject", "fresh in review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/approve", "fresh in review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/approve", "awaiting review"):  # not claimed first
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, NOW, HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/schedule", "awaiting review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK,  HIDDEN, HIDDEN, HIDDEN, ANON),
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/retry", "awaiting review"):
-                                                                     (HIDDEN, HIDDEN, HIDDEN, HIDDEN, NOW, HIDDEN, HIDDEN, HIDDEN, ANON),
-    ("GET", "/review-queue", "-"):                                   (OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    ANON),
+                                                          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
+    ("GET", "/review-queue", "-"):                        (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
 }
 
 #: The body each request sends (None: no body). Actions not listed send {}.
@@ -145,8 +152,11 @@ def test_every_api_route_and_action_has_an_expectation() -> None:
 
 @dataclass
 class Targets:
-    """The cases and messages the table's targets name. A fresh one is made for every request
-    expected to succeed, so that each success starts from the same state."""
+    """The cases and messages the table's targets name.
+
+    A new message is made for every unsafe request expected to succeed, so each success
+    starts from the state its row names; refused requests change nothing and share one.
+    """
 
     world: World
     case_id: str

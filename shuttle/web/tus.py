@@ -1,0 +1,163 @@
+"""Resumable uploads over tus 1.0.0: core, creation, creation-with-upload, termination,
+checksum and expiration (https://tus.io/protocols/resumable-upload).
+
+Each POST/PATCH body is encrypted into its own part while it streams in; a body cut off
+mid-way still counts for what arrived, so the client resumes from the server's offset.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from email.utils import format_datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
+from shuttle.uploads import service as uploads
+from shuttle.uploads.models import Upload
+from shuttle.web.http import run, services
+from shuttle.web.streams import store_body
+from storage.errors import ObjectTooLarge
+
+VERSION = "1.0.0"
+EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
+CHECKSUMS = {"sha1": "sha1", "sha256": "sha256", "md5": "md5"}
+OFFSET_TYPE = "application/offset+octet-stream"
+
+
+class PreconditionFailed(ShuttleError):
+    status = 412
+    code = "tus_version"
+
+
+class UnsupportedMediaType(ShuttleError):
+    status = 415
+    code = "content_type"
+
+
+class ChecksumMismatch(ShuttleError):
+    status = 460
+    code = "checksum_mismatch"
+
+
+def _headers(upload: Upload | None = None) -> dict[str, str]:
+    headers = {"Tus-Resumable": VERSION, "Cache-Control": "no-store"}
+    if upload is not None:
+        headers.update({"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
+                        "Upload-Expires": format_datetime(upload.expires_at, usegmt=True)})
+    return headers
+
+
+def _require_tus(request: Request) -> None:
+    if request.headers.get("tus-resumable") != VERSION:
+        raise PreconditionFailed(f"This server speaks tus {VERSION}.")
+
+
+def _int_header(request: Request, name: str) -> int:
+    raw = request.headers.get(name, "")
+    if not raw.isdigit():
+        raise BadInput(f"The {name} header must be a whole number of bytes.")
+    return int(raw)
+
+
+def _metadata(request: Request) -> dict[str, str]:
+    """Upload-Metadata: comma-separated "key base64value" pairs. Only message_id is used;
+    a file name, if a client sends one, is dropped here and never stored."""
+    pairs: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in request.headers.get("upload-metadata", "").split(","))):
+        key, _, value = item.partition(" ")
+        try:
+            pairs[key] = base64.b64decode(value, validate=True).decode("utf-8") if value else ""
+        except (binascii.Error, UnicodeDecodeError):
+            raise BadInput("Upload-Metadata values must be base64.") from None
+    return pairs
+
+
+def _checksum(request: Request) -> tuple[str, bytes] | None:
+    raw = request.headers.get("upload-checksum")
+    if not raw:
+        return None
+    algorithm, _, value = raw.partition(" ")
+    if algorithm not in CHECKSUMS:
+        raise BadInput(f"Upload-Checksum algorithms: {', '.join(CHECKSUMS)}.")
+    try:
+        return CHECKSUMS[algorithm], base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise BadInput("The Upload-Checksum value must be base64.") from None
+
+
+async def _append(request: Request, upload_id: str, offset: int) -> Upload:
+    """Stream the body into an encrypted part, then count it if it is whole and intact."""
+    remaining = await run(request, uploads.check_offset, upload_id, offset)
+    checksum = _checksum(request)
+    try:
+        received = await store_body(request, services(request).store, max_bytes=remaining,
+                                    checksum_algorithm=checksum[0] if checksum else None)
+    except ObjectTooLarge:
+        raise TooLarge("More bytes arrived than the upload announced.") from None
+    if checksum is not None and (received.disconnected or received.digest != checksum[1]):
+        raise ChecksumMismatch("The checksum of this piece does not match; send it again.")
+    if received.stored.size == 0:
+        return await run(request, lambda s, svc, actor: uploads.get(s, svc, actor, upload_id))
+    return await run(request, uploads.record_part, upload_id, offset, received.stored)
+
+
+async def options(request: Request) -> Response:
+    limit = services(request).settings.limits.max_upload_bytes
+    return Response(status_code=204, headers={"Tus-Resumable": VERSION, "Tus-Version": VERSION,
+                                              "Tus-Extension": EXTENSIONS, "Tus-Max-Size": str(limit),
+                                              "Tus-Checksum-Algorithm": ",".join(CHECKSUMS)})
+
+
+async def create(request: Request) -> Response:
+    _require_tus(request)
+    length = _int_header(request, "upload-length")
+    message_id = _metadata(request).get("message_id", "")
+    upload = await run(request, uploads.create, message_id, length)
+    if request.headers.get("content-type") == OFFSET_TYPE:
+        upload = await _append(request, upload.id, 0)
+    headers = _headers(upload) | {"Location": f"/api/v1/uploads/{upload.id}"}
+    return Response(status_code=201, headers=headers)
+
+
+async def head(request: Request) -> Response:
+    _require_tus(request)
+    upload = await run(request, lambda s, svc, actor: uploads.get(s, svc, actor, request.path_params["upload_id"]))
+    return Response(status_code=200, headers=_headers(upload))
+
+
+async def patch(request: Request) -> Response:
+    _require_tus(request)
+    if request.headers.get("content-type") != OFFSET_TYPE:
+        raise UnsupportedMediaType(f"PATCH bodies are {OFFSET_TYPE}.")
+    upload = await _append(request, request.path_params["upload_id"], _int_header(request, "upload-offset"))
+    return Response(status_code=204, headers=_headers(upload))
+
+
+async def delete(request: Request) -> Response:
+    _require_tus(request)
+    await run(request, uploads.terminate, request.path_params["upload_id"])
+    return Response(status_code=204, headers={"Tus-Resumable": VERSION})
+
+
+async def put_media(request: Request) -> Response:
+    """A plain one-request upload (no resuming) for simple clients: PUT the whole file."""
+    length = _int_header(request, "content-length")
+    upload = await run(request, uploads.create, request.path_params["message_id"], length)
+    upload = await _append(request, upload.id, 0)
+    if upload.state != "complete":
+        raise Conflict("The upload was cut off; send it again.", code="incomplete")
+    return JSONResponse({"upload_id": upload.id, "size": upload.length}, status_code=201)
+
+
+ROUTES = [
+    Route("/uploads", options, methods=["OPTIONS"]),
+    Route("/uploads", create, methods=["POST"]),
+    Route("/uploads/{upload_id}", head, methods=["HEAD"]),
+    Route("/uploads/{upload_id}", patch, methods=["PATCH"]),
+    Route("/uploads/{upload_id}", delete, methods=["DELETE"]),
+    Route("/messages/{message_id}/media", put_media, methods=["PUT"]),
+]

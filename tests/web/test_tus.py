@@ -1,0 +1,191 @@
+"""Resumable uploads (tus 1.0): cut connections resume from the server's offset, every
+byte arrives encrypted, and a finished upload becomes the draft's content."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import serve_in_thread
+from shuttle.accounts import service as accounts
+from shuttle.messages import authoring
+from shuttle.messages.models import Message
+from shuttle.services import Services
+from shuttle.uploads import service as uploads
+from shuttle.web.app import build_app
+from world import World
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _client(base: str, svc: Services, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=f"{base}/api/v1")
+    answer = client.post("/session", json={"username": username, "password": "a long pass phrase"}).json()
+    client.headers["X-CSRF-Token"] = answer["csrf_token"]
+    return client
+
+
+@pytest.fixture
+def setup(sqlite_svc: Services) -> Iterator[tuple[Services, str, httpx.Client, httpx.Client, str, str]]:
+    svc = sqlite_svc
+    world = World(svc)
+    case_id, p = world.case()
+    with svc.db.uow() as uow:
+        for actor in (p.harmed, p.responsible):
+            account = uow.session.get(accounts.Account, actor.account_id)
+            account.password_hash = svc.passwords.hash("a long pass phrase")
+        uow.commit()
+    message = world.do(authoring.start_media, p.harmed, case_id, "video")
+    base, stop = serve_in_thread(build_app(svc, check_schema=False))
+    harmed = _client(base, svc, f"jessica{1}")
+    other = _client(base, svc, f"sam{1}")
+    yield svc, base, harmed, other, message.id, case_id
+    harmed.close()
+    other.close()
+    stop()
+
+
+def _create(client: httpx.Client, message_id: str, length: int) -> str:
+    meta = f"message_id {base64.b64encode(message_id.encode()).decode()},filename {base64.b64encode(b'IMG_0042 at home.mov').decode()}"
+    answer = client.post("/uploads", headers=TUS | {"Upload-Length": str(length), "Upload-Metadata": meta})
+    assert answer.status_code == 201, answer.text
+    return answer.headers["Location"].rsplit("/", 1)[1]
+
+
+def _offset(client: httpx.Client, upload_id: str) -> int:
+    answer = client.head(f"/uploads/{upload_id}", headers=TUS)
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    return int(answer.headers["Upload-Offset"])
+
+
+def _patch(client: httpx.Client, upload_id: str, offset: int, data: bytes, **headers: str) -> httpx.Response:
+    return client.patch(f"/uploads/{upload_id}", content=data, headers=TUS | {
+        "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream", **headers})
+
+
+def _cut_patch(base: str, client: httpx.Client, upload_id: str, offset: int, data: bytes, sent: int) -> None:
+    """Announce the whole rest, send only `sent` bytes, then drop the connection."""
+    url = urlparse(base)
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    head = (f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: {url.netloc}\r\nTus-Resumable: 1.0.0\r\n"
+            f"Upload-Offset: {offset}\r\nContent-Type: application/offset+octet-stream\r\n"
+            f"Content-Length: {len(data)}\r\nX-CSRF-Token: {client.headers['X-CSRF-Token']}\r\n"
+            f"Cookie: {cookie}\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(head + data[:sent])
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(1024)  # the server notices the cut and answers or closes
+
+
+def _stored(svc: Services, message_id: str) -> bytes:
+    with svc.db.uow() as uow:
+        message = uow.session.get(Message, message_id)
+        assert message is not None and message.draft_upload_id is not None
+        return b"".join(uploads.read(uow.session, svc.store, message.draft_upload_id))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3))
+def test_an_upload_cut_at_any_byte_resumes_from_the_servers_offset(setup, cuts: list[float]) -> None:  # type: ignore[no-untyped-def]
+    svc, base, harmed, _, message_id, _ = setup
+    data = os.urandom(300_000)
+    upload_id = _create(harmed, message_id, len(data))
+    for cut in cuts:
+        offset = _offset(harmed, upload_id)
+        _cut_patch(base, harmed, upload_id, offset, data[offset:], int(cut * (len(data) - offset)))
+    offset = _offset(harmed, upload_id)
+    if offset < len(data):
+        answer = _patch(harmed, upload_id, offset, data[offset:])
+        assert answer.status_code == 204 and int(answer.headers["Upload-Offset"]) == len(data)
+    assert _stored(svc, message_id) == data
+    for path in svc.settings.blob_dir.rglob("*"):
+        if path.is_file():
+            assert data[1000:1064] not in path.read_bytes()  # encrypted as it arrived
+
+
+def test_wrong_offset_is_409_and_a_bad_checksum_is_460(setup) -> None:  # type: ignore[no-untyped-def]
+    _, _, harmed, _, message_id, _ = setup
+    upload_id = _create(harmed, message_id, 10)
+    assert _patch(harmed, upload_id, 3, b"abc").status_code == 409
+    wrong = base64.b64encode(hashlib.sha1(b"xyz").digest()).decode()
+    assert _patch(harmed, upload_id, 0, b"abc", **{"Upload-Checksum": f"sha1 {wrong}"}).status_code == 460
+    assert _offset(harmed, upload_id) == 0
+    right = base64.b64encode(hashlib.sha1(b"abc").digest()).decode()
+    assert _patch(harmed, upload_id, 0, b"abc", **{"Upload-Checksum": f"sha1 {right}"}).status_code == 204
+    assert _offset(harmed, upload_id) == 3
+    assert _patch(harmed, upload_id, 3, b"0123456789").status_code == 413  # more than announced
+    assert _offset(harmed, upload_id) == 3
+
+
+def test_protocol_errors_are_clear(setup) -> None:  # type: ignore[no-untyped-def]
+    _, _, harmed, other, message_id, _ = setup
+    options = harmed.options("/uploads")
+    assert options.status_code == 204 and "checksum" in options.headers["Tus-Extension"]
+    assert harmed.post("/uploads", headers={"Upload-Length": "5"}).status_code == 412
+    meta = f"message_id {base64.b64encode(message_id.encode()).decode()}"
+    too_big = harmed.post("/uploads", headers=TUS | {"Upload-Length": str(2**40), "Upload-Metadata": meta})
+    assert too_big.status_code == 413 and "MiB" in too_big.json()["message"]
+    upload_id = _create(harmed, message_id, 10)
+    assert harmed.patch(f"/uploads/{upload_id}", content=b"x", headers=TUS | {"Upload-Offset": "0"}).status_code == 415
+    # the other side, or a guessed id, learns nothing
+    assert other.head(f"/uploads/{upload_id}", headers=TUS).status_code == 404
+    assert harmed.head(f"/uploads/{'0' * 32}", headers=TUS).status_code == 404
+    assert other.post("/uploads", headers=TUS | {"Upload-Length": "5", "Upload-Metadata": meta}).status_code == 404
+
+
+def test_creation_with_upload_and_termination(setup) -> None:  # type: ignore[no-untyped-def]
+    svc, _, harmed, _, message_id, _ = setup
+    meta = f"message_id {base64.b64encode(message_id.encode()).decode()}"
+    answer = harmed.post("/uploads", content=b"hello", headers=TUS | {
+        "Upload-Length": "5", "Upload-Metadata": meta, "Content-Type": "application/offset+octet-stream"})
+    assert answer.status_code == 201 and answer.headers["Upload-Offset"] == "5"
+    assert _stored(svc, message_id) == b"hello"
+    upload_id = answer.headers["Location"].rsplit("/", 1)[1]
+    assert harmed.delete(f"/uploads/{upload_id}", headers=TUS).status_code == 204
+    assert harmed.head(f"/uploads/{upload_id}", headers=TUS).status_code == 410
+    with svc.db.uow() as uow:
+        assert uow.session.get(Message, message_id).draft_upload_id is None  # type: ignore[union-attr]
+
+
+def test_abandoned_uploads_expire_and_are_destroyed(setup) -> None:  # type: ignore[no-untyped-def]
+    svc, _, harmed, _, message_id, _ = setup
+    upload_id = _create(harmed, message_id, 10)
+    assert _patch(harmed, upload_id, 0, b"abc").status_code == 204
+    with svc.db.uow() as uow:
+        assert uploads.expire(uow.session, svc, now=svc.now() + timedelta(hours=25)) == 1
+        uow.commit()
+    assert harmed.head(f"/uploads/{upload_id}", headers=TUS).status_code == 410
+    with svc.db.uow() as uow, pytest.raises(LookupError):
+        list(uploads.read(uow.session, svc.store, upload_id))
+
+
+def test_a_finished_upload_is_submitted_as_the_message(setup) -> None:  # type: ignore[no-untyped-def]
+    svc, _, harmed, _, message_id, _ = setup
+    answer = harmed.put(f"/messages/{message_id}/media", content=b"not really a video")
+    assert answer.status_code == 201, answer.text
+    view = harmed.get(f"/messages/{message_id}").json()
+    sent = harmed.post(f"/messages/{message_id}/actions/submit", json={"version": view["version"]})
+    assert sent.status_code == 200 and sent.json()["state"] == "submitted"
+    assert "IMG_0042" not in str(sent.json())
+
+
+def test_what_arrived_before_a_cut_is_kept(setup) -> None:  # type: ignore[no-untyped-def]
+    svc, base, harmed, _, message_id, _ = setup
+    data = os.urandom(200_000)
+    upload_id = _create(harmed, message_id, len(data))
+    _cut_patch(base, harmed, upload_id, 0, data, 80_000)
+    kept = _offset(harmed, upload_id)
+    assert 0 < kept <= 80_000
+    assert _patch(harmed, upload_id, kept, data[kept:]).status_code == 204
+    assert _stored(svc, message_id) == data
