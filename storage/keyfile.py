@@ -52,7 +52,7 @@ class KeyFile:
     @classmethod
     def new(cls) -> KeyFile:
         """A first keyring: one random KEK, version 1."""
-        return cls(keys={1: os.urandom(KEK_SIZE)}, primary=1, created={1: _now()})
+        return cls(keys={1: os.urandom(KEK_SIZE)}, primary=1, created={1: utc_now()})
 
     def with_new_version(self) -> KeyFile:
         """A copy with one more random KEK, which becomes primary."""
@@ -60,7 +60,7 @@ class KeyFile:
         return KeyFile(
             keys={**self.keys, version: os.urandom(KEK_SIZE)},
             primary=version,
-            created={**self.created, version: _now()},
+            created={**self.created, version: utc_now()},
         )
 
     def encode(self) -> bytes:
@@ -74,7 +74,7 @@ class KeyFile:
     @classmethod
     def read(cls, path: Path) -> KeyFile:
         """Read and validate; a keyring that is half right is refused whole."""
-        document = _read_private_json(path)
+        document = read_private_json(path)
         if not isinstance(document, dict) or document.get("format") != KEYRING_FORMAT:
             raise KeyringError(f"keyring {path} is not a {KEYRING_FORMAT} file")
         entries = document.get("keys")
@@ -118,7 +118,7 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _now() -> str:
+def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -137,7 +137,7 @@ def _parse_entry(path: Path, entry: Any) -> tuple[int, bytes]:
     return version, key
 
 
-def _read_private_json(path: Path) -> Any:
+def read_private_json(path: Path) -> Any:
     """Read JSON from a regular file that neither group nor others can access."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

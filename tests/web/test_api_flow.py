@@ -7,6 +7,7 @@ PostgreSQL; only the worker is run directly, as `World.run_jobs`.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,10 +23,9 @@ NOT_FOUND = {"error": "not_found", "message": "Not found."}
 RECIPIENT_VIEW_KEYS = {"id", "case_id", "kind", "from", "delivered_at", "opened"}
 
 
-def _ok(response: Any, status: int = 200) -> dict[str, Any]:
+def _ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return response.json()
 
 
 def _act(client: TestClient, message_id: str, action: str, **body: Any) -> Any:
@@ -56,7 +56,10 @@ def test_letter_travels_over_the_api_only_through_review(svc: Services) -> None:
                                                           "password": World.PASSWORD}))
     assert first["stage"] == "totp"
     assert facilitator.get(f"{API}/review-queue").status_code == 401
-    wrong = facilitator.post(f"{API}/session/totp", json={"code": "000000"})
+    now = svc.now()
+    valid = {current_totp(totp_secret, now + timedelta(seconds=step)) for step in (-60, -30, 0, 30, 60)}
+    wrong = facilitator.post(f"{API}/session/totp", json={"code": next(c for c in ("000000", "111111", "222222")
+                                                                        if c not in valid)})
     assert wrong.status_code == 401 and wrong.json()["message"]
     second = _ok(facilitator.post(f"{API}/session/totp", json={"code": current_totp(totp_secret)}))
     assert second["stage"] == "full" and second["csrf_token"] != first["csrf_token"]
