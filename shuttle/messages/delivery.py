@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from shuttle import blobs, permissions
 from shuttle.access import load_message
+from shuttle.audit import log as audit
+from shuttle.blobs import Blob
 from shuttle.cases.models import Participant
 from shuttle.cases.service import person_gate
 from shuttle.errors import Conflict, NotFound
@@ -13,6 +17,7 @@ from shuttle.messages import lifecycle
 from shuttle.messages.gates import hold_reasons
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.states import Action, State
+from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
 
 
@@ -27,8 +32,9 @@ def _check_deliverable(session: Session, case_status: str, member_participant_id
 
 
 def open_message(session: Session, svc: Services, actor: Actor, message_id: str, *,
-                 share_receipt: bool = False) -> str:
-    """Return the processed text of the approved version, marking the message opened the first time."""
+                 share_receipt: bool = False) -> str | None:
+    """Mark the message opened (the first time) and return a letter's processed text;
+    None for media, whose bytes are then served by `media_ref`."""
     message, case, member = load_message(session, actor, message_id)
     if not permissions.may_open(member, author_side=message.author_side, state=State(message.state)):
         raise NotFound()
@@ -39,7 +45,7 @@ def open_message(session: Session, svc: Services, actor: Actor, message_id: str,
                              details={"receipt_shared": share_receipt and case.read_receipts_allowed})
         message.opened_at = svc.now()
         message.receipt_shared = share_receipt and case.read_receipts_allowed
-    return delivered_text(session, svc, message)
+    return delivered_text(session, svc, message) if message.kind == "letter" else None
 
 
 def delivered_text(session: Session, svc: Services, message: Message) -> str:
@@ -48,3 +54,52 @@ def delivered_text(session: Session, svc: Services, message: Message) -> str:
     if version is None or version.processed_blob_id is None:
         raise NotFound()
     return blobs.load_text(session, svc.store, version.processed_blob_id)
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """Where the bytes of a processed rendition are, and how to label them."""
+
+    blob_id: str
+    wrapped_key: str
+    content_type: str
+    size: int
+
+
+def _version_for(session: Session, message: Message, member: Membership, version_id: str | None) -> MessageVersion:
+    """Recipients get the approved version once they opened it; staff any processed version;
+    the author the current one (to see what will be sent)."""
+    if member.is_facilitator:
+        wanted = version_id or message.current_version_id
+    elif permissions.is_author_side(member, message.author_side):
+        wanted = message.current_version_id
+    elif message.state == State.VIEWED:
+        wanted = message.approved_version_id
+    else:
+        wanted = None  # not opened yet: nothing is shown before the recipient chooses
+    version = session.get(MessageVersion, wanted) if wanted else None
+    if version is None or version.message_id != message.id:
+        raise NotFound()
+    return version
+
+
+def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *, version_id: str | None = None,
+              rendition: str = "media", audit_view: bool = True) -> MediaRef:
+    """The worker's output only (invariant 2); staff views are audited (invariant 8)."""
+    message, case, member = load_message(session, actor, message_id)
+    if message.kind == "letter":
+        raise NotFound()
+    if not member.is_facilitator and not permissions.is_author_side(member, message.author_side):
+        assert member.participant_id is not None
+        _check_deliverable(session, case.status, member.participant_id, case.label_of(member.side or ""))
+    version = _version_for(session, message, member, version_id)
+    blob_id = version.poster_blob_id if rendition == "poster" else version.processed_blob_id
+    blob = session.get(Blob, blob_id) if blob_id else None
+    if blob is None or blob.wrapped_key is None:
+        raise NotFound()
+    if member.is_facilitator and audit_view:
+        audit.record(session, action="message.view_content", actor_id=actor.account_id, actor_role=actor.role,
+                     case_id=message.case_id, subject_type="message_version", subject_id=version.id,
+                     details={"rendition": rendition}, now=svc.now())
+    content_type = "image/jpeg" if rendition == "poster" else (version.content_type or "application/octet-stream")
+    return MediaRef(blob.id, blob.wrapped_key, content_type, blob.size)

@@ -51,8 +51,17 @@ def begin(session: Session, svc: Services, version_id: str) -> ProcessingInput |
                            tuple(case.watchlist or ()))
 
 
+@dataclass(frozen=True)
+class MediaFacts:
+    """What the media worker learned about its output, for the review queue and the player."""
+
+    content_type: str
+    duration_ms: int | None = None
+    poster_blob_id: str | None = None
+
+
 def finish(session: Session, svc: Services, version_id: str, *, processed_blob_id: str,
-           report_blob_id: str, flag_count: int) -> bool:
+           report_blob_id: str, flag_count: int, media: MediaFacts | None = None) -> bool:
     """Attach the worker's output to the version and move the message on. False if no longer wanted."""
     version = session.get(MessageVersion, version_id)
     assert version is not None
@@ -66,6 +75,9 @@ def finish(session: Session, svc: Services, version_id: str, *, processed_blob_i
     version.report_blob_id = report_blob_id
     version.flag_count = flag_count
     version.processed_at = svc.now()
+    version.content_type = media.content_type if media else "text/plain; charset=utf-8"
+    if media is not None:
+        version.duration_ms, version.poster_blob_id = media.duration_ms, media.poster_blob_id
     ctx = Context(version_origin=version.origin, author_must_accept=case.author_must_accept_edits)
     lifecycle.transition(session, message, Action.PROCESSED, Actor.system(), ctx=ctx, now=svc.now(),
                          details={"flags": flag_count})

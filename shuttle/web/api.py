@@ -195,9 +195,13 @@ async def get_version(request: Request) -> Response:
 
 async def open_message(request: Request) -> Response:
     data = await read_json(request)
-    text = await run(request, delivery.open_message, request.path_params["message_id"],
+    message_id = request.path_params["message_id"]
+    text = await run(request, delivery.open_message, message_id,
                      share_receipt=field(data, "share_receipt", bool, default=False))
-    return ok({"text": text})
+    if text is not None:
+        return ok({"text": text})
+    base = f"/api/v1/messages/{message_id}"
+    return ok({"media": f"{base}/media", "poster": f"{base}/poster"})
 
 
 def _parse_time(raw: str | None) -> datetime | None:

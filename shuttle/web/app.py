@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shuttle import schema
 from shuttle.errors import ShuttleError
 from shuttle.services import Services
-from shuttle.web import api, pages, tus
+from shuttle.web import api, media, pages, tus
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -135,7 +135,7 @@ def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = T
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Mount("/api/v1", routes=api.ROUTES + tus.ROUTES),
+        Mount("/api/v1", routes=api.ROUTES + tus.ROUTES + media.ROUTES),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         *pages.ROUTES,
     ]

@@ -1,0 +1,110 @@
+"""Processed media is served with HTTP Range to those who may see it, decrypting only
+what a range covers; nothing is shown to the recipient before they choose to open it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from shuttle import blobs
+from shuttle.messages import authoring, processing, review
+from shuttle.services import Services
+from shuttle.uploads import service as uploads
+from shuttle.web.app import build_app
+from world import TestClient, World
+
+PLAY = os.urandom(700_000)  # stands in for the worker's delivery file
+POSTER = os.urandom(5_000)
+
+
+def _processed_video(svc: Services, world: World, p, case_id: str) -> str:  # type: ignore[no-untyped-def]
+    """A video message taken through upload, submit and the worker's reporting use cases."""
+    message = world.do(authoring.start_media, p.harmed, case_id, "video")
+    upload = world.do(uploads.create, p.harmed, message.id, 4)
+    stored = svc.store.put_bytes(b"orig")
+    world.do(uploads.record_part, p.harmed, upload.id, 0, stored)
+    world.do(authoring.submit, p.harmed, message.id)
+    with svc.db.uow() as uow:
+        wanted = processing.begin(uow.session, svc, message.current_version_id or _current(svc, message.id))
+        assert wanted is not None
+        media = blobs.store_bytes(uow.session, svc.store, PLAY)
+        poster = blobs.store_bytes(uow.session, svc.store, POSTER)
+        report = blobs.store_text(uow.session, svc.store, '{"flags": [], "removed": ["gps"]}')
+        uow.session.flush()
+        processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=media.id, report_blob_id=report.id,
+                          flag_count=0, media=processing.MediaFacts("video/mp4", 3000, poster.id))
+        uow.commit()
+    return message.id
+
+
+def _current(svc: Services, message_id: str) -> str:
+    from shuttle.messages.models import Message
+
+    with svc.db.uow() as uow:
+        return uow.session.get(Message, message_id).current_version_id  # type: ignore[union-attr, return-value]
+
+
+@pytest.fixture
+def played(svc: Services) -> Iterator[tuple[Services, World, object, str, TestClient, TestClient]]:
+    world = World(svc)
+    case_id, p = world.case()
+    message_id = _processed_video(svc, world, p, case_id)
+    app = build_app(svc, check_schema=False)
+    with world.sign_in(app, p.facilitator) as staff, world.sign_in(app, p.responsible) as recipient:
+        yield svc, world, p, message_id, staff, recipient
+
+
+def test_ranges_are_served_exactly(played) -> None:  # type: ignore[no-untyped-def]
+    _, _, _, message_id, staff, _ = played
+    url = f"/api/v1/messages/{message_id}/media"
+    whole = staff.get(url)
+    assert whole.status_code == 200 and whole.content == PLAY and whole.headers["accept-ranges"] == "bytes"
+    part = staff.get(url, headers={"Range": "bytes=630000-631048"})
+    assert part.status_code == 206 and part.content == PLAY[630000:631049]
+    assert part.headers["content-range"] == f"bytes 630000-631048/{len(PLAY)}"
+    assert part.headers["content-length"] == "1049"
+    tail = staff.get(url, headers={"Range": "bytes=-10"})
+    assert tail.content == PLAY[-10:]
+    bad = staff.get(url, headers={"Range": f"bytes={len(PLAY)}-"})
+    assert bad.status_code == 416 and bad.headers["content-range"] == f"bytes */{len(PLAY)}"
+    several = staff.get(url, headers={"Range": "bytes=0-1,5-6"})
+    assert several.status_code == 200 and several.content == PLAY
+    etag = whole.headers["etag"]
+    assert staff.get(url, headers={"Range": "bytes=0-9", "If-Range": etag}).status_code == 206
+    assert staff.get(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'}).status_code == 200
+    poster = staff.get(f"/api/v1/messages/{message_id}/poster")
+    assert poster.content == POSTER and poster.headers["content-type"] == "image/jpeg"
+
+
+def test_recipient_gets_media_only_after_approval_and_opening(played) -> None:  # type: ignore[no-untyped-def]
+    svc, world, p, message_id, staff, recipient = played
+    url = f"/api/v1/messages/{message_id}/media"
+    assert recipient.get(url).status_code == 404
+    world.do(review.claim, p.facilitator, message_id)
+    world.do(review.approve, p.facilitator, message_id)
+    assert recipient.get(url).status_code == 404  # released, but not opened yet
+    opened = recipient.post(f"/api/v1/messages/{message_id}/open", json={})
+    assert opened.status_code == 200, opened.text
+    part = recipient.get(url, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == PLAY[100:200]
+    assert recipient.get(f"/api/v1/messages/{message_id}/media?version=whatever").content[:100] == PLAY[:100]
+
+
+def test_only_the_segments_a_range_covers_are_read(played) -> None:  # type: ignore[no-untyped-def]
+    svc, _, _, message_id, staff, _ = played
+    backend = svc.store._backend  # noqa: SLF001  (the test watches what is read from storage)
+    reads: list[tuple[int, int]] = []
+    original = backend.read
+
+    def counting(object_id: str, offset: int, length: int) -> bytes:
+        reads.append((offset, length))
+        return original(object_id, offset, length)
+
+    backend.read = counting
+    try:
+        staff.get(f"/api/v1/messages/{message_id}/media", headers={"Range": "bytes=600000-600099"})
+    finally:
+        backend.read = original
+    assert sum(length for _, length in reads) < 3 * 65_600  # header + one or two segments, not 700 kB
