@@ -25,6 +25,7 @@ class Blob(Base):
     kek_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # ciphertext deleted too
 
 
 def record(session: Session, stored: StoredObject) -> Blob:
@@ -72,9 +73,10 @@ def shred(session: Session, blob_id: str, *, now: datetime | None = None) -> Non
     blob.shredded_at = now or utcnow()
 
 
-def remove_shredded_bytes(session: Session, store: BlobStore) -> int:
-    """Delete the ciphertext of shredded blobs (idempotent); returns how many."""
-    shredded = session.scalars(select(Blob).where(Blob.wrapped_key.is_(None))).all()
+def remove_shredded_bytes(session: Session, store: BlobStore, *, now: datetime | None = None) -> int:
+    """Delete the ciphertext of shredded blobs not yet purged; returns how many."""
+    shredded = session.scalars(select(Blob).where(Blob.wrapped_key.is_(None), Blob.purged_at.is_(None))).all()
     for blob in shredded:
         store.delete(blob.id)
+        blob.purged_at = now or utcnow()
     return len(shredded)

@@ -116,6 +116,48 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
     print(f"audit chain intact: {result.checked} events")
 
 
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} data keys re-wrapped",
+          end="", file=sys.stderr, flush=True)
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> None:
+    from shuttle.keys import rotate
+
+    svc = _services()
+    schema.check_current(svc.db)
+    result = rotate(svc, progress=_progress_bar)
+    print(file=sys.stderr)
+    how = "resumed an unfinished rotation" if result.resumed else "new key version"
+    print(f"{how}: key-encryption key v{result.version}; {result.rewrapped} data keys re-wrapped, "
+          "no payload re-encrypted")
+
+
+def cmd_cases_shred(args: argparse.Namespace) -> None:
+    from shuttle.retention import shred_case, sweep
+    from shuttle.services import Actor
+
+    if not args.yes:
+        raise CliError(f"this destroys every message of {args.reference} for good; add --yes to confirm")
+    svc = _services()
+    schema.check_current(svc.db)
+    with svc.db.uow() as uow:
+        count = shred_case(uow.session, svc, Actor(None, "coordinator"), args.reference)
+        uow.commit()
+    sweep(svc)
+    print(f"{args.reference}: {count} encrypted objects shredded (keys destroyed, bytes removed)")
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    from shuttle.retention import sweep
+
+    svc = _services()
+    schema.check_current(svc.db)
+    print(sweep(svc))
+
+
 def cmd_totp(args: argparse.Namespace) -> None:
     print(accounts.current_totp(args.secret))
 
@@ -169,6 +211,15 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("username")
     auditp = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     auditp.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("rotate", help="new key-encryption key version; re-wrap every data key (resumable)"
+                    ).set_defaults(func=cmd_keys_rotate)
+    casesp = sub.add_parser("cases", help="cases").add_subparsers(dest="cases_command", required=True)
+    shred = casesp.add_parser("shred", help="crypto-shred every message of a case (retention)")
+    shred.set_defaults(func=cmd_cases_shred)
+    shred.add_argument("reference")
+    shred.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    add("sweep", cmd_sweep, "expire abandoned uploads, remove shredded and orphaned bytes")
     totp = add("totp", cmd_totp, "print the current code for an authenticator secret")
     totp.add_argument("secret")
     return parser

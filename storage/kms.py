@@ -305,9 +305,10 @@ def _resolve_or_create(client: Any, key_id: str | None, *, version: int) -> tupl
         metadata = _describe(client, key_id)
         created = False
     arn = str(metadata["Arn"])
-    spec = metadata.get("KeySpec") or metadata.get("CustomerMasterKeySpec")
-    if metadata.get("KeyUsage") != "ENCRYPT_DECRYPT" or spec != ALGORITHM:
-        raise KeyringError(f"KMS key {arn} is not a symmetric encryption key ({spec}, {metadata.get('KeyUsage')})")
+    spec = metadata.get("KeySpec") or metadata.get("CustomerMasterKeySpec") or ALGORITHM
+    usage = metadata.get("KeyUsage") or "ENCRYPT_DECRYPT"  # both are KMS's defaults when absent
+    if usage != "ENCRYPT_DECRYPT" or spec != ALGORITHM:
+        raise KeyringError(f"KMS key {arn} is not a symmetric encryption key ({spec}, {usage})")
     if metadata.get("KeyState") != "Enabled":
         raise KeyringError(f"KMS key {arn} is {metadata.get('KeyState')}, not Enabled")
     if not _ARN.fullmatch(arn):

@@ -61,6 +61,15 @@ class BlobStore:
         self._keyring = keyring
         self._segment_size = check_segment_size(segment_size)
 
+    @property
+    def keyring(self) -> Keyring:
+        """For re-wrapping data keys on rotation; payloads are never touched."""
+        return self._keyring
+
+    def list_ids(self) -> Iterator[tuple[str, float]]:
+        """Every stored object id with its modification time (for the orphan sweeper)."""
+        return self._backend.list_ids()
+
     def put(
         self,
         chunks: Iterable[bytes],

@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from shuttle.db import Base, Database
+from support import need
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_ADMIN_URL = os.environ.get(
     "SHUTTLE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip locally when a tool or service is missing; fail under CI=true."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required under CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _pg_reachable() -> bool:
@@ -94,24 +85,15 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databa
 
 # --- the application, wired as the composition root wires it, on each database -------------------
 
-from shuttle.accounts.passwords import PasswordPolicy  # noqa: E402
 from shuttle.config import Settings  # noqa: E402
 from shuttle.services import Services  # noqa: E402
-from storage.backends.local import LocalBackend  # noqa: E402
-from storage.keyring import LocalKeyring  # noqa: E402
-from storage.store import BlobStore  # noqa: E402
+from support import make_services  # noqa: E402
 
 
 @pytest.fixture
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data = tmp_path_factory.mktemp("data")
     return Settings.from_env({"SHUTTLE_DATA_DIR": str(data), "SHUTTLE_SECRET_KEY": "test-secret-" + "k" * 40})
-
-
-def make_services(db: Database, settings: Settings) -> Services:
-    store = BlobStore(LocalBackend(settings.blob_dir), LocalKeyring.open_or_create(settings.keyring_path))
-    return Services(settings=settings.with_(database_url=db.url), db=db, store=store,
-                    passwords=PasswordPolicy.for_tests())
 
 
 @pytest.fixture
@@ -122,32 +104,3 @@ def svc(database: Database, settings: Settings) -> Services:
 @pytest.fixture
 def sqlite_svc(sqlite_database: Database, settings: Settings) -> Services:
     return make_services(sqlite_database, settings)
-
-
-# --- a real HTTP server on 127.0.0.1, for what only a socket can show (cut connections) -----------
-
-import socket as _socket  # noqa: E402
-import threading as _threading  # noqa: E402
-import time as _time  # noqa: E402
-
-import uvicorn  # noqa: E402
-
-
-def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:
-    """Start uvicorn on a free loopback port; returns the base URL and a stop function."""
-    with _socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = _threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = _time.monotonic() + 10
-    while not server.started and _time.monotonic() < deadline:
-        _time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    return f"http://127.0.0.1:{port}", stop

@@ -9,6 +9,7 @@ import threading
 from shuttle.messages.authoring import PROCESS_JOB
 from shuttle.messages.processing import sync_dead_jobs
 from shuttle.messages.release import release_due
+from shuttle.retention import sweep
 from shuttle.services import Services
 from workers.letters import process_version
 from workers.loop import Handler, Worker
@@ -32,9 +33,14 @@ def tick(svc: Services) -> None:
         uow.commit()
 
 
-def run_ticker(svc: Services, stop: threading.Event, interval: float = 15.0) -> None:
+def run_ticker(svc: Services, stop: threading.Event, interval: float = 15.0, sweep_every: int = 40) -> None:
+    """Every `interval` seconds the quick duties; every `sweep_every` rounds the storage sweep."""
+    rounds = 0
     while not stop.wait(interval):
+        rounds += 1
         try:
             tick(svc)
+            if rounds % sweep_every == 0:
+                log.info("storage sweep: %s", sweep(svc))
         except Exception:  # keep ticking; the next round retries
             log.exception("periodic duties failed")

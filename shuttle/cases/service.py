@@ -122,7 +122,8 @@ def _apply_settings(case: Case, settings: dict[str, Any]) -> None:
         "author_must_accept_edits": bool, "read_receipts_allowed": bool, "watchlist": list,
     }
     for name, value in settings.items():
-        if name not in allowed or not isinstance(value, allowed[name]):
+        if name not in allowed or not isinstance(value, allowed[name]) or (
+                allowed[name] is int and isinstance(value, bool)):
             raise BadInput(f"Unknown or malformed case setting: {name}.")
     if settings.get("initiator", case.initiator) not in {"harmed", "either"}:
         raise BadInput("initiator is 'harmed' or 'either'.")

@@ -17,7 +17,7 @@ from shuttle.access import load_message
 from shuttle.blobs import Blob
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
 from shuttle.messages.authoring import EDITABLE, MEDIA_KINDS
-from shuttle.messages.models import Message
+from shuttle.messages.models import Message, MessageVersion
 from shuttle.services import Actor, Services
 from shuttle.uploads.models import Upload, UploadPart
 from storage.keyring import WrappedKey
@@ -117,7 +117,10 @@ def _complete(session: Session, svc: Services, upload: Upload) -> None:
 
 
 def terminate(session: Session, svc: Services, actor: Actor, upload_id: str) -> None:
+    """End an upload the author no longer wants; once sent, it is a version's body and stays."""
     upload = get(session, svc, actor, upload_id)
+    if session.scalar(select(MessageVersion.id).where(MessageVersion.body_upload_id == upload.id)) is not None:
+        raise Conflict("This recording has already been sent, so it can no longer be deleted.", code="not_editable")
     message = session.get(Message, upload.message_id)
     if message is not None and message.draft_upload_id == upload.id:
         message.draft_upload_id = None

@@ -20,7 +20,7 @@ from shuttle.errors import BadInput, NotFound
 from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web import openapi
+from shuttle.web import media, openapi, tus
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
 from shuttle.web.http import SESSION_COOKIE, client_address, field, read_json, run, run_anonymous, services
 
@@ -285,3 +285,4 @@ ROUTES = [
     Route("/review-queue", review_queue),
     Route("/openapi.json", openapi_document),
 ]
+ROUTES += tus.ROUTES + media.ROUTES

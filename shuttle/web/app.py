@@ -14,14 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuttle import schema
 from shuttle.errors import ShuttleError
 from shuttle.services import Services
-from shuttle.web import api, media, pages, tus
+from shuttle.web import api, pages
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -61,6 +61,30 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+#: API paths anyone may call: signing in, and the API's own description.
+PUBLIC_API = ("/api/v1/session", "/api/v1/openapi.json")
+
+
+class SignInFirst:
+    """An API request without a session answers 401 before its body or path is looked at,
+    so an anonymous caller learns nothing from 400s or 404s."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _public(scope) and not Request(scope).cookies.get("shuttle_session"):
+            response = JSONResponse({"error": "not_authenticated", "message": "Please sign in."}, status_code=401)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _public(scope: Scope) -> bool:
+    path = scope["path"]
+    return scope["method"] == "OPTIONS" or any(path == p or path.startswith(p + "/") for p in PUBLIC_API)
 
 
 def _wants_json(request: Request) -> bool:
@@ -135,7 +159,7 @@ def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = T
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Mount("/api/v1", routes=api.ROUTES + tus.ROUTES + media.ROUTES),
+        Mount("/api/v1", app=SignInFirst(Router(api.ROUTES))),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         *pages.ROUTES,
     ]

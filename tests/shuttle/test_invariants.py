@@ -23,7 +23,7 @@ from shuttle.errors import NotFound, ShuttleError
 from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.models import Approval, Message, MessageVersion
 from shuttle.messages.release import approvals_of
-from conftest import make_services
+from support import make_services
 from world import World
 
 TEXTS = st.sampled_from([

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 
 from shuttle import schema
 from shuttle.db import Base, Database
-from conftest import make_services
+from support import make_services
 from shuttle.web.app import build_app
 
 

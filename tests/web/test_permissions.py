@@ -8,6 +8,7 @@ must answer exactly like an id the caller may not see: same status, same body.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,9 +16,13 @@ from typing import Any
 
 import pytest
 
-from shuttle.messages import authoring, review
+from starlette.responses import JSONResponse
+
+from shuttle import blobs
+from shuttle.messages import authoring, delivery, processing, review
 from shuttle.messages.models import Message
 from shuttle.services import Actor, Services
+from shuttle.uploads import service as uploads
 from shuttle.web import api
 from shuttle.web.app import build_app
 from world import People, TestClient, World, web_client
@@ -28,6 +33,7 @@ NO = 404  # not this role's to see or do: answered exactly like a missing id
 ANON = 401  # not signed in
 
 NOT_FOUND = {"error": "not_found", "message": "Not found."}
+NOT_FOUND_LENGTH = str(len(JSONResponse(NOT_FOUND).body))  # all a HEAD answer tells of its body
 SIGN_IN_ROUTES = {("POST", "/session"), ("POST", "/session/totp"), ("POST", "/session/invitation"),
                   ("POST", "/session/password")}
 UNCHECKED_ROUTES = {("GET", "/openapi.json")}  # public by design: the API's own description
@@ -40,7 +46,9 @@ ROLES = ("author", "other_side", "proxy", "supporter", "facilitator", "foreign_f
 # what the path's ids point at: "case" is the case of all the roles but the foreign ones,
 # "spare case" another case of the same people (leaving it changes nothing in "case"),
 # "quiet case" one more where nothing was sent yet; a message target names the state of a
-# message the author (the harmed principal) wrote in "case". See Targets below.
+# message the author (the harmed principal) wrote in "case" ("video ..." a video message,
+# processed by the media worker once sent); an upload target names the state of an upload
+# the author made for a video draft. See Targets below.
 EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     #                                                     auth  other proxy supp  facil f.fac f.par coord anon
     ("DELETE", "/session", "own session"):                (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
@@ -107,6 +115,36 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     ("POST", "/messages/{message_id}/actions/retry", "awaiting review"):
                                                           (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
     ("GET", "/review-queue", "-"):                        (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
+    # tus resumable uploads (shuttle/web/tus.py): only the author side puts bytes into its own
+    # media message; an upload then belongs to the one who made it (a proxy starts its own).
+    ("OPTIONS", "/uploads", "-"):  # tus discovery: the protocol's version and limits, no data
+                                                          (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
+    ("POST", "/uploads", "video draft"):                  (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/uploads", "video awaiting review"):        (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
+    ("HEAD", "/uploads/{upload_id}", "open upload"):      (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PATCH", "/uploads/{upload_id}", "open upload"):     (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PATCH", "/uploads/{upload_id}", "finished upload"): (NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("DELETE", "/uploads/{upload_id}", "open upload"):    (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("DELETE", "/uploads/{upload_id}", "sent upload"):  # now the body of a version: not the author's to end
+                                                          (NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PUT", "/messages/{message_id}/media", "video draft"):
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PUT", "/messages/{message_id}/media", "video awaiting review"):
+                                                          (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
+    # processed media (shuttle/web/media.py): the case's facilitators, the author side, and the
+    # recipient side only once it chose to open the message (released but unopened: nothing yet).
+    ("GET", "/messages/{message_id}/media", "video awaiting review"):
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/media", "video released"):
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/media", "video viewed"):
+                                                          (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/poster", "video awaiting review"):
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/poster", "video released"):
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/poster", "video viewed"):
+                                                          (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
 }
 
 #: The body each request sends (None: no body). Actions not listed send {}.
@@ -126,12 +164,28 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/messages/{message_id}/actions/schedule"): {"at": "2099-01-01T09:00:00+00:00"},
 }
 
+TUS = {"Tus-Resumable": "1.0.0"}
+#: The routes that take headers and raw bytes instead of JSON: (headers, content). A header
+#: value may name ids as a path does; Upload-Metadata values are sent base64 as tus wants.
+RAW: dict[tuple[str, str], tuple[dict[str, str], bytes | None]] = {
+    ("OPTIONS", "/uploads"): (TUS, None),
+    ("POST", "/uploads"): (TUS | {"Upload-Length": "5", "Upload-Metadata": "message_id {message_id}"}, None),
+    ("HEAD", "/uploads/{upload_id}"): (TUS, None),
+    ("PATCH", "/uploads/{upload_id}"): (TUS | {"Content-Type": "application/offset+octet-stream",
+                                               "Upload-Offset": "0"}, b"hello"),
+    ("DELETE", "/uploads/{upload_id}"): (TUS, None),
+    ("PUT", "/messages/{message_id}/media"): ({"Content-Type": "application/octet-stream"}, b"not a video"),
+    ("GET", "/messages/{message_id}/media"): ({"Range": "bytes=0-"}, None),  # as a <video> asks
+}
+SAFE = {"GET", "HEAD", "OPTIONS"}
+
 
 def _api_routes() -> set[tuple[str, str]]:
     """Every (method, path) of the API, message actions expanded one by one."""
     found = set()
     for route in api.ROUTES:
-        for method in sorted((route.methods or set()) - {"HEAD"}):
+        methods = route.methods or set()
+        for method in sorted(methods - {"HEAD"} if "GET" in methods else methods):  # Starlette adds HEAD to GET
             if route.path == ACTION_PATH:
                 found |= {(method, ACTION_PATH.replace("{action}", a)) for a in api.ACTIONS}
             else:
@@ -194,6 +248,62 @@ class Targets:
         self._as(review.approve, self.people.facilitator, message_id)
         return message_id
 
+    def video_draft(self) -> str:
+        message = self._as(authoring.start_media, self.people.harmed, self.case_id, "video")
+        return str(message.id)
+
+    def _upload(self, message_id: str, *, finished: bool) -> str:
+        """An upload of five bytes by the author; finished, it is the draft's content."""
+        upload = self._as(uploads.create, self.people.harmed, message_id, 5)
+        if finished:
+            self._as(uploads.record_part, self.people.harmed, upload.id, 0, self.world.svc.store.put_bytes(b"hello"))
+        return str(upload.id)
+
+    def open_upload(self) -> dict[str, str]:
+        return {"upload_id": self._upload(self.video_draft(), finished=False)}
+
+    def finished_upload(self) -> dict[str, str]:
+        return {"upload_id": self._upload(self.video_draft(), finished=True)}
+
+    def _processed_video(self) -> tuple[str, str]:
+        """A video sent, with the media worker's reporting use cases standing in for the worker:
+        (message id, upload id). Awaiting review, like a processed letter."""
+        message_id = self.video_draft()
+        upload_id = self._upload(message_id, finished=True)
+        self._as(authoring.submit, self.people.harmed, message_id)
+        svc = self.world.svc
+        with svc.db.uow() as uow:
+            message = uow.session.get(Message, message_id)
+            assert message is not None and message.current_version_id is not None
+            wanted = processing.begin(uow.session, svc, message.current_version_id)
+            assert wanted is not None
+            media = blobs.store_bytes(uow.session, svc.store, b"played" * 100)
+            poster = blobs.store_bytes(uow.session, svc.store, b"poster")
+            report = blobs.store_text(uow.session, svc.store, '{"flags": []}')
+            uow.session.flush()
+            processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=media.id,
+                              report_blob_id=report.id, flag_count=0,
+                              media=processing.MediaFacts("video/mp4", 1000, poster.id))
+            uow.commit()
+        return message_id, upload_id
+
+    def sent_upload(self) -> dict[str, str]:
+        return {"upload_id": self._processed_video()[1]}
+
+    def video_awaiting_review(self) -> str:
+        return self._processed_video()[0]
+
+    def video_released(self) -> str:
+        message_id = self.video_awaiting_review()
+        self._as(review.claim, self.people.facilitator, message_id)
+        self._as(review.approve, self.people.facilitator, message_id)
+        return message_id
+
+    def video_viewed(self) -> str:
+        message_id = self.video_released()
+        self._as(delivery.open_message, self.people.responsible, message_id)
+        return message_id
+
     def ids(self, target: str, *, fresh: bool) -> dict[str, str]:
         """Path parameters for a target; message targets also give the current version's id."""
         if target in {"case", "-", "own session"}:
@@ -206,15 +316,20 @@ class Targets:
         kind = target.removeprefix("fresh ")
         if not fresh and kind in self.shared:
             return self.shared[kind]
-        message_id = getattr(self, kind.replace(" ", "_"))()
+        made = getattr(self, kind.replace(" ", "_"))()
+        if isinstance(made, str):
+            made = self._message_ids(made)
+        if not fresh:
+            self.shared[kind] = made
+        return made
+
+    def _message_ids(self, message_id: str) -> dict[str, str]:
         with self.world.svc.db.uow() as uow:
             message = uow.session.get(Message, message_id)
             assert message is not None
             made = {"message_id": message_id}
             if message.current_version_id:  # a draft has none yet
                 made["version_id"] = message.current_version_id
-        if not fresh:
-            self.shared[kind] = made
         return made
 
 
@@ -247,8 +362,8 @@ def test_permission_matrix(svc: Services) -> None:
             client = clients[role]
             if target == "own session":
                 client = _client(world, app, actors[role])
-            ids = targets.ids(target, fresh=expected == OK and method != "GET")
-            answer = client.request(method, "/api/v1" + path.format(**ids), json=body)
+            ids = targets.ids(target, fresh=expected == OK and method not in SAFE)
+            answer = _send(client, method, path, ids, body)
             if not _expected_status(expected, answer.status_code):
                 failures.append(f"{method} {path} [{target}] as {role}: expected {expected}, "
                                 f"got {answer.status_code} {answer.text[:120]}")
@@ -261,28 +376,49 @@ def _client(world: World, app: Any, actor: Actor | None) -> TestClient:
     return web_client(app) if actor is None else world.sign_in(app, actor)
 
 
+def _send(client: TestClient, method: str, path: str, ids: dict[str, str], body: Any) -> Any:
+    """The request a row makes, its ids filled into the path (and, for tus, the headers)."""
+    url = "/api/v1" + path.format(**ids)
+    if (method, path) not in RAW:
+        return client.request(method, url, json=body)
+    headers, content = RAW[(method, path)]
+    encoded = {name: base64.b64encode(value.encode()).decode() for name, value in ids.items()}
+    filled = {name: value.format(**(encoded if name == "Upload-Metadata" else ids)) for name, value in headers.items()}
+    return client.request(method, url, headers=filled, content=content)
+
+
+def _ids_sent(method: str, path: str, ids: dict[str, str]) -> list[str]:
+    headers = RAW.get((method, path), ({}, None))[0]
+    return [name for name in ids if "{" + name + "}" in path + "".join(headers.values())]
+
+
+def _said(method: str, answer: Any) -> Any:
+    """What an answer says besides its status: its JSON body; a HEAD answer has none, only a length."""
+    return answer.headers.get("content-length") if method == "HEAD" else answer.json()
+
+
 def _compare_wrong_ids(client: TestClient, method: str, path: str, ids: dict[str, str], body: Any,
                        answer: Any, role: str, target: str) -> list[str]:
     """Each id replaced by a random one answers like a foreign id: 401 as before, else 404 and the same body."""
     failures = []
-    for name in ids:
-        if "{" + name + "}" not in path:
-            continue
-        wrong = client.request(method, "/api/v1" + path.format(**{**ids, name: uuid.uuid4().hex}), json=body)
+    not_found = NOT_FOUND_LENGTH if method == "HEAD" else NOT_FOUND
+    for name in _ids_sent(method, path, ids):
+        wrong = _send(client, method, path, {**ids, name: uuid.uuid4().hex}, body)
         if answer.status_code in (401, 404):
-            expected = (answer.status_code, answer.json())
+            expected = (answer.status_code, _said(method, answer))
         else:
-            expected = (404, NOT_FOUND)
-        if (wrong.status_code, wrong.json()) != expected:
+            expected = (404, not_found)
+        if (wrong.status_code, _said(method, wrong)) != expected:
             failures.append(f"{method} {path} [{target}] as {role} with a random {name}: "
                             f"{wrong.status_code} {wrong.text[:120]}, but a foreign id gives {expected}")
-        if answer.status_code == 404 and answer.json() != NOT_FOUND:
+        if answer.status_code == 404 and _said(method, answer) != not_found:
             failures.append(f"{method} {path} [{target}] as {role}: 404 body {answer.text[:120]}")
     return failures
 
 
 def test_foreign_ids_inside_ones_own_case_answer_like_missing_ones(sqlite_svc: Services) -> None:
-    """A facilitator's own case with another case's participant, or a message with another message's version."""
+    """A facilitator's own case with another case's participant, or a message with another message's version
+    (also as the media's ?version=)."""
     world = World(sqlite_svc)
     case_id, p = world.case()
     foreign_case_id, foreign = world.case()
@@ -290,10 +426,15 @@ def test_foreign_ids_inside_ones_own_case_answer_like_missing_ones(sqlite_svc: S
     mine = Targets(world, case_id, p, case_id, case_id).ids("awaiting review", fresh=True)
     theirs = Targets(world, foreign_case_id, foreign, foreign_case_id, foreign_case_id).ids("awaiting review",
                                                                                            fresh=True)
+    my_video = Targets(world, case_id, p, case_id, case_id).ids("video awaiting review", fresh=True)
+    their_video = Targets(world, foreign_case_id, foreign, foreign_case_id, foreign_case_id).ids(
+        "video awaiting review", fresh=True)
     facilitator = world.sign_in(app, p.facilitator)
     foreign_participant = foreign.participant_ids[foreign.harmed.account_id or ""]
     requests = [
         ("GET", f"/messages/{mine['message_id']}/versions/{theirs['version_id']}", None),
+        ("GET", f"/messages/{my_video['message_id']}/media?version={their_video['version_id']}", None),
+        ("GET", f"/messages/{my_video['message_id']}/poster?version={their_video['version_id']}", None),
         ("POST", f"/cases/{case_id}/participants/{foreign_participant}/consents",
          {"kind": "take_part", "granted": False}),
         ("POST", f"/cases/{case_id}/participants/{foreign_participant}/assessments", {"outcome": "not_suitable"}),

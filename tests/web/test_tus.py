@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import serve_in_thread
+from support import serve_in_thread
 from shuttle.accounts import service as accounts
 from shuttle.messages import authoring
 from shuttle.messages.models import Message

@@ -1,0 +1,70 @@
+"""Retention: crypto-shredding a case, and sweeping bytes nobody references.
+
+Shredding destroys the wrapped data keys (in the database) first: from that commit on, the
+ciphertext is noise wherever a copy of it survives. The bytes are removed afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuttle import blobs
+from shuttle.audit import log as audit
+from shuttle.blobs import Blob
+from shuttle.cases.models import Case
+from shuttle.errors import NotFound
+from shuttle.messages.models import Message, MessageVersion, ReviewNote
+from shuttle.services import Actor, Services
+from shuttle.uploads import service as uploads
+from shuttle.uploads.models import Upload, UploadPart
+
+GRACE = timedelta(hours=1)
+
+
+def _case_blob_ids(session: Session, case_id: str) -> set[str]:
+    messages = select(Message.id).where(Message.case_id == case_id)
+    ids: set[str] = set()
+    for row in session.execute(select(Message.draft_blob_id).where(Message.case_id == case_id)):
+        ids.update(filter(None, row))
+    for row in session.execute(select(MessageVersion.body_blob_id, MessageVersion.processed_blob_id,
+                                      MessageVersion.report_blob_id, MessageVersion.poster_blob_id)
+                               .where(MessageVersion.message_id.in_(messages))):
+        ids.update(filter(None, row))
+    ids.update(session.scalars(select(ReviewNote.blob_id).where(ReviewNote.message_id.in_(messages))))
+    ids.update(session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)
+                               .where(Upload.message_id.in_(messages))))
+    return ids
+
+
+def shred_case(session: Session, svc: Services, actor: Actor, reference: str) -> int:
+    """Destroy every message body, media file and note of a case; returns how many objects."""
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    if case is None:
+        raise NotFound(f"No case {reference}.")
+    ids = _case_blob_ids(session, case.id)
+    for blob_id in ids:
+        blobs.shred(session, blob_id, now=svc.now())
+    case.status = "closed"
+    audit.record(session, action="case.shred", actor_id=actor.account_id, actor_role=actor.role, case_id=case.id,
+                 subject_type="case", subject_id=case.id, details={"objects": len(ids)}, now=svc.now())
+    return len(ids)
+
+
+def sweep(svc: Services) -> dict[str, int]:
+    """Expire abandoned uploads, remove shredded bytes, and delete stored objects that no
+    database row references once they are older than the grace period (interrupted writes)."""
+    with svc.db.uow() as uow:
+        expired = uploads.expire(uow.session, svc)
+        uow.commit()
+    with svc.db.uow() as uow:
+        removed = blobs.remove_shredded_bytes(uow.session, svc.store, now=svc.now())
+        known = set(uow.session.scalars(select(Blob.id)))
+        uow.commit()
+    cutoff = (svc.now() - GRACE).timestamp()
+    orphans = [object_id for object_id, mtime in svc.store.list_ids() if object_id not in known and mtime < cutoff]
+    for object_id in orphans:
+        svc.store.delete(object_id)
+    return {"expired_uploads": expired, "shredded_removed": removed, "orphans_removed": len(orphans)}

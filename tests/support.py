@@ -1,0 +1,58 @@
+"""Helpers the tests share (importable as `support`; conftest files only hold fixtures)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import uvicorn
+
+from shuttle.accounts.passwords import PasswordPolicy
+from shuttle.config import Settings
+from shuttle.db import Database
+from shuttle.services import Services
+from storage.backends.local import LocalBackend
+from storage.keyring import LocalKeyring
+from storage.store import BlobStore
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a tool or service is missing; fail under CI=true."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def make_services(db: Database, settings: Settings) -> Services:
+    """The services as the composition root builds them, with cheap password hashing."""
+    store = BlobStore(LocalBackend(settings.blob_dir), LocalKeyring.open_or_create(settings.keyring_path))
+    return Services(settings=settings.with_(database_url=db.url), db=db, store=store,
+                    passwords=PasswordPolicy.for_tests())
+
+
+def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:
+    """Start uvicorn on a free loopback port; returns the base URL and a stop function."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", stop
