@@ -65,12 +65,12 @@ def make_kms_client(
     region: str | None = None,
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
-    max_attempts: int = 5,
+    retries: int = 5,
     **credentials: Any,
 ) -> Any:
     """A KMS client with standard retries (throttling, 5xx, timeouts) and short timeouts."""
     config = Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "max_attempts": retries},  # retries after the first try
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )

@@ -33,4 +33,15 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
                         "take_over": "boolean"}),
     "review_queue": ("Everything waiting on me across my cases, oldest first", None),
     "openapi_document": ("This document", None),
+    "options": ("tus 1.0: what this server supports (version, extensions, max size, checksums)", None),
+    "create": ("tus 1.0 creation (and creation-with-upload): headers Upload-Length, Upload-Metadata "
+               "'message_id <base64>'; file names are dropped", None),
+    "head": ("tus 1.0: the upload's offset, to resume after a cut", None),
+    "patch": ("tus 1.0: append bytes at Upload-Offset (application/offset+octet-stream); "
+              "Upload-Checksum checked (460 on mismatch)", None),
+    "delete": ("tus 1.0 termination: the upload's parts are destroyed", None),
+    "put_media": ("Upload a whole recording or file in one request (no resuming)", None),
+    "message_media": ("The processed media, with HTTP Range (206/416, If-Range); recipients only after opening",
+                      None),
+    "message_poster": ("The poster frame of a processed video (JPEG)", None),
 }

@@ -36,7 +36,8 @@ def _operation(path: str, method: str, endpoint_name: str) -> dict[str, Any]:
 def document(routes: list[Route], base_url: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        for method in sorted((route.methods or set()) - {"HEAD"}):
+        methods = route.methods or set()
+        for method in sorted(methods if methods == {"HEAD"} else methods - {"HEAD"}):
             paths.setdefault(route.path, {})[method.lower()] = _operation(route.path, method, route.name)
     return {
         "openapi": "3.1.0",

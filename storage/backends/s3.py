@@ -52,7 +52,7 @@ MAX_PARTS = 10_000  # so the largest object is MAX_PARTS * part_size (80 GB at 8
 DEFAULT_PART_SIZE = 8 * MiB
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 60.0
-DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_RETRIES = 5
 _NOT_FOUND = frozenset({"NoSuchKey", "404", "NotFound"})
 _BODY_ERRORS = (ReadTimeoutError, ResponseStreamingError, IncompleteReadError)
 
@@ -61,15 +61,16 @@ def client_config(
     *,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retries: int = DEFAULT_RETRIES,
     path_style: bool = False,
 ) -> Config:
     """The botocore configuration every S3 client of this backend should use."""
     return Config(
         # "standard" retries 500/502/503/504, throttling errors, connection errors and
-        # read/connect timeouts with exponential backoff and jitter; max_attempts counts
-        # the first try.
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        # read/connect timeouts with exponential backoff and jitter (at most 20 s apart).
+        # botocore's `max_attempts` counts retries after the first try (it becomes
+        # total_max_attempts = retries + 1).
+        retries={"mode": "standard", "max_attempts": retries},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         # boto3/botocore >= 1.36 compute a CRC32 checksum for every upload by default and
@@ -94,14 +95,14 @@ def make_s3_client(
     region: str | None = None,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retries: int = DEFAULT_RETRIES,
     **credentials: Any,
 ) -> Any:
     """An S3 client with `client_config`; credentials come from the usual places unless given."""
     config = client_config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        max_attempts=max_attempts,
+        retries=retries,
         path_style=bool(endpoint_url),
     )
     return boto3.session.Session().client(

@@ -12,16 +12,12 @@ from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
+from moto_support import empty_bucket, new_kms_client, new_s3_client
 
 from storage.backends import LocalBackend, MemoryBackend
 from storage.backends.base import Backend
-from storage.backends.s3 import MIN_PART_SIZE, S3Backend, make_s3_client
+from storage.backends.s3 import MIN_PART_SIZE, S3Backend
 from storage.keyring import LocalKeyring
-from storage.kms import make_kms_client
-
-REGION = "us-east-1"
-# moto accepts any credentials; given explicitly so nothing from the environment is used.
-FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "aws_session_token": "testing"}
 
 
 @pytest.fixture
@@ -51,15 +47,6 @@ def moto_endpoint() -> Iterator[str]:
         werkzeug_log.setLevel(level)
 
 
-def new_s3_client(endpoint: str, **options: Any) -> Any:
-    """A client configured as the backend configures its own (retries, timeouts, checksums)."""
-    return make_s3_client(endpoint_url=endpoint, region=REGION, **options, **FAKE_CREDENTIALS)
-
-
-def new_kms_client(endpoint: str, **options: Any) -> Any:
-    return make_kms_client(endpoint_url=endpoint, region=REGION, **options, **FAKE_CREDENTIALS)
-
-
 @pytest.fixture(scope="session")
 def s3_client(moto_endpoint: str) -> Any:
     """Shared; tests that hook events into a client make their own."""
@@ -69,14 +56,6 @@ def s3_client(moto_endpoint: str) -> Any:
 @pytest.fixture(scope="session")
 def kms_client(moto_endpoint: str) -> Any:
     return new_kms_client(moto_endpoint)
-
-
-def empty_bucket(client: Any, bucket: str) -> None:
-    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            client.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
-    for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
 @pytest.fixture

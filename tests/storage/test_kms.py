@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
+from moto_support import REGION, fake_response, new_kms_client
 
-from conftest import REGION, new_kms_client
 from storage.errors import DecryptionError, KeyringError
 from storage.factory import make_keyring
 from storage.kms import CONTEXT_PURPOSE, KMS_KEYRING_FORMAT, KmsKeyring
@@ -26,19 +25,9 @@ OBJECT_ID = "object-aaaaaaaa"
 DEK = os.urandom(32)
 
 
-class FakeRaw:
-    """The `raw` of a botocore response built by a test instead of received."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-
 def kms_error(code: str, status: int = 400) -> AWSResponse:
     body = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
-    return AWSResponse("http://injected", status, {"Content-Type": "application/x-amz-json-1.1"}, FakeRaw(body))
+    return fake_response(status, body, "application/x-amz-json-1.1")
 
 
 class Calls:
@@ -197,7 +186,7 @@ def test_throttling_and_server_errors_are_retried(tmp_path: Path, fresh_kms_clie
 
 def test_an_unreachable_kms_is_a_keyring_error(kms_keyring: KmsKeyring, tmp_path: Path) -> None:
     wrapped = kms_keyring.wrap(DEK, OBJECT_ID)
-    dead = new_kms_client("http://127.0.0.1:9", max_attempts=1, connect_timeout=1)  # discard port
+    dead = new_kms_client("http://127.0.0.1:9", retries=0, connect_timeout=1)  # discard port
     offline = KmsKeyring.open_or_create(tmp_path / "keys" / "kms-keyring.json", client=dead)
     with pytest.raises(KeyringError, match="Decrypt"):
         offline.unwrap(wrapped, OBJECT_ID)

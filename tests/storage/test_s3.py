@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from fault_proxy import FaultProxy, one_request_per_connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from moto_support import FAKE_CREDENTIALS, REGION, empty_bucket, fake_response, new_s3_client
 
-from conftest import FAKE_CREDENTIALS, REGION, empty_bucket, new_s3_client
-from fault_proxy import FaultProxy, one_request_per_connection
 from storage.backends import LocalBackend, MemoryBackend
 from storage.backends.s3 import MIN_PART_SIZE, S3Backend
 from storage.errors import DecryptionError, ObjectNotFound, StorageError
@@ -38,17 +38,9 @@ class Boom(Exception):
     pass
 
 
-class FakeRaw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-
 def server_error() -> AWSResponse:
     body = b"<Error><Code>InternalError</Code><Message>injected</Message></Error>"
-    return AWSResponse("http://injected", 500, {"Content-Type": "application/xml"}, FakeRaw(body))
+    return fake_response(500, body, "application/xml")
 
 
 class Recorder:
@@ -193,7 +185,7 @@ def test_a_connection_dropped_mid_part_is_retried(proxy: FaultProxy, s3_bucket: 
 
 
 def test_failures_that_outlast_the_retries_abort_cleanly(moto_endpoint: str, s3_bucket: str) -> None:
-    client = new_s3_client(moto_endpoint, max_attempts=2)
+    client = new_s3_client(moto_endpoint, retries=1)
     backend = S3Backend(s3_bucket, client=client, part_size=PART)
     with backend.writer(OBJECT_ID) as writer:
         writer.write(b"the old version")
@@ -299,7 +291,7 @@ def test_factory_builds_every_backend(
     assert isinstance(s3, S3Backend)
     config = s3.client.meta.config
     assert (config.request_checksum_calculation, config.response_checksum_validation) == ("when_required",) * 2
-    assert config.retries == {"mode": "standard", "max_attempts": 5}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 6}  # 5 retries
     assert config.s3["addressing_style"] == "path"
     with s3.writer(OBJECT_ID) as writer:
         writer.write(b"via the factory")
