@@ -198,7 +198,9 @@ def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
     if version is None or version.message_id != message.id:
         raise NotFound()
     processed = version.processed_blob_id is not None
-    text = blobs.load_text(session, svc.store, version.processed_blob_id or version.body_blob_id)
+    text = None
+    if message.kind == "letter":
+        text = blobs.load_text(session, svc.store, version.processed_blob_id or version.body_blob_id or "")
     report: dict[str, Any] = {"flags": []}
     if version.report_blob_id:
         report = json.loads(blobs.load_text(session, svc.store, version.report_blob_id))
@@ -207,4 +209,5 @@ def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
                  now=svc.now())
     return {"version_id": version.id, "number": version.number, "origin": version.origin,
             "processed": processed, "text": text, "flags": report.get("flags", []),
+            "removed": report.get("removed", []), "duration_ms": version.duration_ms,
             "author_decision": version.author_decision}

@@ -96,6 +96,8 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
         "written_as": _written_as(session, message),
         "state": message.state, "status": describe(State(message.state)), "version": message.row_version,
         "has_draft": message.draft_blob_id is not None,
+        "upload_ready": message.draft_upload_id is not None,
+        "preview": bool(current and current.processed_blob_id and message.kind != "letter"),
         "pending_edit": bool(current and current.origin == "facilitator" and message.state == State.AWAITING_AUTHOR),
         "notes": [{"kind": n.kind, "at": _iso(n.at), "text": blobs.load_text(session, svc.store, n.blob_id)}
                   for n in notes],

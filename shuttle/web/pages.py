@@ -197,11 +197,27 @@ async def write_page(request: Request) -> Response:
     return go(f"/me/messages/{message.id}")
 
 
+KIND_WORDS = {"video": ("video", "video/*"), "audio": ("recording", "audio/*"),
+              "image": ("photo", "image/jpeg,image/png,image/webp"), "letter": ("letter", "")}
+
+
+async def record_page(request: Request) -> Response:
+    principal = await signed_in(request)
+    case_id = request.path_params["case_id"]
+    if request.method == "GET":
+        case = await run(request, lambda s, svc, actor: case_view(s, actor, case_id))
+        return render(request, "me/record.html", principal=principal, case=case, participant=True)
+    form = await read_form(request)
+    message = await run(request, authoring.start_media, case_id, form.get("kind", ""), csrf=form.get("csrf_token"))
+    return go(f"/me/messages/{message.id}")
+
+
 def _my_message(s: Session, svc: Services, actor: Actor, message_id: str) -> dict[str, Any]:
     message, case, member = load_message(s, actor, message_id)
     if not permissions.is_author_side(member, message.author_side):
         raise NotFound()  # the author's page only: recipients read in /me/inbox, facilitators in /staff
     view = for_member(s, svc, member, message, case)
+    view["kind_word"], view["accept"] = KIND_WORDS[view["kind"]]
     view["draft"] = authoring.read_draft(s, svc, actor, message_id) if view["has_draft"] else ""
     view["draft_flags"] = [{"kind": f.kind, "text": f.text, "why": describe(f.kind)}
                            for f in scan(view["draft"], ())]
@@ -332,9 +348,9 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str) -> di
     current = None
     if message.current_version_id:
         current = review.read_version(s, svc, actor, message_id, message.current_version_id)
-        current["segments"] = highlight(current["text"], current["flags"])
+        current["segments"] = highlight(current["text"] or "", current["flags"])
         versions = view["versions"]
-        if len(versions) > 1:
+        if len(versions) > 1 and message.kind == "letter":
             first = review.read_version(s, svc, actor, message_id, versions[0]["id"])
             view["diff"] = word_diff(first["text"], current["text"])
     view["current"] = current
@@ -378,6 +394,7 @@ ROUTES = [
     Route("/account", account_page),
     Route("/me", me_page),
     Route("/me/cases/{case_id}/write", write_page, methods=["GET", "POST"]),
+    Route("/me/cases/{case_id}/record", record_page, methods=["GET", "POST"]),
     Route("/me/cases/{case_id}/holding", holding_page, methods=["POST"]),
     Route("/me/cases/{case_id}/leave", leave_page, methods=["GET", "POST"]),
     Route("/me/messages/{message_id}", my_message_page, methods=["GET", "POST"]),

@@ -250,6 +250,7 @@ class S3Backend:
         prefix: str = "",
         part_size: int = DEFAULT_PART_SIZE,
         read_attempts: int = 3,
+        list_page_size: int = 1000,
     ) -> None:
         if not bucket:
             raise ValueError("an S3 bucket name is required")
@@ -262,6 +263,7 @@ class S3Backend:
         self.part_size = part_size
         self.client = client if client is not None else make_s3_client(endpoint_url=endpoint_url, region=region)
         self._read_attempts = max(1, read_attempts)
+        self._pages = {"PageSize": list_page_size}  # 1000 is S3's maximum
 
     def __repr__(self) -> str:
         return f"S3Backend(bucket={self.bucket!r}, prefix={self.prefix!r}, part_size={self.part_size})"
@@ -344,7 +346,7 @@ class S3Backend:
         """Objects under the prefix whose remaining key is an object id (others are strangers)."""
         paginator = self.client.get_paginator("list_objects_v2")
         with self.translate("list", "*"):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix, PaginationConfig=self._pages):
                 for entry in page.get("Contents", ()):
                     object_id = entry["Key"][len(self.prefix) :]
                     if is_object_id(object_id):
@@ -354,7 +356,7 @@ class S3Backend:
         """Multipart uploads under the prefix that were neither completed nor aborted."""
         paginator = self.client.get_paginator("list_multipart_uploads")
         with self.translate("list uploads", "*"):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix, PaginationConfig=self._pages):
                 for entry in page.get("Uploads", ()):
                     object_id = entry["Key"][len(self.prefix) :]
                     if is_object_id(object_id):

@@ -26,9 +26,11 @@ def new_kms_client(endpoint: str, **options: Any) -> Any:
 
 
 def empty_bucket(client: Any, bucket: str) -> None:
-    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            client.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
+    """Delete every object and abort every upload (the buckets are unversioned)."""
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
     for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
         client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 

@@ -255,12 +255,14 @@ def test_a_prefix_scopes_keys_and_listings(s3_client: Any, s3_bucket: str) -> No
     assert sorted(object_id for object_id, _ in unscoped.list_ids()) == ["blobsabcdefgh12", "other-object-1"]
 
 
-def test_listing_pages_through_many_objects(s3_client: Any, s3_bucket: str) -> None:
-    backend = S3Backend(s3_bucket, client=s3_client, part_size=PART)
-    ids = {f"object-{i:05d}" for i in range(1100)}  # ListObjectsV2 pages hold 1000
+def test_listing_pages_through_many_objects(fresh_client: Any, s3_bucket: str) -> None:
+    backend = S3Backend(s3_bucket, client=fresh_client, part_size=PART, list_page_size=10)
+    ids = {f"object-{i:05d}" for i in range(25)}
     for object_id in ids:
-        s3_client.put_object(Bucket=s3_bucket, Key=object_id, Body=b"")
+        fresh_client.put_object(Bucket=s3_bucket, Key=object_id, Body=b"")
+    recorder = Recorder(fresh_client)
     assert {object_id for object_id, _ in backend.list_ids()} == ids
+    assert recorder.operations() == ["ListObjectsV2"] * 3
 
 
 def test_stale_incomplete_uploads_are_listed_and_aborted(s3_client: Any, s3_bucket: str) -> None:
@@ -368,9 +370,10 @@ def test_memory_stays_bounded_for_a_multipart_write_and_read(isolated_moto: str,
     finally:
         tracemalloc.stop()
     assert stored.size == total and readback.digest() == digest.digest()
-    # One part buffered (handed to botocore without a copy) plus a chunk and a segment;
-    # the brief allowed three parts.
-    assert write_peak < 1.5 * PART, f"write peak {write_peak / 2**20:.1f} MiB"
+    # Measured ~8.3 MiB: one part buffered and handed to botocore without a copy (plus the
+    # bytearray's growth slack), the 1 MiB reads of SigV4 payload hashing (plain HTTP
+    # only), a plaintext chunk and its sealed segments. Two parts is the bound asserted.
+    assert write_peak < 2 * PART, f"write peak {write_peak / 2**20:.1f} MiB"
     assert read_peak < 4 << 20, f"read peak {read_peak / 2**20:.1f} MiB"  # 1 MiB ranged GETs
     plaintext = b"".join(generated(total, 256 * 1024, seed=11))
     opened = store.open(stored.object_id, stored.key)
