@@ -143,6 +143,17 @@ class Server:
     def hwm(self) -> int:
         return self._status("VmHWM")
 
+    def cpu(self) -> float:
+        """CPU seconds (user + system, all threads) the server has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def counters(self) -> tuple[float, float, int]:
+        """(user CPU s, system CPU s, minor page faults) so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick, int(fields[7])
+
     def reset_hwm(self) -> bool:
         """Reset the peak-RSS mark (Linux: write 5 to clear_refs); False if not allowed."""
         try:

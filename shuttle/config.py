@@ -83,6 +83,9 @@ class Settings:
     s3_endpoint_url: str = ""
     s3_region: str = ""
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
+    ffmpeg: str = ""
+    ffprobe: str = ""
+    scratch_dir: Path | None = None
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
 
@@ -124,6 +127,9 @@ class Settings:
             s3_endpoint_url=env.get("SHUTTLE_S3_ENDPOINT_URL", ""),
             s3_region=env.get("SHUTTLE_S3_REGION", ""),
             quick_exit_url=env.get("SHUTTLE_QUICK_EXIT_URL") or cls.quick_exit_url,
+            ffmpeg=env.get("SHUTTLE_FFMPEG", ""),
+            ffprobe=env.get("SHUTTLE_FFPROBE", ""),
+            scratch_dir=Path(env["SHUTTLE_SCRATCH_DIR"]) if env.get("SHUTTLE_SCRATCH_DIR") else None,
             job_lease_seconds=_int(env, "SHUTTLE_JOB_LEASE_SECONDS", 60),
             job_max_attempts=_int(env, "SHUTTLE_JOB_MAX_ATTEMPTS", 5),
         )

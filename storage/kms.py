@@ -66,6 +66,7 @@ def make_kms_client(
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
     retries: int = 5,
+    session: boto3.session.Session | None = None,
     **credentials: Any,
 ) -> Any:
     """A KMS client with standard retries (throttling, 5xx, timeouts) and short timeouts."""
@@ -74,7 +75,7 @@ def make_kms_client(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
-    return boto3.session.Session().client(
+    return (session or boto3.session.Session()).client(
         "kms", endpoint_url=endpoint_url or None, region_name=region or None, config=config, **credentials
     )
 

@@ -11,14 +11,15 @@ from shuttle.messages.processing import sync_dead_jobs
 from shuttle.messages.release import release_due
 from shuttle.retention import sweep
 from shuttle.services import Services
-from workers.letters import process_version
+from workers.media_jobs import MediaJob
+from workers.versions import process_version
 from workers.loop import Handler, Worker
 
 log = logging.getLogger(__name__)
 
 
 def handlers(svc: Services) -> dict[str, Handler]:
-    return {PROCESS_JOB: functools.partial(process_version, svc)}
+    return {PROCESS_JOB: functools.partial(process_version, svc, MediaJob(svc))}
 
 
 def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:

@@ -13,9 +13,9 @@ from shuttle import blobs
 from shuttle.jobs import queue
 from shuttle.jobs.queue import ClaimedJob, PermanentJobError
 from shuttle.messages import processing
+from shuttle.messages.processing import ProcessingInput
 from shuttle.messages.text import Flag, normalise, scan
 from shuttle.services import Services
-from workers.loop import JobContext
 
 
 @dataclass(frozen=True)
@@ -35,33 +35,20 @@ def process_letter(raw: str, watchlist: tuple[str, ...]) -> LetterResult:
     return LetterResult(text, scan(text, watchlist))
 
 
-def process_version(svc: Services, job: ClaimedJob, ctx: JobContext) -> None:
-    version_id = str(job.payload["version_id"])
+def process(svc: Services, job: ClaimedJob, wanted: ProcessingInput) -> None:
     with svc.db.uow() as uow:
-        wanted = processing.begin(uow.session, svc, version_id)
-        raw = blobs.load_text(uow.session, svc.store, wanted.body_blob_id) if wanted and wanted.body_blob_id else ""
-        if wanted is None:
-            queue.complete(uow.session, job, {"skipped": "the version is no longer waiting for processing"})
-        uow.commit()
-    if wanted is None:
-        return
-    if wanted.kind != "letter":
-        raise PermanentJobError(f"no processing for {wanted.kind} messages yet")
+        raw = blobs.load_text(uow.session, svc.store, wanted.body_blob_id or "")
     try:
         result = process_letter(raw, wanted.watchlist)
     except PermanentJobError as exc:
-        _mark_failed(svc, version_id, str(exc))
+        with svc.db.uow() as uow:
+            processing.fail(uow.session, svc, wanted.version_id, str(exc))
+            uow.commit()
         raise
     with svc.db.uow() as uow:
         processed = blobs.store_text(uow.session, svc.store, result.text)
         report = blobs.store_text(uow.session, svc.store, result.report())
-        processing.finish(uow.session, svc, version_id, processed_blob_id=processed.id,
+        processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=processed.id,
                           report_blob_id=report.id, flag_count=len(result.flags))
         queue.complete(uow.session, job, {"flags": len(result.flags)})
-        uow.commit()
-
-
-def _mark_failed(svc: Services, version_id: str, reason: str) -> None:
-    with svc.db.uow() as uow:
-        processing.fail(uow.session, svc, version_id, reason)
         uow.commit()

@@ -6,8 +6,9 @@ No message text is stored here: every body, note and flag list is an encrypted b
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
@@ -61,6 +62,8 @@ class MessageVersion(Base):
     poster_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    edits: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # a facilitator's media edit list
+    processing_error: Mapped[str | None] = mapped_column(String(300), nullable=True)  # why it was refused
     processed_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     report_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     flag_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -28,6 +28,7 @@ class ProcessingInput:
     body_blob_id: str | None
     body_upload_id: str | None
     watchlist: tuple[str, ...]
+    edits: dict[str, object] | None = None
 
 
 def _still_wanted(message: Message, version: MessageVersion) -> bool:
@@ -48,7 +49,7 @@ def begin(session: Session, svc: Services, version_id: str) -> ProcessingInput |
     case = session.get(Case, message.case_id)
     assert case is not None
     return ProcessingInput(version.id, message.kind, version.body_blob_id, version.body_upload_id,
-                           tuple(case.watchlist or ()))
+                           tuple(case.watchlist or ()), version.edits)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def fail(session: Session, svc: Services, version_id: str, reason: str) -> None:
     message = session.get(Message, version.message_id)
     assert message is not None
     if _still_wanted(message, version):
+        version.processing_error = reason[:300]
         lifecycle.transition(session, message, Action.PROCESSING_FAILED, Actor.system(), now=svc.now(),
                              details={"reason": reason[:200]})
 

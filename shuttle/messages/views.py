@@ -71,11 +71,18 @@ def for_staff(session: Session, svc: Services, message: Message, case: Case) -> 
             "state": job.state, "attempts": job.attempts, "max_attempts": job.max_attempts,
             "progress": job.progress, "error": job.last_error},
         "release_blockers": blockers,
+        "processing_error": _problem(session, message),
         "scheduled_release_at": _iso(message.scheduled_release_at),
         "submitted_at": _iso(message.submitted_at), "released_at": _iso(message.released_at),
         "opened_at": _iso(message.opened_at) if message.receipt_shared else None,
         "actions": _actions(message, case, REVIEW_ACTIONS),
     }
+
+
+def _problem(session: Session, message: Message) -> str | None:
+    """Why processing refused the current version: a sentence for the author and facilitator."""
+    version = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
+    return version.processing_error if version is not None else None
 
 
 def _written_as(session: Session, message: Message) -> str:
@@ -102,6 +109,7 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
         "notes": [{"kind": n.kind, "at": _iso(n.at), "text": blobs.load_text(session, svc.store, n.blob_id)}
                   for n in notes],
         "rejection_code": message.rejection_code,
+        "processing_error": _problem(session, message),
         "submitted_at": _iso(message.submitted_at),
         "delivered": message.state in (State.RELEASED, State.VIEWED),
         "opened_at": _iso(message.opened_at) if message.receipt_shared and case.read_receipts_allowed else None,

@@ -96,6 +96,7 @@ def make_s3_client(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    session: boto3.session.Session | None = None,
     **credentials: Any,
 ) -> Any:
     """An S3 client with `client_config`; credentials come from the usual places unless given."""
@@ -105,7 +106,7 @@ def make_s3_client(
         retries=retries,
         path_style=bool(endpoint_url),
     )
-    return boto3.session.Session().client(
+    return (session or boto3.session.Session()).client(
         "s3", endpoint_url=endpoint_url or None, region_name=region or None, config=config, **credentials
     )
 

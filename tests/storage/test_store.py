@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -14,9 +15,11 @@ from hypothesis import strategies as st
 
 from storage.backends import LocalBackend, MemoryBackend
 from storage.backends.base import Backend, Writer
+from storage.backends.s3 import S3Backend
 from storage.errors import DecryptionError, ObjectNotFound, ObjectTooLarge, StorageError
 from storage.ids import is_object_id
 from storage.keyring import LocalKeyring, WrappedKey
+from storage.kms import KmsKeyring
 from storage.layout import HEADER_SIZE, TAG_SIZE, segment_span
 from storage.store import BlobStore
 from storage.stream import open_bytes
@@ -254,3 +257,70 @@ def test_crypto_shredding(tmp_path: Path) -> None:
     fresh = LocalKeyring.open_or_create(tmp_path / "fresh" / "keyring.json")
     with pytest.raises(DecryptionError):
         BlobStore(backend, fresh).get_bytes(victim_id, fresh.wrap(os.urandom(32), victim_id))
+
+
+@pytest.fixture(params=["local", "kms"])
+def any_keyring(request: pytest.FixtureRequest, tmp_path: Path) -> LocalKeyring | KmsKeyring:
+    if request.param == "local":
+        return LocalKeyring.open_or_create(tmp_path / "keys" / "keyring.json")
+    client: Any = request.getfixturevalue("kms_client")
+    return KmsKeyring.open_or_create(tmp_path / "keys" / "kms-keyring.json", client=client)
+
+
+def test_rotation_on_s3_rewraps_keys_and_never_touches_ciphertext(
+    any_keyring: LocalKeyring | KmsKeyring, s3_backend: S3Backend, s3_client: Any
+) -> None:
+    store = BlobStore(s3_backend, any_keyring, segment_size=S)
+    plaintext = os.urandom(7 * S + 5)
+    stored = store.put_bytes(plaintext)
+    before = s3_client.head_object(Bucket=s3_backend.bucket, Key=stored.object_id)
+    any_keyring.add_version()
+    rewrapped = any_keyring.rewrap(stored.key, stored.object_id)
+    assert (stored.key.kek_version, rewrapped.kek_version) == (1, 2)
+    after = s3_client.head_object(Bucket=s3_backend.bucket, Key=stored.object_id)
+    assert (after["ETag"], after["LastModified"]) == (before["ETag"], before["LastModified"])
+    assert store.get_bytes(stored.object_id, stored.key) == plaintext  # old version still usable
+    assert store.get_bytes(stored.object_id, WrappedKey.decode(rewrapped.encode())) == plaintext
+
+
+def test_crypto_shredding_survives_backups_and_rotation(
+    any_keyring: LocalKeyring | KmsKeyring, s3_backend: S3Backend, s3_client: Any
+) -> None:
+    """The property, stated as narrowly as it holds: once the only record of an object's
+    wrapped data key is destroyed (the caller's row) and the object deleted, a copy of its
+    ciphertext taken earlier (a bucket backup) and restored under its own id cannot be
+    decrypted with anything the system still holds: no other object's wrapped key, before or
+    after those keys are re-wrapped by a rotation, no other object's data key, no fresh key
+    wrapped for that id, under any KEK version. Its data key was random, lived only wrapped
+    in that row, and is not in the ciphertext; getting it back means breaking AES-256-GCM.
+
+    Not covered, because it is not true: a database backup that still holds the row, together
+    with a KEK version that still works (a local keyring that keeps old versions, a KMS key
+    not yet deleted), recovers the object. See docs/encryption.md §9."""
+    bucket = s3_backend.bucket
+    store = BlobStore(s3_backend, any_keyring, segment_size=S)
+    victim = store.put_bytes(b"the letter that must be forgotten" * 5)
+    others = [store.put_bytes(f"another letter {i}".encode() * 5) for i in range(3)]
+    victim_id = victim.object_id
+    s3_client.copy_object(Bucket=bucket, Key=f"backup/{victim_id}", CopySource={"Bucket": bucket, "Key": victim_id})
+    del victim  # the caller destroys the only record of the wrapped key...
+    store.delete(victim_id)  # ...then the bytes
+    assert not s3_backend.exists(victim_id)
+
+    any_keyring.add_version()  # a rotation re-wraps every key still recorded (not the victim's)
+    rewrapped = [any_keyring.rewrap(other.key, other.object_id) for other in others]
+    for other, key in zip(others, rewrapped, strict=True):
+        assert store.get_bytes(other.object_id, key).startswith(b"another letter")
+
+    # The backup is restored under the victim's id.
+    s3_client.copy_object(Bucket=bucket, Key=victim_id, CopySource={"Bucket": bucket, "Key": f"backup/{victim_id}"})
+    backup = s3_backend.read(victim_id, 0, s3_backend.size(victim_id))
+    for key in [other.key for other in others] + rewrapped:
+        with pytest.raises(DecryptionError):
+            store.get_bytes(victim_id, key)  # a wrapped key only unwraps for its own id
+    for other in others:
+        with pytest.raises(DecryptionError):
+            open_bytes(any_keyring.unwrap(other.key, other.object_id), victim_id, backup)  # its data key
+    for _ in range(2):
+        with pytest.raises(DecryptionError):
+            store.get_bytes(victim_id, any_keyring.wrap(os.urandom(32), victim_id))  # a fresh key, same id

@@ -1,0 +1,119 @@
+"""A video and a photographed letter through the whole flow, with the real ffmpeg:
+upload -> worker (re-encode, scrub, verify) -> review -> approval -> the recipient plays it."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from shuttle.messages import authoring, review
+from shuttle.messages.models import Message
+from shuttle.services import Services
+from shuttle.web.app import build_app
+from support import need
+from world import World
+
+pytestmark = pytest.mark.ffmpeg
+PLANTED = ("Jessica's iPhone", "51.5074", "Elm Street 12", "RJ-secret-title")
+
+
+def _phone_video(path: Path) -> bytes:
+    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
+    subprocess.run([
+        "ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=2",
+        "-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-metadata", f"title={PLANTED[3]}", "-metadata", f"comment={PLANTED[0]}",
+        "-metadata", f"location=+{PLANTED[1]}-000.1278/", "-metadata", f"artist={PLANTED[2]}",
+        "-movflags", "use_metadata_tags", str(path)], check=True)
+    return path.read_bytes()
+
+
+def _photo() -> bytes:
+    image = Image.new("RGB", (400, 300), "white")
+    exif = Image.Exif()
+    exif[0x013B] = PLANTED[0]  # Artist
+    exif[0x010E] = PLANTED[2]  # ImageDescription
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def _through_review(svc: Services, world: World, p, case_id: str, kind: str, data: bytes) -> str:  # type: ignore[no-untyped-def]
+    app = build_app(svc, check_schema=False)
+    with world.sign_in(app, p.harmed) as author:
+        message = author.post(f"/api/v1/cases/{case_id}/messages", json={"kind": kind}).json()
+        assert author.put(f"/api/v1/messages/{message['id']}/media", content=data).status_code == 201
+        view = author.get(f"/api/v1/messages/{message['id']}").json()
+        assert author.post(f"/api/v1/messages/{message['id']}/actions/submit",
+                           json={"version": view["version"]}).status_code == 200
+    assert world.run_jobs() == 1
+    with svc.db.uow() as uow:
+        state = uow.session.get(Message, message["id"]).state  # type: ignore[union-attr]
+    assert state == "awaiting_review"
+    world.do(review.claim, p.facilitator, message["id"])
+    seen = world.do(review.read_version, p.facilitator, message["id"])
+    assert seen["removed"], "the scrubber reports what it removed"
+    world.do(review.approve, p.facilitator, message["id"])
+    return str(message["id"])
+
+
+def _assert_clean(data: bytes) -> None:
+    for planted in PLANTED:
+        assert planted.encode() not in data, planted
+
+
+def test_a_phone_video_reaches_the_recipient_re_encoded_and_scrubbed(svc: Services, tmp_path: Path) -> None:
+    world = World(svc)
+    case_id, p = world.case()
+    message_id = _through_review(svc, world, p, case_id, "video", _phone_video(tmp_path / "phone.mp4"))
+    app = build_app(svc, check_schema=False)
+    with world.sign_in(app, p.responsible) as recipient:
+        assert recipient.get(f"/api/v1/messages/{message_id}/media").status_code == 404  # not opened yet
+        links = recipient.post(f"/api/v1/messages/{message_id}/open", json={}).json()
+        whole = recipient.get(links["media"])
+        assert whole.status_code == 200 and whole.headers["content-type"] == "video/mp4"
+        assert whole.content[4:8] == b"ftyp"
+        _assert_clean(whole.content)
+        assert b"Lavf" not in whole.content and b"x264 - core" not in whole.content
+        part = recipient.get(links["media"], headers={"Range": "bytes=1000-1999"})
+        assert part.status_code == 206 and part.content == whole.content[1000:2000]
+        poster = recipient.get(links["poster"])
+        assert poster.content[:3] == b"\xff\xd8\xff"
+        _assert_clean(poster.content)
+
+
+def test_a_photographed_letter_loses_its_exif(svc: Services) -> None:
+    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
+    world = World(svc)
+    case_id, p = world.case()
+    message_id = _through_review(svc, world, p, case_id, "image", _photo())
+    app = build_app(svc, check_schema=False)
+    with world.sign_in(app, p.responsible) as recipient:
+        links = recipient.post(f"/api/v1/messages/{message_id}/open", json={}).json()
+        image = recipient.get(links["media"]).content
+    _assert_clean(image)
+    assert not Image.open(io.BytesIO(image)).getexif()
+
+
+def test_a_playlist_disguised_as_video_is_refused_with_a_reason(svc: Services) -> None:
+    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
+    world = World(svc)
+    case_id, p = world.case()
+    app = build_app(svc, check_schema=False)
+    playlist = b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"
+    with world.sign_in(app, p.harmed) as author:
+        message = author.post(f"/api/v1/cases/{case_id}/messages", json={"kind": "video"}).json()
+        author.put(f"/api/v1/messages/{message['id']}/media", content=playlist)
+        view = author.get(f"/api/v1/messages/{message['id']}").json()
+        author.post(f"/api/v1/messages/{message['id']}/actions/submit", json={"version": view["version"]})
+        world.run_jobs()
+        mine = author.get(f"/api/v1/messages/{message['id']}").json()
+    assert mine["state"] == "processing_failed"
+    assert mine["processing_error"] and "root:" not in mine["processing_error"]  # a reason, never the file
+    staff = world.do(review.read_version, p.facilitator, message["id"])
+    assert staff["processed"] is False

@@ -1,0 +1,112 @@
+"""Processing an audio, video or image version: decrypt into private scratch, run the
+pipeline (probe, re-encode, scrub, verify), encrypt what it produced, report back.
+
+Plaintext exists only inside the job's scratch directory (0700, tmpfs when it fits), which
+is wiped when the job ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shuttle import blobs
+from shuttle.jobs import queue
+from shuttle.jobs.queue import ClaimedJob, PermanentJobError
+from shuttle.messages import processing
+from shuttle.messages.processing import MediaFacts, ProcessingInput
+from shuttle.services import Services
+from shuttle.uploads import service as uploads
+from workers.loop import JobContext
+from workers.media.edits import EditList
+from workers.media.errors import InvalidEdit, MediaRefused, VerificationFailed
+from workers.media.pipeline import Result, process
+from workers.media.probe import MediaLimits
+from workers.media.scratch import Scratch, default_root
+from workers.media.tools import Tools
+
+CONTENT_TYPES = {"video": "video/mp4", "audio": "audio/mp4", "image": "image/jpeg"}
+READ_CHUNK = 1024 * 1024
+
+
+class MediaJob:
+    """The handler for media versions; finds ffmpeg once, on first use."""
+
+    def __init__(self, svc: Services, tools: Tools | None = None, limits: MediaLimits | None = None) -> None:
+        self.svc = svc
+        self._tools = tools
+        self.limits = limits or MediaLimits(max_file_bytes=svc.settings.limits.max_upload_bytes)
+
+    @property
+    def tools(self) -> Tools:
+        if self._tools is None:
+            from workers.media.tools import find_tools
+
+            self._tools = find_tools(self.svc.settings.ffmpeg or None, self.svc.settings.ffprobe or None)
+        return self._tools
+
+    def __call__(self, job: ClaimedJob, ctx: JobContext, wanted: ProcessingInput) -> None:
+        root = self.svc.settings.scratch_dir or default_root(2 * self.limits.max_file_bytes)
+        with Scratch(root) as work:
+            source = work / "input"
+            self._decrypt(wanted, source)
+            try:
+                result = process(source, work / "out", tools=self.tools, limits=self.limits,
+                                 edits=EditList.from_dict(wanted.edits) if wanted.edits else None,
+                                 progress=lambda f: ctx.report_progress(int(f * 100), "processing"),
+                                 scratch_root=work, should_stop=ctx.lease_lost.is_set)
+            except (MediaRefused, InvalidEdit, VerificationFailed) as refusal:
+                reason = getattr(refusal, "reason", None) or str(refusal)
+                self._refuse(wanted.version_id, reason)
+                raise PermanentJobError(reason) from None
+            self._store(job, wanted, result)
+
+    def _decrypt(self, wanted: ProcessingInput, target: Path) -> None:
+        """The upload's plaintext, into the private scratch file only."""
+        if wanted.body_upload_id is None:
+            raise PermanentJobError("this version has no upload")
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out, self.svc.db.uow() as uow:
+            for chunk in uploads.read(uow.session, self.svc.store, wanted.body_upload_id):
+                out.write(chunk)
+
+    def _refuse(self, version_id: str, reason: str) -> None:
+        with self.svc.db.uow() as uow:
+            processing.fail(uow.session, self.svc, version_id, reason)
+            uow.commit()
+
+    def _store(self, job: ClaimedJob, wanted: ProcessingInput, result: Result) -> None:
+        """Encrypt the outputs and attach them, with the job's completion, in one transaction."""
+        store = self.svc.store
+        delivery = store.put(_read(result.delivery))
+        poster = store.put(_read(result.poster)) if result.poster else None
+        report = json.dumps(_report(result)).encode()
+        with self.svc.db.uow() as uow:
+            media_blob = blobs.record(uow.session, delivery)
+            poster_blob = blobs.record(uow.session, poster) if poster else None
+            report_blob = blobs.store_bytes(uow.session, store, report)
+            uow.session.flush()
+            facts = MediaFacts(CONTENT_TYPES[result.kind],
+                               int(result.duration * 1000) if result.duration else None,
+                               poster_blob.id if poster_blob else None)
+            processing.finish(uow.session, self.svc, wanted.version_id, processed_blob_id=media_blob.id,
+                              report_blob_id=report_blob.id, flag_count=0, media=facts)
+            queue.complete(uow.session, job, {"kind": result.kind, "duration": result.duration,
+                                              "removed": list(result.removed)})
+            uow.commit()
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            yield chunk
+
+
+def _report(result: Result) -> dict[str, Any]:
+    """For the reviewer: what the scrubber removed and what the verification checked."""
+    return {"flags": [], "removed": list(result.removed), "duration": result.duration,
+            "width": result.width, "height": result.height,
+            "verification": {k: v.to_dict() for k, v in result.verification.items()}}

@@ -1,0 +1,29 @@
+"""The job that processes a message version: letters here, media in `media_jobs`.
+
+Only what this job produces can ever reach a recipient (invariant 2).
+"""
+
+from __future__ import annotations
+
+from shuttle.jobs import queue
+from shuttle.jobs.queue import ClaimedJob
+from shuttle.messages import processing
+from shuttle.services import Services
+from workers import letters
+from workers.loop import JobContext
+from workers.media_jobs import MediaJob
+
+
+def process_version(svc: Services, media: MediaJob, job: ClaimedJob, ctx: JobContext) -> None:
+    version_id = str(job.payload["version_id"])
+    with svc.db.uow() as uow:
+        wanted = processing.begin(uow.session, svc, version_id)
+        if wanted is None:
+            queue.complete(uow.session, job, {"skipped": "the version is no longer waiting for processing"})
+        uow.commit()
+    if wanted is None:
+        return
+    if wanted.kind == "letter":
+        letters.process(svc, job, wanted)
+    else:
+        media(job, ctx, wanted)
