@@ -44,7 +44,7 @@ def upload(client: h.httpx.Client, path: str, size: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=h.parse_size, default=h.parse_size("256M"), help="upload size (256M)")
-    parser.add_argument("--rounds", type=int, default=3, help="uploads per server (median taken)")
+    parser.add_argument("--rounds", type=int, default=5, help="uploads per server (median taken)")
     parser.add_argument("--rss-size", type=h.parse_size, default=h.parse_size("1G"), help="upload size for RSS (1G)")
     parser.add_argument("--no-rss", action="store_true", help="skip the memory measurement")
     parser.add_argument("--dir", type=Path, default=None, help="where to put the temp data (default: system temp)")
@@ -69,6 +69,7 @@ def main() -> int:
             for n in range(args.rounds):
                 for name, server, client, path in (("plain", plain, bare, "/upload"),
                                                    ("service", service, author, media)):
+                    setup.purge_replaced()
                     os.sync()  # each upload starts with no dirty pages of the previous one
                     used, counters = server.cpu(), server.counters()
                     seconds = upload(client, path, args.size)
@@ -88,6 +89,8 @@ def main() -> int:
                   f"server CPU {h.median(cpu['service']) / args.size * 1024 * h.MiB:.2f} s/GiB")
 
             if not args.no_rss:
+                setup.purge_replaced()
+                os.sync()
                 before = service.rss()
                 reset = service.reset_hwm()
                 with h.RssSampler(service) as sampler:

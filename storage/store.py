@@ -70,6 +70,12 @@ class BlobStore:
         """Every stored object id with its modification time (for the orphan sweeper)."""
         return self._backend.list_ids()
 
+    def abort_stale_uploads(self, older_than: float) -> int:
+        """Abort the backend's incomplete uploads started more than `older_than` seconds ago
+        (for the sweeper; S3 multipart uploads left by a crash). 0 for backends without any."""
+        abort = getattr(self._backend, "abort_stale_uploads", None)
+        return int(abort(older_than)) if abort is not None else 0
+
     def put(
         self,
         chunks: Iterable[bytes],

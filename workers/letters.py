@@ -42,7 +42,7 @@ def process(svc: Services, job: ClaimedJob, wanted: ProcessingInput) -> None:
         result = process_letter(raw, wanted.watchlist)
     except PermanentJobError as exc:
         with svc.db.uow() as uow:
-            processing.fail(uow.session, svc, wanted.version_id, str(exc))
+            processing.fail(uow.session, svc, wanted.version_id, str(exc), refused=True)
             uow.commit()
         raise
     with svc.db.uow() as uow:

@@ -75,7 +75,7 @@ class MediaJob:
 
     def _refuse(self, version_id: str, reason: str) -> None:
         with self.svc.db.uow() as uow:
-            processing.fail(uow.session, self.svc, version_id, reason)
+            processing.fail(uow.session, self.svc, version_id, reason, refused=True)
             uow.commit()
 
     def _store(self, job: ClaimedJob, wanted: ProcessingInput, result: Result) -> None:

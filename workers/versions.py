@@ -6,7 +6,7 @@ Only what this job produces can ever reach a recipient (invariant 2).
 from __future__ import annotations
 
 from shuttle.jobs import queue
-from shuttle.jobs.queue import ClaimedJob
+from shuttle.jobs.queue import ClaimedJob, PermanentJobError
 from shuttle.messages import processing
 from shuttle.services import Services
 from workers import letters
@@ -23,7 +23,20 @@ def process_version(svc: Services, media: MediaJob, job: ClaimedJob, ctx: JobCon
         uow.commit()
     if wanted is None:
         return
-    if wanted.kind == "letter":
-        letters.process(svc, job, wanted)
-    else:
-        media(job, ctx, wanted)
+    try:
+        if wanted.kind == "letter":
+            letters.process(svc, job, wanted)
+        else:
+            media(job, ctx, wanted)
+    except PermanentJobError:
+        raise
+    except Exception as exc:
+        if job.attempts >= job.max_attempts:  # the loop dead-letters it: say so on the message now
+            _failed(svc, version_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _failed(svc: Services, version_id: str, error: str) -> None:
+    with svc.db.uow() as uow:
+        processing.fail(uow.session, svc, version_id, error[:300])
+        uow.commit()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuttle import blobs
 from shuttle.cases.models import Case
 from shuttle.jobs.models import Job
 from shuttle.messages import lifecycle
@@ -85,7 +86,9 @@ def finish(session: Session, svc: Services, version_id: str, *, processed_blob_i
     return True
 
 
-def fail(session: Session, svc: Services, version_id: str, reason: str) -> None:
+def fail(session: Session, svc: Services, version_id: str, reason: str, *, refused: bool = False) -> None:
+    """Processing failed (`refused`: because of the content itself, so the author can send
+    another file; otherwise a facilitator may retry)."""
     version = session.get(MessageVersion, version_id)
     if version is None:
         return
@@ -93,7 +96,11 @@ def fail(session: Session, svc: Services, version_id: str, reason: str) -> None:
     assert message is not None
     if _still_wanted(message, version):
         version.processing_error = reason[:300]
-        lifecycle.transition(session, message, Action.PROCESSING_FAILED, Actor.system(), now=svc.now(),
+        action = Action.REFUSE if refused else Action.PROCESSING_FAILED
+        if refused and version.body_blob_id and version.origin == "author":  # a letter comes back to revise
+            text = blobs.load_text(session, svc.store, version.body_blob_id)
+            message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+        lifecycle.transition(session, message, action, Actor.system(), now=svc.now(),
                              details={"reason": reason[:200]})
 
 

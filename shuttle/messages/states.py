@@ -32,6 +32,7 @@ class Action(StrEnum):
     START_PROCESSING = "start_processing"
     PROCESSED = "processed"
     PROCESSING_FAILED = "processing_failed"
+    REFUSE = "refuse"  # the worker refused the content itself (not a file it can use): back to the author
     RETRY_PROCESSING = "retry_processing"
     CLAIM = "claim"
     UNCLAIM = "unclaim"
@@ -68,7 +69,7 @@ HOLDABLE = frozenset(
 #: The author may withdraw any message not yet released.
 WITHDRAWABLE = HOLDABLE | {State.DRAFT, State.HELD}
 #: Events from the worker: while a message is held they update where it will return to.
-WORKER_ACTIONS = frozenset({Action.START_PROCESSING, Action.PROCESSED, Action.PROCESSING_FAILED})
+WORKER_ACTIONS = frozenset({Action.START_PROCESSING, Action.PROCESSED, Action.PROCESSING_FAILED, Action.REFUSE})
 
 
 class TransitionNotAllowed(Exception):
@@ -100,6 +101,8 @@ _SIMPLE: dict[tuple[State, Action], State] = {
     (State.SUBMITTED, Action.PROCESSING_FAILED): State.PROCESSING_FAILED,
     (State.PROCESSING, Action.PROCESSING_FAILED): State.PROCESSING_FAILED,
     (State.PROCESSING_FAILED, Action.RETRY_PROCESSING): State.SUBMITTED,
+    (State.SUBMITTED, Action.REFUSE): State.CHANGES_REQUESTED,
+    (State.PROCESSING, Action.REFUSE): State.CHANGES_REQUESTED,
     (State.AWAITING_REVIEW, Action.CLAIM): State.IN_REVIEW,
     (State.IN_REVIEW, Action.CLAIM): State.IN_REVIEW,  # taking over a claim
     (State.IN_REVIEW, Action.UNCLAIM): State.AWAITING_REVIEW,

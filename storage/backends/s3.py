@@ -280,8 +280,9 @@ class S3Backend:
         multipart upload is aborted and the exception propagates.
 
         If CompleteMultipartUpload succeeds but its answer is lost, the retry finds no
-        upload and this raises although the object exists: an orphan nothing refers to,
-        which the sweeper deletes. Never the reverse (a reported success without an object).
+        upload and this raises although the object exists: under a fresh id (BlobStore's
+        default) an orphan nothing refers to, which the sweeper deletes. Never the reverse
+        (a reported success without an object).
         """
         upload = _UploadWriter(self, object_id)
         try:

@@ -113,7 +113,8 @@ def test_a_playlist_disguised_as_video_is_refused_with_a_reason(svc: Services) -
         author.post(f"/api/v1/messages/{message['id']}/actions/submit", json={"version": view["version"]})
         world.run_jobs()
         mine = author.get(f"/api/v1/messages/{message['id']}").json()
-    assert mine["state"] == "processing_failed"
+    assert mine["state"] == "changes_requested"  # back with the author, who may send another file
     assert mine["processing_error"] and "root:" not in mine["processing_error"]  # a reason, never the file
+    assert "edit_draft" in mine["actions"]
     staff = world.do(review.read_version, p.facilitator, message["id"])
     assert staff["processed"] is False

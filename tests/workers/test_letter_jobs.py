@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shuttle.jobs import queue
 from shuttle.jobs.models import Job
-from shuttle.messages import authoring, review
+from shuttle.messages import authoring, queries, review
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.services import Services
 from workers.handlers import build_worker, tick
@@ -48,23 +48,41 @@ def test_a_job_whose_worker_died_is_picked_up_again_and_completes_once(svc: Serv
         assert uow.session.get(Job, dead.id).state == "done"  # type: ignore[union-attr]
 
 
-def test_a_letter_that_cannot_be_processed_is_visible_as_failed_and_can_be_retried(svc: Services) -> None:
+def test_a_letter_that_is_empty_once_cleaned_goes_back_to_its_author(svc: Services) -> None:
     world = World(svc)
     case_id, p = world.case()
     draft = world.do(authoring.start_draft, p.harmed, case_id, "\u200b\u200b\u202e")  # empty once cleaned
     world.do(authoring.submit, p.harmed, draft.id)
     world.run_jobs()
-    message = _message(svc, draft.id)
-    assert message.state == "processing_failed"
-    view = world.do(review.blockers, p.facilitator, draft.id)
-    assert view == []
+    assert _message(svc, draft.id).state == "changes_requested"
     with svc.db.uow() as uow:
-        job = uow.session.get(Job, message.processing_job_id)
-        assert job is not None and job.state == "dead" and "empty" in (job.last_error or "")
+        view = queries.case_messages(uow.session, svc, p.harmed, case_id)[0]
+    assert "empty" in view["processing_error"] and "edit_draft" in view["actions"]
+
+
+def test_a_job_that_keeps_failing_is_dead_lettered_visibly_and_a_facilitator_retries_it(svc: Services) -> None:
+    world = World(svc)
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam")
+    world.do(authoring.submit, p.harmed, draft.id)
+    message = _message(svc, draft.id)
+    with svc.db.uow() as uow:
+        uow.session.get(Job, message.processing_job_id).max_attempts = 1  # type: ignore[union-attr]
+        body = uow.session.scalars(select(MessageVersion.body_blob_id)).one()
+        uow.commit()
+    stored = next(path for path in svc.settings.blob_dir.rglob(body or ""))
+    kept = stored.read_bytes()
+    stored.unlink()  # the storage lost the object for a while
+    world.run_jobs()
+    assert _message(svc, draft.id).state == "processing_failed"
+    view = world.do(queries.review_queue, p.facilitator)[0]
+    assert view["processing"]["state"] == "dead" and "retry_processing" in view["actions"]
+    assert "ObjectNotFound" in view["processing"]["error"]
+    stored.write_bytes(kept)  # storage is back
     world.do(review.retry_processing, p.facilitator, draft.id)
     assert _message(svc, draft.id).state == "submitted"
-    with svc.db.uow() as uow:
-        assert uow.session.get(Job, message.processing_job_id).state == "queued"  # type: ignore[union-attr]
+    world.run_jobs()
+    assert _message(svc, draft.id).state == "awaiting_review"
 
 
 def test_a_message_whose_job_died_with_its_worker_shows_failed_after_the_tick(svc: Services) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from workers.media.edits import EditList
 from workers.media.errors import InvalidEdit, MediaRefused, ToolFailed
-from workers.media.probe import MediaLimits, Probe, image_child, probe
+from workers.media.probe import MediaLimits, Probe, human_duration, image_child, probe
 from workers.media.profile import DEFAULT_PROFILE, DeliveryProfile
 from workers.media.run import ProgressCallback, RunResult, run
 from workers.media.scratch import Scratch, default_root
@@ -194,7 +194,7 @@ def check_complete(found: Probe, plan: Plan, out_duration: float | None) -> None
     expected = plan.expected_duration
     if expected is None:
         if out_duration >= plan.max_duration - 0.1:
-            raise MediaRefused(f"The recording is longer than the limit of {plan.max_duration / 60:.0f} minutes.")
+            raise MediaRefused(f"The recording is longer than the limit of {human_duration(plan.max_duration)}.")
         return
     tolerance = max(1.0, 0.05 * expected)
     if out_duration > expected + tolerance:

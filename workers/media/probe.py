@@ -371,8 +371,8 @@ def _check_av(result: Probe, limits: MediaLimits, enforce: bool) -> None:
     limit = limits.max_seconds(result.kind)
     if result.duration is not None and result.duration > limit:
         raise MediaRefused(
-            f"The recording is {_duration(result.duration)} long; the limit for "
-            f"{result.kind} is {_duration(limit)}."
+            f"The recording is {human_duration(result.duration)} long; the limit for "
+            f"{result.kind} is {human_duration(limit)}."
         )
 
 
@@ -500,7 +500,7 @@ def _size(n: int) -> str:
     return f"{n / GiB:.1f} GiB" if n >= GiB else f"{n / 1024**2:.0f} MiB"
 
 
-def _duration(seconds: float) -> str:
+def human_duration(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:

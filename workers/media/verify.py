@@ -114,14 +114,19 @@ def search_bytes(path: Path, forbidden: Iterable[str | bytes]) -> list[str]:
 
 def _check_format_tags(tags: dict[str, str]) -> list[str]:
     problems = [f"container tag {k!r} remains" for k in tags if k not in ALLOWED_FORMAT_TAGS]
-    if tags.get("major_brand", "isom") not in BRANDS:
+    # `ffmpeg -i` listings drop trailing blanks ("M4A " -> "M4A"): pad back to 4-byte codes.
+    if _padded(tags.get("major_brand", "isom")) not in BRANDS:
         problems.append("unexpected major_brand")
-    brands = tags.get("compatible_brands", "")
+    brands = _padded(tags.get("compatible_brands", ""))
     if len(brands) % 4 or any(brands[i : i + 4] not in BRANDS for i in range(0, len(brands), 4)):
         problems.append("unexpected compatible_brands")
     if not tags.get("minor_version", "0").isdigit():
         problems.append("unexpected minor_version")
     return problems
+
+
+def _padded(brands: str) -> str:
+    return brands + " " * (-len(brands) % 4)
 
 
 def _check_stream(stream: StreamInfo, the_plan: Plan) -> list[str]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 07:40:22.520273
+Create Date: 2026-11-21 07:46:27.949992
 """
 
 from __future__ import annotations
@@ -261,6 +261,8 @@ def upgrade() -> None:
     sa.Column('poster_blob_id', sa.String(length=128), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=True),
     sa.Column('content_type', sa.String(length=40), nullable=True),
+    sa.Column('edits', sa.JSON(), nullable=True),
+    sa.Column('processing_error', sa.String(length=300), nullable=True),
     sa.Column('processed_blob_id', sa.String(length=128), nullable=True),
     sa.Column('report_blob_id', sa.String(length=128), nullable=True),
     sa.Column('flag_count', sa.Integer(), nullable=False),

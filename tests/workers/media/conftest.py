@@ -46,3 +46,29 @@ def scratch_root(tmp_path: Path) -> Path:
     root = tmp_path / "scratch"
     root.mkdir()
     return root
+
+
+class Processed:
+    """Runs the pipeline once per (fixture, tools) and keeps the result for every test."""
+
+    def __init__(self, fx: Fixtures, root: Path) -> None:
+        self.fx = fx
+        self.root = root
+        self._cache: dict[tuple[str, str], object] = {}
+
+    def __call__(self, fixture: str, tools: Tools | None = None) -> object:
+        from workers.media.pipeline import process
+
+        tools = tools or self.fx.tools
+        key = (fixture, tools.ffmpeg + str(tools.ffprobe))
+        if key not in self._cache:
+            name, _, arg = fixture.partition(":")
+            source = getattr(self.fx, name)(*([arg] if arg else []))
+            out = self.root / f"{fixture}-{len(self._cache)}"
+            self._cache[key] = process(source, out, tools=tools, scratch_root=self.root / "scratch")
+        return self._cache[key]
+
+
+@pytest.fixture(scope="session")
+def processed(fx: Fixtures, tmp_path_factory: pytest.TempPathFactory) -> Processed:
+    return Processed(fx, tmp_path_factory.mktemp("media-out"))
