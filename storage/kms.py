@@ -15,7 +15,7 @@ same place (one shared keyring volume for web and workers, see docs/deployment.m
 
 Rotation (`add_version`) creates (or adopts) a KMS key as the new primary; `rewrap` moves a
 wrapped key to it with ReEncrypt, so the data key never leaves KMS in clear during rotation,
-and payloads are never touched. docs/encryption.md §4b is the specification.
+and payloads are never touched. docs/encryption.md §5a is the specification.
 """
 
 from __future__ import annotations

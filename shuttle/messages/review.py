@@ -114,6 +114,36 @@ def propose_edit(session: Session, svc: Services, actor: Actor, message_id: str,
     return version
 
 
+def propose_media_edit(session: Session, svc: Services, actor: Actor, message_id: str, *, edits: dict[str, Any],
+                       note: str = "", expected_version: int | None = None) -> MessageVersion:
+    """Cuts, mutes and blurs, rendered by the worker from the author's original upload into a
+    new version; the original is never altered (DESIGN.md section 6)."""
+    from workers.media.edits import EditList  # the edit list's rules live with the renderer
+    from workers.media.errors import InvalidEdit
+
+    message, _ = _as_reviewer(session, actor, message_id)
+    _require_claim(message, actor)
+    current = session.get(MessageVersion, message.current_version_id or "")
+    if message.kind not in ("audio", "video") or current is None or current.body_upload_id is None:
+        raise BadInput("Only audio and video messages can be cut, muted or blurred.")
+    if not isinstance(edits, dict):
+        raise BadInput("The edit list is an object with cuts, mutes and blurs.")
+    try:
+        checked = EditList.from_dict(edits).validated(
+            current.duration_ms / 1000 if current.duration_ms else None, message.kind)
+    except InvalidEdit as exc:
+        raise BadInput(exc.reason) from None
+    if checked.empty:
+        raise BadInput("The edit list is empty.")
+    lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
+                         now=svc.now())
+    version = add_version(session, svc, message, origin="facilitator", created_by=actor.account_id,
+                          body_upload_id=current.body_upload_id)
+    version.edits = checked.to_dict()
+    _note(session, svc, message, actor, "edit", note, for_author=True)
+    return version
+
+
 def reject(session: Session, svc: Services, actor: Actor, message_id: str, *, code: str, note: str = "",
            expected_version: int | None = None) -> Message:
     if code not in REJECTION_CODES:

@@ -231,6 +231,8 @@ ACTIONS: dict[str, Callable[[dict[str, Any]], ActionCall]] = {
     "request-changes": lambda d: (review.request_changes, (), {"note": field(d, "note", str)}),
     "edit": lambda d: (review.propose_edit, (), {"text": field(d, "text", str),
                                                  "note": field(d, "note", str, default="")}),
+    "edit-media": lambda d: (review.propose_media_edit, (), {"edits": field(d, "edits", dict),
+                                                             "note": field(d, "note", str, default="")}),
     "reject": lambda d: (review.reject, (), {"code": field(d, "code", str),
                                              "note": field(d, "note", str, default="")}),
     "approve": lambda d: (review.approve, (), {}),

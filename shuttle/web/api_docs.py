@@ -28,9 +28,9 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
     "get_version": ("A version's text and flags (facilitators; audited)", None),
     "open_message": ("Open a delivered message now (recipient)", {"share_receipt": "boolean"}),
     "message_action": ("submit, withdraw, accept-edit, decline-edit, claim, unclaim, request-changes, edit, "
-                       "reject, approve, schedule, retry",
+                       "edit-media, reject, approve, schedule, retry",
                        {"version": "integer", "note": "string", "text": "string", "code": "string", "at": "string",
-                        "take_over": "boolean"}),
+                        "take_over": "boolean", "edits": "object"}),
     "review_queue": ("Everything waiting on me across my cases, oldest first", None),
     "openapi_document": ("This document", None),
     "options": ("tus 1.0: what this server supports (version, extensions, max size, checksums)", None),

@@ -118,3 +118,43 @@ def test_a_playlist_disguised_as_video_is_refused_with_a_reason(svc: Services) -
     assert "edit_draft" in mine["actions"]
     staff = world.do(review.read_version, p.facilitator, message["id"])
     assert staff["processed"] is False
+
+
+def test_a_facilitators_cut_becomes_a_new_version_the_author_accepts(svc: Services, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from shuttle.messages.models import MessageVersion
+
+    world = World(svc)
+    case_id, p = world.case()
+    app = build_app(svc, check_schema=False)
+    data = _phone_video(tmp_path / "phone.mp4")
+    with world.sign_in(app, p.harmed) as author:
+        message = author.post(f"/api/v1/cases/{case_id}/messages", json={"kind": "video"}).json()
+        author.put(f"/api/v1/messages/{message['id']}/media", content=data)
+        view = author.get(f"/api/v1/messages/{message['id']}").json()
+        author.post(f"/api/v1/messages/{message['id']}/actions/submit", json={"version": view["version"]})
+    world.run_jobs()
+    world.do(review.claim, p.facilitator, message["id"])
+    with pytest.raises(Exception, match="overlap"):
+        world.do(review.propose_media_edit, p.facilitator, message["id"],
+                 edits={"cuts": [{"start": 0.2, "end": 0.8}, {"start": 0.5, "end": 1.0}]})
+    world.do(review.propose_media_edit, p.facilitator, message["id"],
+             edits={"cuts": [{"start": 0.5, "end": 1.2}], "blurs": [{"x": 0, "y": 0, "w": 0.5, "h": 0.5,
+                                                                     "start": 0, "end": 2}]},
+             note="I took out the part where you say where you live.")
+    world.run_jobs()
+    with world.sign_in(app, p.harmed) as author:
+        mine = author.get(f"/api/v1/messages/{message['id']}").json()
+        assert mine["state"] == "awaiting_author" and mine["pending_edit"]
+        assert author.get(f"/api/v1/messages/{message['id']}/media").status_code == 200  # the author previews it
+        author.post(f"/api/v1/messages/{message['id']}/actions/accept-edit", json={"version": mine["version"]})
+    world.do(review.approve, p.facilitator, message["id"])
+    with svc.db.uow() as uow:
+        versions = uow.session.scalars(select(MessageVersion).where(MessageVersion.message_id == message["id"])
+                                       .order_by(MessageVersion.number)).all()
+        original, edited = versions
+        assert original.body_upload_id == edited.body_upload_id  # rendered from the untouched original
+        assert original.processed_blob_id != edited.processed_blob_id
+        assert original.duration_ms and edited.duration_ms
+        assert abs((original.duration_ms - edited.duration_ms) - 700) < 150

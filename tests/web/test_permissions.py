@@ -104,6 +104,8 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/edit", "fresh in review"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/actions/edit-media", "fresh video in review"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/reject", "fresh in review"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/approve", "fresh in review"):
@@ -160,6 +162,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/messages/{message_id}/open"): {},
     ("POST", "/messages/{message_id}/actions/request-changes"): {"note": "Please say it in your own words."},
     ("POST", "/messages/{message_id}/actions/edit"): {"text": "Dear Sam, shorter."},
+    ("POST", "/messages/{message_id}/actions/edit-media"): {"edits": {"mutes": [{"start": 0.2, "end": 0.4}]}},
     ("POST", "/messages/{message_id}/actions/reject"): {"code": "other"},
     ("POST", "/messages/{message_id}/actions/schedule"): {"at": "2099-01-01T09:00:00+00:00"},
 }
@@ -292,6 +295,11 @@ class Targets:
 
     def video_awaiting_review(self) -> str:
         return self._processed_video()[0]
+
+    def video_in_review(self) -> str:
+        message_id = self.video_awaiting_review()
+        self._as(review.claim, self.people.facilitator, message_id)
+        return message_id
 
     def video_released(self) -> str:
         message_id = self.video_awaiting_review()
