@@ -74,8 +74,14 @@ def make_keyring(
         versions_file = path or cache_path
         if not versions_file:
             raise ValueError("the KMS keyring needs a path for its version file")
+        from botocore.exceptions import BotoCoreError
+
+        from storage.errors import KeyringError
         from storage.kms import KmsKeyring, make_kms_client
 
-        client = make_kms_client(endpoint_url=kms_endpoint_url or None, region=region or None)
+        try:
+            client = make_kms_client(endpoint_url=kms_endpoint_url or None, region=region or None)
+        except BotoCoreError as error:  # typically no region configured anywhere
+            raise KeyringError(f"cannot set up the KMS client: {error}") from error
         return KmsKeyring.open_or_create(Path(versions_file), client=client, key_id=kms_key_id or None)
     raise ValueError(f"unknown keyring {kind!r}; expected one of {', '.join(KEYRING_KINDS)}")

@@ -357,7 +357,24 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str) -> di
     return view
 
 
+def _form_edits(form: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """The review page's edit form: one cut, one mute and one blur at a time (seconds, fractions)."""
+    def filled(*names: str) -> bool:
+        return all(form.get(n, "").strip() for n in names)
+
+    edits: dict[str, list[dict[str, str]]] = {"cuts": [], "mutes": [], "blurs": []}
+    if filled("cut_start", "cut_end"):
+        edits["cuts"].append({"start": form["cut_start"], "end": form["cut_end"]})
+    if filled("mute_start", "mute_end"):
+        edits["mutes"].append({"start": form["mute_start"], "end": form["mute_end"]})
+    if filled("blur_x", "blur_y", "blur_w", "blur_h", "blur_start", "blur_end"):
+        edits["blurs"].append({"x": form["blur_x"], "y": form["blur_y"], "w": form["blur_w"], "h": form["blur_h"],
+                               "start": form["blur_start"], "end": form["blur_end"]})
+    return edits
+
+
 REVIEW_FORM_ACTIONS = {
+    "edit-media": lambda f: (review.propose_media_edit, (), {"edits": _form_edits(f), "note": f.get("note", "")}),
     "claim": lambda f: (review.claim, (), {"take_over": f.get("take_over") == "yes"}),
     "unclaim": lambda f: (review.unclaim, (), {}),
     "approve": lambda f: (review.approve, (), {}),

@@ -238,5 +238,9 @@ def test_factory_builds_both_keyrings(
         make_keyring("kms", kms_endpoint_url=moto_endpoint)
     with pytest.raises(ValueError):
         make_keyring("local")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    with pytest.raises(KeyringError, match="region"):
+        make_keyring("kms", path=tmp_path / "kms.json")
     with pytest.raises(ValueError, match="unknown keyring"):
         make_keyring("vault", path=tmp_path / "x.json")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 from fault_proxy import FaultProxy, one_request_per_connection
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto_support import FAKE_CREDENTIALS, REGION, empty_bucket, fake_response, new_s3_client
 
@@ -209,13 +209,13 @@ def test_a_read_timeout_on_get_is_retried(
     data = pattern(3 << 20)
     with s3_backend.writer(OBJECT_ID) as writer:
         writer.write(data)
-    client = new_s3_client(proxy.endpoint, read_timeout=0.5, connect_timeout=1)
+    client = new_s3_client(proxy.endpoint, read_timeout=1, connect_timeout=1)
     one_request_per_connection(client)
     reader = S3Backend(s3_backend.bucket, client=client, part_size=PART)
     proxy.stall("GET", OBJECT_ID, body_bytes=body_bytes)
     assert reader.read(OBJECT_ID, 12345, 2 << 20) == data[12345 : 12345 + (2 << 20)]
     assert len(proxy.faults_used) == 1
-    assert sum(line.startswith("GET ") for line in proxy.request_lines) == 2
+    assert sum(line.startswith("GET ") for line in proxy.request_lines) >= 2  # stalled, then retried
 
 
 def test_a_get_that_keeps_stalling_is_a_storage_error(proxy: FaultProxy, s3_backend: S3Backend) -> None:
@@ -415,7 +415,7 @@ def big_plaintext() -> bytes:
 
 
 @given(data=st.data())
-@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, database=None)
 def test_random_ranges_of_a_20_mb_object_on_s3(
     data: st.DataObject, big_object: tuple[BlobStore, StoredObject, str], big_plaintext: bytes
 ) -> None:
@@ -457,7 +457,7 @@ def tamper_target(s3_client: Any, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @given(data=st.data(), size=st.integers(0, 3000))
-@settings(max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, database=None)
 def test_a_byte_overwritten_in_the_bucket_is_refused(
     data: st.DataObject, size: int, tamper_target: tuple[Any, str, Path]
 ) -> None:
