@@ -75,7 +75,7 @@ def test_inspect_lists_metadata_without_changing_the_file(fx: Fixtures, tools: T
     code, out, err = _call(cmd_inspect, [str(source)], tools)
     assert code == 0, err
     found = json.loads(out)
-    assert found["format_tags"]["comment"] == P["comment"]
+    assert {k.lower(): v for k, v in found["format_tags"].items()}["comment"] == P["comment"]
     assert found["attachments"][0]["tags"]["filename"] == P["attachment_name"]
     assert found["chapters"][0]["tags"]["title"] == P["chapter"]
     assert any(s["type"] == "subtitle" for s in found["streams"])

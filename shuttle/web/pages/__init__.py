@@ -1,0 +1,48 @@
+"""Server-rendered pages: plain and correct. Every form posts back with its CSRF token, then redirects."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from shuttle.web.pages.common import error_page, go, render
+from shuttle.web.pages.participants import (
+    holding_page,
+    inbox_page,
+    leave_page,
+    me_page,
+    my_message_page,
+    record_page,
+    write_page,
+)
+from shuttle.web.pages.signin import (
+    account_page,
+    home,
+    invite_page,
+    login_page,
+    logout_page,
+    set_password_page,
+    totp_page,
+)
+from shuttle.web.pages.staff import review_page, staff_case_page, staff_page
+
+__all__ = ["ROUTES", "error_page", "go", "render"]
+
+ROUTES = [
+    Route("/", home),
+    Route("/login", login_page, methods=["GET", "POST"]),
+    Route("/login/totp", totp_page, methods=["GET", "POST"]),
+    Route("/invite", invite_page, methods=["GET", "POST"]),
+    Route("/set-password", set_password_page, methods=["GET", "POST"]),
+    Route("/logout", logout_page, methods=["POST"]),
+    Route("/account", account_page),
+    Route("/me", me_page),
+    Route("/me/cases/{case_id}/write", write_page, methods=["GET", "POST"]),
+    Route("/me/cases/{case_id}/record", record_page, methods=["GET", "POST"]),
+    Route("/me/cases/{case_id}/holding", holding_page, methods=["POST"]),
+    Route("/me/cases/{case_id}/leave", leave_page, methods=["GET", "POST"]),
+    Route("/me/messages/{message_id}", my_message_page, methods=["GET", "POST"]),
+    Route("/me/inbox/{message_id}", inbox_page, methods=["GET", "POST"]),
+    Route("/staff", staff_page),
+    Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
+    Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),
+]
