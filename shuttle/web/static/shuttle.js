@@ -1,11 +1,20 @@
 // Quick exit: the button, or Escape pressed three times, replaces this page with a neutral
-// site. location.replace leaves no entry to come back to with the back button.
+// site. location.replace leaves no entry to come back to with the back button, and the
+// session is ended, so any earlier page of shuttle in the history asks to sign in again.
 (function () {
   "use strict";
   var target = document.body.getAttribute("data-quick-exit");
   if (!target) { return; }
+  function signOut() {
+    // End the session too, so the back button finds only the sign-in page.
+    var token = document.querySelector("form[action='/logout'] input[name='csrf_token']");
+    if (token && navigator.sendBeacon) {
+      navigator.sendBeacon("/logout", new URLSearchParams({ csrf_token: token.value }));
+    }
+  }
   function leave(event) {
     if (event) { event.preventDefault(); }
+    signOut();
     document.body.innerHTML = "";
     document.title = "";
     window.location.replace(target);
