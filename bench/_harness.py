@@ -27,7 +27,7 @@ for _path in (str(ROOT), str(ROOT / "tests")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-import httpx  # noqa: E402
+import httpx
 
 MiB = 1024 * 1024
 CHUNK = MiB
@@ -72,7 +72,7 @@ def plain_app(data_dir: Path) -> Any:
     async def upload(request: Request) -> Response:
         path = data_dir / "plain-upload.bin"
         size = 0
-        with open(path, "wb") as out:
+        with open(path, "wb") as out:  # blocking writes on the loop: the simplest endpoint there is
             async for chunk in request.stream():
                 out.write(chunk)
                 size += len(chunk)
@@ -215,11 +215,11 @@ class Setup:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from world import World
-        from shuttle.config import Settings
-        from shuttle.db import Base, Database
         from support import make_services
 
         import shuttle.models  # noqa: F401  (registers every table)
+        from shuttle.config import Settings
+        from shuttle.db import Base, Database
 
         self.data_dir = data_dir
         settings = Settings.from_env(env_for(data_dir))
@@ -281,8 +281,7 @@ def body(size: int, block: bytes | None = None) -> Iterator[bytes]:
 
 def write_file(path: Path, size: int, block: bytes | None = None) -> None:
     with open(path, "wb") as out:
-        for chunk in body(size, block):
-            out.write(chunk)
+        out.writelines(body(size, block))
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -297,6 +296,12 @@ def median(values: list[float]) -> float:
 
 def mb(n: float) -> str:
     return f"{n / MiB:.1f} MiB"
+
+
+def machine() -> str:
+    """CPUs and load average: the figures mean little without them on a shared machine."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.2f} (1 min) {five:.2f} (5 min)"
 
 
 def verdict(ok: bool) -> str:

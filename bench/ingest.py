@@ -63,6 +63,7 @@ def main() -> int:
                 upload(bare, "/upload", 8 * h.MiB)
                 upload(author, media, 8 * h.MiB)
 
+            print(f"machine: {h.machine()}")
             print(f"upload of {h.mb(args.size)}, {args.rounds} rounds each, alternating")
             times: dict[str, list[float]] = {"plain": [], "service": []}
             cpu: dict[str, list[float]] = {"plain": [], "service": []}
@@ -105,6 +106,7 @@ def main() -> int:
         setup.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"machine after: {h.machine()}")
 
     print(f"ratio: {ratio:.2f} (target ≥ {RATIO_TARGET}) {h.verdict(ratio >= RATIO_TARGET)}")
     return 0

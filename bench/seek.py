@@ -119,6 +119,7 @@ def main() -> int:
                 closing(h.signed_in(service.base, setup.username(setup.people.facilitator),
                                     setup.world.PASSWORD)) as staff, \
                 h.httpx.Client(base_url=plain.base, timeout=h.httpx.Timeout(600.0)) as bare:
+            print(f"machine: {h.machine()}")
             big_start, small_start = seek_start(args.size), seek_start(args.small_size)
             targets = {
                 "plain 1 MiB at 90% of large": (bare, "/files/big.bin", big_start, RANGE),
@@ -159,6 +160,7 @@ def main() -> int:
         setup.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"machine after: {h.machine()}")
 
     range_ratio = med["encrypted 1 MiB at 90% of large"] / med["plain 1 MiB at 90% of large"]
     size_ratio = med["encrypted 1 MiB at 90% of large"] / med["encrypted 1 MiB at 90% of small"]

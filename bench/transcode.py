@@ -45,7 +45,7 @@ REALTIME_TARGET = 4.0
 def make_clip(tools: Tools, path: Path, seconds: int, noise: bool) -> None:
     picture = f"testsrc2=size=1280x720:rate=30:duration={seconds}"
     if noise:
-        picture += ",noise=alls=12:allf=t"
+        picture += ",noise=alls=3:allf=t"
     subprocess.run(
         [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
          "-f", "lavfi", "-i", picture,

@@ -82,6 +82,9 @@ class Settings:
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
     s3_region: str = ""
+    keyring_kind: str = "local"
+    kms_key_id: str = ""
+    kms_endpoint_url: str = ""
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
     ffmpeg: str = ""
     ffprobe: str = ""
@@ -107,6 +110,9 @@ class Settings:
             raise ConfigError(f"SHUTTLE_BLOB_BACKEND must be 'local' or 's3', got {backend!r}")
         if backend == "s3" and not env.get("SHUTTLE_S3_BUCKET"):
             raise ConfigError("SHUTTLE_S3_BUCKET is required when SHUTTLE_BLOB_BACKEND=s3")
+        keyring_kind = env.get("SHUTTLE_KEYRING_KIND") or "local"
+        if keyring_kind not in {"local", "kms"}:
+            raise ConfigError(f"SHUTTLE_KEYRING_KIND must be 'local' or 'kms', got {keyring_kind!r}")
         limits = Limits(
             max_letter_bytes=_int(env, "SHUTTLE_MAX_LETTER_BYTES", Limits.max_letter_bytes),
             max_upload_bytes=_int(env, "SHUTTLE_MAX_UPLOAD_BYTES", Limits.max_upload_bytes),
@@ -126,6 +132,9 @@ class Settings:
             s3_bucket=env.get("SHUTTLE_S3_BUCKET", ""),
             s3_endpoint_url=env.get("SHUTTLE_S3_ENDPOINT_URL", ""),
             s3_region=env.get("SHUTTLE_S3_REGION", ""),
+            keyring_kind=keyring_kind,
+            kms_key_id=env.get("SHUTTLE_KMS_KEY_ID", ""),
+            kms_endpoint_url=env.get("SHUTTLE_KMS_ENDPOINT_URL", ""),
             quick_exit_url=env.get("SHUTTLE_QUICK_EXIT_URL") or cls.quick_exit_url,
             ffmpeg=env.get("SHUTTLE_FFMPEG", ""),
             ffprobe=env.get("SHUTTLE_FFPROBE", ""),

@@ -67,4 +67,6 @@ def sweep(svc: Services) -> dict[str, int]:
     orphans = [object_id for object_id, mtime in svc.store.list_ids() if object_id not in known and mtime < cutoff]
     for object_id in orphans:
         svc.store.delete(object_id)
-    return {"expired_uploads": expired, "shredded_removed": removed, "orphans_removed": len(orphans)}
+    aborted = svc.store.abort_stale_uploads(GRACE.total_seconds())  # S3 multipart uploads left by crashes
+    return {"expired_uploads": expired, "shredded_removed": removed, "orphans_removed": len(orphans),
+            "multipart_aborted": aborted}

@@ -15,7 +15,6 @@ from shuttle.web.http import run, services
 from storage.keyring import WrappedKey
 from storage.store import BlobStore
 
-
 #: Bytes per body chunk sent: segments (64 KiB) are joined so that each thread hop and each
 #: socket write moves about 1 MiB, as a FileResponse does (bench/seek.py measures it).
 SEND_CHUNK = 1024 * 1024

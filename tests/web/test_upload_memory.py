@@ -14,21 +14,21 @@ import tracemalloc
 from collections.abc import Iterator
 
 import httpx
+from support import serve_in_thread
+from world import World
 
 from shuttle.messages import authoring
 from shuttle.messages.models import Message
 from shuttle.services import Services
 from shuttle.uploads import service as uploads
 from shuttle.web.app import build_app
-from support import serve_in_thread
-from world import World
 
 MiB = 1024 * 1024
 SIZE = 200 * MiB
 BOUND = 32 * MiB  # a few 1 MiB batches and segment buffers; the body is 200 MiB
 
 
-def _generated(size: int, digest: "hashlib._Hash") -> Iterator[bytes]:
+def _generated(size: int, digest: hashlib._Hash) -> Iterator[bytes]:
     """`size` pseudo-random bytes in 1 MiB chunks (each new), hashed as they are sent."""
     rng = random.Random(2026)
     sent = 0
