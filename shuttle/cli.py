@@ -158,6 +158,14 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     print(sweep(svc))
 
 
+def cmd_media(args: argparse.Namespace) -> int:
+    """`shuttle media process|inspect`: exactly the worker's pipeline, on a local file."""
+    from workers.media import cli as media_cli
+
+    run = media_cli.run_process if args.media_command == "process" else media_cli.run_inspect
+    return run(args)
+
+
 def cmd_totp(args: argparse.Namespace) -> None:
     print(accounts.current_totp(args.secret))
 
@@ -182,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shuttle", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], None], help_: str) -> argparse.ArgumentParser:
+    def add(name: str, func: Callable[[argparse.Namespace], int | None], help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
         p.set_defaults(func=func)
         return p
@@ -220,6 +228,16 @@ def _parser() -> argparse.ArgumentParser:
     shred.add_argument("reference")
     shred.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     add("sweep", cmd_sweep, "expire abandoned uploads, remove shredded and orphaned bytes")
+    from workers.media import cli as media_cli
+
+    media = sub.add_parser("media", help="run the media pipeline on a local file").add_subparsers(
+        dest="media_command", required=True)
+    process = media.add_parser("process", help="probe, re-encode, scrub and verify INPUT into --out DIR")
+    process.set_defaults(func=cmd_media)
+    media_cli.add_process_arguments(process)
+    inspect = media.add_parser("inspect", help="list the metadata found in FILE, changing nothing")
+    inspect.set_defaults(func=cmd_media)
+    media_cli.add_inspect_arguments(inspect)
     totp = add("totp", cmd_totp, "print the current code for an authenticator secret")
     totp.add_argument("secret")
     return parser
@@ -229,14 +247,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except (CliError, ConfigError, schema.SchemaOutOfDate) as exc:
         print(f"shuttle: {exc}", file=sys.stderr)
         return 1
     except ShuttleError as exc:
         print(f"shuttle: {exc.message}", file=sys.stderr)
         return 1
-    return 0
+    return int(status or 0)
 
 
 if __name__ == "__main__":

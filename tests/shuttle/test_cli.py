@@ -68,3 +68,27 @@ def test_bad_configuration_is_one_sentence(data_dir: Path, capsys: pytest.Captur
     monkeypatch.setenv("SHUTTLE_BLOB_BACKEND", "floppy")
     assert main(["db", "upgrade"]) == 1
     assert "SHUTTLE_BLOB_BACKEND" in capsys.readouterr().err
+
+
+@pytest.mark.ffmpeg
+def test_media_process_and_inspect_through_the_shuttle_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import shutil
+    import subprocess
+
+    from support import need
+
+    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:duration=1",
+                    "-metadata", "title=Planted-Title", "-c:v", "libx264", str(clip)], check=True)
+    assert main(["media", "inspect", str(clip)]) == 0
+    assert "Planted-Title" in capsys.readouterr().out
+    assert main(["media", "process", str(clip), "--out", str(tmp_path / "out")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert "Planted-Title".encode() not in Path(summary["delivery"]).read_bytes()
+    playlist = tmp_path / "holiday.mp4"
+    playlist.write_text("#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")
+    assert main(["media", "process", str(playlist), "--out", str(tmp_path / "nothing")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "playlist" in err and not (tmp_path / "nothing").exists()

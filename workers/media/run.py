@@ -37,8 +37,10 @@ MiB = 1024**2
 
 
 def default_threads() -> int:
-    """All cores up to 8: ffmpeg's own default (1.5x cores) oversubscribes a small worker."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """1.5 threads per core (x264's own rule: frame threads keep the cores busy while one
+    waits on lookahead or output), at most 8: a bound, so a big host is not flooded."""
+    cores = os.cpu_count() or 1
+    return max(1, min(cores + cores // 2, 8))
 
 
 @dataclass(frozen=True)
