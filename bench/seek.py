@@ -136,11 +136,14 @@ def main() -> int:
             print(f"whole {h.mb(args.size)} object, {args.full_rounds} rounds each, alternating")
             full: dict[str, list[float]] = {"plain": [], "encrypted": []}
             for n in range(args.full_rounds):
-                for name, client, path in (("plain", bare, "/files/big.bin"),
-                                           ("encrypted", staff, f"/api/v1/messages/{big_id}/media")):
+                for name, server, client, path in (("plain", plain, bare, "/files/big.bin"),
+                                                   ("encrypted", service, staff, f"/api/v1/messages/{big_id}/media")):
+                    used = server.cpu()
                     seconds, _ = h.timed(lambda: get_all(client, path, args.size))  # noqa: B023
+                    used = server.cpu() - used
                     full[name].append(seconds)
-                    print(f"  round {n + 1} {name:9s} {seconds:6.2f} s  {args.size / h.MiB / seconds:7.1f} MiB/s")
+                    print(f"  round {n + 1} {name:9s} {seconds:6.2f} s  {args.size / h.MiB / seconds:7.1f} MiB/s"
+                          f"  server CPU {used / args.size * 1024 * h.MiB:.2f} s/GiB")
             plain_rate = args.size / h.MiB / h.median(full["plain"])
             crypt_rate = args.size / h.MiB / h.median(full["encrypted"])
             full_ratio = crypt_rate / plain_rate
@@ -153,10 +156,19 @@ def main() -> int:
                     seconds, _ = h.timed(lambda: get_range(client, path, start, length))  # noqa: B023
                     times[name].append(seconds)
             med = {name: h.median(values) for name, values in times.items()}
+            # server CPU per read, in a separate pass (CPU time is counted in clock ticks, so
+            # it is summed over many reads of one target); less swayed by other load than time
+            cpu = {}
+            for name, (client, path, start, length) in targets.items():
+                server = service if client is staff else plain
+                used = server.cpu()
+                for _ in range(args.reads * 2):
+                    get_range(client, path, start, length)
+                cpu[name] = (server.cpu() - used) / (args.reads * 2)
             for name, value in med.items():
                 spread = sorted(times[name])
                 print(f"  {name:34s} median {value * 1000:7.2f} ms  (p10 {spread[len(spread) // 10] * 1000:.2f}, "
-                      f"p90 {spread[len(spread) * 9 // 10] * 1000:.2f})")
+                      f"p90 {spread[len(spread) * 9 // 10] * 1000:.2f})  server CPU {cpu[name] * 1000:.2f} ms/read")
         setup.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

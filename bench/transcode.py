@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workers.media.pipeline import process  # noqa: E402
-from workers.media.probe import MediaLimits, probe  # noqa: E402
-from workers.media.tools import Tools, find_tools  # noqa: E402
-from workers.media.transcode import build_command, plan  # noqa: E402
-from workers.media.profile import DEFAULT_PROFILE  # noqa: E402
+from workers.media.pipeline import process
+from workers.media.probe import MediaLimits, probe
+from workers.media.profile import DEFAULT_PROFILE
+from workers.media.tools import Tools, find_tools
+from workers.media.transcode import build_command, plan
 
 RATIO_TARGET = 1.1
 REALTIME_TARGET = 4.0

@@ -9,6 +9,7 @@ FEATURE_MODELS = (
     "shuttle.cases.models",
     "shuttle.blobs",
     "shuttle.messages.models",
+    "shuttle.messages.request_models",
     "shuttle.uploads.models",
     "shuttle.jobs.models",
     "shuttle.audit.models",

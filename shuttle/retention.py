@@ -17,6 +17,7 @@ from shuttle.blobs import Blob
 from shuttle.cases.models import Case
 from shuttle.errors import NotFound
 from shuttle.messages.models import Message, MessageVersion, ReviewNote
+from shuttle.messages.request_models import RecipientRequest
 from shuttle.services import Actor, Services
 from shuttle.uploads import service as uploads
 from shuttle.uploads.models import Upload, UploadPart
@@ -30,10 +31,14 @@ def _case_blob_ids(session: Session, case_id: str) -> set[str]:
     for row in session.execute(select(Message.draft_blob_id).where(Message.case_id == case_id)):
         ids.update(filter(None, row))
     for row in session.execute(select(MessageVersion.body_blob_id, MessageVersion.processed_blob_id,
-                                      MessageVersion.report_blob_id, MessageVersion.poster_blob_id)
+                                      MessageVersion.report_blob_id, MessageVersion.poster_blob_id,
+                                      MessageVersion.transcript_blob_id)
                                .where(MessageVersion.message_id.in_(messages))):
         ids.update(filter(None, row))
     ids.update(session.scalars(select(ReviewNote.blob_id).where(ReviewNote.message_id.in_(messages))))
+    for row in session.execute(select(RecipientRequest.note_blob_id, RecipientRequest.outcome_note_blob_id)
+                               .where(RecipientRequest.case_id == case_id)):
+        ids.update(filter(None, row))
     ids.update(session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)
                                .where(Upload.message_id.in_(messages))))
     return ids

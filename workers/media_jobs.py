@@ -18,8 +18,10 @@ from shuttle.jobs import queue
 from shuttle.jobs.queue import ClaimedJob, PermanentJobError
 from shuttle.messages import processing
 from shuttle.messages.processing import MediaFacts, ProcessingInput
+from shuttle.messages.text import Flag, normalise, scan
 from shuttle.services import Services
 from shuttle.uploads import service as uploads
+from workers.letters import LetterResult
 from workers.loop import JobContext
 from workers.media.edits import EditList
 from workers.media.errors import InvalidEdit, MediaRefused, VerificationFailed
@@ -83,17 +85,22 @@ class MediaJob:
         store = self.svc.store
         delivery = store.put(_read(result.delivery))
         poster = store.put(_read(result.poster)) if result.poster else None
-        report = json.dumps(_report(result)).encode()
+        with self.svc.db.uow() as uow:
+            raw_transcript = blobs.load_text(uow.session, store, wanted.body_blob_id) if wanted.body_blob_id else ""
+        transcript = process_transcript(raw_transcript, wanted.watchlist)
+        report = json.dumps(_report(result, transcript.flags if transcript else [])).encode()
         with self.svc.db.uow() as uow:
             media_blob = blobs.record(uow.session, delivery)
             poster_blob = blobs.record(uow.session, poster) if poster else None
             report_blob = blobs.store_bytes(uow.session, store, report)
+            transcript_blob = blobs.store_text(uow.session, store, transcript.text) if transcript else None
             uow.session.flush()
             facts = MediaFacts(CONTENT_TYPES[result.kind],
                                int(result.duration * 1000) if result.duration else None,
                                poster_blob.id if poster_blob else None)
             processing.finish(uow.session, self.svc, wanted.version_id, processed_blob_id=media_blob.id,
-                              report_blob_id=report_blob.id, flag_count=0, media=facts)
+                              report_blob_id=report_blob.id, flag_count=len(transcript.flags) if transcript else 0,
+                              media=facts, transcript_blob_id=transcript_blob.id if transcript_blob else None)
             queue.complete(uow.session, job, {"kind": result.kind, "duration": result.duration,
                                               "removed": list(result.removed)})
             uow.commit()
@@ -105,8 +112,18 @@ def _read(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _report(result: Result) -> dict[str, Any]:
-    """For the reviewer: what the scrubber removed and what the verification checked."""
-    return {"flags": [], "removed": list(result.removed), "duration": result.duration,
+def process_transcript(raw: str, watchlist: tuple[str, ...]) -> LetterResult | None:
+    """The author's transcript of a recording or photographed letter goes through the same
+    normalisation and contact-detail scan as a letter; None when there is none."""
+    text = normalise(raw)
+    if not text.strip():
+        return None
+    return LetterResult(text, scan(text, watchlist))
+
+
+def _report(result: Result, flags: list[Flag]) -> dict[str, Any]:
+    """For the reviewer: what the scrubber removed, what the verification checked, and the
+    transcript's flags."""
+    return {"flags": [flag.to_dict() for flag in flags], "removed": list(result.removed), "duration": result.duration,
             "width": result.width, "height": result.height,
             "verification": {k: v.to_dict() for k, v in result.verification.items()}}

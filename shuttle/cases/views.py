@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from shuttle.accounts.models import Account
 from shuttle.access import load_case
-from shuttle.cases.models import Case, Participant, other_side
+from shuttle.cases.models import Case, Consent, Participant, other_side
 from shuttle.cases.service import current_assessment, current_consent, facilitator_ids
 from shuttle.services import Actor
 
@@ -26,7 +26,18 @@ def _participant(session: Session, p: Participant) -> dict[str, Any]:
         "consent_receive": current_consent(session, p.id, "receive_messages"),
         "assessment": current_assessment(session, p.id),
         "holding_deliveries": p.holding_deliveries, "active": p.active,
+        "withdrew_at": withdrew_at(session, p),
     }
+
+
+def withdrew_at(session: Session, p: Participant) -> str | None:
+    """When the participant themselves withdrew from the process (their latest take-part
+    consent is a withdrawal they recorded), for the facilitators to see and act on."""
+    latest = session.scalar(select(Consent).where(Consent.participant_id == p.id, Consent.kind == "take_part")
+                            .order_by(Consent.id.desc()).limit(1))
+    if latest is None or latest.granted or latest.recorded_by != p.account_id:
+        return None
+    return latest.recorded_at.isoformat()
 
 
 def for_staff(session: Session, case: Case) -> dict[str, Any]:

@@ -34,6 +34,13 @@ def _harmed_side_has_sent(session: Session, case_id: str) -> bool:
         Message.case_id == case_id, Message.author_side == "harmed", Message.state.in_(delivered)))))
 
 
+def may_start(session: Session, case: Case, member: Membership) -> bool:
+    """Whether this member may start a message in the case now (pages show the button only then)."""
+    return permissions.may_start_message(
+        member, initiator=case.initiator, responsible_may_reply=case.responsible_may_reply,
+        harmed_side_has_sent=_harmed_side_has_sent(session, case.id))
+
+
 def _as_author(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case, Membership]:
     message, case, member = load_message(session, actor, message_id)
     if not permissions.is_author_side(member, message.author_side):
@@ -80,14 +87,14 @@ def _new_message(session: Session, svc: Services, actor: Actor, case_id: str, ki
 
 def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, text: str,
                *, expected_version: int | None = None) -> Message:
-    """Autosave: the new text replaces the draft; the old draft's key is destroyed."""
+    """Autosave: the new text replaces the draft; the old draft's key is destroyed.
+    For an audio, video or image message the text is its transcript (captions for people who
+    cannot hear or see it), which goes through processing and review with the media."""
     check_letter(svc, text)
     message, _, _ = _as_author(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message can no longer be changed.", code="not_editable")
-    if message.kind != "letter":
-        raise BadInput("Only a letter has text to save; record or upload again instead.")
     old = message.draft_blob_id
     message.draft_blob_id = blobs.store_text(session, svc.store, text).id
     message.updated_at = svc.now()
@@ -153,8 +160,12 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
     else:
         if message.draft_upload_id is None:
             raise BadInput("Record or upload your message first, and wait until the upload has finished.")
+        transcript = message.draft_blob_id
+        if transcript is not None and not blobs.load_text(session, svc.store, transcript).strip():
+            blobs.shred(session, transcript, now=svc.now())
+            transcript = None
         add_version(session, svc, message, origin="author", created_by=actor.account_id,
-                    body_upload_id=message.draft_upload_id)
+                    body_upload_id=message.draft_upload_id, body_blob_id=transcript)
     message.draft_blob_id = None
     message.draft_upload_id = None
     message.submitted_at = svc.now()
@@ -218,3 +229,14 @@ def pending_edit_texts(session: Session, svc: Services, message: Message) -> tup
     ).order_by(MessageVersion.number.desc()).limit(1))
     before = blobs.load_text(session, svc.store, previous.processed_blob_id or previous.body_blob_id) if previous else ""
     return before, blobs.load_text(session, svc.store, edit.processed_blob_id or edit.body_blob_id)
+
+
+def sent_text(session: Session, svc: Services, actor: Actor, message_id: str) -> str | None:
+    """The text of the author side's current version of a letter (what the facilitator has):
+    the processed text once there is one. None for a draft or a media message."""
+    message, _, _ = _as_author(session, actor, message_id)
+    version = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
+    if message.kind != "letter" or version is None or message.state in EDITABLE:
+        return None
+    blob_id = version.processed_blob_id or version.body_blob_id
+    return blobs.load_text(session, svc.store, blob_id) if blob_id else None

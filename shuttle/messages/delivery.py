@@ -16,6 +16,7 @@ from shuttle.errors import Conflict, NotFound
 from shuttle.messages import lifecycle
 from shuttle.messages.gates import hold_reasons
 from shuttle.messages.models import Message, MessageVersion
+from shuttle.messages.requests import closed_by_request
 from shuttle.messages.states import Action, State
 from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
@@ -31,6 +32,14 @@ def _check_deliverable(session: Session, case_status: str, member_participant_id
                        code="not_deliverable")
 
 
+def _check_not_closed(session: Session, message: Message) -> None:
+    """A message returned or destroyed at the recipient's request is not shown to them any more."""
+    done = closed_by_request(session, message.id)
+    if done:
+        raise Conflict(f"At your request, your facilitator has {'returned' if done == 'return' else 'destroyed'} "
+                       "this message.", code="closed_by_request")
+
+
 def open_message(session: Session, svc: Services, actor: Actor, message_id: str, *,
                  share_receipt: bool = False) -> str | None:
     """Mark the message opened (the first time) and return a letter's processed text;
@@ -40,6 +49,7 @@ def open_message(session: Session, svc: Services, actor: Actor, message_id: str,
         raise NotFound()
     assert member.participant_id is not None
     _check_deliverable(session, case.status, member.participant_id, case.label_of(member.side or ""))
+    _check_not_closed(session, message)
     if message.state == State.RELEASED:
         lifecycle.transition(session, message, Action.OPEN, actor, now=svc.now(),
                              details={"receipt_shared": share_receipt and case.read_receipts_allowed})
@@ -92,6 +102,7 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
     if not member.is_facilitator and not permissions.is_author_side(member, message.author_side):
         assert member.participant_id is not None
         _check_deliverable(session, case.status, member.participant_id, case.label_of(member.side or ""))
+        _check_not_closed(session, message)
     version = _version_for(session, message, member, version_id)
     blob_id = version.poster_blob_id if rendition == "poster" else version.processed_blob_id
     blob = session.get(Blob, blob_id) if blob_id else None
@@ -103,3 +114,20 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
                      details={"rendition": rendition}, now=svc.now())
     content_type = "image/jpeg" if rendition == "poster" else (version.content_type or "application/octet-stream")
     return MediaRef(blob.id, blob.wrapped_key, content_type, blob.size)
+
+
+def transcript(session: Session, svc: Services, actor: Actor, message_id: str) -> str | None:
+    """The processed transcript of an audio, video or image message (the worker's normalised
+    text, like a letter's), for whoever may see its media: the recipient once they opened it,
+    the author side for the current version, staff for the current version. None if it has none."""
+    message, case, member = load_message(session, actor, message_id)
+    if message.kind == "letter":
+        raise NotFound()
+    if not member.is_facilitator and not permissions.is_author_side(member, message.author_side):
+        assert member.participant_id is not None
+        _check_deliverable(session, case.status, member.participant_id, case.label_of(member.side or ""))
+        _check_not_closed(session, message)
+    version = _version_for(session, message, member, None)
+    if version.transcript_blob_id is None:
+        return None
+    return blobs.load_text(session, svc.store, version.transcript_blob_id)

@@ -57,7 +57,7 @@ class MessageVersion(Base):
     origin: Mapped[str] = mapped_column(String(20))  # 'author' | 'facilitator'
     created_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    body_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)  # letters
+    body_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)  # letter; media: transcript
     body_upload_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # media: the upload's parts
     poster_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -65,6 +65,8 @@ class MessageVersion(Base):
     edits: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # a facilitator's media edit list
     processing_error: Mapped[str | None] = mapped_column(String(300), nullable=True)  # why it was refused
     processed_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    #: audio/video/image: the worker's normalised transcript of the author's text (body_blob_id)
+    transcript_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     report_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     flag_count: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

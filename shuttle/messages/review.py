@@ -138,7 +138,7 @@ def propose_media_edit(session: Session, svc: Services, actor: Actor, message_id
     lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
                          now=svc.now())
     version = add_version(session, svc, message, origin="facilitator", created_by=actor.account_id,
-                          body_upload_id=current.body_upload_id)
+                          body_upload_id=current.body_upload_id, body_blob_id=current.body_blob_id)
     version.edits = checked.to_dict()
     _note(session, svc, message, actor, "edit", note, for_author=True)
     return version
@@ -231,6 +231,9 @@ def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
     text = None
     if message.kind == "letter":
         text = blobs.load_text(session, svc.store, version.processed_blob_id or version.body_blob_id or "")
+    transcript = None
+    if message.kind != "letter" and (version.transcript_blob_id or version.body_blob_id):
+        transcript = blobs.load_text(session, svc.store, version.transcript_blob_id or version.body_blob_id or "")
     report: dict[str, Any] = {"flags": []}
     if version.report_blob_id:
         report = json.loads(blobs.load_text(session, svc.store, version.report_blob_id))
@@ -240,4 +243,4 @@ def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
     return {"version_id": version.id, "number": version.number, "origin": version.origin,
             "processed": processed, "text": text, "flags": report.get("flags", []),
             "removed": report.get("removed", []), "duration_ms": version.duration_ms,
-            "author_decision": version.author_decision}
+            "author_decision": version.author_decision, "transcript": transcript}

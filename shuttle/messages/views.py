@@ -97,11 +97,16 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
                                                      ReviewNote.for_author.is_(True))
                             .order_by(ReviewNote.id)).all()
     current = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
+    receipt = message.receipt_shared and case.read_receipts_allowed
+    # Whether it was opened is the recipient's to share: without their receipt the author sees
+    # "delivered" for a delivered message, opened or not.
+    shown = State.RELEASED if message.state == State.VIEWED and not receipt else State(message.state)
     return {
         "id": message.id, "case_id": case.id, "kind": message.kind,
         "to": case.label_of("responsible" if message.author_side == "harmed" else "harmed"),
         "written_as": _written_as(session, message),
-        "state": message.state, "status": describe(State(message.state)), "version": message.row_version,
+        "state": shown.value, "status": "delivered" if shown == State.RELEASED else describe(shown),
+        "version": message.row_version,
         "has_draft": message.draft_blob_id is not None,
         "upload_ready": message.draft_upload_id is not None,
         "preview": bool(current and current.processed_blob_id and message.kind != "letter"),
@@ -112,16 +117,19 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
         "processing_error": _problem(session, message),
         "submitted_at": _iso(message.submitted_at),
         "delivered": message.state in (State.RELEASED, State.VIEWED),
-        "opened_at": _iso(message.opened_at) if message.receipt_shared and case.read_receipts_allowed else None,
+        "opened_at": _iso(message.opened_at) if receipt else None,
         "actions": _actions(message, case, AUTHOR_ACTIONS) + (["edit_draft"] if message.state in
                                                                (State.DRAFT, State.CHANGES_REQUESTED) else []),
     }
 
 
-def for_recipient(message: Message, case: Case) -> dict[str, Any]:
+def for_recipient(session: Session, message: Message, case: Case) -> dict[str, Any]:
+    """Only the facilitator-set label of the author's side, and whether a proxy wrote it for that side."""
+    author = session.get(Participant, message.author_participant_id)
     return {
         "id": message.id, "case_id": case.id, "kind": message.kind,
         "from": case.label_of(message.author_side),
+        "by_proxy": bool(author is not None and author.role == "proxy"),
         "delivered_at": _iso(message.released_at),
         "opened": message.state == State.VIEWED,
     }
@@ -132,4 +140,4 @@ def for_member(session: Session, svc: Services, member: Membership, message: Mes
         return for_staff(session, svc, message, case)
     if permissions.is_author_side(member, message.author_side):
         return for_author(session, svc, message, case)
-    return for_recipient(message, case)
+    return for_recipient(session, message, case)

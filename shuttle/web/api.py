@@ -20,7 +20,7 @@ from shuttle.errors import BadInput, NotFound
 from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web import media, openapi, tus
+from shuttle.web import media, openapi, participant_api, tus
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
 from shuttle.web.http import SESSION_COOKIE, client_address, field, read_json, run, run_anonymous, services
 
@@ -288,3 +288,4 @@ ROUTES = [
     Route("/openapi.json", openapi_document),
 ]
 ROUTES += tus.ROUTES + media.ROUTES
+ROUTES += participant_api.ROUTES

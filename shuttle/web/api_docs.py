@@ -44,4 +44,14 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
     "message_media": ("The processed media, with HTTP Range (206/416, If-Range); recipients only after opening",
                       None),
     "message_poster": ("The poster frame of a processed video (JPEG)", None),
+    "draft_flags": ("Contact details found in my saved draft or transcript, as the facilitator will see them "
+                    "(the case's watch list is never shown to authors); 'key' fingerprints them", None),
+    "message_transcript": ("The processed transcript of an audio, video or image message "
+                           "(recipients only after opening)", None),
+    "message_requests": ("The recipient side's requests about a message delivered to it, with the answers", None),
+    "ask_facilitator": ("A recipient asks the facilitators to hold, return or destroy a delivered message",
+                        {"kind": "string", "note": "string"}),
+    "case_requests": ("A case's unanswered recipient requests, oldest first (facilitators)", None),
+    "handle_request": ("A facilitator answers a recipient request: done or declined, with a note shown to them",
+                       {"outcome": "string", "note": "string"}),
 }

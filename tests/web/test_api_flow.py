@@ -20,7 +20,7 @@ from world import People, TestClient, World, web_client
 API = "/api/v1"
 LETTER = "Dear Sam,\u200b I want you to know how that night changed things.\r\nCall me on 07700 900123."
 NOT_FOUND = {"error": "not_found", "message": "Not found."}
-RECIPIENT_VIEW_KEYS = {"id", "case_id", "kind", "from", "delivered_at", "opened"}
+RECIPIENT_VIEW_KEYS = {"id", "case_id", "kind", "from", "by_proxy", "delivered_at", "opened"}
 
 
 def _ok(response: Any, status: int = 200) -> Any:

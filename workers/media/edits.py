@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import ffmpeg
@@ -54,8 +55,8 @@ class Region:
         """Even-aligned pixel box inside the frame, at least 8x8 (the blur needs room)."""
         x = min(int(self.x * frame_w) // 2 * 2, frame_w - 8)
         y = min(int(self.y * frame_h) // 2 * 2, frame_h - 8)
-        w = max(8, int(round(self.w * frame_w)) // 2 * 2)
-        h = max(8, int(round(self.h * frame_h)) // 2 * 2)
+        w = max(8, round(self.w * frame_w) // 2 * 2)
+        h = max(8, round(self.h * frame_h) // 2 * 2)
         return max(0, x), max(0, y), min(w, frame_w - max(0, x)), min(h, frame_h - max(0, y))
 
 
@@ -107,7 +108,7 @@ class EditList:
         if self.blurs and kind != "video":
             raise InvalidEdit("Only videos can have blurred regions.")
         cuts = sorted(_check_range(c, duration, "cut") for c in self.cuts)
-        for before, after in zip(cuts, cuts[1:]):
+        for before, after in pairwise(cuts):
             if after.start < before.end:
                 raise InvalidEdit(
                     f"The cuts {_fmt(before)} and {_fmt(after)} overlap; join them into one."

@@ -110,7 +110,7 @@ def _exif_groups(img: Any) -> dict[str, dict[str, str]]:
     ):
         try:
             values = exif.get_ifd(ifd)
-        except Exception:
+        except Exception:  # noqa: BLE001 (a broken sub-IFD is reported as absent)
             values = {}
         if values:
             groups[label] = {table.get(k, hex(k)): _text(v) for k, v in values.items()}

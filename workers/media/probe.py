@@ -294,7 +294,7 @@ def _stream_from_raw(raw: dict[str, Any]) -> StreamInfo:
     rotation = 0
     for entry in raw.get("side_data_list", []) or []:
         if "rotation" in entry:
-            rotation = int(round(float(entry["rotation"])))
+            rotation = round(float(entry["rotation"]))
     tags = {str(k): str(v) for k, v in (raw.get("tags") or {}).items()}
     if "rotate" in tags:  # older ffmpeg versions exported the display matrix as a tag
         rotation = int(_num(tags["rotate"]) or 0)
@@ -395,7 +395,7 @@ def _tag_kinds(key: str, value: str, generic: str) -> set[str]:
 
 def _neutral_stream_tag(key: str, value: str) -> bool:
     k = key.lower()
-    if k in _STRUCTURAL_MKV_TAGS or k.startswith("number_of_") or k.startswith("duration"):
+    if k in _STRUCTURAL_MKV_TAGS or k.startswith(("number_of_", "duration")):
         return True
     allowed = _NEUTRAL_STREAM_TAGS.get(k)
     return allowed is not None and value in allowed
@@ -501,7 +501,7 @@ def _size(n: int) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
         return f"{hours} h {minutes:02d} min"

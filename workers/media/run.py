@@ -216,7 +216,7 @@ def run(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=_limiter(_rlimit_pairs(limits)),
+        preexec_fn=_limiter(_rlimit_pairs(limits)),  # noqa: PLW1509 (see the module docstring)
         process_group=0,
         close_fds=True,
         env=child_env(),

@@ -128,9 +128,9 @@ def _after_id3(handle: BinaryIO, head: bytes) -> Sniffed:
 def _why_not(head: bytes) -> str:
     """A more helpful sentence for the refusals people are likely to meet."""
     text = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith(b"#extm3u") or text.startswith(b"[playlist]") or b"#ext-x-" in text:
+    if text.startswith((b"#extm3u", b"[playlist]")) or b"#ext-x-" in text:
         return "This file is a playlist that points to other files; only a recording itself can be sent."
-    if text.startswith(b"ffconcat") or text.startswith(b"file "):
+    if text.startswith((b"ffconcat", b"file ")):
         return "This file is a list of other files, not a recording; only a recording itself can be sent."
     if text.startswith(b"v=0"):
         return "This file describes a network stream (SDP), not a recording; only a recording itself can be sent."

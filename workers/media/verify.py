@@ -285,7 +285,7 @@ def verify_image(path: Path, *, max_side: int, forbidden: Iterable[str | bytes] 
     try:
         pillow, size, mode = _pillow_problems(path)
         problems += pillow
-    except Exception as exc:  # our own file must open
+    except Exception as exc:  # noqa: BLE001 (our own file must open, whatever the error)
         problems.append(f"Pillow cannot open it ({type(exc).__name__})")
     if max(size) > max_side:
         problems.append(f"picture is {size[0]}x{size[1]}, over {max_side} px")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from shuttle.accounts import service as accounts
 from shuttle.accounts.service import IssuedSession
-from shuttle.errors import Forbidden, ShuttleError
+from shuttle.errors import BadInput, Forbidden, ShuttleError
+from shuttle.services import Services
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
 from shuttle.web.http import (
     PRE_COOKIE,
@@ -48,60 +51,53 @@ def _after_sign_in(request: Request, issued: IssuedSession) -> Response:
     return response
 
 
-async def login_page(request: Request) -> Response:
+SignInStep = Callable[[Session, Services, dict[str, str]], IssuedSession]
+
+
+async def _sign_in_step(request: Request, template: str, step: SignInStep, *, keep: tuple[str, ...] = ()) -> Response:
+    """GET shows the form; POST runs one sign-in step, whose refusal shows the form again
+    with its message (and the fields in `keep`, never a password)."""
     if request.method == "GET":
-        return _anon_form(request, "login.html")
+        return _anon_form(request, template)
     form = await _anon_post(request)
     try:
-        issued = await run_anonymous(request, lambda s, svc: accounts.login_password(
-            s, svc.settings, username=form.get("username", ""), password=form.get("password", ""),
-            client=client_address(request), user_agent=request.headers.get("user-agent", ""),
-            passwords=svc.passwords, now=svc.now()))
+        issued = await run_anonymous(request, lambda s, svc: step(s, svc, form))
     except ShuttleError as exc:
-        return _anon_form(request, "login.html", error=exc.message, username=form.get("username", ""))
+        return _anon_form(request, template, error=exc.message, **{name: form.get(name, "") for name in keep})
     return _after_sign_in(request, issued)
+
+
+async def login_page(request: Request) -> Response:
+    return await _sign_in_step(request, "login.html", lambda s, svc, form: accounts.login_password(
+        s, svc.settings, username=form.get("username", ""), password=form.get("password", ""),
+        client=client_address(request), user_agent=request.headers.get("user-agent", ""),
+        passwords=svc.passwords, now=svc.now()), keep=("username",))
 
 
 async def totp_page(request: Request) -> Response:
-    if request.method == "GET":
-        return _anon_form(request, "totp.html")
-    form = await _anon_post(request)
     token = request.cookies.get(SESSION_COOKIE, "")
-    try:
-        issued = await run_anonymous(request, lambda s, svc: accounts.login_totp(
-            s, svc.settings, token=token, code=form.get("code", "").strip(), client=client_address(request),
-            now=svc.now()))
-    except ShuttleError as exc:
-        return _anon_form(request, "totp.html", error=exc.message)
-    return _after_sign_in(request, issued)
+    return await _sign_in_step(request, "totp.html", lambda s, svc, form: accounts.login_totp(
+        s, svc.settings, token=token, code=form.get("code", "").strip(), client=client_address(request),
+        now=svc.now()))
 
 
 async def invite_page(request: Request) -> Response:
-    if request.method == "GET":
-        return _anon_form(request, "invite.html")
-    form = await _anon_post(request)
-    try:
-        issued = await run_anonymous(request, lambda s, svc: accounts.redeem_invitation(
-            s, svc.settings, code=form.get("code", ""), client=client_address(request), now=svc.now()))
-    except ShuttleError as exc:
-        return _anon_form(request, "invite.html", error=exc.message)
-    return _after_sign_in(request, issued)
+    return await _sign_in_step(request, "invite.html", lambda s, svc, form: accounts.redeem_invitation(
+        s, svc.settings, code=form.get("code", ""), client=client_address(request), now=svc.now()))
+
+
+def _choose_password(token: str) -> SignInStep:
+    def step(s: Session, svc: Services, form: dict[str, str]) -> IssuedSession:
+        if form.get("password") != form.get("confirm"):
+            raise BadInput("The two passwords are not the same.")
+        return accounts.set_password(s, svc.settings, token=token, new_password=form.get("password", ""),
+                                     passwords=svc.passwords, now=svc.now())
+
+    return step
 
 
 async def set_password_page(request: Request) -> Response:
-    if request.method == "GET":
-        return _anon_form(request, "set_password.html")
-    form = await _anon_post(request)
-    if form.get("password") != form.get("confirm"):
-        return _anon_form(request, "set_password.html", error="The two passwords are not the same.")
-    token = request.cookies.get(SESSION_COOKIE, "")
-    try:
-        issued = await run_anonymous(request, lambda s, svc: accounts.set_password(
-            s, svc.settings, token=token, new_password=form.get("password", ""), passwords=svc.passwords,
-            now=svc.now()))
-    except ShuttleError as exc:
-        return _anon_form(request, "set_password.html", error=exc.message)
-    return _after_sign_in(request, issued)
+    return await _sign_in_step(request, "set_password.html", _choose_password(request.cookies.get(SESSION_COOKIE, "")))
 
 
 async def logout_page(request: Request) -> Response:

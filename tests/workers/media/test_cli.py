@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fixtures import P, Fixtures
+from fixtures import Fixtures, P
 
 from workers.media.cli import cmd_inspect, cmd_process
 from workers.media.tools import Tools

@@ -138,7 +138,8 @@ def test_blurred_region_differs_and_the_rest_does_not(
     diff = ImageChops.difference(inside_b, inside_p)
     assert ImageStat.Stat(diff.crop(box)).mean[0] > 8  # the region changed a lot
     assert ImageStat.Stat(diff.crop((0, 0, 320, 50))).mean[0] < 3  # the top strip did not
-    assert sharp_edges(inside_b, box) == 0 < 100 < sharp_edges(inside_p, box)  # and lost its detail
+    assert sharp_edges(inside_b, box) == 0  # and lost its detail
+    assert sharp_edges(inside_p, box) > 100
     before_b, before_p = frame_at(tools, blurred, 0.4, tmp_path / "b0.png"), frame_at(tools, plain, 0.4, tmp_path / "p0.png")
     assert ImageStat.Stat(ImageChops.difference(before_b, before_p).crop(box)).mean[0] < 3  # not yet blurred
 

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from fixtures import P, Fixtures
+from fixtures import Fixtures, P
 
 from workers.media import scratch
 from workers.media.errors import RunTimeout, VerificationFailed
-from workers.media.pipeline import publish, process
+from workers.media.pipeline import process, publish
 from workers.media.probe import MediaLimits, probe
 from workers.media.profile import DEFAULT_PROFILE
 from workers.media.tools import Tools

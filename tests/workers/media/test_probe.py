@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fixtures import P, Fixtures
+from fixtures import Fixtures, P
 
 from workers.media.errors import MediaRefused
 from workers.media.probe import MediaLimits, probe

@@ -1,0 +1,53 @@
+"""API routes for the participants' pages: draft flags, transcripts, and a recipient's
+requests to the facilitators (hold, return, destroy) with the facilitators' answers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from shuttle.messages import delivery, drafting, requests
+from shuttle.web.http import field, read_json, run
+
+
+async def draft_flags(request: Request) -> Response:
+    return JSONResponse(await run(request, drafting.draft_flags, request.path_params["message_id"]))
+
+
+async def message_transcript(request: Request) -> Response:
+    text = await run(request, delivery.transcript, request.path_params["message_id"])
+    return JSONResponse({"text": text})
+
+
+async def ask_facilitator(request: Request) -> Response:
+    data = await read_json(request)
+    message_id = request.path_params["message_id"]
+    await run(request, requests.request, message_id, field(data, "kind", str), field(data, "note", str, default=""))
+    return JSONResponse((await run(request, requests.for_message, message_id))[0], status_code=201)
+
+
+async def message_requests(request: Request) -> Response:
+    return JSONResponse(await run(request, requests.for_message, request.path_params["message_id"]))
+
+
+async def case_requests(request: Request) -> Response:
+    return JSONResponse(await run(request, requests.open_requests, request.path_params["case_id"]))
+
+
+async def handle_request(request: Request) -> Response:
+    data = await read_json(request)
+    row = await run(request, requests.handle, request.path_params["request_id"], field(data, "outcome", str),
+                    field(data, "note", str, default=""))
+    return JSONResponse({"id": row.id, "outcome": row.outcome, "handled_at": row.handled_at.isoformat()
+                         if row.handled_at else None})
+
+
+ROUTES = [
+    Route("/messages/{message_id}/draft/flags", draft_flags),
+    Route("/messages/{message_id}/transcript", message_transcript),
+    Route("/messages/{message_id}/requests", message_requests),
+    Route("/messages/{message_id}/requests", ask_facilitator, methods=["POST"]),
+    Route("/cases/{case_id}/requests", case_requests),
+    Route("/requests/{request_id}/handle", handle_request, methods=["POST"]),
+]
