@@ -18,12 +18,17 @@ from workers.loop import Handler, Worker
 log = logging.getLogger(__name__)
 
 
-def handlers(svc: Services) -> dict[str, Handler]:
-    return {PROCESS_JOB: functools.partial(process_version, svc, MediaJob(svc))}
+def handlers(svc: Services, media: MediaJob) -> dict[str, Handler]:
+    return {PROCESS_JOB: functools.partial(process_version, svc, media)}
 
 
 def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
-    return Worker(svc.db, handlers(svc), worker_id=worker_id, lease_seconds=svc.settings.job_lease_seconds)
+    """A worker ready to run; first removes plaintext an earlier, crashed worker left in scratch."""
+    media = MediaJob(svc)
+    wiped = media.wipe_stale_scratch()
+    if wiped:
+        log.warning("removed %d scratch folder(s) left by a crashed worker", len(wiped))
+    return Worker(svc.db, handlers(svc, media), worker_id=worker_id, lease_seconds=svc.settings.job_lease_seconds)
 
 
 def tick(svc: Services) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from workers.media.edits import EditList
 from workers.media.errors import InvalidEdit, MediaRefused, VerificationFailed
 from workers.media.pipeline import Result, process
 from workers.media.probe import MediaLimits
-from workers.media.scratch import Scratch, default_root
+from workers.media.scratch import Scratch, default_root, wipe_stale_scratch
 from workers.media.tools import Tools
 
 CONTENT_TYPES = {"video": "video/mp4", "audio": "audio/mp4", "image": "image/jpeg"}
@@ -41,6 +42,12 @@ class MediaJob:
         self.svc = svc
         self._tools = tools
         self.limits = limits or MediaLimits(max_file_bytes=svc.settings.limits.max_upload_bytes)
+
+    def wipe_stale_scratch(self) -> list[Path]:
+        """At start-up: plaintext left in scratch by a worker that crashed is removed."""
+        roots = [self.svc.settings.scratch_dir] if self.svc.settings.scratch_dir else [
+            Path("/dev/shm"), Path(tempfile.gettempdir())]
+        return [path for root in roots for path in wipe_stale_scratch(root)]
 
     @property
     def tools(self) -> Tools:
