@@ -107,14 +107,14 @@ def _serve(kind: str, data_dir: str, port: str) -> None:
 class Server:
     """A server subprocess on a free loopback port; `rss()` and `hwm()` read its memory."""
 
-    def __init__(self, kind: str, data_dir: Path) -> None:
+    def __init__(self, kind: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.kind = kind
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen([sys.executable, __file__, "serve", kind, str(data_dir), str(self.port)],
-                                        cwd=ROOT)
+                                        cwd=ROOT, env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -147,12 +147,6 @@ class Server:
         """CPU seconds (user + system, all threads) the server has used so far."""
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def counters(self) -> tuple[float, float, int]:
-        """(user CPU s, system CPU s, minor page faults) so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
-        return int(fields[11]) / tick, int(fields[12]) / tick, int(fields[7])
 
     def reset_hwm(self) -> bool:
         """Reset the peak-RSS mark (Linux: write 5 to clear_refs); False if not allowed."""
@@ -306,6 +300,15 @@ def machine() -> str:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
+
+
+def add_server_env_option(parser: Any) -> None:
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="environment for both servers, e.g. MALLOC_TRIM_THRESHOLD_=8388608 (repeatable)")
+
+
+def server_env(pairs: list[str]) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in pairs)
 
 
 def parse_size(text: str) -> int:

@@ -101,7 +101,9 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=40, help="ranged reads per target (median taken)")
     parser.add_argument("--full-rounds", type=int, default=3, help="whole-object reads per server")
     parser.add_argument("--dir", type=Path, default=None, help="where to put the temp data (default: system temp)")
+    h.add_server_env_option(parser)
     args = parser.parse_args()
+    env = h.server_env(args.server_env)
 
     block = h.pattern()
     work = Path(tempfile.mkdtemp(prefix="shuttle-bench-seek-", dir=args.dir))
@@ -115,11 +117,12 @@ def main() -> int:
         os.sync()
         print(f"objects: {h.mb(args.size)} and {h.mb(args.small_size)}, encrypted and plain "
               f"(encrypting both took {seconds:.1f} s)")
-        with h.Server("service", work / "service") as service, h.Server("plain", work / "plain") as plain, \
+        with h.Server("service", work / "service", env) as service, \
+                h.Server("plain", work / "plain", env) as plain, \
                 closing(h.signed_in(service.base, setup.username(setup.people.facilitator),
                                     setup.world.PASSWORD)) as staff, \
                 h.httpx.Client(base_url=plain.base, timeout=h.httpx.Timeout(600.0)) as bare:
-            print(f"machine: {h.machine()}")
+            print(f"machine: {h.machine()}" + (f"; servers' environment: {env}" if env else ""))
             big_start, small_start = seek_start(args.size), seek_start(args.small_size)
             targets = {
                 "plain 1 MiB at 90% of large": (bare, "/files/big.bin", big_start, RANGE),
@@ -177,7 +180,8 @@ def main() -> int:
     range_ratio = med["encrypted 1 MiB at 90% of large"] / med["plain 1 MiB at 90% of large"]
     size_ratio = med["encrypted 1 MiB at 90% of large"] / med["encrypted 1 MiB at 90% of small"]
     print(f"whole object: plain FileResponse {plain_rate:.1f} MiB/s, encrypted {crypt_rate:.1f} MiB/s (medians)")
-    print(f"full ratio: {full_ratio:.2f}× plain throughput (target ≥ {FULL_TARGET}) {h.verdict(full_ratio >= FULL_TARGET)}")
+    print(f"full ratio: {full_ratio:.2f}× plain throughput (target ≥ {FULL_TARGET}) "
+          f"{h.verdict(full_ratio >= FULL_TARGET)}")
     print(f"size ratio: {size_ratio:.2f}× large vs small encrypted object (target ≤ {SIZE_TARGET}) "
           f"{h.verdict(size_ratio <= SIZE_TARGET)}")
     print(f"ratio: {range_ratio:.2f}× plain for a 1 MiB read at 90% of {h.mb(args.size)} "

@@ -97,16 +97,29 @@ class StreamSealer:
         return self._header
 
     def feed(self, data: bytes) -> bytes:
-        """Add plaintext; return the ciphertext of every segment now known not to be final."""
+        """Add plaintext; return the ciphertext of every segment now known not to be final.
+
+        Whole segments are sealed straight from `data` (no copy); only a partial segment, or
+        the last one held back, is kept in the buffer.
+        """
         self._check_open()
-        self._buffer += data
-        sealed = []
         size = self._segment_size
-        taken = 0
-        while len(self._buffer) - taken > size:
-            sealed.append(self._seal(bytes(self._buffer[taken : taken + size]), final=False))
-            taken += size
-        del self._buffer[:taken]
+        view = memoryview(data).cast("B")
+        sealed = []
+        if self._buffer:  # complete the held-back segment, if more data follows it
+            need = size - len(self._buffer)
+            if len(view) <= need:
+                self._buffer += view
+                return b""
+            self._buffer += view[:need]
+            view = view[need:]
+            sealed.append(self._seal(bytes(self._buffer), final=False))
+            self._buffer.clear()
+        start = 0
+        while len(view) - start > size:  # the last segment's worth stays: it may be the final one
+            sealed.append(self._seal(view[start : start + size], final=False))
+            start += size
+        self._buffer += view[start:]
         return b"".join(sealed)
 
     def finish(self) -> bytes:
@@ -121,7 +134,7 @@ class StreamSealer:
         if self._finished:
             raise StorageError("stream already finished")
 
-    def _seal(self, plaintext: bytes, *, final: bool) -> bytes:
+    def _seal(self, plaintext: bytes | memoryview, *, final: bool) -> bytes:
         if self._index >= MAX_SEGMENTS:
             raise StorageError("stream too long for a 32-bit segment index")
         nonce = segment_nonce(self._prefix, self._index, final)

@@ -41,8 +41,9 @@ class _Body:
 
     async def next_batch(self) -> bytes:
         """Up to ~1 MiB of body; b"" at the end (or when the client went away mid-body)."""
-        batch = bytearray()
-        while len(batch) < BATCH:
+        chunks: list[bytes] = []
+        size = 0
+        while size < BATCH:
             try:
                 chunk = await self._chunks.__anext__()
             except StopAsyncIteration:
@@ -50,10 +51,12 @@ class _Body:
             except ClientDisconnect:
                 self.disconnected = True
                 break
-            batch += chunk
+            chunks.append(chunk)
+            size += len(chunk)
+        batch = b"".join(chunks)  # one copy
         if self.hasher is not None:
             self.hasher.update(batch)
-        return bytes(batch)
+        return batch
 
 
 async def store_body(
