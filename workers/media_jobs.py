@@ -67,10 +67,13 @@ class MediaJob:
                                  edits=EditList.from_dict(wanted.edits) if wanted.edits else None,
                                  progress=lambda f: ctx.report_progress(int(f * 100), "processing"),
                                  scratch_root=work, should_stop=ctx.lease_lost.is_set)
-            except (MediaRefused, InvalidEdit, VerificationFailed) as refusal:
-                reason = getattr(refusal, "reason", None) or str(refusal)
-                self._refuse(wanted.version_id, reason)
-                raise PermanentJobError(reason) from None
+            except (MediaRefused, InvalidEdit) as refusal:  # the file itself: its author may send another
+                self._fail(wanted.version_id, refusal.reason, refused=True)
+                raise PermanentJobError(refusal.reason) from None
+            except VerificationFailed as exc:  # our output was not clean: never passed on, staff told
+                self._fail(wanted.version_id, "The processed file did not pass the metadata check, so it is "
+                           "held back. Please tell the service's operators.", refused=False)
+                raise PermanentJobError(str(exc)) from None
             self._store(job, wanted, result)
 
     def _decrypt(self, wanted: ProcessingInput, target: Path) -> None:
@@ -82,9 +85,9 @@ class MediaJob:
             for chunk in uploads.read(uow.session, self.svc.store, wanted.body_upload_id):
                 out.write(chunk)
 
-    def _refuse(self, version_id: str, reason: str) -> None:
+    def _fail(self, version_id: str, reason: str, *, refused: bool) -> None:
         with self.svc.db.uow() as uow:
-            processing.fail(uow.session, self.svc, version_id, reason, refused=True)
+            processing.fail(uow.session, self.svc, version_id, reason, refused=refused)
             uow.commit()
 
     def _store(self, job: ClaimedJob, wanted: ProcessingInput, result: Result) -> None:

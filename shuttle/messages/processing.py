@@ -98,8 +98,10 @@ def fail(session: Session, svc: Services, version_id: str, reason: str, *, refus
     assert message is not None
     if _still_wanted(message, version):
         version.processing_error = reason[:300]
+        # only the author's own content goes back to them; a facilitator's edit stays with staff
+        refused = refused and version.origin == "author"
         action = Action.REFUSE if refused else Action.PROCESSING_FAILED
-        if refused and version.body_blob_id and version.origin == "author":  # a letter comes back to revise
+        if refused and version.body_blob_id:  # a letter comes back to revise
             text = blobs.load_text(session, svc.store, version.body_blob_id)
             message.draft_blob_id = blobs.store_text(session, svc.store, text).id
         lifecycle.transition(session, message, action, Actor.system(), now=svc.now(),

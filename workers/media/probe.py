@@ -17,13 +17,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from workers.media import banner, images
-from workers.media.errors import MediaRefused, ToolFailed
-from workers.media.run import GiB, RunLimits, default_threads, run
+from workers.media.errors import MediaRefused, ResourceLimitHit, ToolFailed
+from workers.media.run import GiB, RunLimits, RunResult, default_threads, run
 from workers.media.sniff import Sniffed, sniff_file
 from workers.media.tools import Tools
 
@@ -232,6 +232,18 @@ def _check_size(path: Path, limits: MediaLimits, enforce: bool) -> int:
     return size
 
 
+def _limited(argv: list[str], limits: RunLimits, should_stop: Callable[[], bool] | None) -> RunResult:
+    """Run a probe; hitting a resource limit while merely *examining* a file is the file's
+    doing (a flood of tags or streams, a crafted header), so it is a refusal, not a retry."""
+    try:
+        return run(argv, limits=limits, capture_stdout=True, should_stop=should_stop)
+    except ResourceLimitHit as exc:
+        raise MediaRefused(
+            "The file could not be examined within our limits; it may be damaged or crafted.",
+            detail=str(exc),
+        ) from exc
+
+
 def _probe_av(
     path: Path, sniffed: Sniffed, tools: Tools, limits: MediaLimits,
     should_stop: Callable[[], bool] | None,
@@ -241,7 +253,7 @@ def _probe_av(
     if tools.ffprobe:
         argv = [tools.ffprobe, "-v", "error", "-hide_banner", *opts, "-print_format", "json",
                 "-show_format", "-show_streams", "-show_chapters", file_url(path)]
-        result = run(argv, limits=run_limits, capture_stdout=True, should_stop=should_stop)
+        result = _limited(argv, run_limits, should_stop)
         if result.returncode != 0:
             raise _unreadable(sniffed, result.stderr)
         try:
@@ -249,7 +261,8 @@ def _probe_av(
         except json.JSONDecodeError as exc:
             raise ToolFailed("ffprobe printed something that is not JSON") from exc
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", *opts, "-i", file_url(path)]
-    result = run(argv, limits=run_limits, capture_stdout=True, should_stop=should_stop)
+    # The listing is on stderr, which is normally kept as a short tail: keep all of it here.
+    result = _limited(argv, replace(run_limits, stderr_bytes=run_limits.stdout_bytes), should_stop)
     parsed = banner.parse(result.stderr)
     if parsed is None:
         raise _unreadable(sniffed, result.stderr)
@@ -461,8 +474,7 @@ def searchable(values: Iterable[str], limit: int = 200) -> list[str]:
 def image_child(args: list[str], limits: MediaLimits, should_stop: Callable[[], bool] | None) -> dict[str, Any]:
     """Run `images.py` in a limited child; its refusals become `MediaRefused`."""
     argv = [sys.executable, "-I", str(Path(images.__file__).resolve()), *args]
-    result = run(argv, limits=limits.run_limits(limits.probe_seconds * 2), capture_stdout=True,
-                 should_stop=should_stop)
+    result = _limited(argv, limits.run_limits(limits.probe_seconds * 2), should_stop)
     try:
         answer = json.loads(result.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:

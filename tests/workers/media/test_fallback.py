@@ -79,3 +79,16 @@ def test_pip_only_pipeline_scrubs_too(processed: Any, pip_tools: Tools, fixture:
     if result.poster:
         assert_clean_picture(result.poster)
     assert result.verification["delivery"].checks
+
+
+@pytest.mark.ffmpeg
+def test_long_listing_is_read_whole(fx: Fixtures, tools: Tools, tmp_path: Any) -> None:
+    """A 300 KB tag makes the listing far longer than the usual stderr tail."""
+    meta = tmp_path / "meta.txt"
+    meta.write_text(";FFMETADATA1\ncomment=" + "x" * 300_000 + "\ntitle=after-the-long-one\n")
+    path = tmp_path / "long-tag.mkv"
+    fx.ff("-f", "lavfi", "-i", "sine=duration=1", "-i", str(meta), "-map", "0", "-map_metadata", "1",
+          "-c:a", "flac", str(path))
+    listed = probe(path, replace(tools, ffprobe=None))
+    assert listed.kind == "audio" and "container tags" in listed.found_metadata
+    assert "after-the-long-one" in listed.metadata_strings
