@@ -91,6 +91,7 @@ class Settings:
     scratch_dir: Path | None = None
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
+    review_sla_working_days: int = 2  # 0: no review deadline, nothing escalates
 
     @property
     def cookie_secure(self) -> bool:
@@ -141,6 +142,7 @@ class Settings:
             scratch_dir=Path(env["SHUTTLE_SCRATCH_DIR"]) if env.get("SHUTTLE_SCRATCH_DIR") else None,
             job_lease_seconds=_int(env, "SHUTTLE_JOB_LEASE_SECONDS", 60),
             job_max_attempts=_int(env, "SHUTTLE_JOB_MAX_ATTEMPTS", 5),
+            review_sla_working_days=_int(env, "SHUTTLE_REVIEW_SLA_WORKING_DAYS", 2),
         )
 
     def with_(self, **changes: object) -> "Settings":

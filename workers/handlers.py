@@ -8,6 +8,7 @@ import threading
 
 from shuttle.messages.authoring import PROCESS_JOB
 from shuttle.messages.processing import sync_dead_jobs
+from shuttle.messages.queries import escalate_overdue
 from shuttle.messages.release import release_due
 from shuttle.retention import sweep
 from shuttle.services import Services
@@ -32,10 +33,12 @@ def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
 
 
 def tick(svc: Services) -> None:
-    """Scheduled releases and messages whose processing died: both need no request to happen."""
+    """Scheduled releases, messages whose processing died, reviews past their deadline: none of
+    them waits for somebody to open a page."""
     with svc.db.uow() as uow:
         sync_dead_jobs(uow.session, svc)
         release_due(uow.session, svc)
+        escalate_overdue(uow.session, svc)
         uow.commit()
 
 

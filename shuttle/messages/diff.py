@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 
-TOKEN = re.compile(r"\s+|[^\s]+")
+#: Runs of space, words (with inner apostrophes and hyphens: "don't", "well-known"), and each other
+#: character on its own, so "900123." against "[removed]." differs in the number, not the full stop.
+TOKEN = re.compile(r"\s+|\w+(?:['\u2019-]\w+)*|[^\w\s]")
 
 
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:

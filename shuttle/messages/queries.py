@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -9,8 +11,12 @@ from sqlalchemy.orm import Session
 
 from shuttle import permissions
 from shuttle.access import cases_of, load_case
+from shuttle.accounts.models import Account
+from shuttle.audit import log as audit
+from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Case, CaseFacilitator
-from shuttle.messages.models import Message
+from shuttle.messages import sla
+from shuttle.messages.models import Approval, Message, MessageVersion
 from shuttle.messages.states import State
 from shuttle.messages.views import for_member, for_staff
 from shuttle.services import Actor, Services
@@ -51,3 +57,143 @@ def my_cases(session: Session, actor: Actor) -> list[dict[str, Any]]:
                           "other_label": case.label_of("responsible" if member.side == "harmed" else "harmed")})
         result.append(entry)
     return result
+
+
+# --- the facilitator's dashboard queue: waiting times, the review deadline, escalation ----------
+
+#: States in which a message waits on its facilitators (the review deadline runs).
+WAITING_ON_STAFF = frozenset({State.AWAITING_REVIEW.value, State.IN_REVIEW.value, State.PROCESSING_FAILED.value})
+ESCALATE = "message.escalate"
+
+
+def waiting_since(session: Session, messages: list[Message]) -> dict[str, datetime]:
+    """When each message last came to its facilitators (from the audit log's transitions).
+
+    The clock runs from the moment a message entered a waiting state from any other state
+    (processed, accepted edit, hold lifted); moving between waiting states (claim, give back,
+    a first of two approvals) does not restart it. Without such an event: its submission time.
+    """
+    ids = [m.id for m in messages]
+    found: dict[str, datetime] = {}
+    if ids:
+        events = session.execute(
+            select(AuditEvent.subject_id, AuditEvent.at, AuditEvent.details)
+            .where(AuditEvent.subject_type == "message", AuditEvent.subject_id.in_(ids),
+                   AuditEvent.action.like("message.%"), AuditEvent.action != ESCALATE)
+            .order_by(AuditEvent.seq)).all()
+        for subject_id, at, details in events:
+            before, after = (details or {}).get("from"), (details or {}).get("to")
+            if isinstance(after, str) and after in WAITING_ON_STAFF and before not in WAITING_ON_STAFF:
+                found[str(subject_id)] = at
+    for message in messages:
+        found.setdefault(message.id, message.submitted_at or message.created_at)
+    return found
+
+
+def _facilitators_in_order(session: Session, case_ids: set[str]) -> dict[str, list[str]]:
+    """Each case's facilitators, the lead (assigned first) first."""
+    rows = session.execute(select(CaseFacilitator.case_id, CaseFacilitator.account_id)
+                           .where(CaseFacilitator.case_id.in_(case_ids)).order_by(CaseFacilitator.id)).all()
+    result: dict[str, list[str]] = {case_id: [] for case_id in case_ids}
+    for case_id, account_id in rows:
+        result[case_id].append(account_id)
+    return result
+
+
+def escalation_targets(facilitators: list[str], claimed_by: str | None,
+                       approved_by: Collection[str] = ()) -> list[str]:
+    """Who an overdue message goes to: the case's other facilitator than the one holding it
+    (the reviewer who claimed it, else the lead facilitator). Nobody in a one-facilitator case.
+    A facilitator who already approved it cannot give the second approval: when one did, it goes
+    to whoever still can."""
+    if not facilitators:
+        return []
+    holder = claimed_by if claimed_by in facilitators else facilitators[0]
+    can_act = [f for f in facilitators if f not in approved_by]
+    others = [f for f in can_act if f != holder]
+    return others if others or not approved_by else can_act
+
+
+def _escalated_already(session: Session, message_id: str, since: datetime) -> bool:
+    return session.scalar(select(AuditEvent.seq).where(
+        AuditEvent.subject_type == "message", AuditEvent.subject_id == message_id,
+        AuditEvent.action == ESCALATE, AuditEvent.at >= since).limit(1)) is not None
+
+
+def _escalate(session: Session, message: Message, targets: list[str], since: datetime, days: int,
+              now: datetime) -> bool:
+    """Record the escalation of an overdue message once per time it waits (an audit event)."""
+    if _escalated_already(session, message.id, since):
+        return False
+    audit.record(session, action=ESCALATE, actor_role="system", case_id=message.case_id,
+                 subject_type="message", subject_id=message.id,
+                 details={"to": targets, "working_days": days, "waiting_since": since.isoformat()}, now=now)
+    return True
+
+
+def escalate_overdue(session: Session, svc: Services) -> int:
+    """Periodic (and on every look at a queue): escalate each newly overdue message of every case.
+    Returns how many were escalated now. Only audit events are written: no message changes."""
+    days = svc.settings.review_sla_working_days
+    if not days:
+        return 0
+    waiting = list(session.scalars(select(Message).where(Message.state.in_(WAITING_ON_STAFF))))
+    since = waiting_since(session, waiting)
+    facilitators = _facilitators_in_order(session, {m.case_id for m in waiting})
+    now, escalated = svc.now(), 0
+    for message in waiting:
+        if sla.status(since[message.id], now, days).overdue:
+            approved_by = session.scalars(select(Approval.facilitator_id).where(
+                Approval.version_id == (message.current_version_id or ""))).all()
+            targets = escalation_targets(facilitators[message.case_id], message.claimed_by, approved_by)
+            escalated += _escalate(session, message, targets, since[message.id], days, now)
+    return escalated
+
+
+def facilitator_queue(session: Session, svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    """The review queue with each message's waiting time and review deadline
+    (SHUTTLE_REVIEW_SLA_WORKING_DAYS, working days Monday to Friday).
+
+    An overdue message is escalated to the co-facilitator: the first time it is seen overdue
+    an audit event `message.escalate` names them, and it comes first in their queue marked
+    `escalated_to_me`. Nothing is ever rejected or changed because of the deadline.
+    """
+    if actor.role != "facilitator":
+        return []
+    my_cases = select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == actor.account_id)
+    rows = session.execute(
+        select(Message, Case).join(Case, Case.id == Message.case_id)
+        .where(Message.case_id.in_(my_cases), Message.state.in_([s.value for s in QUEUE_STATES]))
+        .order_by(Message.submitted_at, Message.created_at)
+    ).all()
+    now = svc.now()
+    days = svc.settings.review_sla_working_days
+    since = waiting_since(session, [m for m, _ in rows if m.state in WAITING_ON_STAFF])
+    for message, _ in rows:  # the rest (being prepared, approved): since it was sent
+        since.setdefault(message.id, message.submitted_at or message.created_at)
+    facilitators = _facilitators_in_order(session, {c.id for _, c in rows})
+    names = {a.id: a.display_name for a in session.scalars(
+        select(Account).where(Account.id.in_({f for fs in facilitators.values() for f in fs})))}
+    items = []
+    for message, case in rows:
+        item = for_staff(session, svc, message, case)
+        item["waiting_since"] = since[message.id].isoformat()
+        item["waited"] = sla.describe_wait(max(now - since[message.id], timedelta(0)))
+        item["approved_by_me"] = actor.account_id in item["approved_by"]
+        current = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
+        item["has_poster"] = bool(current and current.poster_blob_id and current.processed_blob_id)
+        item["duration_ms"] = current.duration_ms if current else None
+        item["sla"] = None
+        item["escalated_to"] = []
+        item["escalated_to_me"] = False
+        if days and message.state in WAITING_ON_STAFF:
+            status = sla.status(since[message.id], now, days)
+            item["sla"] = {"state": status.state, "label": status.label, "due": status.due.isoformat()}
+            if status.overdue:
+                targets = escalation_targets(facilitators[case.id], message.claimed_by, item["approved_by"])
+                item["escalated_to"] = [names.get(t, "") for t in targets]
+                item["escalated_to_me"] = actor.account_id in targets
+                _escalate(session, message, targets, since[message.id], days, now)
+        items.append(item)
+    items.sort(key=lambda i: not i["escalated_to_me"])  # stable: oldest first within each group
+    return items

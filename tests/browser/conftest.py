@@ -40,15 +40,19 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def site(tmp_path_factory: pytest.TempPathFactory, settings: Any) -> Iterator[Site]:
-    """A fresh service with a worker thread, on its own port."""
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, settings: Any) -> Iterator[Site]:
+    """A fresh service with a worker thread, on its own port.
+
+    The case's settings can be changed per test with indirect parametrisation, e.g.
+    `@pytest.mark.parametrize("site", [{"initiator": "either"}], indirect=True)`."""
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'shuttle.db'}")
     import shuttle.models  # noqa: F401
 
     Base.metadata.create_all(db.engine)
     svc = make_services(db, settings)
     world = World(svc)
-    case_id, people = world.case(read_receipts_allowed=True, watchlist=["Elm Street"])
+    case_id, people = world.case(**{"read_receipts_allowed": True, "watchlist": ["Elm Street"],
+                                    **getattr(request, "param", {})})
     from workers.handlers import build_worker
 
     stop = threading.Event()

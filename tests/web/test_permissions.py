@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from shuttle import blobs
 from shuttle.messages import authoring, delivery, processing, review
+from shuttle.messages import requests as recipient_requests
 from shuttle.messages.models import Message
 from shuttle.services import Actor, Services
 from shuttle.uploads import service as uploads
@@ -147,6 +148,27 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/poster", "video viewed"):
                                                           (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    # the participants' pages (shuttle/web/participant_api.py): an author's draft flags; a media
+    # message's transcript as its media; a recipient's requests and the facilitators' answers.
+    ("GET", "/messages/{message_id}/draft/flags", "draft"):
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/transcript", "video awaiting review"):
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/transcript", "video released"):  # not opened yet: nothing shown
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/transcript", "video viewed"):
+                                                          (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/requests", "released"):
+                                                          (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/requests", "released"):
+                                                          (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/requests", "awaiting review"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/cases/{case_id}/requests", "case"):         (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/requests/{request_id}/handle", "open request"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/requests/{request_id}/handle", "handled request"):
+                                                          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
 }
 
 #: The body each request sends (None: no body). Actions not listed send {}.
@@ -165,6 +187,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/messages/{message_id}/actions/edit-media"): {"edits": {"mutes": [{"start": 0.2, "end": 0.4}]}},
     ("POST", "/messages/{message_id}/actions/reject"): {"code": "other"},
     ("POST", "/messages/{message_id}/actions/schedule"): {"at": "2099-01-01T09:00:00+00:00"},
+    ("POST", "/messages/{message_id}/requests"): {"kind": "hold", "note": "Not before the court date."},
+    ("POST", "/requests/{request_id}/handle"): {"outcome": "done", "note": "I am keeping it for you."},
 }
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -311,6 +335,17 @@ class Targets:
         message_id = self.video_released()
         self._as(delivery.open_message, self.people.responsible, message_id)
         return message_id
+
+    def open_request(self) -> dict[str, str]:
+        """The recipient asked the facilitators to hold a released message."""
+        message_id = self.released()
+        made = self._as(recipient_requests.request, self.people.responsible, message_id, "hold", "")
+        return {"request_id": str(made.id)}
+
+    def handled_request(self) -> dict[str, str]:
+        made = self.open_request()
+        self._as(recipient_requests.handle, self.people.facilitator, made["request_id"], "done", "")
+        return made
 
     def ids(self, target: str, *, fresh: bool) -> dict[str, str]:
         """Path parameters for a target; message targets also give the current version's id."""

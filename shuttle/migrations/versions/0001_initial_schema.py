@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 07:46:27.949992
+Create Date: 2026-11-21 08:10:40.835233
 """
 
 from __future__ import annotations
@@ -264,6 +264,7 @@ def upgrade() -> None:
     sa.Column('edits', sa.JSON(), nullable=True),
     sa.Column('processing_error', sa.String(length=300), nullable=True),
     sa.Column('processed_blob_id', sa.String(length=128), nullable=True),
+    sa.Column('transcript_blob_id', sa.String(length=128), nullable=True),
     sa.Column('report_blob_id', sa.String(length=128), nullable=True),
     sa.Column('flag_count', sa.Integer(), nullable=False),
     sa.Column('processed_at', shuttle.db.UTCDateTime(), nullable=True),
@@ -274,11 +275,38 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['poster_blob_id'], ['blobs.id'], name=op.f('fk_message_versions_poster_blob_id_blobs')),
     sa.ForeignKeyConstraint(['processed_blob_id'], ['blobs.id'], name=op.f('fk_message_versions_processed_blob_id_blobs')),
     sa.ForeignKeyConstraint(['report_blob_id'], ['blobs.id'], name=op.f('fk_message_versions_report_blob_id_blobs')),
+    sa.ForeignKeyConstraint(['transcript_blob_id'], ['blobs.id'], name=op.f('fk_message_versions_transcript_blob_id_blobs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message_versions')),
     sa.UniqueConstraint('message_id', 'number', name=op.f('uq_message_versions_message_id'))
     )
     with op.batch_alter_table('message_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_versions_message_id'), ['message_id'], unique=False)
+
+    op.create_table('recipient_requests',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('message_id', sa.String(length=32), nullable=False),
+    sa.Column('participant_id', sa.String(length=32), nullable=False),
+    sa.Column('requested_by', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('note_blob_id', sa.String(length=128), nullable=True),
+    sa.Column('requested_at', shuttle.db.UTCDateTime(), nullable=False),
+    sa.Column('handled_at', shuttle.db.UTCDateTime(), nullable=True),
+    sa.Column('handled_by', sa.String(length=32), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
+    sa.Column('outcome_note_blob_id', sa.String(length=128), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_recipient_requests_case_id_cases')),
+    sa.ForeignKeyConstraint(['handled_by'], ['accounts.id'], name=op.f('fk_recipient_requests_handled_by_accounts')),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_recipient_requests_message_id_messages')),
+    sa.ForeignKeyConstraint(['note_blob_id'], ['blobs.id'], name=op.f('fk_recipient_requests_note_blob_id_blobs')),
+    sa.ForeignKeyConstraint(['outcome_note_blob_id'], ['blobs.id'], name=op.f('fk_recipient_requests_outcome_note_blob_id_blobs')),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_recipient_requests_participant_id_participants')),
+    sa.ForeignKeyConstraint(['requested_by'], ['accounts.id'], name=op.f('fk_recipient_requests_requested_by_accounts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recipient_requests'))
+    )
+    with op.batch_alter_table('recipient_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recipient_requests_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_recipient_requests_message_id'), ['message_id'], unique=False)
 
     op.create_table('review_notes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -363,6 +391,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_notes_message_id'))
 
     op.drop_table('review_notes')
+    with op.batch_alter_table('recipient_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recipient_requests_message_id'))
+        batch_op.drop_index(batch_op.f('ix_recipient_requests_case_id'))
+
+    op.drop_table('recipient_requests')
     with op.batch_alter_table('message_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_versions_message_id'))
 

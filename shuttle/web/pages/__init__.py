@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from shuttle.web.pages import participants
 from shuttle.web.pages.common import error_page, go, render
-from shuttle.web.pages.participants import (
-    holding_page,
-    inbox_page,
-    leave_page,
-    me_page,
-    my_message_page,
-    record_page,
-    write_page,
-)
 from shuttle.web.pages.signin import (
     account_page,
     home,
@@ -35,13 +27,7 @@ ROUTES = [
     Route("/set-password", set_password_page, methods=["GET", "POST"]),
     Route("/logout", logout_page, methods=["POST"]),
     Route("/account", account_page),
-    Route("/me", me_page),
-    Route("/me/cases/{case_id}/write", write_page, methods=["GET", "POST"]),
-    Route("/me/cases/{case_id}/record", record_page, methods=["GET", "POST"]),
-    Route("/me/cases/{case_id}/holding", holding_page, methods=["POST"]),
-    Route("/me/cases/{case_id}/leave", leave_page, methods=["GET", "POST"]),
-    Route("/me/messages/{message_id}", my_message_page, methods=["GET", "POST"]),
-    Route("/me/inbox/{message_id}", inbox_page, methods=["GET", "POST"]),
+    *participants.ROUTES,
     Route("/staff", staff_page),
     Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
     Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),

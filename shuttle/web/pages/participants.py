@@ -1,71 +1,213 @@
-"""The participants' pages: home, writing, recording, their messages, what is waiting for them."""
+"""The participants' pages: home, writing, recording, their messages, what is waiting for them.
+
+One thing per page, in plain words (the GOV.UK Design System is the model): a clear
+heading, one main action, a Back link, an error summary when something needs fixing. Each
+page shows only the buttons the message's state allows (the views' `actions`); the use
+cases refuse anything else anyway. Every page works without JavaScript; with it, drafts
+save themselves, flags appear as the author types, and recordings are made in the browser.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from shuttle import permissions
-from shuttle.access import load_message
+from shuttle.access import cases_of, load_case, load_message
 from shuttle.cases import service as cases
-from shuttle.cases.views import case_view
-from shuttle.errors import BadInput, NotFound
-from shuttle.messages import authoring, delivery, queries
+from shuttle.cases.models import Participant
+from shuttle.cases.service import current_consent
+from shuttle.cases.views import case_view, for_participant
+from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.messages import authoring, delivery, queries, requests
 from shuttle.messages.diff import word_diff
-from shuttle.messages.text import describe, scan
+from shuttle.messages.drafting import author_flags, flags_key
+from shuttle.messages.request_models import REQUEST_KINDS, RecipientRequest
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web.http import (
-    read_form,
-    run,
-    to_int,
-)
+from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages.common import go, render, signed_in
+
+KIND_NAMES = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
+ACCEPT = {"video": "video/*", "audio": "audio/*", "image": "image/jpeg,image/png,image/webp", "letter": ""}
+#: Longest recording the browser makes (the media worker's MediaLimits refuse longer ones).
+MAX_RECORDING_SECONDS = {"video": 600, "audio": 1200}
+
+#: The author's message in their words: (short status, what it means for them).
+AUTHOR_WORDS = {
+    "draft": ("Draft", "This is a draft. Only you can see it until you send it to your facilitator."),
+    "submitted": ("With your facilitator", "It has been sent to your facilitator and is being prepared for them."),
+    "processing": ("With your facilitator", "It has been sent to your facilitator and is being prepared for them."),
+    "processing_failed": ("With your facilitator",
+                          "There was a problem preparing it. Your facilitator knows and will sort it out."),
+    "awaiting_review": ("With your facilitator",
+                        "It has been sent to your facilitator, who will read it and get back to you."),
+    "in_review": ("With your facilitator", "Your facilitator is reading it."),
+    "changes_requested": ("Your facilitator asked for changes",
+                          "Your facilitator asked you to change something. See what they said below."),
+    "awaiting_author": ("Your facilitator suggested changes — see them",
+                        "Your facilitator suggested some changes. Look at them below and say if you agree."),
+    "rejected": ("Not passed on", "Your facilitator decided not to pass this on."),
+    "approved": ("Approved, waiting to be delivered",
+                 "Your facilitator approved it. It will be delivered when the time is right."),
+    "released": ("Delivered", "It has been delivered. They can open it when they choose to."),
+    "viewed": ("Delivered and opened", "It has been delivered, and they have opened it."),
+    "withdrawn": ("Withdrawn", "You withdrew it. Nobody else will see it."),
+    "held": ("On hold", "Everything is on hold for now. Your facilitator will tell you more."),
+}
+#: Where each state sits on the author's timeline: written, with facilitator, approved, delivered, opened.
+STEP_OF = {"draft": 0, "submitted": 1, "processing": 1, "processing_failed": 1, "awaiting_review": 1,
+           "in_review": 1, "changes_requested": 1, "awaiting_author": 1, "approved": 2, "released": 3,
+           "viewed": 4}
+#: One-off confirmations after a form, chosen by a fixed key (nothing from the address is echoed).
+DONE = {
+    "saved": "Your draft is saved.",
+    "sent": "Sent to your facilitator. They will read it and let you know what happens next.",
+    "withdrawn": "You withdrew it. Nobody else will see it.",
+    "accepted": "You accepted the changes. Your facilitator has been told.",
+    "declined": "You turned down the changes. Your text is back as a draft for you to change.",
+    "uploaded": "It is uploaded. Add the words if you wish, then send it to your facilitator.",
+    "paused": "Deliveries to you are paused. Nothing new will be delivered until you resume.",
+    "resumed": "Deliveries to you are on again.",
+    "left": "You have stopped taking part. Your facilitator has been told.",
+    "asked": "Your facilitator has been told. They will be in touch.",
+}
+
+
+def _date(value: datetime | str | None) -> str | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def _done(request: Request) -> str | None:
+    return DONE.get(request.query_params.get("done", ""))
+
+
+# --- home ----------------------------------------------------------------------------------------
+
+
+def _latest_requests(s: Session, message_ids: list[str]) -> dict[str, RecipientRequest]:
+    rows = s.scalars(select(RecipientRequest).where(RecipientRequest.message_id.in_(message_ids))
+                     .order_by(RecipientRequest.requested_at)).all() if message_ids else []
+    return {row.message_id: row for row in rows}  # the latest one per message wins
 
 
 def _participant_home(s: Session, svc: Services, actor: Actor) -> list[dict[str, Any]]:
     result = []
-    for case in queries.my_cases(s, actor):
-        messages = queries.case_messages(s, svc, actor, case["id"])
-        case["inbox"] = [m for m in messages if "from" in m]
-        case["mine"] = [m for m in messages if "from" not in m]
-        result.append(case)
+    for case, member in cases_of(s, actor):
+        if not member.is_participant or member.participant_id is None:
+            continue
+        me = s.get(Participant, member.participant_id)
+        assert me is not None
+        entry = for_participant(case, member.side, member.participant_role)
+        taking_part = current_consent(s, me.id, "take_part")
+        entry.update({
+            "acting_for": me.acting_for if me.role == "proxy" else "",
+            "taking_part": taking_part, "holding": me.holding_deliveries,
+            "may_write": permissions.may_write(member),
+            "may_start": taking_part and case.status != "closed" and authoring.may_start(s, case, member),
+        })
+        messages = queries.case_messages(s, svc, actor, case.id)
+        inbox = [m for m in messages if "from" in m]
+        asked = _latest_requests(s, [m["id"] for m in inbox])
+        for m in inbox:
+            row = asked.get(m["id"])
+            m["request"] = None if row is None else {
+                "kind": row.kind, "words": requests.KIND_WORDS[row.kind], "handled": row.handled_at is not None,
+                "outcome": row.outcome}
+            m["closed"] = bool(row and row.outcome == "done" and row.kind in ("return", "destroy"))
+            m["held"] = bool(row and row.kind == "hold" and row.outcome != "declined")
+        mine = [m for m in messages if "from" not in m]
+        for m in mine:
+            m["kind_name"] = KIND_NAMES[m["kind"]]
+            m["words"] = AUTHOR_WORDS[m["state"]][0]
+        entry["waiting"] = [m for m in inbox if not m["opened"] and not m["closed"] and not m["held"]]
+        entry["held"] = [m for m in inbox if not m["opened"] and not m["closed"] and m["held"]]
+        entry["opened"] = [m for m in inbox if m["opened"] and not m["closed"]]
+        entry["mine"] = list(reversed(mine))  # newest first
+        result.append(entry)
     return result
 
 
 async def me_page(request: Request) -> Response:
     principal = await signed_in(request)
     data = await run(request, _participant_home)
-    return render(request, "me/home.html", principal=principal, cases=data, participant=True)
+    return render(request, "me/home.html", principal=principal, cases=data, participant=True, done=_done(request))
+
+
+# --- writing and recording -----------------------------------------------------------------------
+
+
+def _case_for_writing(s: Session, svc: Services, actor: Actor, case_id: str) -> dict[str, Any]:
+    case, member = load_case(s, actor, case_id)
+    if not permissions.may_write(member):
+        raise NotFound()
+    view = for_participant(case, member.side, member.participant_role)
+    view["may_start"] = authoring.may_start(s, case, member)
+    return view
 
 
 async def write_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id = request.path_params["case_id"]
     if request.method == "GET":
-        case = await run(request, lambda s, svc, actor: case_view(s, actor, case_id))
+        case = await run(request, _case_for_writing, case_id)
         return render(request, "me/write.html", principal=principal, case=case, text="", participant=True)
     form = await read_form(request)
-    message = await run(request, authoring.start_draft, case_id, form.get("text", ""), csrf=form.get("csrf_token"))
+    case = await run(request, _case_for_writing, case_id, csrf=form.get("csrf_token"))
+    text = form.get("text", "")
+    if not text.strip():
+        return render(request, "me/write.html", status=400, principal=principal, case=case, text=text,
+                      participant=True, error="Write something first. You can save a draft of a few words and "
+                      "come back to it later.", error_field="text")
+    message = await run(request, authoring.start_draft, case_id, text, csrf=form.get("csrf_token"))
     return go(f"/me/messages/{message.id}")
-
-
-KIND_WORDS = {"video": ("video", "video/*"), "audio": ("recording", "audio/*"),
-              "image": ("photo", "image/jpeg,image/png,image/webp"), "letter": ("letter", "")}
 
 
 async def record_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id = request.path_params["case_id"]
     if request.method == "GET":
-        case = await run(request, lambda s, svc, actor: case_view(s, actor, case_id))
+        case = await run(request, _case_for_writing, case_id)
         return render(request, "me/record.html", principal=principal, case=case, participant=True)
     form = await read_form(request)
-    message = await run(request, authoring.start_media, case_id, form.get("kind", ""), csrf=form.get("csrf_token"))
+    case = await run(request, _case_for_writing, case_id, csrf=form.get("csrf_token"))
+    if form.get("kind") not in authoring.MEDIA_KINDS:
+        return render(request, "me/record.html", status=400, principal=principal, case=case, participant=True,
+                      error="Choose what you would like to send.", error_field="kind-video")
+    message = await run(request, authoring.start_media, case_id, form["kind"], csrf=form.get("csrf_token"))
     return go(f"/me/messages/{message.id}")
+
+
+# --- the author's message ------------------------------------------------------------------------
+
+
+def _timeline(view: dict[str, Any], created_at: datetime, read_receipts: bool) -> list[dict[str, Any]]:
+    steps = [("Written", _date(created_at)), ("With your facilitator", _date(view["submitted_at"])),
+             ("Approved", None), ("Delivered", _date(view.get("delivered_at")))]
+    if read_receipts:
+        steps.append(("Opened (if they tell you)", _date(view["opened_at"])))
+    state = view["state"]
+    at = STEP_OF.get(state)
+    if state == "held" and view.get("held_from"):
+        at = STEP_OF.get(view["held_from"])
+    if at is None:
+        return []  # rejected or withdrawn: no journey left to show
+    timeline = []
+    for i, (label, when) in enumerate(steps):
+        status = "done" if i < at or (i == at and state in ("released", "viewed")) else \
+            "current" if i == at else "todo"
+        timeline.append({"label": label, "when": when if status != "todo" else None, "status": status,
+                         "current": i == at})
+    return timeline
 
 
 def _my_message(s: Session, svc: Services, actor: Actor, message_id: str) -> dict[str, Any]:
@@ -73,25 +215,64 @@ def _my_message(s: Session, svc: Services, actor: Actor, message_id: str) -> dic
     if not permissions.is_author_side(member, message.author_side):
         raise NotFound()  # the author's page only: recipients read in /me/inbox, facilitators in /staff
     view = for_member(s, svc, member, message, case)
-    view["kind_word"], view["accept"] = KIND_WORDS[view["kind"]]
+    view["kind_name"], view["accept"] = KIND_NAMES[view["kind"]], ACCEPT[view["kind"]]
+    view["words"], view["meaning"] = AUTHOR_WORDS[view["state"]]
+    view["held_from"] = message.held_from
+    view["delivered_at"] = message.released_at.isoformat() if message.released_at else None
+    view["timeline"] = _timeline(view, message.created_at, case.read_receipts_allowed)
+    view["max_seconds"] = MAX_RECORDING_SECONDS.get(message.kind, 0)
     view["draft"] = authoring.read_draft(s, svc, actor, message_id) if view["has_draft"] else ""
-    view["draft_flags"] = [{"kind": f.kind, "text": f.text, "why": describe(f.kind)}
-                           for f in scan(view["draft"], ())]
-    if view["pending_edit"]:
-        view["diff"] = _pending_diff(s, svc, message)
+    view["draft_flags"] = author_flags(view["draft"])
+    view["flags_key"] = flags_key(view["draft_flags"])
+    view["sent_text"] = authoring.sent_text(s, svc, actor, message_id)
+    view["transcript"] = delivery.transcript(s, svc, actor, message_id) if view["preview"] else None
+    view["diff"] = _pending_diff(s, svc, message) if view["pending_edit"] and message.kind == "letter" else None
     return view
 
 
 def _pending_diff(s: Session, svc: Services, message: Any) -> list[tuple[str, str]]:
     before, after = authoring.pending_edit_texts(s, svc, message)
-    return word_diff(before, after)
+    return readable_diff(word_diff(before, after))
+
+
+def readable_diff(diff: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Neighbouring changes separated only by spaces read as one: "Elm Street" crossed out and
+    "the street" added, rather than word by word."""
+    out: list[tuple[str, str]] = []
+    removed: list[str] = []
+    added: list[str] = []
+    spaces = ""
+
+    def flush() -> None:
+        for op, parts in (("removed", removed), ("added", added)):
+            if "".join(parts).strip():
+                out.append((op, "".join(parts).rstrip()))
+            parts.clear()
+
+    for op, text in diff:
+        if op == "same" and not text.strip() and (removed or added):
+            spaces += text
+            continue
+        if op == "same":
+            flush()
+            out.append(("same", spaces + text))
+        else:
+            for parts in (removed, added):
+                if parts:
+                    parts.append(spaces)
+            (removed if op == "removed" else added).append(text)
+        spaces = ""
+    flush()
+    if spaces:
+        out.append(("same", spaces))
+    return out
 
 
 AUTHOR_FORM_ACTIONS = {
-    "submit": authoring.submit,
-    "withdraw": authoring.withdraw,
-    "accept-edit": authoring.accept_edit,
-    "decline-edit": authoring.decline_edit,
+    "submit": (authoring.submit, "sent"),
+    "withdraw": (authoring.withdraw, "withdrawn"),
+    "accept-edit": (authoring.accept_edit, "accepted"),
+    "decline-edit": (authoring.decline_edit, "declined"),
 }
 
 
@@ -100,18 +281,36 @@ async def my_message_page(request: Request) -> Response:
     message_id = request.path_params["message_id"]
     if request.method == "GET":
         view = await run(request, _my_message, message_id)
-        return render(request, "me/message.html", principal=principal, m=view, participant=True)
+        return render(request, "me/message.html", principal=principal, m=view, participant=True,
+                      done=_done(request), check=request.query_params.get("check") == "1")
     form = await read_form(request)
     action, csrf = form.get("action", ""), form.get("csrf_token")
     version = to_int(form.get("version", ""))
+    if action not in ("save", *AUTHOR_FORM_ACTIONS):
+        raise BadInput("Unknown action.")
     if action in ("save", "submit") and "text" in form:
         await run(request, authoring.save_draft, message_id, form["text"], expected_version=version, csrf=csrf)
         version = None
-    if action in AUTHOR_FORM_ACTIONS:
-        await run(request, AUTHOR_FORM_ACTIONS[action], message_id, expected_version=version, csrf=csrf)
-    elif action != "save":
-        raise BadInput("Unknown action.")
-    return go(f"/me/messages/{message_id}")
+        # Not sent with a flag its author has not seen: the page sends the key of the flags it showed.
+        if action == "submit" and "flags_key" in form and form["flags_key"] != flags_key(author_flags(form["text"])):
+            return go(f"/me/messages/{message_id}?check=1#flags")
+    if action == "save":
+        return go(f"/me/messages/{message_id}?done=saved")
+    use_case, done = AUTHOR_FORM_ACTIONS[action]
+    await run(request, use_case, message_id, expected_version=version, csrf=csrf)
+    return go(f"/me/messages/{message_id}?done={done}")
+
+
+async def withdraw_page(request: Request) -> Response:
+    """Are you sure? Withdrawing cannot be undone."""
+    principal = await signed_in(request)
+    view = await run(request, _my_message, request.path_params["message_id"])
+    if "withdraw" not in view["actions"]:
+        return go(f"/me/messages/{view['id']}")
+    return render(request, "me/withdraw.html", principal=principal, m=view, participant=True)
+
+
+# --- receiving -----------------------------------------------------------------------------------
 
 
 def _inbox_item(s: Session, svc: Services, actor: Actor, message_id: str) -> dict[str, Any]:
@@ -119,9 +318,23 @@ def _inbox_item(s: Session, svc: Services, actor: Actor, message_id: str) -> dic
     view = for_member(s, svc, member, message, case)
     if "from" not in view:
         raise NotFound()
+    view["kind_name"] = KIND_NAMES[view["kind"]]
     view["read_receipts_allowed"] = case.read_receipts_allowed
-    if view["opened"]:
-        view["text"] = delivery.open_message(s, svc, actor, message_id)
+    view["requests"] = requests.for_message(s, svc, actor, message_id)
+    for r in view["requests"]:
+        r["requested_on"], r["handled_on"] = _date(r["requested_at"]), _date(r["handled_at"])
+    view["waiting_request"] = next((r for r in view["requests"] if not r["handled_at"]), None)
+    view["closed"] = requests.closed_by_request(s, message.id)
+    view["may_ask"] = not view["closed"] and view["waiting_request"] is None
+    view["blocked"] = None
+    if view["opened"] and not view["closed"]:
+        try:
+            if message.kind == "letter":
+                view["text"] = delivery.open_message(s, svc, actor, message_id)
+            else:
+                view["transcript"] = delivery.transcript(s, svc, actor, message_id)
+        except Conflict as exc:  # paused, or consent withdrawn since: say so instead of showing it
+            view["blocked"] = exc.message
     return view
 
 
@@ -136,14 +349,56 @@ async def inbox_page(request: Request) -> Response:
                   csrf=form.get("csrf_token"))
         return go(f"/me/inbox/{message_id}")
     view = await run(request, _inbox_item, message_id)
-    return render(request, "me/inbox.html", principal=principal, m=view, participant=True)
+    return render(request, "me/inbox.html", principal=principal, m=view, participant=True, done=_done(request))
+
+
+async def ask_page(request: Request) -> Response:
+    """Ask the facilitator to hold, return or destroy a message delivered to me."""
+    principal = await signed_in(request)
+    message_id = request.path_params["message_id"]
+    form = await read_form(request) if request.method == "POST" else {}
+    view = await run(request, _inbox_item, message_id, csrf=form.get("csrf_token"))
+    if not view["may_ask"]:
+        return go(f"/me/inbox/{message_id}")
+    if request.method == "GET":
+        return render(request, "me/ask.html", principal=principal, m=view, participant=True)
+    kind, note = form.get("kind", ""), form.get("note", "")
+    if kind not in REQUEST_KINDS or (kind == "hold" and view["opened"]):
+        return render(request, "me/ask.html", status=400, principal=principal, m=view, participant=True,
+                      note=note, error="Choose what you would like your facilitator to do.",
+                      error_field=f"kind-{'return' if view['opened'] else 'hold'}")
+    try:
+        await run(request, requests.request, message_id, kind, note, csrf=form.get("csrf_token"))
+    except BadInput as exc:
+        return render(request, "me/ask.html", status=400, principal=principal, m=view, participant=True,
+                      note=note, kind=kind, error=exc.message, error_field="note")
+    return go(f"/me/inbox/{message_id}?done=asked")
+
+
+# --- the participant's choices about the whole exchange ------------------------------------------
+
+
+def _my_standing(s: Session, svc: Services, actor: Actor, case_id: str) -> dict[str, Any]:
+    case, member = load_case(s, actor, case_id)
+    if not permissions.may_write(member) or member.participant_id is None:
+        raise NotFound()
+    me = s.get(Participant, member.participant_id)
+    assert me is not None
+    view = for_participant(case, member.side, member.participant_role)
+    view.update({"holding": me.holding_deliveries, "taking_part": current_consent(s, me.id, "take_part")})
+    return view
 
 
 async def holding_page(request: Request) -> Response:
+    principal = await signed_in(request)
+    case_id = request.path_params["case_id"]
+    if request.method == "GET":
+        case = await run(request, _my_standing, case_id)
+        return render(request, "me/holding.html", principal=principal, case=case, participant=True)
     form = await read_form(request)
-    await run(request, cases.set_holding, request.path_params["case_id"], form.get("holding") == "yes",
-              csrf=form.get("csrf_token"))
-    return go("/me")
+    holding = form.get("holding") == "yes"
+    await run(request, cases.set_holding, case_id, holding, csrf=form.get("csrf_token"))
+    return go(f"/me?done={'paused' if holding else 'resumed'}")
 
 
 async def leave_page(request: Request) -> Response:
@@ -156,6 +411,17 @@ async def leave_page(request: Request) -> Response:
     if form.get("confirm") != "yes":
         return go("/me")
     await run(request, cases.withdraw_own_consent, case_id, csrf=form.get("csrf_token"))
-    return go("/me")
+    return go("/me?done=left")
 
 
+ROUTES = [
+    Route("/me", me_page),
+    Route("/me/cases/{case_id}/write", write_page, methods=["GET", "POST"]),
+    Route("/me/cases/{case_id}/record", record_page, methods=["GET", "POST"]),
+    Route("/me/cases/{case_id}/holding", holding_page, methods=["GET", "POST"]),
+    Route("/me/cases/{case_id}/leave", leave_page, methods=["GET", "POST"]),
+    Route("/me/messages/{message_id}", my_message_page, methods=["GET", "POST"]),
+    Route("/me/messages/{message_id}/withdraw", withdraw_page),
+    Route("/me/inbox/{message_id}", inbox_page, methods=["GET", "POST"]),
+    Route("/me/inbox/{message_id}/ask", ask_page, methods=["GET", "POST"]),
+]

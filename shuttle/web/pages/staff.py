@@ -1,44 +1,182 @@
-"""The facilitators' pages: dashboard and review queue, case page, review page."""
+"""The facilitators' pages: the dashboard (review queue and cases), the case page, the review page.
+
+Every form posts back to its page with the CSRF token and the row version it was shown, then
+redirects. Buttons follow the state machine (the views' `actions`); the use cases refuse
+anything else anyway.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shuttle.access import load_message
+from shuttle.access import load_case, load_message
+from shuttle.accounts.models import Account
 from shuttle.cases import service as cases
+from shuttle.cases.models import Case
+from shuttle.cases.timeline import Entry, case_timeline
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, NotFound
-from shuttle.messages import queries, review
+from shuttle.messages import queries, requests, review
 from shuttle.messages.diff import highlight, word_diff
+from shuttle.messages.models import MessageVersion
 from shuttle.messages.review import REJECTION_CODES
+from shuttle.messages.states import DELIVERED, FINAL, State
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web.http import (
-    read_form,
-    run,
-    to_int,
-)
+from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages.common import go, render, signed_in
+
+KIND_WORDS = {"letter": "Letter", "audio": "Recording", "video": "Video", "image": "Photographed letter"}
+FLAG_WORDS = {"phone": "phone number", "email": "e-mail address", "url": "web address", "postcode": "postcode",
+              "handle": "social media name", "watchlist": "watch-list term"}
+#: Where a form may send the facilitator back to after it is done (never another site).
+RETURN_TO = re.compile(r"^/staff(/(cases|messages)/[0-9a-f]{32})?(#[a-z0-9-]+)?$")
+MAX_WATCHLIST_CHARS = 30_000
+
+
+def _return_to(form: dict[str, str], default: str) -> str:
+    wanted = form.get("return_to", "")
+    return wanted if RETURN_TO.match(wanted) else default
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+def _dashboard(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
+    queue = queries.facilitator_queue(s, svc, actor)
+    for item in queue:
+        item["duration"] = duration_words(item["duration_ms"])
+    my = queries.my_cases(s, actor)
+    ids = [c["id"] for c in my]
+    found = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    open_requests: list[dict[str, Any]] = []
+    for entry in my:
+        case = found[entry["id"]]
+        entry["between"] = f"{case.label_harmed} and {case.label_responsible}"
+        waiting = [m for m in queue if m["case_id"] == case.id and m["state"] in queries.WAITING_ON_STAFF]
+        entry["waiting"] = len(waiting)
+        entry["overdue"] = sum(1 for m in waiting if m["sla"] and m["sla"]["state"] == "overdue")
+        if actor.role == "facilitator":
+            open_requests += requests.open_requests(s, svc, actor, case.id)
+        entry["requests"] = sum(1 for r in open_requests if r["case_id"] == case.id)
+    return {"queue": queue, "cases": my, "requests": open_requests,
+            "sla_days": svc.settings.review_sla_working_days,
+            "waiting": sum(1 for m in queue if m["state"] in queries.WAITING_ON_STAFF),
+            "overdue": sum(1 for m in queue if m["sla"] and m["sla"]["state"] == "overdue"),
+            "processing": any(m["state"] in ("submitted", "processing") for m in queue)}
 
 
 async def staff_page(request: Request) -> Response:
     principal = await signed_in(request)
-    my = await run(request, lambda s, svc, actor: queries.my_cases(s, actor))
-    queue = await run(request, queries.review_queue)
-    return render(request, "staff/home.html", principal=principal, cases=my, queue=queue)
+    if principal.role != "facilitator":
+        return go("/")  # each role's own start page
+    board = await run(request, _dashboard)
+    return render(request, "staff/home.html", principal=principal, **board)
 
 
-CASE_FORM_ACTIONS = {
-    "status": lambda f: (cases.set_status, (f.get("status", ""),), {}),
-    "consent": lambda f: (cases.record_consent, (f.get("participant_id", ""),),
-                          {"kind": f.get("kind", ""), "granted": f.get("granted") == "yes"}),
-    "assessment": lambda f: (cases.record_assessment, (f.get("participant_id", ""),),
-                             {"outcome": f.get("outcome", "")}),
+# --- case page -----------------------------------------------------------------------------------
+
+
+def _yes_no(form: dict[str, str], name: str) -> bool:
+    value = form.get(name)
+    if value not in ("yes", "no"):
+        raise BadInput(f"Choose yes or no for '{name.replace('_', ' ')}'.")
+    return value == "yes"
+
+
+def _settings_from(form: dict[str, str]) -> dict[str, Any]:
+    approvals = to_int(form.get("approvals_required", ""))
+    if approvals not in (1, 2):
+        raise BadInput("Approvals needed is 1 or 2.")
+    return {
+        "label_harmed": form.get("label_harmed", ""),
+        "label_responsible": form.get("label_responsible", ""),
+        "initiator": form.get("initiator", ""),
+        "responsible_may_reply": _yes_no(form, "responsible_may_reply"),
+        "approvals_required": approvals,
+        "author_must_accept_edits": _yes_no(form, "author_must_accept_edits"),
+        "read_receipts_allowed": _yes_no(form, "read_receipts_allowed"),
+    }
+
+
+def _watchlist_from(form: dict[str, str]) -> list[str]:
+    raw = form.get("watchlist", "")
+    if len(raw) > MAX_WATCHLIST_CHARS:
+        raise BadInput("The watch list is too long.")
+    return list(dict.fromkeys(line.strip() for line in raw.splitlines() if line.strip()))
+
+
+def _set_status(form: dict[str, str]) -> Callable[..., Any]:
+    status = form.get("status", "")
+
+    def act(s: Session, svc: Services, actor: Actor, case_id: str) -> Any:
+        if status == "closed" and form.get("confirm") != "yes":
+            raise BadInput("Closing a case cannot be undone: tick the box to confirm, then close it.")
+        return cases.set_status(s, svc, actor, case_id, status, expected_version=to_int(form.get("version", "")))
+
+    return act
+
+
+CaseAction = Callable[[dict[str, str]], Callable[..., Any]]
+CASE_FORM_ACTIONS: dict[str, CaseAction] = {
+    "status": _set_status,
+    "consent": lambda f: lambda s, svc, actor, case_id: cases.record_consent(
+        s, svc, actor, case_id, f.get("participant_id", ""), kind=f.get("kind", ""), granted=f.get("granted") == "yes"),
+    "assessment": lambda f: lambda s, svc, actor, case_id: cases.record_assessment(
+        s, svc, actor, case_id, f.get("participant_id", ""), outcome=f.get("outcome", "")),
+    "settings": lambda f: lambda s, svc, actor, case_id: cases.update_settings(
+        s, svc, actor, case_id, _settings_from(f), expected_version=to_int(f.get("version", ""))),
+    "watchlist": lambda f: lambda s, svc, actor, case_id: cases.update_settings(
+        s, svc, actor, case_id, {"watchlist": _watchlist_from(f)}, expected_version=to_int(f.get("version", ""))),
+    "handle-request": lambda f: lambda s, svc, actor, case_id: _handle_request(s, svc, actor, case_id, f),
 }
+
+
+def _handle_request(s: Session, svc: Services, actor: Actor, case_id: str, form: dict[str, str]) -> None:
+    wanted = form.get("request_id", "")
+    if wanted not in {r["id"] for r in requests.open_requests(s, svc, actor, case_id)}:
+        raise NotFound()  # not this case's, or answered already: as if missing
+    requests.handle(s, svc, actor, wanted, form.get("outcome", ""), form.get("note", ""))
+
+
+def _case_page(s: Session, svc: Services, actor: Actor, case_id: str) -> dict[str, Any]:
+    case, member = load_case(s, actor, case_id)
+    if not member.is_facilitator:
+        raise NotFound()
+    view = case_view(s, actor, case_id)
+    sides = []
+    for side in ("harmed", "responsible"):
+        people = [p for p in view["participants"] if p["side"] == side]
+        sides.append({"side": side, "label": view["settings"][f"label_{side}"], "people": people})
+    messages = queries.case_messages(s, svc, actor, case_id)
+    for number, m in enumerate(messages, 1):
+        m["name"] = f"{KIND_WORDS.get(m['kind'], 'Message')} {number}"
+    return {"case": view, "sides": sides, "messages": messages,
+            "moves": sorted(cases.STATUS_MOVES[case.status], key=["open", "paused", "closed"].index),
+            "timeline": _newest_first(case_timeline(s, actor, case_id)),
+            "requests": requests.open_requests(s, svc, actor, case_id)}
+
+
+def _newest_first(entries: list[Entry]) -> list[Entry]:
+    """Newest first; a message's state now is said once, at its latest entry."""
+    seen: set[str] = set()
+    result = []
+    for entry in reversed(entries):
+        if entry.message_id in seen:
+            entry = replace(entry, message_state=None)
+        elif entry.message_id:
+            seen.add(entry.message_id)
+        result.append(entry)
+    return result
 
 
 async def staff_case_page(request: Request) -> Response:
@@ -48,32 +186,169 @@ async def staff_case_page(request: Request) -> Response:
         form = await read_form(request)
         if form.get("action") not in CASE_FORM_ACTIONS:
             raise BadInput("Unknown action.")
-        use_case, args, kwargs = CASE_FORM_ACTIONS[form["action"]](form)
-        await run(request, use_case, case_id, *args, csrf=form.get("csrf_token"), **kwargs)
-        return go(f"/staff/cases/{case_id}")
-    case = await run(request, lambda s, svc, actor: case_view(s, actor, case_id))
-    if "participants" not in case:
-        raise NotFound()
-    messages = await run(request, queries.case_messages, case_id)
-    return render(request, "staff/case.html", principal=principal, case=case, messages=messages)
+        act = CASE_FORM_ACTIONS[form["action"]](form)
+        await run(request, act, case_id, csrf=form.get("csrf_token"))
+        return go(_return_to(form, f"/staff/cases/{case_id}"))
+    page = await run(request, _case_page, case_id)
+    return render(request, "staff/case.html", principal=principal, **page)
 
 
-def _review_view(s: Session, svc: Services, actor: Actor, message_id: str) -> dict[str, Any]:
+# --- review page ---------------------------------------------------------------------------------
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def edits_in_words(edits: dict[str, Any] | None) -> list[str]:
+    """A media edit list as sentences: 'Cut 3 s to 5.5 s', 'Blurred ... from 1 s to 4 s'."""
+    if not edits:
+        return []
+    words = [f"Cut {_seconds(c['start'])} s to {_seconds(c['end'])} s" for c in edits.get("cuts", [])]
+    words += [f"Muted {_seconds(m['start'])} s to {_seconds(m['end'])} s" for m in edits.get("mutes", [])]
+    words += [f"Blurred a rectangle (left {b['x']:.0%}, top {b['y']:.0%}, {b['w']:.0%} wide, {b['h']:.0%} high) "
+              f"from {_seconds(b['start'])} s to {_seconds(b['end'])} s" for b in edits.get("blurs", [])]
+    return words
+
+
+def _prefill(edits: dict[str, Any] | None) -> dict[str, str]:
+    """The edit form starts from the current edit list (each edit replaces the last one)."""
+    fields: dict[str, str] = {}
+    if not edits:
+        return fields
+    for kind, prefix in (("cuts", "cut"), ("mutes", "mute")):
+        if edits.get(kind):
+            first = edits[kind][0]
+            fields |= {f"{prefix}_start": _seconds(first["start"]), f"{prefix}_end": _seconds(first["end"])}
+    if edits.get("blurs"):
+        blur = edits["blurs"][0]
+        fields |= {f"blur_{k}": _seconds(blur[k]) for k in ("x", "y", "w", "h")}
+        fields |= {"blur_start": _seconds(blur["start"]), "blur_end": _seconds(blur["end"])}
+    return fields
+
+
+def duration_words(ms: int | None) -> str:
+    """'1.3 s', '42 s', '3 min 5 s': tenths matter for a short clip someone is cutting."""
+    if not ms:
+        return ""
+    if ms < 10_000:
+        return f"{ms / 1000:.1f} s".replace(".0 s", " s")
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def _side_by_side(before: str, after: str) -> dict[str, list[tuple[str, str]]]:
+    """Two columns from one word diff: the older text with removals marked, the newer with additions."""
+    ops = word_diff(before, after)
+
+    def column(keep: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for op, text in ops:
+            if op not in ("same", keep):
+                continue
+            core = text.strip()
+            if op == "same" or not core:
+                out.append(("same", text))
+                continue
+            lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+            out += [("same", lead), (op, core), ("same", trail)]  # spaces around a change are not the change
+        return [(op, text) for op, text in out if text]
+
+    return {"left": column("removed"), "right": column("added"),
+            "changes": [sum(1 for op, _ in ops if op == "removed"), sum(1 for op, _ in ops if op == "added")]}
+
+
+def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
+                 compare: tuple[int | None, int | None]) -> dict[str, Any]:
     message, case, member = load_message(s, actor, message_id)
     if not member.is_facilitator:
         raise NotFound()
     view = for_member(s, svc, member, message, case)
     view["watchlist"] = list(case.watchlist or [])
+    view["kind_name"] = KIND_WORDS.get(message.kind, "Message")
+    view["prefill"] = {}
+    view["approved_by_me"] = actor.account_id in view["approved_by"]
+    view["claimed_at"] = message.claimed_at.isoformat() if message.claimed_at else None
+    view["schedulable"] = State(message.state) not in DELIVERED | FINAL
+    facilitators = cases.facilitator_ids(s, case.id)
+    names = {a.id: a.display_name for a in s.scalars(select(Account).where(Account.id.in_(facilitators)))}
+    view["others"] = [names[f] for f in facilitators if f != actor.account_id and f in names]
+    view["approved_by_names"] = [names.get(a, "a former facilitator") for a in view["approved_by"]]
+    view["needs_second"] = case.approvals_required > 1 and 0 < view["approvals"] < case.approvals_required
+    rows = {v.id: v for v in s.scalars(select(MessageVersion).where(MessageVersion.message_id == message.id))}
+    for v in view["versions"]:
+        row = rows[v["id"]]
+        v["by"] = names.get(row.created_by) if v["origin"] == "facilitator" else view["author_label"]
+        v["edits"] = edits_in_words(row.edits)
+        v["duration"] = duration_words(row.duration_ms)
+    read: dict[str, dict[str, Any]] = {}
+
+    def version(version_id: str) -> dict[str, Any]:
+        if version_id not in read:  # each read of content is audited once per page
+            read[version_id] = review.read_version(s, svc, actor, message_id, version_id)
+        return read[version_id]
+
     current = None
     if message.current_version_id:
-        current = review.read_version(s, svc, actor, message_id, message.current_version_id)
-        current["segments"] = highlight(current["text"] or "", current["flags"])
-        versions = view["versions"]
-        if len(versions) > 1 and message.kind == "letter":
-            first = review.read_version(s, svc, actor, message_id, versions[0]["id"])
-            view["diff"] = word_diff(first["text"], current["text"])
+        current = version(message.current_version_id)
+        current["segments"] = highlight(current["text"] or current.get("transcript") or "", current["flags"])
+        current["flag_list"] = [{"kind": f["kind"], "words": FLAG_WORDS.get(str(f["kind"]), str(f["kind"])),
+                                 "text": f.get("text", "")} for f in current["flags"]]
+        current["duration"] = duration_words(current["duration_ms"])
+        row = rows[message.current_version_id]
+        current["edits"] = edits_in_words(row.edits)
+        current["is_media_edit"] = bool(row.edits)
+        view["prefill"] = _prefill(row.edits)
     view["current"] = current
+    if message.kind in ("audio", "video"):
+        originals = [v for v in view["versions"] if v["origin"] == "author" and v["processed"]]
+        view["original"] = originals[-1] if originals else None
+    if message.kind == "letter" and len(view["versions"]) > 1:
+        numbers = {v["number"]: v for v in view["versions"]}
+        first, last = view["versions"][0]["number"], view["versions"][-1]["number"]
+        a, b = compare
+        a = a if a in numbers else first
+        b = b if b in numbers else last
+        if a == b:
+            a, b = first, last
+        older, newer = numbers[min(a, b)], numbers[max(a, b)]
+        view["compare"] = {"a": older, "b": newer,
+                           **_side_by_side(version(older["id"])["text"] or "", version(newer["id"])["text"] or "")}
+        view["diff"] = True
+    view["requests"] = [r for r in requests.open_requests(s, svc, actor, case.id) if r["message_id"] == message.id]
     return view
+
+
+def _release_time(form: dict[str, str]) -> datetime:
+    """A datetime-local value ('2026-05-01T14:30') in the browser's time zone when staff.js sent
+    its offset (minutes, as Date.getTimezoneOffset gives it), else in UTC."""
+    raw = form.get("release_at", "").strip()
+    try:
+        local = datetime.strptime(raw[:16], "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise BadInput("Give the release date and time, e.g. 2026-05-01 14:30.") from None
+    offset = to_int(form.get("tz_offset", "").strip() or "0")
+    if offset is None or abs(offset) > 14 * 60:
+        raise BadInput("The time zone offset is not valid.")
+    return (local + timedelta(minutes=offset)).replace(tzinfo=UTC)
+
+
+def _take_over(form: dict[str, str]) -> bool:
+    return form.get("take_over") == "yes"
+
+
+REVIEW_FORM_ACTIONS = {
+    "edit-media": lambda f: (review.propose_media_edit, (), {"edits": _form_edits(f), "note": f.get("note", "")}),
+    "claim": lambda f: (review.claim, (), {"take_over": _take_over(f)}),
+    "unclaim": lambda f: (review.unclaim, (), {}),
+    "approve": lambda f: (review.approve, (), {}),
+    "request-changes": lambda f: (review.request_changes, (), {"note": f.get("note", "")}),
+    "edit": lambda f: (review.propose_edit, (), {"text": f.get("text", ""), "note": f.get("note", "")}),
+    "reject": lambda f: (review.reject, (), {"code": f.get("code", ""), "note": f.get("note", "")}),
+    "retry": lambda f: (review.retry_processing, (), {}),
+    "schedule": lambda f: (review.schedule_release, (_release_time(f),), {}),
+    "unschedule": lambda f: (review.schedule_release, (None,), {}),
+}
 
 
 def _form_edits(form: dict[str, str]) -> dict[str, list[dict[str, str]]]:
@@ -92,18 +367,6 @@ def _form_edits(form: dict[str, str]) -> dict[str, list[dict[str, str]]]:
     return edits
 
 
-REVIEW_FORM_ACTIONS = {
-    "edit-media": lambda f: (review.propose_media_edit, (), {"edits": _form_edits(f), "note": f.get("note", "")}),
-    "claim": lambda f: (review.claim, (), {"take_over": f.get("take_over") == "yes"}),
-    "unclaim": lambda f: (review.unclaim, (), {}),
-    "approve": lambda f: (review.approve, (), {}),
-    "request-changes": lambda f: (review.request_changes, (), {"note": f.get("note", "")}),
-    "edit": lambda f: (review.propose_edit, (), {"text": f.get("text", ""), "note": f.get("note", "")}),
-    "reject": lambda f: (review.reject, (), {"code": f.get("code", ""), "note": f.get("note", "")}),
-    "retry": lambda f: (review.retry_processing, (), {}),
-}
-
-
 async def review_page(request: Request) -> Response:
     principal = await signed_in(request)
     message_id = request.path_params["message_id"]
@@ -111,12 +374,17 @@ async def review_page(request: Request) -> Response:
         form = await read_form(request)
         if form.get("action") not in REVIEW_FORM_ACTIONS:
             raise BadInput("Unknown action.")
-        use_case, args, kwargs = REVIEW_FORM_ACTIONS[form["action"]](form)
-        version = to_int(form.get("version", ""))
-        await run(request, use_case, message_id, *args, expected_version=version, csrf=form.get("csrf_token"),
-                  **kwargs)
-        return go(f"/staff/messages/{message_id}")
-    view = await run(request, _review_view, message_id)
-    return render(request, "staff/review.html", principal=principal, m=view, rejection_codes=REJECTION_CODES)
+        chosen = REVIEW_FORM_ACTIONS[form["action"]]
 
+        def act(s: Session, svc: Services, actor: Actor) -> Any:
+            use_case, args, kwargs = chosen(form)  # read the form only once signed in and the CSRF token checked
+            return use_case(s, svc, actor, message_id, *args, expected_version=to_int(form.get("version", "")),
+                            **kwargs)
 
+        await run(request, act, csrf=form.get("csrf_token"))
+        return go(_return_to(form, f"/staff/messages/{message_id}"))
+    query = request.query_params
+    compare = (to_int(query.get("from", "")), to_int(query.get("to", "")))
+    view = await run(request, _review_view, message_id, compare)
+    return render(request, "staff/review.html", principal=principal, m=view, rejection_codes=REJECTION_CODES,
+                  kind_words=KIND_WORDS)

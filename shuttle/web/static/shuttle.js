@@ -15,6 +15,7 @@
   function leave(event) {
     if (event) { event.preventDefault(); }
     signOut();
+    try { window.sessionStorage.clear(); } catch (e) { /* storage may be off */ }
     document.body.innerHTML = "";
     document.title = "";
     window.location.replace(target);
@@ -29,4 +30,11 @@
     presses.push(now);
     if (presses.length >= 3) { leave(event); }
   });
+})();
+
+// An error summary takes the focus when the page opens, so it is read out first (GOV.UK pattern).
+(function () {
+  "use strict";
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
 })();

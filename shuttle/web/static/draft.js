@@ -1,0 +1,168 @@
+// Autosave of a draft (a letter, or the words of a recording) and the flags its author sees.
+//
+// A few seconds after typing stops, the text is saved (encrypted on the server) with
+// PUT /api/v1/messages/{id}/draft and the message's version; "Saved at 14:02" says so.
+// If the version moved on (another tab saved), the current version is fetched and the save
+// tried again. Then the contact details found in the saved text are shown, as the
+// facilitator will see them. On the "write a letter" page the draft is created first.
+// Without JavaScript the same form posts and saves: this only adds to it.
+(function () {
+  "use strict";
+  var DELAY = 2500;
+  var form = document.querySelector("form[data-autosave]");
+  if (!form || !window.fetch) { return; }
+  var field = form.querySelector("[data-autosave-field]");
+  var status = document.getElementById("save-status");
+  var flagsBox = document.getElementById("draft-flags");
+  var csrf = form.querySelector("input[name='csrf_token']").value;
+  var messageId = form.getAttribute("data-message-id") || "";
+  var caseId = form.getAttribute("data-case-id") || "";
+  var timer = null;
+  var inFlight = null;
+  var lastSaved = field.value;
+  var stopped = false;
+
+  function hidden(name, value) {
+    var input = form.querySelector("input[name='" + name + "']");
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      form.appendChild(input);
+    }
+    input.value = value;
+  }
+  function say(text) { if (status) { status.textContent = text; } }
+  function clock() {
+    var now = new Date();
+    return String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
+  }
+  function api(method, path, body) {
+    var options = { method: method, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrf } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch("/api/v1" + path, options).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        return { status: res.status, data: data };
+      });
+    });
+  }
+
+  function showFlags(flags, key) {
+    hidden("flags_key", key);
+    if (!flagsBox) { return; }
+    var list = flagsBox.querySelector("ul");
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    flags.forEach(function (flag) {
+      var item = document.createElement("li");
+      var strong = document.createElement("strong");
+      strong.textContent = flag.text;
+      item.appendChild(strong);
+      item.appendChild(document.createTextNode(": " + flag.why));
+      list.appendChild(item);
+    });
+    flagsBox.hidden = flags.length === 0;
+  }
+
+  function refreshFlags() {
+    return api("GET", "/messages/" + messageId + "/draft/flags").then(function (answer) {
+      if (answer.status === 200) { showFlags(answer.data.flags, answer.data.key); }
+    });
+  }
+
+  function create(text) {
+    return api("POST", "/cases/" + caseId + "/messages", { text: text }).then(function (answer) {
+      if (answer.status !== 201) { throw answer; }
+      messageId = answer.data.id;
+      // From now on the form saves this draft, with or without JavaScript.
+      form.setAttribute("action", "/me/messages/" + messageId);
+      form.setAttribute("data-message-id", messageId);
+      hidden("version", answer.data.version);
+      hidden("action", "save");
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", "/me/messages/" + messageId);
+      }
+      return answer;
+    });
+  }
+
+  function put(text, retried) {
+    var version = form.querySelector("input[name='version']");
+    var body = { text: text };
+    if (version && version.value) { body.version = Number(version.value); }
+    return api("PUT", "/messages/" + messageId + "/draft", body).then(function (answer) {
+      if (answer.status === 200) {
+        hidden("version", answer.data.version);
+        return answer;
+      }
+      if (answer.status === 409 && answer.data.error === "stale" && !retried) {
+        // Saved elsewhere meanwhile (another tab, or an upload finished): take the current version.
+        return api("GET", "/messages/" + messageId).then(function (current) {
+          if (current.status !== 200) { throw current; }
+          hidden("version", current.data.version);
+          return put(text, true);
+        });
+      }
+      throw answer;
+    });
+  }
+
+  function save() {
+    timer = null;
+    if (stopped || inFlight) { return inFlight || Promise.resolve(); }
+    var text = field.value;
+    if (text === lastSaved || (!messageId && !text.trim())) { return Promise.resolve(); }
+    var step = messageId ? put(text, false) : create(text);
+    inFlight = step.then(function () {
+      lastSaved = text;
+      say("Saved at " + clock());
+      return refreshFlags();
+    }).catch(function (failure) {
+      if (failure && failure.status === 401) {
+        stopped = true;
+        say("Not saved: you have been signed out. Copy your text somewhere safe, then sign in again.");
+      } else if (failure && failure.status === 409) {
+        stopped = true;
+        say("Not saved: this can no longer be changed here. Reload the page to see where it is.");
+      } else if (failure && failure.status >= 400 && failure.status < 500 && failure.data) {
+        say("Not saved: " + (failure.data.message || "please check your text."));
+      } else {
+        say("Not saved yet: no connection. We will try again in a moment.");
+        schedule(10000);
+      }
+    }).then(function () {
+      inFlight = null;
+      if (!stopped && field.value !== lastSaved && !timer) { schedule(DELAY); }
+    });
+    return inFlight;
+  }
+
+  function schedule(delay) {
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(save, delay);
+  }
+
+  field.addEventListener("input", function () {
+    if (stopped) { return; }
+    say("");
+    schedule(DELAY);
+  });
+
+  // Before the form posts: never while a save is on its way (its new version is needed).
+  form.addEventListener("submit", function (event) {
+    if (timer) { clearTimeout(timer); timer = null; }
+    if (inFlight) {
+      event.preventDefault();
+      var submitter = event.submitter;
+      inFlight.then(function () {
+        if (!form.requestSubmit) { form.submit(); } else if (submitter) { form.requestSubmit(submitter); } else { form.requestSubmit(); }
+      });
+    }
+  });
+
+  // Others (the upload of a recording) ask for the words to be saved before reloading the page.
+  window.shuttleSaveDraft = function () { return save() || Promise.resolve(); };
+})();

@@ -1,0 +1,143 @@
+// Recording audio or video in the browser (getUserMedia + MediaRecorder), with a preview and
+// "record again", then the same resumable upload as a chosen file (upload.js).
+// The camera or microphone is only turned on when the person asks, and turned off as soon
+// as the recording stops. Nothing leaves the browser until "Use this recording".
+(function () {
+  "use strict";
+  var box = document.getElementById("recorder");
+  if (!box || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) { return; }
+  var kind = box.getAttribute("data-kind");
+  var maxSeconds = Number(box.getAttribute("data-max-seconds")) || 600;
+  var live = document.getElementById("rec-live");
+  var preview = document.getElementById("rec-preview");
+  var timerText = document.getElementById("rec-timer");
+  var status = document.getElementById("rec-status");
+  var buttons = {
+    on: document.getElementById("rec-on"), start: document.getElementById("rec-start"),
+    stop: document.getElementById("rec-stop"), use: document.getElementById("rec-use"),
+    retake: document.getElementById("rec-retake")
+  };
+  var TYPES = kind === "video"
+    ? ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"]
+    : ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/mp4"];
+  var stream = null, recorder = null, chunks = [], recording = null, previewUrl = null;
+  var startedAt = 0, ticker = null;
+
+  function say(text) { status.textContent = text; }
+  function show(names) {
+    Object.keys(buttons).forEach(function (name) { buttons[name].hidden = names.indexOf(name) < 0; });
+  }
+  function focus(name) { if (!buttons[name].hidden) { buttons[name].focus(); } }
+  function minutes(seconds) {
+    return Math.floor(seconds / 60) + ":" + String(Math.floor(seconds % 60)).padStart(2, "0");
+  }
+  function mimeType() {
+    for (var i = 0; i < TYPES.length; i++) {
+      if (MediaRecorder.isTypeSupported(TYPES[i])) { return TYPES[i]; }
+    }
+    return "";
+  }
+  function stopStream() {
+    if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }
+    stream = null;
+    if (live) { live.srcObject = null; live.hidden = true; }
+  }
+  function clearPreview() {
+    if (previewUrl) { URL.revokeObjectURL(previewUrl); }
+    previewUrl = null;
+    recording = null;
+    preview.removeAttribute("src");
+    preview.hidden = true;
+  }
+
+  function turnOn() {
+    say(kind === "video" ? "Asking to use your camera and microphone…" : "Asking to use your microphone…");
+    var wanted = kind === "video"
+      ? { audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: "user" } }
+      : { audio: true };
+    return navigator.mediaDevices.getUserMedia(wanted).then(function (media) {
+      stream = media;
+      if (live) {
+        live.srcObject = media;
+        live.hidden = false;
+        live.play().catch(function () {});
+      }
+      show(["start"]);
+      say(kind === "video" ? "Your camera is on. Press Start recording when you are ready."
+        : "Your microphone is on. Press Start recording when you are ready.");
+      focus("start");
+    }).catch(function () {
+      show(["on"]);
+      say("The browser was not allowed to use your " + (kind === "video" ? "camera" : "microphone") +
+          ". You can allow it in the browser's settings, or choose a file instead.");
+    });
+  }
+
+  function start() {
+    clearPreview();
+    chunks = [];
+    var type = mimeType();
+    try {
+      recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+    } catch (e) {
+      say("This browser cannot record. Please choose a file instead.");
+      return;
+    }
+    recorder.addEventListener("dataavailable", function (event) {
+      if (event.data && event.data.size) { chunks.push(event.data); }
+    });
+    recorder.addEventListener("stop", finished);
+    recorder.start(1000);
+    startedAt = Date.now();
+    timerText.hidden = false;
+    timerText.textContent = "Recording 0:00";
+    ticker = setInterval(function () {
+      var seconds = (Date.now() - startedAt) / 1000;
+      timerText.textContent = "Recording " + minutes(seconds);
+      if (seconds >= maxSeconds) { stop(); }
+    }, 250);
+    show(["stop"]);
+    say("Recording. Press Stop recording when you have finished.");
+    focus("stop");
+  }
+
+  function stop() {
+    if (ticker) { clearInterval(ticker); ticker = null; }
+    if (recorder && recorder.state !== "inactive") { recorder.stop(); }
+  }
+
+  function finished() {
+    var seconds = (Date.now() - startedAt) / 1000;
+    recording = new Blob(chunks, { type: recorder.mimeType || mimeType() || (kind + "/webm") });
+    stopStream();
+    previewUrl = URL.createObjectURL(recording);
+    preview.src = previewUrl;
+    preview.hidden = false;
+    timerText.textContent = "Your recording: " + minutes(seconds);
+    show(["use", "retake"]);
+    say("Recorded " + minutes(seconds) + ". Play it back to check it, then use it or record again.");
+    focus("use");
+  }
+
+  function retake() {
+    clearPreview();
+    timerText.hidden = true;
+    show([]);
+    turnOn();
+  }
+
+  function use() {
+    if (!recording || !window.shuttleUpload) { return; }
+    show([]);
+    say("Sending your recording to shuttle…");
+    window.shuttleUpload(recording).catch(function () { show(["use", "retake"]); });
+  }
+
+  buttons.on.addEventListener("click", turnOn);
+  buttons.start.addEventListener("click", start);
+  buttons.stop.addEventListener("click", stop);
+  buttons.use.addEventListener("click", use);
+  buttons.retake.addEventListener("click", retake);
+  window.addEventListener("pagehide", stopStream);
+  box.hidden = false;
+})();

@@ -1,0 +1,73 @@
+"""A letter with a phone number and a watch-list name: the author sees the phone number flagged
+as they write (never the watch list, which is for staff only); the facilitator sees both,
+redacts; the author accepts the diff; the recipient sees only the redacted text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from browsing import Site, keep_in_docs, screenshot
+from participant_helpers import PHONE, api, message_id_of, signed_in, wait_for_state
+
+LETTER = "Dear Sam,\nI walk past Elm Street every day. If you want to talk, call me on 07700 900123."
+REDACTED = "Dear Sam,\nI walk past the street every day. If you want to talk, tell Fiona."
+
+
+def test_flags_before_sending_then_the_redaction_is_accepted_and_delivered(browser: Any, site: Site) -> None:
+    jessica = signed_in(browser, site, "harmed", viewport=PHONE)
+    jessica.get_by_role("link", name="Write a letter").click()
+    jessica.get_by_label("Your letter").fill(LETTER)
+    # Autosaved a moment after typing stops: the draft now exists, and the flags appear.
+    jessica.get_by_text(re.compile(r"Saved at \d\d:\d\d")).wait_for()
+    jessica.wait_for_url(re.compile(r"/me/messages/[0-9a-f]{32}$"))
+    flags = jessica.locator("#draft-flags")
+    flags.wait_for(state="visible")
+    assert "07700 900123" in flags.inner_text() and "phone number" in flags.inner_text()
+    assert "Elm Street" not in flags.inner_text()  # the watch list is never shown to the author
+    keep_in_docs(screenshot(jessica, "participant-letter-flags-360"), "participant-letter-flags-360")
+    message_id = message_id_of(jessica)
+
+    # The server-rendered page after a reload says the same, without any script.
+    jessica.reload()
+    assert "07700 900123" in jessica.locator("#draft-flags").inner_text()
+    assert "Elm Street" not in jessica.locator("#draft-flags").inner_text()
+    jessica.get_by_role("button", name="Send to my facilitator").click()
+    jessica.get_by_text("Sent to your facilitator.").wait_for()
+
+    # The facilitator sees both flags, claims and proposes a redacted text.
+    fiona = signed_in(browser, site, "facilitator")
+    view = wait_for_state(fiona, message_id, {"awaiting_review"})
+    version = api(fiona, "GET", f"/messages/{message_id}/versions/{view['current_version_id']}")
+    assert {(f["kind"], f["text"]) for f in version["flags"]} == {("watchlist", "Elm Street"),
+                                                                 ("phone", "07700 900123")}
+    fiona.goto(f"{site.base}/staff/messages/{message_id}")
+    assert "Elm Street" in fiona.locator("article").inner_text()
+    view = api(fiona, "POST", f"/messages/{message_id}/actions/claim", {"version": view["version"]})
+    api(fiona, "POST", f"/messages/{message_id}/actions/edit",
+        {"version": view["version"], "text": REDACTED, "note": "I took out your number and the street."})
+    wait_for_state(fiona, message_id, {"awaiting_author"})
+
+    # The author sees the changes as a diff, with the facilitator's note, and accepts them.
+    jessica.goto(f"{site.base}/me/messages/{message_id}")
+    assert "Your facilitator suggested changes" in jessica.content()
+    assert "07700 900123" in " ".join(jessica.locator(".diff del").all_text_contents())
+    assert "tell Fiona" in " ".join(jessica.locator(".diff ins").all_text_contents())
+    assert "I took out your number" in jessica.content()
+    keep_in_docs(screenshot(jessica, "participant-accept-changes-360"), "participant-accept-changes-360")
+    jessica.get_by_role("button", name="Accept the changes").click()
+    jessica.get_by_text("You accepted the changes.").wait_for()
+
+    view = api(fiona, "GET", f"/messages/{message_id}")
+    assert api(fiona, "POST", f"/messages/{message_id}/actions/approve",
+               {"version": view["version"]})["state"] == "released"
+
+    # Sam opens it: only the redacted text.
+    sam = signed_in(browser, site, "responsible")
+    sam.get_by_role("link", name=re.compile("Decide when to open it")).click()
+    sam.get_by_role("button", name="Open it now").click()
+    shown = sam.locator("article.letter").inner_text()
+    assert shown == REDACTED
+    assert "07700" not in sam.content() and "Elm Street" not in sam.content()
+    jessica.goto(f"{site.base}/me/messages/{message_id}")
+    assert "Delivered" in jessica.locator(".status-panel").inner_text()
