@@ -71,3 +71,22 @@ def test_flags_before_sending_then_the_redaction_is_accepted_and_delivered(brows
     assert "07700" not in sam.content() and "Elm Street" not in sam.content()
     jessica.goto(f"{site.base}/me/messages/{message_id}")
     assert "Delivered" in jessica.locator(".status-panel").inner_text()
+
+
+def test_autosave_in_two_tabs_keeps_saving_the_latest_words(browser: Any, site: Site) -> None:
+    from shuttle.messages import authoring
+
+    draft = site.world.do(authoring.start_draft, site.people.harmed, site.case_id, "Dear Sam,")
+    first = signed_in(browser, site, "harmed")
+    second = first.context.new_page()
+    for page in (first, second):
+        page.goto(f"{site.base}/me/messages/{draft.id}")
+    first.get_by_label("Your letter").fill("Dear Sam, from the first tab.")
+    first.get_by_text(re.compile(r"Saved at")).wait_for()
+    # The second tab's version is now stale: it fetches the current one and saves again.
+    second.get_by_label("Your letter").fill("Dear Sam, from the second tab.")
+    second.get_by_text(re.compile(r"Saved at")).wait_for()
+    assert site.world.do(authoring.read_draft, site.people.harmed, draft.id) == "Dear Sam, from the second tab."
+    # Its form carries the new version, so "Send" works without a reload.
+    second.get_by_role("button", name="Send to my facilitator").click()
+    second.get_by_text("Sent to your facilitator.").wait_for()

@@ -254,3 +254,31 @@ def test_choices_that_need_an_answer_say_so(setup: Any) -> None:
     harmed_ask = harmed.get(f"/me/inbox/{message_id}/ask")
     assert harmed_ask.status_code == 404
     assert world.do(delivery.open_message, p.responsible, message_id)
+
+
+def test_every_participant_page_has_the_quick_exit_and_answers_every_role(setup: Any) -> None:
+    app, world, case_id, p = setup
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, a draft.")
+    video = world.do(authoring.start_media, p.harmed, case_id, "video")
+    sent = _approved_letter(world, p, case_id)
+    pages = {p.harmed: ["/me", f"/me/cases/{case_id}/write", f"/me/cases/{case_id}/record",
+                        f"/me/cases/{case_id}/holding", f"/me/cases/{case_id}/leave", f"/me/messages/{draft.id}",
+                        f"/me/messages/{draft.id}/withdraw", f"/me/messages/{video.id}"],
+             p.responsible: ["/me", f"/me/inbox/{sent}", f"/me/inbox/{sent}/ask", f"/me/cases/{case_id}/holding"]}
+    quick_exit = world.svc.settings.quick_exit_url
+    for actor, urls in pages.items():
+        client, _ = _sign_in(app, world, actor)
+        for url in urls:
+            page = client.get(url)
+            assert page.status_code == 200, url
+            assert f'id="quick-exit" class="quick-exit" href="{quick_exit}"' in page.text, url
+            assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+            assert "<script>" not in page.text and " style=" not in page.text and " on" + "click=" not in page.text
+    everyone = [p.harmed, p.responsible, p.harmed_proxy, p.supporter, p.facilitator, p.outsider_facilitator,
+                p.outsider_participant, p.coordinator]
+    every_url = sorted({url for urls in pages.values() for url in urls})
+    for actor in everyone:
+        client, _ = _sign_in(app, world, actor)
+        for url in every_url:
+            answer = client.get(url)
+            assert answer.status_code in (200, 404), (world.username(actor), url, answer.status_code)
