@@ -28,7 +28,8 @@ from workers.media.profile import DEFAULT_PROFILE, DeliveryProfile, scrub_option
 from workers.media.run import ProgressCallback, RunLimits, RunResult, run
 from workers.media.tools import Tools
 
-GLOBAL_ARGS = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1")
+GLOBAL_ARGS = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1",
+               "-stats_period", "0.2")  # progress five times a second: people see it moving
 
 
 @dataclass(frozen=True)
