@@ -93,9 +93,9 @@ def _version_for(session: Session, message: Message, member: Membership, version
     return version
 
 
-def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *, version_id: str | None = None,
-              rendition: str = "media", audit_view: bool = True) -> MediaRef:
-    """The worker's output only (invariant 2); staff views are audited (invariant 8)."""
+def _media_version(session: Session, actor: Actor, message_id: str,
+                   version_id: str | None) -> tuple[Message, Membership, MessageVersion]:
+    """A media message's version, for whoever may see it now (the recipient: still deliverable)."""
     message, case, member = load_message(session, actor, message_id)
     if message.kind == "letter":
         raise NotFound()
@@ -103,7 +103,13 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
         assert member.participant_id is not None
         _check_deliverable(session, case.status, member.participant_id, case.label_of(member.side or ""))
         _check_not_closed(session, message)
-    version = _version_for(session, message, member, version_id)
+    return message, member, _version_for(session, message, member, version_id)
+
+
+def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *, version_id: str | None = None,
+              rendition: str = "media", audit_view: bool = True) -> MediaRef:
+    """The worker's output only (invariant 2); staff views are audited (invariant 8)."""
+    message, member, version = _media_version(session, actor, message_id, version_id)
     blob_id = version.poster_blob_id if rendition == "poster" else version.processed_blob_id
     blob = session.get(Blob, blob_id) if blob_id else None
     if blob is None or blob.wrapped_key is None:
@@ -120,14 +126,7 @@ def transcript(session: Session, svc: Services, actor: Actor, message_id: str) -
     """The processed transcript of an audio, video or image message (the worker's normalised
     text, like a letter's), for whoever may see its media: the recipient once they opened it,
     the author side for the current version, staff for the current version. None if it has none."""
-    message, case, member = load_message(session, actor, message_id)
-    if message.kind == "letter":
-        raise NotFound()
-    if not member.is_facilitator and not permissions.is_author_side(member, message.author_side):
-        assert member.participant_id is not None
-        _check_deliverable(session, case.status, member.participant_id, case.label_of(member.side or ""))
-        _check_not_closed(session, message)
-    version = _version_for(session, message, member, None)
+    _, _, version = _media_version(session, actor, message_id, None)
     if version.transcript_blob_id is None:
         return None
     return blobs.load_text(session, svc.store, version.transcript_blob_id)
