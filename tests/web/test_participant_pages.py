@@ -90,17 +90,20 @@ def test_a_letter_is_not_sent_with_a_flag_its_author_has_not_seen(setup: Any) ->
     assert "Please check before sending" in page.text and "07700 900123" in page.text
     flags = page.text[page.text.index('id="draft-flags"'):]
     flags = flags[:flags.index("</div>")]
-    assert "07700 900123" in flags and "Elm Street" not in flags  # the watch list is for staff only
+    assert "07700 900123" in flags and "Elm Street" in flags  # both flags the facilitator will see
+    assert "watch" not in flags.lower()  # the list itself is never revealed
     # Now that the flags were shown, the same text goes.
     _post(harmed, url, page, action="submit", text=PHONE_LETTER, version=_hidden(page, "version"),
           flags_key=_hidden(page, "flags_key"))
     assert _state(world, message_id) == "submitted"
 
-    # The draft flags in the API: contact details only.
+    # The draft flags in the API: what the facilitator will see, the watch-list hit worded neutrally.
     draft = world.do(authoring.start_draft, p.harmed, case_id, PHONE_LETTER)
     client = world.sign_in(app, p.harmed)
     answer = client.get(f"/api/v1/messages/{draft.id}/draft/flags").json()
-    assert [f["kind"] for f in answer["flags"]] == ["phone"] and answer["key"] == flags_key(author_flags(PHONE_LETTER))
+    assert sorted(f["kind"] for f in answer["flags"]) == ["phone", "watchlist"]
+    assert answer["key"] == flags_key(author_flags(PHONE_LETTER, ["Elm Street"]))
+    assert all("watch" not in f["why"].lower() for f in answer["flags"])
 
 
 def test_buttons_follow_the_state_machine(setup: Any) -> None:

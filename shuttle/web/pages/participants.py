@@ -25,7 +25,7 @@ from shuttle.cases.models import Participant
 from shuttle.cases.service import current_consent
 from shuttle.cases.views import case_view, for_participant
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.messages import authoring, delivery, queries, requests
+from shuttle.messages import authoring, delivery, drafting, queries, requests
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import REQUEST_KINDS, RecipientRequest
@@ -222,7 +222,7 @@ def _my_message(s: Session, svc: Services, actor: Actor, message_id: str) -> dic
     view["timeline"] = _timeline(view, message.created_at, case.read_receipts_allowed)
     view["max_seconds"] = MAX_RECORDING_SECONDS.get(message.kind, 0)
     view["draft"] = authoring.read_draft(s, svc, actor, message_id) if view["has_draft"] else ""
-    view["draft_flags"] = author_flags(view["draft"])
+    view["draft_flags"] = author_flags(view["draft"], case.watchlist or ())
     view["flags_key"] = flags_key(view["draft_flags"])
     view["sent_text"] = authoring.sent_text(s, svc, actor, message_id)
     view["transcript"] = delivery.transcript(s, svc, actor, message_id) if view["preview"] else None
@@ -292,8 +292,10 @@ async def my_message_page(request: Request) -> Response:
         await run(request, authoring.save_draft, message_id, form["text"], expected_version=version, csrf=csrf)
         version = None
         # Not sent with a flag its author has not seen: the page sends the key of the flags it showed.
-        if action == "submit" and "flags_key" in form and form["flags_key"] != flags_key(author_flags(form["text"])):
-            return go(f"/me/messages/{message_id}?check=1#flags")
+        if action == "submit" and "flags_key" in form:
+            shown = await run(request, drafting.text_flags, message_id, form["text"], csrf=csrf)
+            if form["flags_key"] != flags_key(shown):
+                return go(f"/me/messages/{message_id}?check=1#flags")
     if action == "save":
         return go(f"/me/messages/{message_id}?done=saved")
     use_case, done = AUTHOR_FORM_ACTIONS[action]
