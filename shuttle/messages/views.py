@@ -79,6 +79,14 @@ def for_staff(session: Session, svc: Services, message: Message, case: Case) -> 
     }
 
 
+def _progress(session: Session, message: Message) -> int | None:
+    """How far the worker is with this message (0-100), while it is being prepared."""
+    if message.state != State.PROCESSING or not message.processing_job_id:
+        return None
+    job = session.get(Job, message.processing_job_id)
+    return job.progress if job is not None else None
+
+
 def _problem(session: Session, message: Message) -> str | None:
     """Why processing refused the current version: a sentence for the author and facilitator."""
     version = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
@@ -115,6 +123,7 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
                   for n in notes],
         "rejection_code": message.rejection_code,
         "processing_error": _problem(session, message),
+        "processing_progress": _progress(session, message),
         "submitted_at": _iso(message.submitted_at),
         "delivered": message.state in (State.RELEASED, State.VIEWED),
         "opened_at": _iso(message.opened_at) if receipt else None,

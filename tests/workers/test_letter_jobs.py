@@ -98,3 +98,22 @@ def test_a_message_whose_job_died_with_its_worker_shows_failed_after_the_tick(sv
     assert queue.claim(svc.db, "next", lease_seconds=5, now=svc.now() + timedelta(seconds=6)) is None
     tick(svc)
     assert _message(svc, draft.id).state == "processing_failed"
+
+
+def test_the_worker_progress_shows_on_the_authors_and_the_facilitators_view(svc: Services) -> None:
+    from shuttle.messages import processing
+
+    world = World(svc)
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam")
+    world.do(authoring.submit, p.harmed, draft.id)
+    job = queue.claim(svc.db, "w1", lease_seconds=30)
+    assert job is not None
+    with svc.db.uow() as uow:
+        processing.begin(uow.session, svc, job.payload["version_id"])
+        uow.commit()
+    queue.heartbeat(svc.db, job, lease_seconds=30, progress=45, note="processing")
+    with svc.db.uow() as uow:
+        mine = queries.case_messages(uow.session, svc, p.harmed, case_id)[0]
+        staff = queries.case_messages(uow.session, svc, p.facilitator, case_id)[0]
+    assert mine["processing_progress"] == 45 and staff["processing"]["progress"] == 45
