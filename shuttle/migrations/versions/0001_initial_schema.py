@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 08:30:45.036285
+Create Date: 2026-11-21 08:48:17.013678
 """
 
 from __future__ import annotations

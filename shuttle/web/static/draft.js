@@ -163,6 +163,17 @@
     }
   });
 
-  // Others (the upload of a recording) ask for the words to be saved before reloading the page.
-  window.shuttleSaveDraft = function () { return save() || Promise.resolve(); };
+  // Others (the upload of a recording) ask for the words to be saved before reloading the page:
+  // wait for any save on its way, save what is in the field now, and say so if that failed.
+  window.shuttleSaveDraft = function () {
+    if (timer) { clearTimeout(timer); timer = null; }
+    return (inFlight || Promise.resolve()).then(function () {
+      stopped = false;  // the upload itself may have moved the message's version on: try again
+      return save();
+    }).then(function () {
+      if (field.value !== lastSaved) {
+        throw new Error("Your words were not saved. Copy them somewhere safe, then reload the page.");
+      }
+    });
+  };
 })();

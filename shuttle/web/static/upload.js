@@ -93,8 +93,11 @@
     return send(blob).then(function () {
       say("Uploaded. Just a moment…");
       var saveWords = window.shuttleSaveDraft ? window.shuttleSaveDraft() : Promise.resolve();
-      return Promise.resolve(saveWords).catch(function () {}).then(function () {
+      return Promise.resolve(saveWords).then(function () {
         window.location.replace("/me/messages/" + messageId + "?done=uploaded");
+      }, function (unsaved) {  // the upload is kept; the words must not be lost by reloading
+        busy = false;
+        say(unsaved.message || "Your words were not saved. Copy them somewhere safe, then reload the page.");
       });
     }).catch(function (err) {
       busy = false;
