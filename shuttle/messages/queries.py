@@ -33,16 +33,22 @@ def case_messages(session: Session, svc: Services, actor: Actor, case_id: str) -
             if permissions.may_see_message(member, author_side=m.author_side, state=State(m.state))]
 
 
-def review_queue(session: Session, svc: Services, actor: Actor) -> list[dict[str, Any]]:
-    """Every message waiting on the facilitators of my cases, oldest first."""
-    if actor.role != "facilitator":
-        return []
+def _queued(session: Session, actor: Actor) -> list[tuple[Message, Case]]:
+    """The messages waiting on the facilitators of the actor's cases, oldest first."""
     my_cases = select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == actor.account_id)
     rows = session.execute(
         select(Message, Case).join(Case, Case.id == Message.case_id)
         .where(Message.case_id.in_(my_cases), Message.state.in_([s.value for s in QUEUE_STATES]))
         .order_by(Message.submitted_at, Message.created_at)
     ).all()
+    return [(message, case) for message, case in rows]
+
+
+def review_queue(session: Session, svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    """Every message waiting on the facilitators of my cases, oldest first."""
+    if actor.role != "facilitator":
+        return []
+    rows = _queued(session, actor)
     return [for_staff(session, svc, message, case) for message, case in rows]
 
 
@@ -160,12 +166,7 @@ def facilitator_queue(session: Session, svc: Services, actor: Actor) -> list[dic
     """
     if actor.role != "facilitator":
         return []
-    my_cases = select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == actor.account_id)
-    rows = session.execute(
-        select(Message, Case).join(Case, Case.id == Message.case_id)
-        .where(Message.case_id.in_(my_cases), Message.state.in_([s.value for s in QUEUE_STATES]))
-        .order_by(Message.submitted_at, Message.created_at)
-    ).all()
+    rows = _queued(session, actor)
     now = svc.now()
     days = svc.settings.review_sla_working_days
     since = waiting_since(session, [m for m, _ in rows if m.state in WAITING_ON_STAFF])

@@ -9,49 +9,30 @@ from urllib.parse import urlencode
 
 import pytest
 from alembic import command
+from forms import csrf_of as _csrf
+from forms import hidden as _hidden
+from forms import post_form as _post
+from forms import sign_in_page as _sign_in
+from world import People, World, web_client
 
 from shuttle import schema
-from shuttle.services import Actor, Services
+from shuttle.services import Services
 from shuttle.web.app import build_app
-from world import People, TestClient, World, web_client
 
 LETTER = "Dear Sam,\r\nI want you to know how that night changed things. Call me on 07700 900123."
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def _csrf(page: Any) -> str:
-    found = CSRF_FIELD.search(page.text)
-    assert found, "the page has no form with a CSRF token"
-    return html.unescape(found.group(1))
 
 
-def _hidden(page: Any, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page.text)
-    assert found, f"no hidden field {name}"
-    return html.unescape(found.group(1))
 
 
 def _path(response: Any) -> str:
     return str(response.url.path)
 
 
-def _sign_in(app: Any, world: World, actor: Actor) -> tuple[TestClient, Any]:
-    """Through the sign-in page, as a browser would: GET the form, POST it back, follow the redirects."""
-    client = web_client(app)
-    form = client.get("/login")
-    assert form.status_code == 200 and "shuttle_pre" in client.cookies
-    landed = client.post("/login", data={"csrf_token": _csrf(form), "username": world.username(actor),
-                                         "password": World.PASSWORD})
-    assert landed.status_code == 200, landed.text
-    return client, landed
 
 
-def _post(client: TestClient, url: str, page: Any, **fields: str) -> Any:
-    """Submit a form of `page` with its CSRF token, without following the redirect."""
-    answer = client.post(url, data={"csrf_token": _csrf(page), **fields}, follow_redirects=False)
-    assert answer.status_code == 303, f"{answer.status_code}: {answer.text[:300]}"
-    return answer
 
 
 @pytest.fixture

@@ -3,12 +3,15 @@ proxies are labelled, flags are seen before sending, pausing and leaving do what
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import pytest
+from forms import csrf_of as _csrf
+from forms import hidden as _hidden
+from forms import post_form as _post
+from forms import sign_in_page as _sign_in
 from sqlalchemy import select
+from world import People, World
 
 from shuttle.audit.models import AuditEvent
 from shuttle.messages import authoring, delivery, review
@@ -16,37 +19,16 @@ from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.models import Message
 from shuttle.services import Actor, Services
 from shuttle.web.app import build_app
-from world import People, TestClient, World, web_client
 
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 PHONE_LETTER = "Dear Sam,\nI live near Elm Street. Call me on 07700 900123."
 
 
-def _csrf(page: Any) -> str:
-    found = CSRF_FIELD.search(page.text)
-    assert found, "the page has no form with a CSRF token"
-    return html.unescape(found.group(1))
 
 
-def _hidden(page: Any, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page.text)
-    assert found, f"no hidden field {name}"
-    return html.unescape(found.group(1))
 
 
-def _sign_in(app: Any, world: World, actor: Actor) -> tuple[TestClient, Any]:
-    client = web_client(app)
-    form = client.get("/login")
-    landed = client.post("/login", data={"csrf_token": _csrf(form), "username": world.username(actor),
-                                         "password": World.PASSWORD})
-    assert landed.status_code == 200, landed.text
-    return client, landed
 
 
-def _post(client: TestClient, url: str, page: Any, **fields: str) -> Any:
-    answer = client.post(url, data={"csrf_token": _csrf(page), **fields}, follow_redirects=False)
-    assert answer.status_code == 303, f"{answer.status_code}: {answer.text[:300]}"
-    return answer
 
 
 def _state(world: World, message_id: str) -> str:

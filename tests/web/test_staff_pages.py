@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from forms import post_form as _post
 from sqlalchemy import select
-from world import People, TestClient, World
+from world import People, World
 
 from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Case
@@ -69,11 +70,6 @@ def _form_value(page: Any, name: str, marker: str | None = None) -> str:
     return html.unescape(found.group(1))
 
 
-def _post(client: TestClient, url: str, page: Any, **fields: str) -> Any:
-    token = html.unescape(CSRF_FIELD.search(page.text).group(1))  # type: ignore[union-attr]
-    answer = client.post(url, data={"csrf_token": token, **fields}, follow_redirects=False)
-    assert answer.status_code == 303, f"{answer.status_code}: {answer.text[:400]}"
-    return answer
 
 
 def _text(page: Any) -> str:
