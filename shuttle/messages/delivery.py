@@ -32,6 +32,16 @@ def _check_deliverable(session: Session, case_status: str, member_participant_id
                        code="not_deliverable")
 
 
+def may_open_now(session: Session, case_status: str, participant_id: str, label: str) -> bool:
+    """Whether this recipient may open a delivered message now, so a page offers "Open it now"
+    only when opening will work (the same rule `open_message` keeps)."""
+    try:
+        _check_deliverable(session, case_status, participant_id, label)
+    except Conflict:
+        return False
+    return True
+
+
 def _check_not_closed(session: Session, message: Message) -> None:
     """A message returned or destroyed at the recipient's request is not shown to them any more."""
     done = closed_by_request(session, message.id)

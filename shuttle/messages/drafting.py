@@ -1,44 +1,51 @@
 """What the author is shown about their own draft before they send it.
 
-The same scan the facilitator sees runs on the draft, so the author learns before sending
-that "this looks like a phone number; your facilitator will remove it". A watch-list hit is
-shown too, but only as the words the author wrote themselves, with a neutral sentence: the
-list itself (a street, a child's name) is never shown.
+The same contact-detail scan the facilitator sees runs on the draft, so the author learns
+before sending that "this looks like a phone number". Only flags computed from the author's
+own words alone are shown (phone numbers, e-mail addresses, links, postcodes, handles): they
+reveal nothing the author does not know.
+
+The case's watch list (the victim's street, school, new name) is never used here. If the
+author's answer changed when their words contained a watch-list term, a responsible person
+could probe the list one draft at a time (invariant 10). Watch-list hits are found by the
+worker and shown to staff only.
+
+Flag checks through the API are also rate-limited per person (`FLAG_CHECKS`), so that the
+endpoint cannot be used as a fast scanning service either.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import math
+import threading
+from collections import deque
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from shuttle import permissions
 from shuttle.access import load_message
-from shuttle.errors import NotFound
+from shuttle.errors import NotFound, TooManyRequests
 from shuttle.messages import authoring
 from shuttle.messages.text import describe, scan
 from shuttle.services import Actor, Services
 
-WATCHED = ("This may identify a person or a place. Your facilitator will look at it and may remove it "
-           "before the letter is passed on.")
 
-
-def author_flags(text: str, watchlist: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Pure: what the facilitator will see flagged in `text`, with a sentence for the author."""
-    return [{"kind": f.kind, "text": f.text, "start": f.start, "end": f.end,
-             "why": WATCHED if f.kind == "watchlist" else describe(f.kind)}
-            for f in scan(text, tuple(watchlist))]
+def author_flags(text: str) -> list[dict[str, Any]]:
+    """Pure: the contact details in `text`, each with a sentence for the author. Never the watch list."""
+    return [{"kind": f.kind, "text": f.text, "start": f.start, "end": f.end, "why": describe(f.kind)}
+            for f in scan(text)]
 
 
 def text_flags(session: Session, svc: Services, actor: Actor, message_id: str, text: str) -> list[dict[str, Any]]:
-    """`author_flags` with the case's watch list, for the message's author side only (404 otherwise)."""
-    message, case, member = load_message(session, actor, message_id)
+    """`author_flags`, for the message's author side only (404 otherwise)."""
+    message, _, member = load_message(session, actor, message_id)
     if not permissions.is_author_side(member, message.author_side):
         raise NotFound()
-    return author_flags(text, case.watchlist or ())
+    return author_flags(text)
 
 
 def flags_key(flags: list[dict[str, Any]]) -> str:
@@ -48,7 +55,59 @@ def flags_key(flags: list[dict[str, Any]]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
+# --- rate limit ------------------------------------------------------------------------------------
+
+
+class TooManyChecks(TooManyRequests):
+    """Checked too often; `retry_after` whole seconds until the next check is allowed."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(f"You have checked for contact details very often. Your words are saved; "
+                         f"they can be checked again in {minutes} minute{'' if minutes == 1 else 's'}.")
+        self.retry_after = retry_after
+
+
+class Throttle:
+    """At most `limit` events per key in any `window`, counted in this process.
+
+    In memory rather than in the database: a flag check is a GET, and a GET never writes.
+    With several web processes each counts on its own, which still bounds every person.
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, *, limit: int, window: timedelta) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, now: datetime) -> None:
+        """Count one event for `key`, or raise TooManyChecks without counting it."""
+        with self._lock:
+            if len(self._seen) > self.MAX_KEYS:
+                self._forget_idle(now)
+            times = self._seen.setdefault(key, deque())
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.limit:
+                free_at = times[len(times) - self.limit] + self.window
+                raise TooManyChecks(max(1, math.ceil((free_at - now).total_seconds())))
+            times.append(now)
+
+    def _forget_idle(self, now: datetime) -> None:
+        for key in [k for k, times in self._seen.items() if not times or times[-1] <= now - self.window]:
+            del self._seen[key]
+
+
+#: Autosave checks a few seconds after typing stops: 30 a minute is more than anyone types.
+FLAG_CHECKS = Throttle(limit=30, window=timedelta(minutes=1))
+
+
 def draft_flags(session: Session, svc: Services, actor: Actor, message_id: str) -> dict[str, Any]:
-    """The author's saved draft (a letter, or a recording's transcript) scanned; 404 for anyone else."""
-    flags = text_flags(session, svc, actor, message_id, authoring.read_draft(session, svc, actor, message_id))
+    """The author's saved draft (a letter, or a recording's transcript) scanned; 404 for anyone
+    else; TooManyChecks when this person has checked too often."""
+    text = authoring.read_draft(session, svc, actor, message_id)  # 404 before counting: nothing to learn
+    flags = author_flags(text)
+    FLAG_CHECKS.take(actor.account_id or "", svc.now())
     return {"flags": flags, "key": flags_key(flags)}

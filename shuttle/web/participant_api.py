@@ -12,7 +12,12 @@ from shuttle.web.http import field, read_json, run
 
 
 async def draft_flags(request: Request) -> Response:
-    return JSONResponse(await run(request, drafting.draft_flags, request.path_params["message_id"]))
+    """The contact details in my saved draft; 429 with Retry-After when I have checked too often."""
+    try:
+        return JSONResponse(await run(request, drafting.draft_flags, request.path_params["message_id"]))
+    except drafting.TooManyChecks as exc:
+        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status,
+                            headers={"Retry-After": str(exc.retry_after)})
 
 
 async def message_transcript(request: Request) -> Response:

@@ -31,7 +31,7 @@ from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import REQUEST_KINDS, RecipientRequest
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web.http import read_form, run, to_int
+from shuttle.web.http import read_form, run, services, to_int
 from shuttle.web.pages.common import go, render, signed_in
 
 KIND_NAMES = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
@@ -58,7 +58,7 @@ AUTHOR_WORDS = {
                  "Your facilitator approved it. It will be delivered when the time is right."),
     "released": ("Delivered", "It has been delivered. They can open it when they choose to."),
     "viewed": ("Delivered and opened", "It has been delivered, and they have opened it."),
-    "withdrawn": ("Withdrawn", "You withdrew it. Nobody else will see it."),
+    "withdrawn": ("Withdrawn", "You withdrew it. It will not be passed on."),
     "held": ("On hold", "Everything is on hold for now. Your facilitator will tell you more."),
 }
 #: Where each state sits on the author's timeline: written, with facilitator, approved, delivered, opened.
@@ -69,7 +69,7 @@ STEP_OF = {"draft": 0, "submitted": 1, "processing": 1, "processing_failed": 1, 
 DONE = {
     "saved": "Your draft is saved.",
     "sent": "Sent to your facilitator. They will read it and let you know what happens next.",
-    "withdrawn": "You withdrew it. Nobody else will see it.",
+    "withdrawn": "You withdrew it. It will not be passed on.",
     "accepted": "You accepted the changes. Your facilitator has been told.",
     "declined": "You turned down the changes. Your text is back as a draft for you to change.",
     "uploaded": "It is uploaded. Add the words if you wish, then send it to your facilitator.",
@@ -80,6 +80,29 @@ DONE = {
 }
 
 
+def _refusal(view: dict[str, Any]) -> str | None:
+    """Why the worker could not use the author's own letter or file, as a sentence; None otherwise.
+
+    A refusal is stored as `changes_requested` with the version's processing error (see
+    processing.fail): it must not read as a facilitator's request for changes."""
+    reason = (view.get("processing_error") or "").strip().rstrip(".")
+    if view["state"] != "changes_requested" or not reason:
+        return None
+    if not reason[1:2].isupper():  # "The file is empty" reads "the file is empty"; "MP4 ..." stays
+        reason = reason[:1].lower() + reason[1:]
+    if view["kind"] == "letter":
+        return f"We could not use this letter: {reason}. You can change it and send it again."
+    return f"We could not use this file: {reason}. You can send another."
+
+
+def _author_words(view: dict[str, Any]) -> tuple[str, str]:
+    """The author's message in their words (short status, what it means for them)."""
+    refusal = _refusal(view)
+    if refusal is not None:
+        return "Could not be used", refusal
+    return AUTHOR_WORDS["recalled" if view.get("recalled") else view["state"]]
+
+
 def _date(value: datetime | str | None) -> str | None:
     if value is None:
         return None
@@ -87,8 +110,31 @@ def _date(value: datetime | str | None) -> str | None:
     return f"{moment.day} {moment:%B %Y}"
 
 
+#: A one-off confirmation is shown once: the form's answer sets this cookie with the key that
+#: is also in the address, the page shows it and clears the cookie. Reloaded (or the address
+#: opened again later), the page no longer says "Sent to your facilitator" as if it were news.
+DONE_COOKIE = "shuttle_done"
+
+
 def _done(request: Request) -> str | None:
-    return DONE.get(request.query_params.get("done", ""))
+    key = request.query_params.get("done", "")
+    return DONE.get(key) if key and request.cookies.get(DONE_COOKIE) == key else None
+
+
+def _go_done(request: Request, url: str, key: str) -> Response:
+    """Back to a page after a form, with the confirmation `key` (one of DONE) to show once."""
+    response = go(f"{url}?done={key}")
+    # Not HttpOnly: upload.js sets it too (a fixed word, no secret). Path /me: participants' pages only.
+    response.set_cookie(DONE_COOKIE, key, max_age=300, path="/me", samesite="strict",
+                        secure=services(request).settings.cookie_secure)
+    return response
+
+
+def _shown_once(request: Request, response: Response) -> Response:
+    """The page has shown its confirmation (if any): clear it, so a reload does not show it again."""
+    if DONE_COOKIE in request.cookies:
+        response.delete_cookie(DONE_COOKIE, path="/me", samesite="strict")
+    return response
 
 
 # --- home ----------------------------------------------------------------------------------------
@@ -128,8 +174,12 @@ def _participant_home(s: Session, svc: Services, actor: Actor) -> list[dict[str,
         mine = [m for m in messages if "from" not in m]
         for m in mine:
             m["kind_name"] = KIND_NAMES[m["kind"]]
-            m["words"] = AUTHOR_WORDS[m["state"]][0]
-        entry["waiting"] = [m for m in inbox if not m["opened"] and not m["closed"] and not m["held"]]
+            m["words"] = _author_words(m)[0]
+        waiting = [m for m in inbox if not m["opened"] and not m["closed"] and not m["held"]]
+        # "Open it now" only when opening works: while the case is paused (or my consent is not
+        # current) a waiting message is on hold for now.
+        openable = delivery.may_open_now(s, case.status, me.id, case.label_of(member.side or ""))
+        entry["waiting"], entry["on_hold"] = (waiting, []) if openable else ([], waiting)
         entry["held"] = [m for m in inbox if not m["opened"] and not m["closed"] and m["held"]]
         entry["opened"] = [m for m in inbox if m["opened"] and not m["closed"]]
         entry["mine"] = list(reversed(mine))  # newest first
@@ -140,7 +190,8 @@ def _participant_home(s: Session, svc: Services, actor: Actor) -> list[dict[str,
 async def me_page(request: Request) -> Response:
     principal = await signed_in(request)
     data = await run(request, _participant_home)
-    return render(request, "me/home.html", principal=principal, cases=data, participant=True, done=_done(request))
+    return _shown_once(request, render(request, "me/home.html", principal=principal, cases=data, participant=True,
+                                       done=_done(request)))
 
 
 # --- writing and recording -----------------------------------------------------------------------
@@ -196,7 +247,7 @@ def _timeline(view: dict[str, Any], created_at: datetime, read_receipts: bool) -
     if read_receipts:
         steps.append(("Opened (if they tell you)", _date(view["opened_at"])))
     state = view["state"]
-    at = STEP_OF.get(state)
+    at = 0 if view.get("refused") else STEP_OF.get(state)  # refused: back with its author, not with staff
     if state == "held" and view.get("held_from"):
         at = STEP_OF.get(view["held_from"])
     if at is None:
@@ -216,13 +267,14 @@ def _my_message(s: Session, svc: Services, actor: Actor, message_id: str) -> dic
         raise NotFound()  # the author's page only: recipients read in /me/inbox, facilitators in /staff
     view = for_member(s, svc, member, message, case)
     view["kind_name"], view["accept"] = KIND_NAMES[view["kind"]], ACCEPT[view["kind"]]
-    view["words"], view["meaning"] = AUTHOR_WORDS[view["state"]]
+    view["refused"] = _refusal(view) is not None
+    view["words"], view["meaning"] = _author_words(view)
     view["held_from"] = message.held_from
     view["delivered_at"] = message.released_at.isoformat() if message.released_at else None
     view["timeline"] = _timeline(view, message.created_at, case.read_receipts_allowed)
     view["max_seconds"] = MAX_RECORDING_SECONDS.get(message.kind, 0)
     view["draft"] = authoring.read_draft(s, svc, actor, message_id) if view["has_draft"] else ""
-    view["draft_flags"] = author_flags(view["draft"], case.watchlist or ())
+    view["draft_flags"] = author_flags(view["draft"])  # never the watch list (invariant 10)
     view["flags_key"] = flags_key(view["draft_flags"])
     view["sent_text"] = authoring.sent_text(s, svc, actor, message_id)
     view["transcript"] = delivery.transcript(s, svc, actor, message_id) if view["preview"] else None
@@ -281,8 +333,9 @@ async def my_message_page(request: Request) -> Response:
     message_id = request.path_params["message_id"]
     if request.method == "GET":
         view = await run(request, _my_message, message_id)
-        return render(request, "me/message.html", principal=principal, m=view, participant=True,
-                      done=_done(request), check=request.query_params.get("check") == "1")
+        return _shown_once(request, render(request, "me/message.html", principal=principal, m=view,
+                                           participant=True, done=_done(request),
+                                           check=request.query_params.get("check") == "1"))
     form = await read_form(request)
     action, csrf = form.get("action", ""), form.get("csrf_token")
     version = to_int(form.get("version", ""))
@@ -297,10 +350,10 @@ async def my_message_page(request: Request) -> Response:
             if form["flags_key"] != flags_key(shown):
                 return go(f"/me/messages/{message_id}?check=1#flags")
     if action == "save":
-        return go(f"/me/messages/{message_id}?done=saved")
+        return _go_done(request, f"/me/messages/{message_id}", "saved")
     use_case, done = AUTHOR_FORM_ACTIONS[action]
     await run(request, use_case, message_id, expected_version=version, csrf=csrf)
-    return go(f"/me/messages/{message_id}?done={done}")
+    return _go_done(request, f"/me/messages/{message_id}", done)
 
 
 async def withdraw_page(request: Request) -> Response:
@@ -329,6 +382,9 @@ def _inbox_item(s: Session, svc: Services, actor: Actor, message_id: str) -> dic
     view["closed"] = requests.closed_by_request(s, message.id)
     view["may_ask"] = not view["closed"] and view["waiting_request"] is None
     view["blocked"] = None
+    if not view["opened"] and not view["closed"] and member.participant_id is not None and \
+            not delivery.may_open_now(s, case.status, member.participant_id, case.label_of(member.side or "")):
+        view["blocked"] = "on hold"  # the page offers no "Open it now" that could not work
     if view["opened"] and not view["closed"]:
         try:
             if message.kind == "letter":
@@ -351,7 +407,8 @@ async def inbox_page(request: Request) -> Response:
                   csrf=form.get("csrf_token"))
         return go(f"/me/inbox/{message_id}")
     view = await run(request, _inbox_item, message_id)
-    return render(request, "me/inbox.html", principal=principal, m=view, participant=True, done=_done(request))
+    return _shown_once(request, render(request, "me/inbox.html", principal=principal, m=view, participant=True,
+                                       done=_done(request)))
 
 
 async def ask_page(request: Request) -> Response:
@@ -374,7 +431,7 @@ async def ask_page(request: Request) -> Response:
     except BadInput as exc:
         return render(request, "me/ask.html", status=400, principal=principal, m=view, participant=True,
                       note=note, kind=kind, error=exc.message, error_field="note")
-    return go(f"/me/inbox/{message_id}?done=asked")
+    return _go_done(request, f"/me/inbox/{message_id}", "asked")
 
 
 # --- the participant's choices about the whole exchange ------------------------------------------
@@ -400,7 +457,7 @@ async def holding_page(request: Request) -> Response:
     form = await read_form(request)
     holding = form.get("holding") == "yes"
     await run(request, cases.set_holding, case_id, holding, csrf=form.get("csrf_token"))
-    return go(f"/me?done={'paused' if holding else 'resumed'}")
+    return _go_done(request, "/me", "paused" if holding else "resumed")
 
 
 async def leave_page(request: Request) -> Response:
@@ -413,7 +470,7 @@ async def leave_page(request: Request) -> Response:
     if form.get("confirm") != "yes":
         return go("/me")
     await run(request, cases.withdraw_own_consent, case_id, csrf=form.get("csrf_token"))
-    return go("/me?done=left")
+    return _go_done(request, "/me", "left")
 
 
 ROUTES = [

@@ -4,7 +4,8 @@
 // PUT /api/v1/messages/{id}/draft and the message's version; "Saved at 14:02" says so.
 // If the version moved on (another tab saved), the current version is fetched and the save
 // tried again. Then the contact details found in the saved text are shown, as the
-// facilitator will see them. On the "write a letter" page the draft is created first.
+// facilitator will see them (contact details only: the case's watch list is never used for
+// authors). On the "write a letter" page the draft is created first.
 // Without JavaScript the same form posts and saves: this only adds to it.
 (function () {
   "use strict";
@@ -67,10 +68,22 @@
     flagsBox.hidden = flags.length === 0;
   }
 
+  // Checked too often (429): keep what is shown and check again when the server says it may.
+  // Sending is safe meanwhile: the server checks the words again and shows anything new first.
+  var flagsRetry = null;
   function refreshFlags() {
-    return api("GET", "/messages/" + messageId + "/draft/flags").then(function (answer) {
-      if (answer.status === 200) { showFlags(answer.data.flags, answer.data.key); }
-    });
+    return fetch("/api/v1/messages/" + messageId + "/draft/flags", { credentials: "same-origin",
+      headers: { "Accept": "application/json" } }).then(function (res) {
+      if (res.status === 429) {
+        var wait = parseInt(res.headers.get("Retry-After") || "60", 10);
+        if (!flagsRetry) {
+          flagsRetry = setTimeout(function () { flagsRetry = null; refreshFlags(); }, Math.max(wait, 1) * 1000);
+        }
+        return;
+      }
+      if (res.status !== 200) { return; }
+      return res.json().then(function (data) { showFlags(data.flags, data.key); });
+    }).catch(function () { /* no connection: the next save checks again */ });
   }
 
   function create(text) {

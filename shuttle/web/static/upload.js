@@ -94,6 +94,8 @@
       say("Uploaded. Just a moment…");
       var saveWords = window.shuttleSaveDraft ? window.shuttleSaveDraft() : Promise.resolve();
       return Promise.resolve(saveWords).then(function () {
+        // The confirmation is shown once (pages/participants.py DONE_COOKIE), not again on reload.
+        document.cookie = "shuttle_done=uploaded; path=/me; max-age=300; samesite=strict";
         window.location.replace("/me/messages/" + messageId + "?done=uploaded");
       }, function (unsaved) {  // the upload is kept; the words must not be lost by reloading
         busy = false;
