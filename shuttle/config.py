@@ -56,6 +56,16 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return key
 
 
+def _check_login_limits(limits: "Limits") -> None:
+    """One person reaches their own account's limit long before their address's: refuse the reverse."""
+    per_account, per_address = limits.login_attempts, limits.login_attempts_per_address
+    if per_account and per_address and per_address <= per_account:
+        raise ConfigError(
+            f"SHUTTLE_LOGIN_ATTEMPTS_PER_ADDRESS ({per_address}) must be more than SHUTTLE_LOGIN_ATTEMPTS "
+            f"({per_account}), or one person's mistakes would lock out everyone at their address"
+        )
+
+
 @dataclass(frozen=True)
 class Limits:
     max_letter_bytes: int = 64 * 1024
@@ -63,7 +73,11 @@ class Limits:
     max_upload_bytes: int = 1024 * 1024 * 1024
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
-    login_attempts: int = 5
+    login_attempts: int = 5  # failures per account (username) in the window; 0: no per-account limit
+    # Failures from one address in the window, for all accounts together; 0: no per-address limit.
+    # Far above the per-account limit, so one person's mistakes never lock out the others at a
+    # shared address (an office, a hostel, a prison computer room).
+    login_attempts_per_address: int = 50
     login_window_seconds: int = 15 * 60
     invitation_days: int = 14
 
@@ -119,7 +133,10 @@ class Settings:
             max_upload_bytes=_int(env, "SHUTTLE_MAX_UPLOAD_BYTES", Limits.max_upload_bytes),
             session_idle_seconds=_int(env, "SHUTTLE_SESSION_IDLE_SECONDS", Limits.session_idle_seconds),
             login_attempts=_int(env, "SHUTTLE_LOGIN_ATTEMPTS", Limits.login_attempts),
+            login_attempts_per_address=_int(env, "SHUTTLE_LOGIN_ATTEMPTS_PER_ADDRESS",
+                                            Limits.login_attempts_per_address),
         )
+        _check_login_limits(limits)
         return cls(
             data_dir=data_dir,
             database_url=database_url,

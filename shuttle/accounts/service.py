@@ -26,6 +26,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shuttle import permissions
+from shuttle.access import load_case
 from shuttle.accounts.models import (
     ROLES,
     STAFF_ROLES,
@@ -43,12 +45,16 @@ from shuttle.accounts.totp import (
     new_secret,
     totp_uri,
 )
+from shuttle.audit import log as audit
+from shuttle.cases.models import Participant
 from shuttle.config import Settings
 from shuttle.db import new_id, utcnow
 from shuttle.errors import BadInput, Conflict, NotAuthenticated, NotFound, ShuttleError, TooManyRequests
+from shuttle.services import Actor, Services
 
 __all__ = [
     "CountedFailure",
+    "IssuedInvitation",
     "IssuedSession",
     "LoginFailed",
     "Principal",
@@ -60,6 +66,7 @@ __all__ = [
     "deactivate",
     "enroll_totp",
     "format_invitation",
+    "invite_participant",
     "issue_invitation",
     "login_password",
     "login_totp",
@@ -92,6 +99,12 @@ INVITATION_FAILURE = (
     "Ask your facilitator for a new one."
 )
 SIGN_IN_AGAIN = "Please sign in again."
+# The "choose a password" step exists only after an invitation code, which is spent by then.
+CHOOSE_PASSWORD_EXPIRED = (
+    "This page has run out of time. Ask your facilitator for a new invitation code and start again."
+)
+ACCOUNT_THROTTLED = "Too many attempts; try again in {wait}."
+ADDRESS_THROTTLED = "Too many failed sign-ins from this network; try again in {wait}."
 
 
 class CountedFailure(ShuttleError):
@@ -207,35 +220,60 @@ def _client_key(settings: Settings, client: str) -> str:
     return _throttle_key(settings, "client", client)
 
 
-def _check_throttle(session: Session, settings: Settings, keys: list[str], now: datetime) -> None:
-    """TooManyRequests if any key has `login_attempts` failures inside the window.
+@dataclass(frozen=True)
+class _Counter:
+    """One throttle counter: failures under `key`, refused from `limit` on (0: never), saying `refusal`."""
 
-    Checked before any credential, so a blocked attempt learns nothing and costs no hash.
-    `login_attempts == 0` turns throttling off.
+    key: str
+    limit: int
+    refusal: str
+
+
+def _per_account(settings: Settings, username: str) -> _Counter:
+    """A person's own mistakes lock only their own account, wherever they sign in from."""
+    return _Counter(_username_key(settings, username), settings.limits.login_attempts, ACCOUNT_THROTTLED)
+
+
+def _per_address(settings: Settings, client: str) -> _Counter:
+    """Guessing across many accounts from one place; the limit is far higher than one account's,
+    so one person's mistakes never lock out the others at a shared address."""
+    return _Counter(_client_key(settings, client), settings.limits.login_attempts_per_address, ADDRESS_THROTTLED)
+
+
+def _wait_seconds(session: Session, counter: _Counter, window: timedelta, now: datetime) -> float:
+    """How long until the counter drops under its limit again; 0 if it is under already."""
+    if counter.limit <= 0:
+        return 0.0
+    times = session.scalars(
+        select(LoginFailure.at)
+        .where(LoginFailure.key == counter.key, LoginFailure.at > now - window)
+        .order_by(LoginFailure.at)
+    ).all()
+    if len(times) < counter.limit:
+        return 0.0
+    # Free again once enough failures have left the window to drop under the limit.
+    free_at = times[len(times) - counter.limit] + window
+    return max(0.0, (free_at - now).total_seconds())
+
+
+def _check_throttle(session: Session, settings: Settings, counters: list[_Counter], now: datetime) -> None:
+    """TooManyRequests if any counter has reached its limit inside the window.
+
+    Checked before any credential, so a blocked attempt learns nothing, costs no hash and
+    is not counted (a locked-out person adds nothing more to their address's count).
     """
-    limit = settings.limits.login_attempts
-    if limit <= 0:
-        return
     window = timedelta(seconds=settings.limits.login_window_seconds)
-    wait = 0.0
-    for key in keys:
-        times = session.scalars(
-            select(LoginFailure.at)
-            .where(LoginFailure.key == key, LoginFailure.at > now - window)
-            .order_by(LoginFailure.at)
-        ).all()
-        if len(times) >= limit:
-            # Free again once enough failures have left the window to drop under the limit.
-            free_at = times[len(times) - limit] + window
-            wait = max(wait, (free_at - now).total_seconds())
+    waits = [(_wait_seconds(session, counter, window, now), counter) for counter in counters]
+    wait, counter = max(waits, key=lambda pair: pair[0])
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
         unit = "minute" if minutes == 1 else "minutes"
-        raise TooManyRequests(f"Too many attempts; try again in {minutes} {unit}.")
+        raise TooManyRequests(counter.refusal.format(wait=f"{minutes} {unit}"))
 
 
-def _record_failure(session: Session, settings: Settings, keys: list[str], now: datetime) -> None:
+def _record_failure(session: Session, settings: Settings, counters: list[_Counter], now: datetime) -> None:
     window = timedelta(seconds=settings.limits.login_window_seconds)
+    keys = [counter.key for counter in counters]
     session.execute(
         delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= now - window)
     )
@@ -425,9 +463,13 @@ def issue_invitation(
     """A new one-time code for a participant's first sign-in ("K7QM-4TZP-9WXD"); show once.
 
     Older unused codes of the account stop working: only the latest handed-out code counts.
+    The password, if any, keeps working until the code is used to choose a new one.
     Staff get none: an invitation skips the second factor.
     """
-    now = _now(now)
+    return _issue(session, settings, account_id, _now(now))[0]
+
+
+def _issue(session: Session, settings: Settings, account_id: str, now: datetime) -> tuple[str, Invitation]:
     account = _account_or_404(session, account_id)
     if not account.active:
         raise NotFound()
@@ -443,17 +485,52 @@ def issue_invitation(
         .values(revoked_at=now)
     )
     code = "".join(secrets.choice(INVITATION_ALPHABET) for _ in range(INVITATION_LENGTH))
-    session.add(
-        Invitation(
-            id=new_id(),
-            account_id=account.id,
-            code_hash=_digest(settings, "invitation", code),
-            created_at=now,
-            expires_at=now + timedelta(days=settings.limits.invitation_days),
-        )
+    invitation = Invitation(
+        id=new_id(),
+        account_id=account.id,
+        code_hash=_digest(settings, "invitation", code),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.limits.invitation_days),
     )
+    session.add(invitation)
     session.flush()
-    return format_invitation(code)
+    return format_invitation(code), invitation
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    """A new code for one participant of a case: shown once to the facilitator who asked, never stored."""
+
+    participant_id: str
+    username: str
+    code: str
+    expires_at: datetime
+
+
+def invite_participant(
+    session: Session, svc: Services, actor: Actor, case_id: str, participant_id: str
+) -> IssuedInvitation:
+    """A facilitator of the case gives one of its participants a new invitation code.
+
+    For a forgotten password or a locked-out account: there is no e-mail reset on purpose (an
+    inbox may be shared or watched), so the way back is a code handed over by the facilitator.
+    Anyone else, and any participant not (or no longer) in this case, gets NotFound. Audited,
+    without the code.
+    """
+    case, member = load_case(session, actor, case_id)
+    if not permissions.may_manage_case(member):
+        raise NotFound()
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.case_id != case.id or not participant.active:
+        raise NotFound()
+    now = svc.now()
+    code, invitation = _issue(session, svc.settings, participant.account_id, now)
+    audit.record(session, action="participant.invitation", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="participant", subject_id=participant.id,
+                 details={"expires_at": invitation.expires_at.isoformat()}, now=now)
+    account = _account_or_404(session, participant.account_id)
+    return IssuedInvitation(participant_id=participant.id, username=account.username, code=code,
+                            expires_at=invitation.expires_at)
 
 
 def redeem_invitation(
@@ -467,10 +544,11 @@ def redeem_invitation(
 ) -> IssuedSession:
     """Exchange an invitation code for a session in stage "set_password".
 
-    Failures count against the client address, like password attempts from it.
+    Failures count against the client address, like password attempts from it; not against
+    any account, so a participant locked out of their password can still use a new code.
     """
     now = _now(now)
-    keys = [_client_key(settings, client)]
+    keys = [_per_address(settings, client)]
     _check_throttle(session, settings, keys, now)
     normal = _normalise_invitation(code)
     invitation = None
@@ -529,7 +607,7 @@ def login_password(
     now = _now(now)
     policy = _policy(passwords)
     name = normalise_username(username)
-    keys = [_username_key(settings, name), _client_key(settings, client)]
+    keys = [_per_account(settings, name), _per_address(settings, client)]
     _check_throttle(session, settings, keys, now)
     account = None
     if USERNAME_RE.fullmatch(name):
@@ -551,7 +629,7 @@ def login_password(
     if stage == "full":
         # With TOTP the counter is cleared only after the code: clearing it here would let
         # someone holding the password guess codes forever.
-        _clear_failures(session, keys[0])
+        _clear_failures(session, keys[0].key)
         account.last_login_at = now
     return _start_session(session, settings, account, stage, user_agent, now)
 
@@ -575,7 +653,7 @@ def login_totp(
     if found is None or found[0].stage != "totp" or not found[1].has_totp:
         raise NotAuthenticated(SIGN_IN_AGAIN)
     row, account = found
-    keys = [_username_key(settings, account.username), _client_key(settings, client)]
+    keys = [_per_account(settings, account.username), _per_address(settings, client)]
     _check_throttle(session, settings, keys, now)
     assert account.totp_secret_enc is not None
     secret = decrypt_secret(settings.secret_key, account.id, account.totp_secret_enc)
@@ -598,7 +676,7 @@ def login_totp(
         raise LoginFailed(TOTP_FAILURE)
     if not _revoke(session, row, now):
         raise NotAuthenticated(SIGN_IN_AGAIN)
-    _clear_failures(session, keys[0])
+    _clear_failures(session, keys[0].key)
     account.last_login_at = now
     return _start_session(session, settings, account, "full", row.user_agent, now)
 
@@ -620,7 +698,7 @@ def set_password(
     policy = _policy(passwords)
     found = _live_session(session, settings, token, now)
     if found is None or found[0].stage != "set_password":
-        raise NotAuthenticated(SIGN_IN_AGAIN)
+        raise NotAuthenticated(CHOOSE_PASSWORD_EXPIRED)
     row, account = found
     policy.check(new_password, username=account.username)
     account.password_hash = policy.hash(new_password)
@@ -653,7 +731,7 @@ def change_password(
     account = session.get(Account, principal.account_id)
     if account is None or not account.active:
         raise NotAuthenticated(SIGN_IN_AGAIN)
-    keys = [_username_key(settings, account.username)]
+    keys = [_per_account(settings, account.username)]
     _check_throttle(session, settings, keys, now)
     if account.password_hash is None or not policy.verify(account.password_hash, current):
         _record_failure(session, settings, keys, now)
@@ -663,7 +741,7 @@ def change_password(
     policy.check(new, username=account.username)
     account.password_hash = policy.hash(new)
     account.password_changed_at = now
-    _clear_failures(session, keys[0])
+    _clear_failures(session, keys[0].key)
     revoke_all(session, account.id, now=now, keep=principal.session_id)
 
 

@@ -288,6 +288,7 @@ def test_invitations_are_for_active_participants_only(database: Database, settin
 
 
 def test_invitation_attempts_are_throttled_by_address(database: Database, settings: Settings) -> None:
+    settings = settings.with_(limits=Limits(login_attempts=2, login_attempts_per_address=5))
     account_id, _ = make_account(database, settings, "jess", "participant")
     code = run(database, svc.issue_invitation, settings, account_id, now=T0)
     for guess in ("AAAA-BBBB-CCCC", "nonsense", "", "2222-3333-4444", "ZZZZ-ZZZZ-ZZZZ"):
@@ -365,16 +366,56 @@ def test_success_clears_the_username_counter(database: Database, settings: Setti
         login(database, settings, "jess", PARTICIPANT_PASSWORD, client="10.4.9.9")
 
 
-def test_throttled_by_client_address(database: Database, settings: Settings) -> None:
+def test_one_accounts_failures_do_not_lock_out_another_at_the_same_address(
+        database: Database, settings: Settings) -> None:
+    """Issue 8.7: five wrong passwords for one participant locked another out at a shared address."""
     make_account(database, settings, "jess", "participant", PARTICIPANT_PASSWORD)
+    make_account(database, settings, "sam", "participant", STAFF_PASSWORD)
     for attempt in range(settings.limits.login_attempts):
         with pytest.raises(svc.LoginFailed):
+            login(database, settings, "jess", "not the password", client="192.0.2.7",
+                  now=T0 + timedelta(seconds=attempt))
+    with pytest.raises(TooManyRequests):
+        login(database, settings, "jess", PARTICIPANT_PASSWORD, client="192.0.2.7", now=T0 + timedelta(minutes=1))
+    assert login(database, settings, "sam", STAFF_PASSWORD, client="192.0.2.7",
+                 now=T0 + timedelta(minutes=1)).stage == "full"
+
+
+def test_throttled_by_client_address(database: Database, settings: Settings) -> None:
+    make_account(database, settings, "jess", "participant", PARTICIPANT_PASSWORD)
+    for attempt in range(settings.limits.login_attempts_per_address):
+        with pytest.raises(svc.LoginFailed):
             login(database, settings, f"user{attempt}", "not the password", client="192.0.2.7")
-    with pytest.raises(TooManyRequests, match=r"^Too many attempts; try again in 15 minutes\.$"):
+    with pytest.raises(TooManyRequests, match=r"^Too many failed sign-ins from this network; try again in 15 minutes\.$"):
         login(database, settings, "jess", PARTICIPANT_PASSWORD, client="192.0.2.7")
     assert login(database, settings, "jess", PARTICIPANT_PASSWORD, client="192.0.2.8").stage == "full"
     after = T0 + timedelta(seconds=settings.limits.login_window_seconds + 1)
     assert login(database, settings, "jess", PARTICIPANT_PASSWORD, client="192.0.2.7", now=after).stage == "full"
+
+
+def test_a_new_invitation_code_unlocks_a_locked_out_account(database: Database, settings: Settings) -> None:
+    """What the sign-in page tells a locked-out participant to do works, from the same address."""
+    account_id, _ = make_account(database, settings, "jess", "participant", PARTICIPANT_PASSWORD)
+    for attempt in range(settings.limits.login_attempts):
+        with pytest.raises(svc.LoginFailed):
+            login(database, settings, "jess", "not the password", client="192.0.2.7")
+    with pytest.raises(TooManyRequests):
+        login(database, settings, "jess", PARTICIPANT_PASSWORD, client="192.0.2.7")
+    code = run(database, svc.issue_invitation, settings, account_id, now=T0)
+    pending = run(database, svc.redeem_invitation, settings, code=code, client="192.0.2.7", now=T0)
+    run(database, svc.set_password, settings, token=pending.token, new_password="a brand new walk home",
+        passwords=POLICY, now=T0)
+    assert login(database, settings, "jess", "a brand new walk home", client="192.0.2.7").stage == "full"
+
+
+def test_set_password_on_a_spent_page_says_to_ask_for_a_new_code(database: Database, settings: Settings) -> None:
+    account_id, _ = make_account(database, settings, "jess", "participant")
+    code = run(database, svc.issue_invitation, settings, account_id, now=T0)
+    pending = run(database, svc.redeem_invitation, settings, code=code, client="10.0.0.2", now=T0)
+    late = T0 + timedelta(seconds=svc.PENDING_STAGE_SECONDS)
+    with pytest.raises(NotAuthenticated, match="Ask your facilitator for a new invitation code"):
+        run(database, svc.set_password, settings, token=pending.token, new_password=PARTICIPANT_PASSWORD,
+            passwords=POLICY, now=late)
 
 
 def test_failure_is_counted_only_if_the_caller_commits(database: Database, settings: Settings) -> None:

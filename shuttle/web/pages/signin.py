@@ -54,16 +54,18 @@ def _after_sign_in(request: Request, issued: IssuedSession) -> Response:
 SignInStep = Callable[[Session, Services, dict[str, str]], IssuedSession]
 
 
-async def _sign_in_step(request: Request, template: str, step: SignInStep, *, keep: tuple[str, ...] = ()) -> Response:
+async def _sign_in_step(request: Request, template: str, step: SignInStep, *, keep: tuple[str, ...] = (),
+                        **context: Any) -> Response:
     """GET shows the form; POST runs one sign-in step, whose refusal shows the form again
     with its message (and the fields in `keep`, never a password)."""
     if request.method == "GET":
-        return _anon_form(request, template)
+        return _anon_form(request, template, **context)
     form = await _anon_post(request)
     try:
         issued = await run_anonymous(request, lambda s, svc: step(s, svc, form))
     except ShuttleError as exc:
-        return _anon_form(request, template, error=exc.message, **{name: form.get(name, "") for name in keep})
+        return _anon_form(request, template, error=exc.message, **{name: form.get(name, "") for name in keep},
+                          **context)
     return _after_sign_in(request, issued)
 
 
@@ -97,7 +99,9 @@ def _choose_password(token: str) -> SignInStep:
 
 
 async def set_password_page(request: Request) -> Response:
-    return await _sign_in_step(request, "set_password.html", _choose_password(request.cookies.get(SESSION_COOKIE, "")))
+    # How long the page stays open: the "set_password" session's lifetime, said in the page.
+    return await _sign_in_step(request, "set_password.html", _choose_password(request.cookies.get(SESSION_COOKIE, "")),
+                               minutes=accounts.PENDING_STAGE_SECONDS // 60)
 
 
 async def logout_page(request: Request) -> Response:
