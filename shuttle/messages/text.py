@@ -204,7 +204,8 @@ _DESCRIPTIONS = {
     "handle": "This looks like a social media name or account.",
     "watchlist": "This is a name or place your facilitator has asked us to watch for.",
 }
-_REMOVAL = " Your facilitator will remove it before the letter is passed on."
+# Not "will remove it": a facilitator may also keep a flag, with a reason (DESIGN invariant 9).
+_REMOVAL = " Your facilitator will look at it before anything is passed on, and may take it out."
 
 
 def describe(kind: str) -> str:

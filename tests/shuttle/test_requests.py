@@ -132,5 +132,5 @@ def test_request_notes_are_shredded_with_the_case(svc: Services) -> None:
 def test_the_author_sees_contact_details_but_never_the_watch_list() -> None:
     flags = author_flags("Meet me on Elm Street, or call 07700 900123, or write to sam@example.org.")
     assert {f["kind"] for f in flags} == {"phone", "email"}
-    assert all("Your facilitator will remove it" in f["why"] for f in flags)
+    assert all("Your facilitator will look at it" in f["why"] for f in flags)
     assert flags_key(flags) == flags_key(list(reversed(flags))) != flags_key([])

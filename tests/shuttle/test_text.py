@@ -155,13 +155,13 @@ def test_flag_from_dict_rejects_malformed_input(bad: dict[str, object]) -> None:
 def test_describe_speaks_plainly_to_the_author(kind: str) -> None:
     text = describe(kind)
     assert text.startswith("This ")
-    assert "Your facilitator will remove it before the letter is passed on." in text
+    assert "Your facilitator will look at it before anything is passed on, and may take it out." in text
 
 
 def test_describe_phone_wording() -> None:
     assert describe("phone") == (
         "This looks like a phone number. "
-        "Your facilitator will remove it before the letter is passed on."
+        "Your facilitator will look at it before anything is passed on, and may take it out."
     )
 
 

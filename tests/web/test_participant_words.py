@@ -175,3 +175,19 @@ def test_withdrawing_a_sent_letter_says_what_is_true(app_world: Any) -> None:
     # Not "nobody else will see it": the facilitator had it and still has it; but it is never passed on.
     assert world.sign_in(app, p.facilitator).get(f"/api/v1/messages/{sent.id}").status_code == 200
     assert world.sign_in(app, p.responsible).get(f"/api/v1/cases/{case_id}/messages").json() == []
+
+
+def test_the_author_is_not_promised_that_a_flag_will_be_removed(app_world: Any) -> None:
+    """A facilitator resolves each flag by taking it out or by keeping it with a reason
+    (invariant 9), so the author is told it will be looked at and may be taken out."""
+    app, world = app_world
+    case_id, p = world.case()
+    jessica, _ = _sign_in(app, world, p.harmed)
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Call me on 07700 900123 or mail sam@example.org.")
+    page = jessica.get(f"/me/messages/{draft.id}").text
+    flags = world.sign_in(app, p.harmed).get(f"/api/v1/messages/{draft.id}/draft/flags").json()["flags"]
+    assert {f["kind"] for f in flags} == {"phone", "email"}
+    for said in [page, *(f["why"] for f in flags)]:
+        assert "will remove" not in said
+    assert all(f["why"].endswith("Your facilitator will look at it before anything is passed on, "
+                                 "and may take it out.") for f in flags)
