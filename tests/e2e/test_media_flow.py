@@ -158,3 +158,46 @@ def test_a_facilitators_cut_becomes_a_new_version_the_author_accepts(svc: Servic
         assert original.processed_blob_id != edited.processed_blob_id
         assert original.duration_ms and edited.duration_ms
         assert abs((original.duration_ms - edited.duration_ms) - 700) < 150
+
+
+# --- media as phones really make it (issue 15), through the worker ----------------------------------
+
+PHONE_MEDIA = {  # fixture -> (message kind, seconds)
+    "vfr_mp4": ("video", 2.0),
+    "still_with_sound": ("video", 3.0),
+    "vbr_mp3_no_header": ("audio", 30.0),
+    "hdr_hevc": ("video", 1.0),
+}
+
+
+@pytest.mark.parametrize("fixture", sorted(PHONE_MEDIA))
+def test_phone_made_media_reaches_the_recipient(svc: Services, tmp_path: Path, fixture: str) -> None:
+    """Variable frame rate, a still picture with sound, VBR MP3 without a header, HLG video:
+    processed by the worker, verified, with their real length, and playable by the recipient."""
+    from fixtures import Fixtures
+    from sqlalchemy import select
+
+    from shuttle.messages.models import MessageVersion
+    from workers.media.errors import ToolsMissing
+    from workers.media.tools import find_tools
+
+    try:
+        tools = find_tools()
+    except ToolsMissing as exc:
+        need(False, f"ffmpeg is missing: {exc}")
+        raise
+    kind, seconds = PHONE_MEDIA[fixture]
+    data = getattr(Fixtures(tmp_path, tools), fixture)().read_bytes()
+    world = World(svc)
+    case_id, p = world.case()
+    message_id = _through_review(svc, world, p, case_id, kind, data)
+    with svc.db.uow() as uow:
+        version = uow.session.scalars(select(MessageVersion).where(MessageVersion.message_id == message_id)).one()
+        assert version.duration_ms == pytest.approx(seconds * 1000, abs=150)
+    app = build_app(svc, check_schema=False)
+    with world.sign_in(app, p.responsible) as recipient:
+        links = recipient.post(f"/api/v1/messages/{message_id}/open", json={}).json()
+        media = recipient.get(links["media"])
+        assert media.status_code == 200 and media.content[4:8] == b"ftyp"
+        if kind == "video":
+            assert recipient.get(links["poster"]).content[:3] == b"\xff\xd8\xff"

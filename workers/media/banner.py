@@ -121,10 +121,20 @@ def _video_fields(stream: dict[str, Any], rest: str) -> None:
         stream["width"], stream["height"] = int(size.group(1)), int(size.group(2))
     if sar := re.search(r"\[SAR (\d+):(\d+)", rest):
         stream["sample_aspect_ratio"] = f"{sar.group(1)}:{sar.group(2)}"
+    tbr = re.search(r"([\d.]+)(k?) tbr", rest)
+    if tbr:  # "tbr" is ffmpeg's guess of the real base rate (ffprobe's r_frame_rate)
+        stream["r_frame_rate"] = str(float(tbr.group(1)) * (1000 if tbr.group(2) else 1))
     if fps := re.search(r"([\d.]+)(k?) fps", rest):
         stream["avg_frame_rate"] = str(float(fps.group(1)) * (1000 if fps.group(2) else 1))
-    elif tbr := re.search(r"([\d.]+)(k?) tbr", rest):
-        stream["avg_frame_rate"] = str(float(tbr.group(1)) * (1000 if tbr.group(2) else 1))
+    elif tbr:
+        stream["avg_frame_rate"] = stream["r_frame_rate"]
+    colour = (re.search(r"\((?:tv|pc), ([\w-]+)(?:/([\w-]+)/([\w-]+))?[,)]", rest)
+              or re.search(r"\(([\w-]+)/([\w-]+)/([\w-]+)[,)]", rest))
+    if colour:
+        space, primaries, transfer = colour.group(1), colour.group(2), colour.group(3)
+        stream["color_space"] = space
+        stream["color_primaries"] = primaries or space
+        stream["color_transfer"] = transfer or space
     if pix := re.search(r", (yuv\w+|rgb\w+|bgr\w+|gray\w*|nv\d+\w*|pal8)", rest):
         stream["pix_fmt"] = pix.group(1)
 

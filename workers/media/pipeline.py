@@ -27,7 +27,7 @@ from workers.media.profile import DEFAULT_PROFILE, DeliveryProfile
 from workers.media.run import ProgressCallback, RunResult, run
 from workers.media.scratch import Scratch, default_root
 from workers.media.tools import Tools
-from workers.media.transcode import Plan, poster_command, transcode
+from workers.media.transcode import Plan, poster_command, poster_time, transcode
 from workers.media.verify import VerificationReport, verify_av, verify_image
 
 # Share of the progress bar each step gets (transcoding is nearly all of the time).
@@ -163,14 +163,30 @@ def _av(
     check_complete(found, plan, checked.duration)
     files, reports = {"delivery": delivery}, {"delivery": checked}
     if found.kind == "video":
-        poster = work / "poster.jpg"
-        shot = run(poster_command(delivery, poster, checked.duration, tools=tools, profile=profile),
-                   limits=limits.run_limits(limits.probe_seconds), should_stop=should_stop)
-        if shot.returncode != 0 or not poster.exists() or poster.stat().st_size == 0:
-            raise ToolFailed("the poster frame could not be made from the delivery file", detail=shot.stderr)
+        poster = _poster(delivery, work / "poster.jpg", found, checked.duration, tools=tools,
+                         limits=limits, profile=profile, should_stop=should_stop)
         reports["poster"] = verify_image(poster, max_side=profile.max_long_side, forbidden=forbidden)
         files["poster"] = poster
     return files, reports, (checked.width, checked.height), checked.duration
+
+
+def _poster(
+    delivery: Path, poster: Path, found: Probe, duration: float | None, *, tools: Tools,
+    limits: MediaLimits, profile: DeliveryProfile, should_stop: Callable[[], bool] | None,
+) -> Path:
+    """A JPEG of a frame that exists: about 1 s in, within the video's own length (a still
+    picture with sound has one frame and seconds of audio), else the first frame."""
+    known = [d for d in (duration, found.video_seconds) if d is not None]
+    picture_seconds = min(known) if known else None
+    shot = None
+    for at in dict.fromkeys((poster_time(picture_seconds), 0.0)):
+        poster.unlink(missing_ok=True)
+        shot = run(poster_command(delivery, poster, at, tools=tools, profile=profile),
+                   limits=limits.run_limits(limits.probe_seconds), should_stop=should_stop)
+        if shot.returncode == 0 and poster.exists() and poster.stat().st_size > 0:
+            return poster
+    raise ToolFailed("the poster frame could not be made from the delivery file",
+                     detail=shot.stderr if shot else "")
 
 
 def _check_ran(done: RunResult, output: Path) -> None:
@@ -199,8 +215,7 @@ def check_complete(found: Probe, plan: Plan, out_duration: float | None) -> None
     tolerance = max(1.0, 0.05 * expected)
     if out_duration > expected + tolerance:
         raise MediaRefused("The recording is longer than its header says; it may be damaged or disguised.")
-    estimated = found.demuxer in ("mp3", "aac")  # lengths there are guessed from the bit rate
-    if out_duration < expected - tolerance and not estimated:
+    if out_duration < expected - tolerance:  # (MP3/AAC durations are decoded ones: see probe)
         raise MediaRefused(
             f"The file is incomplete or damaged: only {out_duration:.1f} s of {expected:.1f} s could be read."
         )

@@ -107,7 +107,11 @@ class StreamInfo:
     codec: str
     width: int | None = None
     height: int | None = None
-    fps: float | None = None
+    fps: float | None = None  # the average rate (frames / duration)
+    real_fps: float | None = None  # the rate the timestamps need (ffprobe's r_frame_rate)
+    color_transfer: str | None = None
+    color_primaries: str | None = None
+    color_space: str | None = None
     sample_rate: int | None = None
     channels: int | None = None
     attached_pic: bool = False
@@ -138,6 +142,9 @@ class Probe:
     height: int | None = None
     rotation: int = 0
     fps: float | None = None
+    real_fps: float | None = None
+    hdr: str | None = None  # "pq" | "hlg": the video's transfer, when it is high dynamic range
+    video_seconds: float | None = None  # the video stream's own length, where known
     video_stream: int | None = None
     audio_stream: int | None = None
     audio_channels: int | None = None
@@ -147,6 +154,14 @@ class Probe:
     found_metadata: tuple[str, ...] = ()
     metadata_strings: tuple[str, ...] = ()  # values to look for in outputs; never displayed
     details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def variable_fps(self) -> bool:
+        """Frames do not come at one steady rate: the timestamps need a finer clock than the
+        average suggests (phones drop frames in low light; browsers record as frames come)."""
+        if self.fps is None or self.real_fps is None:
+            return False
+        return abs(self.real_fps - self.fps) > max(0.5, 0.02 * self.fps)
 
     @property
     def codecs(self) -> list[str]:
@@ -214,8 +229,50 @@ def probe(
         return _probe_image(path, sniffed, size, limits, enforce, should_stop)
     raw = _probe_av(path, sniffed, tools, limits, should_stop)
     result = _from_raw(raw, sniffed, size)
+    if enforce and sniffed.demuxer in GUESSED_DURATION and result.audio_stream is not None:
+        result = _with_decoded_duration(path, result, tools, limits, should_stop)
     _check_av(result, limits, enforce)
     return result
+
+
+# Raw MP3 and ADTS AAC have no duration field: ffmpeg guesses it from the first frames' bit
+# rate, which for VBR without a Xing/VBRI header can be off by a factor of three.
+GUESSED_DURATION = {"mp3", "aac"}
+
+
+def _with_decoded_duration(
+    path: Path, found: Probe, tools: Tools, limits: MediaLimits,
+    should_stop: Callable[[], bool] | None,
+) -> Probe:
+    """Replace the guessed duration by the decoded one. Decoding stops just past the limit, so
+    the length cap applies to what is decoded (a 4-hour file costs seconds, not minutes)."""
+    limit = limits.max_seconds(found.kind)
+    codec = next(s.codec for s in found.streams if s.index == found.audio_stream)
+    opts = input_options(found.demuxer, decoders=DECODERS.get(codec, [codec]), threads=1)
+    argv = [tools.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
+            "-progress", "pipe:1", *_flatten(opts), "-i", file_url(path),
+            "-map", f"0:{found.audio_stream}", "-t", f"{limit + 1:.3f}", "-f", "null", "-"]
+    result = _limited(argv, limits.run_limits(limits.probe_seconds), should_stop)
+    decoded = _last_out_time(result.stdout)
+    if result.returncode != 0 or not decoded:
+        raise MediaRefused("No sound could be decoded from the recording; it may be damaged.",
+                           detail=result.stderr[-2000:])
+    details = {**found.details, "duration_from_header": found.duration, "duration_decoded": decoded}
+    if decoded > limit:
+        raise MediaRefused(
+            f"The recording is more than {human_duration(limit)} long; the limit for "
+            f"{found.kind} is {human_duration(limit)}."
+        )
+    return replace(found, duration=decoded, details=details)
+
+
+def _last_out_time(progress: bytes) -> float | None:
+    """The last `out_time_us` of ffmpeg's `-progress` output, in seconds."""
+    times = [line.split(b"=", 1)[1] for line in progress.splitlines() if line.startswith(b"out_time_us=")]
+    for value in reversed(times):
+        if value.strip().isdigit():
+            return int(value) / 1_000_000 or None
+    return None
 
 
 def _check_size(path: Path, limits: MediaLimits, enforce: bool) -> int:
@@ -312,7 +369,8 @@ def _stream_from_raw(raw: dict[str, Any]) -> StreamInfo:
     if "rotate" in tags:  # older ffmpeg versions exported the display matrix as a tag
         rotation = int(_num(tags["rotate"]) or 0)
     sar = _num((raw.get("sample_aspect_ratio") or "1:1").replace(":", "/")) or 1.0
-    fps = _num(raw.get("avg_frame_rate")) or _num(raw.get("r_frame_rate"))
+    real_fps = _num(raw.get("r_frame_rate"))
+    fps = _num(raw.get("avg_frame_rate")) or real_fps
     width, height = raw.get("width"), raw.get("height")
     return StreamInfo(
         index=int(raw.get("index", 0)),
@@ -321,6 +379,10 @@ def _stream_from_raw(raw: dict[str, Any]) -> StreamInfo:
         width=int(width) if width else None,
         height=int(height) if height else None,
         fps=fps if fps and fps < 1000 else None,
+        real_fps=real_fps if real_fps and real_fps < 100_000 else None,
+        color_transfer=_text(raw.get("color_transfer")),
+        color_primaries=_text(raw.get("color_primaries")),
+        color_space=_text(raw.get("color_space")),
         sample_rate=int(_num(raw.get("sample_rate")) or 0) or None,
         channels=int(raw["channels"]) if raw.get("channels") else None,
         attached_pic=bool((raw.get("disposition") or {}).get("attached_pic")),
@@ -330,6 +392,13 @@ def _stream_from_raw(raw: dict[str, Any]) -> StreamInfo:
         tags=tags,
         side_data=side,
     )
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "", "unknown", "unspecified") else None
+
+
+HDR_TRANSFERS = {"smpte2084": "pq", "arib-std-b67": "hlg"}
 
 
 def _from_raw(raw: dict[str, Any], sniffed: Sniffed, size: int) -> Probe:
@@ -354,6 +423,9 @@ def _from_raw(raw: dict[str, Any], sniffed: Sniffed, size: int) -> Probe:
         kind=kind, container=sniffed.label, demuxer=sniffed.demuxer, size_bytes=size,
         duration=_num(fmt.get("duration")), width=width, height=height,
         rotation=video.rotation if video else 0, fps=video.fps if video else None,
+        real_fps=video.real_fps if video else None,
+        hdr=HDR_TRANSFERS.get(video.color_transfer or "") if video else None,
+        video_seconds=video.duration if video else None,
         video_stream=video.index if video else None, audio_stream=audio.index if audio else None,
         audio_channels=audio.channels if audio else None, streams=streams, chapters=chapters,
         format_tags=format_tags, found_metadata=tuple(sorted(found)),
@@ -493,6 +565,12 @@ def _probe_image(
     decode = "1" if enforce else "0"
     info = image_child(["inspect", str(path), sniffed.demuxer, str(limits.max_image_pixels), decode],
                        limits, should_stop)
+    frames = int(info.get("frames", 1) or 1)
+    if enforce and frames > 1 and info.get("format") in ANIMATION_FORMATS:
+        raise MediaRefused(
+            f"This picture is animated ({frames} frames), and only still pictures can be sent; "
+            "please send a photo or a screenshot instead, or the animation as a video."
+        )
     return Probe(
         kind="image", container=sniffed.label, demuxer=sniffed.demuxer, size_bytes=size,
         width=int(info["width"]), height=int(info["height"]),
@@ -502,6 +580,11 @@ def _probe_image(
         details={"format": info.get("format"), "mode": info.get("mode"),
                  "frames": info.get("frames"), **info.get("details", {})},
     )
+
+
+# Formats whose extra frames are an animation. A JPEG's extra frames (MPO: depth maps, previews
+# that phones store) are not: the first frame is the photo, delivered, and the rest removed.
+ANIMATION_FORMATS = {"GIF", "WEBP", "PNG"}
 
 
 def _orientation_degrees(orientation: int) -> int:

@@ -6,8 +6,16 @@ Choices, and why:
 - At most 1280x720 *in the picture's own orientation* (a portrait phone video becomes
   720x1280, not a 404x720 postage stamp): the pixel budget of 720p either way; never upscaled;
   even dimensions (4:2:0 needs them); square pixels.
-- At most 30 fps; a keyframe every 2 s (forced by time, so it holds for variable frame rate
-  phone video too) so that seeking in the review player is quick.
+- At most 30 fps, at one constant rate: a source over the cap, or with a variable frame rate
+  (phones drop frames in low light), is re-timed to min(30, its real rate), where the real
+  rate is the clock its timestamps need, not their average (a 60 fps clock with half the
+  frames dropped averages 25 fps, but ffmpeg would write it as constant 60). A keyframe every
+  2 s so that seeking in the review player is quick.
+- HDR (10-bit HLG or PQ, including Dolby Vision with an HLG base layer, as current phones
+  record) becomes SDR BT.709: linear light with diffuse white at 203 cd/m2 (ITU-R BT.2408),
+  BT.2020 to BT.709 primaries, then the Mobius curve, which leaves everything up to about
+  diffuse white as it was and rolls off highlights up to a 1000 cd/m2 peak (what phones
+  master to) instead of clipping them. Without it an HDR picture looks washed out and grey.
 - Quality-based rate control, CRF 23 (x264's default: transparent enough for talking-head
   video), preset `veryfast`: on a 2-core worker it is ~2-3x faster than `medium` for files
   ~10-15% larger at the same quality; review latency matters more than a few MB.
@@ -40,6 +48,9 @@ class DeliveryProfile:
     image_max_side: int = 4096
     image_quality: int = 85
     poster_quality: int = 3  # mjpeg -q:v, 2 (best) .. 31
+    hdr_white_nits: float = 203.0  # diffuse white in HDR video (ITU-R BT.2408)
+    hdr_peak_nits: float = 1000.0  # the highlights phones master to
+    tone_curve: str = "mobius"
 
     def video_size(self, width: int, height: int) -> tuple[int, int]:
         """Fit (width, height) into the box in its own orientation; never upscale; even."""
@@ -48,11 +59,16 @@ class DeliveryProfile:
         scale = min(1.0, box_w / width, box_h / height)
         return _even(width * scale), _even(height * scale)
 
-    def output_fps(self, fps: float | None) -> float | None:
-        """The rate to force, or None to keep the source's timing (already within the cap)."""
-        if fps is None or fps > self.max_fps + 0.01:
+    def output_fps(self, fps: float | None, real_fps: float | None = None,
+                   variable: bool = False) -> float | None:
+        """The rate to force, or None to keep the source's timing (steady and within the cap).
+        ffmpeg writes MP4 at the real (timestamp) rate, so that is what must fit the cap."""
+        if fps is None:
             return self.max_fps
-        return None
+        fastest = max(fps, real_fps or fps)
+        if fastest > self.max_fps + 0.01:
+            return self.max_fps
+        return round(fastest, 3) if variable else None
 
     def gop_frames(self, fps: float | None) -> int:
         return max(1, round(self.keyframe_seconds * min(fps or self.max_fps, self.max_fps)))
@@ -83,6 +99,19 @@ class DeliveryProfile:
             # value set by us replaces it (an empty one would make ffmpeg set the default).
             "metadata:s:v:0": "encoder= ",
         }
+
+    def tone_map_filters(self, transfer: str, primaries: str | None, matrix: str | None) -> list[tuple[str, dict[str, object]]]:
+        """zscale/tonemap steps from an HDR transfer ('smpte2084' | 'arib-std-b67') to SDR
+        BT.709; every colour property is given explicitly (zscale refuses to guess)."""
+        white = self.hdr_white_nits
+        return [
+            ("zscale", {"tin": transfer, "pin": primaries or "bt2020", "min": matrix or "bt2020nc",
+                        "rin": "tv", "t": "linear", "p": primaries or "bt2020", "npl": f"{white:g}"}),
+            ("format", {"pix_fmts": "gbrpf32le"}),
+            ("zscale", {"p": "bt709"}),
+            ("tonemap", {"tonemap": self.tone_curve, "desat": 0, "peak": f"{self.hdr_peak_nits / white:.3f}"}),
+            ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
+        ]
 
     def audio_encoder_options(self, channels: int) -> dict[str, object]:
         return {"c:a": "aac", "b:a": self.audio_bitrate(channels), "ar": self.audio_rate, "ac": channels}

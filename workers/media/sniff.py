@@ -19,8 +19,12 @@ HEAD_BYTES = 64 * 1024
 ACCEPTED_TEXT = "MP4/MOV, WebM/MKV, Ogg, WAV, MP3, FLAC, AAC, JPEG, PNG or WebP"
 NOT_ACCEPTED = f"This file is not a recording or picture in a format we accept ({ACCEPTED_TEXT})."
 
-# ISO-BMFF major brands that are still images (HEIF/AVIF): ffmpeg 5.1 cannot read them.
+# ISO-BMFF major brands that are still images (HEIF/AVIF): ffmpeg 5.1 cannot read them (its
+# mov demuxer reads tracks, not HEIF items), nor can Pillow without a plugin; see docs/media.md.
+# The sentence is the web's too (shuttle/uploads/sniff.py refuses these as the first bytes
+# arrive, and tests/web/test_upload_sniff.py holds the two to the same words): change both.
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+HEIF = "HEIC/AVIF photos are not accepted; please send the picture as JPEG or PNG."
 _QUICKTIME_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
 
@@ -85,9 +89,7 @@ def sniff_bytes(head: bytes) -> Sniffed | None:
 def _iso_bmff(head: bytes) -> Sniffed:
     brand = head[8:12]
     if brand in _HEIF_BRANDS:
-        raise MediaRefused(
-            "HEIC/AVIF photos are not accepted; please send the picture as JPEG or PNG."
-        )
+        raise MediaRefused(HEIF)
     return MP4
 
 

@@ -44,6 +44,7 @@ class Plan:
     channels: int | None
     expected_duration: float | None  # after cuts, capped by the limit
     max_duration: float
+    hdr: tuple[str, str | None, str | None] | None = None  # tone map from (transfer, primaries, matrix)
 
 
 def plan(probe: Probe, limits: MediaLimits, edits: EditList | None, profile: DeliveryProfile) -> Plan:
@@ -61,9 +62,19 @@ def plan(probe: Probe, limits: MediaLimits, edits: EditList | None, profile: Del
     return Plan(
         kind=probe.kind, suffix=".mp4" if probe.kind == "video" else ".m4a",
         width=width, height=height,
-        fps=profile.output_fps(probe.fps) if probe.kind == "video" else None,
+        fps=profile.output_fps(probe.fps, probe.real_fps, probe.variable_fps) if probe.kind == "video" else None,
         channels=channels, expected_duration=expected, max_duration=max_duration,
+        hdr=_hdr_source(probe) if probe.kind == "video" else None,
     )
+
+
+def _hdr_source(probe: Probe) -> tuple[str, str | None, str | None] | None:
+    """The video's (transfer, primaries, matrix) when it is HLG or PQ, else None."""
+    video = next((s for s in probe.streams if s.index == probe.video_stream), None)
+    if video is None or probe.hdr is None:
+        return None
+    assert video.color_transfer
+    return video.color_transfer, video.color_primaries, video.color_space
 
 
 def build_command(
@@ -76,7 +87,7 @@ def build_command(
     inp = ffmpeg.input(file_url(source), **input_options(probe.demuxer, decoders=decoders, threads=threads))
     video = audio = None
     if the_plan.kind == "video":
-        video = _video_chain(inp[str(probe.video_stream)], the_plan, edits)
+        video = _video_chain(inp[str(probe.video_stream)], the_plan, edits, profile)
     if probe.audio_stream is not None:
         audio = _audio_chain(inp[str(probe.audio_stream)], the_plan, edits)
     if edits is not None and edits.cuts and probe.duration is not None:
@@ -87,10 +98,13 @@ def build_command(
     return _argv(tools, out, "-filter_complex_threads", str(threads))
 
 
-def _video_chain(stream: Any, the_plan: Plan, edits: EditList | None) -> Any:
+def _video_chain(stream: Any, the_plan: Plan, edits: EditList | None, profile: DeliveryProfile) -> Any:
     if the_plan.fps is not None:
         stream = stream.filter("fps", fps=f"{the_plan.fps:g}")
     stream = stream.filter("scale", width=the_plan.width, height=the_plan.height, flags="bicubic")
+    if the_plan.hdr is not None:  # after scaling: tone mapping in float is costly per pixel
+        for name, options in profile.tone_map_filters(*the_plan.hdr):
+            stream = stream.filter(name, **options)
     stream = stream.filter("setsar", "1").filter("format", pix_fmts="yuv420p")
     if edits is not None and edits.blurs:
         assert the_plan.width and the_plan.height
@@ -119,6 +133,8 @@ def _output_options(the_plan: Plan, threads: int, profile: DeliveryProfile) -> d
     }
     if the_plan.kind == "video":
         opts.update(profile.video_encoder_options(the_plan.fps))
+        if the_plan.hdr is not None:  # say what the pixels now are: SDR BT.709
+            opts.update({"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"})
     if the_plan.channels is not None:
         opts.update(profile.audio_encoder_options(the_plan.channels))
     return opts
@@ -148,11 +164,11 @@ def poster_time(duration: float | None) -> float:
     return 1.0 if duration >= 2.0 else duration / 2
 
 
-def poster_command(delivery: Path, output: Path, duration: float | None, *, tools: Tools,
+def poster_command(delivery: Path, output: Path, at: float, *, tools: Tools,
                    profile: DeliveryProfile = DEFAULT_PROFILE) -> list[str]:
-    """One JPEG frame taken from our own (already clean) delivery file."""
+    """One JPEG frame, `at` seconds in, taken from our own (already clean) delivery file."""
     opts = input_options("mov", decoders=["h264"])
-    inp = ffmpeg.input(file_url(delivery), ss=f"{poster_time(duration):.3f}", **opts)
+    inp = ffmpeg.input(file_url(delivery), ss=f"{at:.3f}", **opts)
     out = ffmpeg.output(
         inp["v:0"], "file:" + str(output), vframes=1, **{"c:v": "mjpeg", "q:v": profile.poster_quality},
         pix_fmt="yuvj420p", f="image2", update=1, map_metadata=-1, fflags="+bitexact",

@@ -12,7 +12,8 @@ The allow-lists (everything else fails):
 - Stream tags: `language`=und, `handler_name`=VideoHandler/SoundHandler (the muxer's fixed
   defaults, the same in every output), `vendor_id`=[0][0][0][0], `encoder`=blank (the MP4
   compressor-name field, which we set to a blank; see profile.py).
-- Streams: exactly one H.264 yuv420p video within the planned size (for video) and at most one
+- Streams: exactly one H.264 yuv420p video within the planned size, at most 30 fps by both its
+  average and its timestamps' rate, not marked HDR (for video), and at most one
   AAC 48 kHz audio of 1-2 channels; no cover picture, no side data (display matrix, spherical,
   GPS...), no chapters.
 - Bytes: no encoder signature (Lavf/Lavc versions, x264's SEI text) and none of the strings
@@ -34,7 +35,7 @@ from typing import Any
 
 from workers.media.errors import VerificationFailed
 from workers.media.images import STRUCTURAL_INFO
-from workers.media.probe import MediaLimits, StreamInfo, probe_container
+from workers.media.probe import HDR_TRANSFERS, MediaLimits, StreamInfo, probe_container
 from workers.media.sniff import MP4, sniff_file
 from workers.media.tools import Tools
 from workers.media.transcode import Plan
@@ -154,8 +155,11 @@ def _check_video(stream: StreamInfo, the_plan: Plan, where: str) -> list[str]:
         problems.append(f"{where}: not H.264")
     if (stream.width, stream.height) != (the_plan.width, the_plan.height):
         problems.append(f"{where}: size {stream.width}x{stream.height}, planned {the_plan.width}x{the_plan.height}")
-    if stream.fps is not None and stream.fps > 30.5:
-        problems.append(f"{where}: {stream.fps:.1f} fps is over the cap")
+    fastest = max(r for r in (stream.fps, stream.real_fps, 0.0) if r is not None)
+    if fastest > 30.5:  # the average and the timestamps' rate: a player sees both
+        problems.append(f"{where}: {fastest:.1f} fps is over the cap")
+    if stream.color_transfer in HDR_TRANSFERS:
+        problems.append(f"{where}: still marked as HDR ({stream.color_transfer})")
     if stream.rotation:
         problems.append(f"{where}: still rotated by metadata")
     return problems

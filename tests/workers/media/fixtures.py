@@ -377,6 +377,173 @@ class Fixtures:
         return path
 
 
+    # --- as phones and browsers really make them (issue 15) ----------------------------------
+    def vfr_mp4(self) -> Path:
+        """Variable frame rate, as phones record in low light: a 60 fps clock with frames
+        dropped irregularly (5 of every 12 kept), timestamps kept as they are. The average is
+        ~25 fps; the stream's real timing is 60 fps."""
+        path, done = self._path("vfr.mp4")
+        if not done:
+            self.ff("-f", "lavfi", "-i", "testsrc=size=320x240:rate=60:duration=2",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+                    "-vf", "select='lt(mod(n\\,12)\\,5)'", "-fps_mode", "vfr",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(path))
+        return path
+
+    def still_with_sound(self) -> Path:
+        """One video frame followed by 3 s of sound (voice-note recorders, messaging apps)."""
+        path, done = self._path("still-sound.mp4")
+        if not done:
+            frame = self.root / "one-frame.mp4"
+            self.ff("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-frames:v", "1",
+                    "-c:v", "libx264", "-preset", "ultrafast", str(frame))
+            self.ff("-i", str(frame), "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+                    "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(path))
+        return path
+
+    def _noise_then_quiet(self, seconds: int) -> list[str]:
+        """3 s of loud noise, then a quiet tone: VBR frames at the start are large, later ones
+        small, so a duration guessed from the first frames' bit rate is far too short."""
+        return ["-f", "lavfi", "-i", "anoisesrc=d=3:a=0.8:r=22050",
+                "-f", "lavfi", "-i", f"sine=f=300:d={seconds - 3}:r=22050",
+                "-filter_complex", "[1]volume=0.05[q];[0][q]concat=n=2:v=0:a=1", "-ac", "1"]
+
+    def vbr_mp3_no_header(self, seconds: int = 30) -> Path:
+        """A VBR MP3 with no Xing/VBRI header (`-write_xing 0`): ffmpeg estimates ~9 s for 30 s."""
+        path, done = self._path(f"vbr-noxing-{seconds}.mp3")
+        if not done:
+            self.ff(*self._noise_then_quiet(seconds), "-c:a", "libmp3lame", "-q:a", "5",
+                    "-write_xing", "0", str(path))
+        return path
+
+    def vbr_aac_raw(self, seconds: int = 30) -> Path:
+        """Raw ADTS AAC at variable bit rate (`-q:a`): no header holds the duration at all."""
+        path, done = self._path(f"vbr-{seconds}.aac")
+        if not done:
+            self.ff(*self._noise_then_quiet(seconds), "-c:a", "aac", "-q:a", "1", str(path))
+        return path
+
+    def sdr_reference(self) -> Path:
+        """The picture the HDR fixtures are made from, as plain 8-bit BT.709."""
+        path, done = self._path("sdr-reference.mp4")
+        if not done:
+            self.ff("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=1,format=yuv420p",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", str(path))
+        return path
+
+    def hdr_hevc(self, transfer: str = "hlg") -> Path:
+        """10-bit HEVC in BT.2020 with HLG or PQ, as current phones record: the SDR reference
+        converted with diffuse white at 203 cd/m2 (ITU-R BT.2408), tagged in the container."""
+        trc = {"hlg": "arib-std-b67", "pq": "smpte2084"}[transfer]
+        path, done = self._path(f"hdr-{transfer}.mov")
+        if not done:
+            up = ("zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=linear:p=bt709:npl=203,"
+                  f"format=gbrpf32le,zscale=p=bt2020:t={trc}:m=bt2020nc:r=tv:npl=203,format=yuv420p10le")
+            self.ff("-i", str(self.sdr_reference()), "-f", "lavfi", "-i", "sine=duration=1",
+                    "-vf", up, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
+                    "-color_primaries", "bt2020", "-color_trc", trc, "-colorspace", "bt2020nc",
+                    "-tag:v", "hvc1", "-c:a", "aac", "-shortest", str(path))
+        return path
+
+    def dolby_vision(self) -> Path:
+        """The HLG clip with a Dolby Vision configuration box (dvcC, profile 8.4: an HLG base
+        layer, what iPhones write). No encoder here makes Dolby Vision RPU data, so the stream
+        is the plain HLG HEVC; the box is what makes players and ffprobe call it Dolby Vision."""
+        path = self.root / "dolby-vision.mov"
+        if not path.exists():
+            path.write_bytes(_with_dvcc(self.hdr_hevc("hlg").read_bytes()))
+        return path
+
+    def hevc_portrait(self) -> Path:
+        """A portrait phone video: HEVC stored landscape with a 270-degree display matrix."""
+        path, done = self._path("hevc-portrait.mov")
+        if not done:
+            flat = self.root / "hevc-flat.mov"
+            self.ff(*self.av_sources(1, "320x240"), "-c:v", "libx265", "-preset", "ultrafast",
+                    "-x265-params", "log-level=error", "-tag:v", "hvc1", "-c:a", "aac", str(flat))
+            keep = ["-map", "0", "-c", "copy"]
+            if self.tools.version >= (6, 1):
+                self.ff("-display_rotation:v:0", "270", "-i", str(flat), *keep, str(path))
+            else:
+                self.ff("-i", str(flat), *keep, "-metadata:s:v:0", "rotate=270", str(path))
+        return path
+
+    def surround(self, ext: str = "m4a") -> Path:
+        """5.1 AAC (six different tones), as audio only (.m4a) or under a picture (.mp4)."""
+        path, done = self._path(f"surround.{ext}")
+        if not done:
+            tones = [a for f in (440, 660, 880, 220, 110, 330)
+                     for a in ("-f", "lavfi", "-i", f"sine=frequency={f}:duration=1")]
+            join = "".join(f"[{i}]" for i in range(6)) + "join=inputs=6:channel_layout=5.1[a]"
+            video = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=1"] if ext == "mp4" else []
+            maps = ["-map", "6:v", "-c:v", "libx264", "-preset", "ultrafast"] if ext == "mp4" else []
+            self.ff(*tones, *video, "-filter_complex", join, "-map", "[a]", *maps, "-c:a", "aac", str(path))
+        return path
+
+    def opus_mp4(self, with_video: bool = True) -> Path:
+        path, done = self._path(f"opus-{'video' if with_video else 'audio'}.mp4")
+        if not done:
+            sources = self.av_sources(1) if with_video else ["-f", "lavfi", "-i", "sine=duration=1"]
+            video = ["-c:v", "libx264", "-preset", "ultrafast"] if with_video else []
+            self.ff(*sources, *video, "-c:a", "libopus", str(path))
+        return path
+
+    def av1_mp4(self) -> Path:
+        path, done = self._path("av1.mp4")
+        if not done:
+            self.ff(*self.av_sources(1), "-c:v", "libsvtav1", "-preset", "12", "-c:a", "libopus",
+                    str(path))
+        return path
+
+    def alac_m4a(self) -> Path:
+        path, done = self._path("alac.m4a")
+        if not done:
+            self.ff("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=1",
+                    "-c:a", "alac", str(path))
+        return path
+
+    def hires_wav(self) -> Path:
+        """24-bit, 96 kHz stereo WAV (written as WAVE_FORMAT_EXTENSIBLE, as recorders do)."""
+        path, done = self._path("hires.wav")
+        if not done:
+            self.ff("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=96000:duration=1",
+                    "-ac", "2", "-c:a", "pcm_s24le", str(path))
+        return path
+
+    def animated(self, fmt: str = "GIF", frames: int = 3) -> Path:
+        """An animated GIF or WebP (three coloured frames); `frames=1` gives a still one."""
+        ext = fmt.lower()
+        path = self.root / f"animated-{frames}.{ext}"
+        if not path.exists():
+            colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)] * frames
+            images = [Image.new("RGB", (120, 80), colours[i]) for i in range(frames)]
+            images[0].save(path, fmt, save_all=frames > 1, append_images=images[1:], duration=200, loop=0)
+        return path
+
+    def mpo_jpeg(self) -> Path:
+        """A JPEG with a second picture in an MPO index, as phones store depth maps."""
+        path = self.root / "photo.mpo.jpg"
+        if not path.exists():
+            first, second = self._two_tone((160, 120)), Image.new("RGB", (80, 60), (9, 9, 9))
+            first.save(path, "MPO", save_all=True, append_images=[second])
+        return path
+
+    def real_heic(self) -> Path | None:
+        """A real HEIC photo made by libheif's heif-enc (Debian: libheif-examples), or None."""
+        import shutil
+
+        enc = shutil.which("heif-enc")
+        if enc is None:
+            return None
+        path = self.root / "real.heic"
+        if not path.exists():
+            jpeg = self.root / "for-heic.jpg"
+            self._two_tone((320, 240)).save(jpeg, "JPEG")
+            subprocess.run([enc, "-q", "50", str(jpeg), "-o", str(path)], capture_output=True,
+                           timeout=120, check=True)
+        return path
+
+
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -391,3 +558,50 @@ def io_bytes(img: Image.Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt)
     return buf.getvalue()
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def _with_dvcc(data: bytes) -> bytes:
+    """Add a Dolby Vision configuration box (dvcC: version 1.0, profile 8, level 4, RPU and
+    base layer present, compatibility id 4 = HLG) to the first `hvc1` sample entry, growing
+    every enclosing box (moov/trak/mdia/minf/stbl/stsd/hvc1) by its size."""
+    bits = (8 << 9) | (4 << 3) | (1 << 2) | 1  # profile(7) level(6) rpu el bl
+    payload = bytes([1, 0]) + struct.pack(">H", bits) + bytes([4 << 4]) + b"\x00" * 19
+    dvcc = _box(b"dvcC", payload)
+    path_boxes = [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd", b"hvc1"]
+    out = bytearray(data)
+    starts: list[int] = []
+    pos, end = 0, len(out)
+    for kind in path_boxes:
+        while pos < end:
+            size = int.from_bytes(out[pos:pos + 4], "big")
+            if out[pos + 4:pos + 8] == kind and (kind != b"trak" or b"hvc1" in out[pos:pos + size]):
+                starts.append(pos)
+                end = pos + size
+                pos += 8 + {b"stsd": 8, b"hvc1": 78}.get(kind, 0)
+                break
+            pos += size
+        else:
+            raise ValueError(f"no {kind!r} box")
+    insert_at = starts[-1] + int.from_bytes(out[starts[-1]:starts[-1] + 4], "big")
+    out[insert_at:insert_at] = dvcc
+    for start in starts:
+        size = int.from_bytes(out[start:start + 4], "big")
+        out[start:start + 4] = struct.pack(">I", size + len(dvcc))
+    if starts[0] < _mdat_offset(bytes(out)):
+        raise ValueError("moov before mdat: chunk offsets would need fixing")
+    return bytes(out)
+
+
+def _mdat_offset(data: bytes) -> int:
+    pos = 0
+    while pos < len(data):
+        size = int.from_bytes(data[pos:pos + 4], "big")
+        if data[pos + 4:pos + 8] == b"mdat":
+            return pos
+        pos += size
+    return len(data)
+
