@@ -520,6 +520,38 @@ class Fixtures:
             images[0].save(path, fmt, save_all=frames > 1, append_images=images[1:], duration=200, loop=0)
         return path
 
+    def amr_3gp(self) -> Path | None:
+        """A voice memo as old phones and messaging apps write it: AMR-NB (12.2 kb/s) in .3gp.
+        Debian's ffmpeg has no AMR encoder, so the frames come from the reference encoder
+        library itself (Debian: libopencore-amrnb0) through ctypes; None without it."""
+        import ctypes
+        import ctypes.util
+        import math
+
+        name = ctypes.util.find_library("opencore-amrnb")
+        if name is None:
+            return None
+        path, done = self._path("voice-memo.3gp")
+        if not done:
+            lib = ctypes.CDLL(name)
+            lib.Encoder_Interface_init.restype = ctypes.c_void_p
+            lib.Encoder_Interface_Encode.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+                                                     ctypes.c_void_p, ctypes.c_int]
+            lib.Encoder_Interface_exit.argtypes = [ctypes.c_void_p]
+            state = lib.Encoder_Interface_init(0)
+            frames = [b"#!AMR\n"]
+            out = (ctypes.c_ubyte * 64)()
+            for start in range(0, 2 * 8000, 160):  # 2 s of a 300 Hz tone, 20 ms frames
+                pcm = (ctypes.c_short * 160)(*(int(8000 * math.sin(2 * math.pi * 300 * (start + i) / 8000))
+                                               for i in range(160)))
+                size = lib.Encoder_Interface_Encode(state, 7, pcm, out, 0)  # 7: MR122
+                frames.append(bytes(out[:size]))
+            lib.Encoder_Interface_exit(state)
+            raw = self.root / "voice-memo.amr"
+            raw.write_bytes(b"".join(frames))
+            self.ff("-f", "amr", "-i", str(raw), "-c:a", "copy", "-f", "3gp", str(path))
+        return path
+
     def mpo_jpeg(self) -> Path:
         """A JPEG with a second picture in an MPO index, as phones store depth maps."""
         path = self.root / "photo.mpo.jpg"

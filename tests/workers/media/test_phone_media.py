@@ -177,6 +177,26 @@ def test_dolby_vision_is_seen_and_removed(fx: Fixtures, tools: Tools, processed:
     assert "other stream side data" in processed("dolby_vision").removed
 
 
+# --- AMR voice memos -------------------------------------------------------------------------------------
+
+def test_an_amr_voice_memo_in_3gp(fx: Fixtures, tools: Tools, tmp_path: Path) -> None:
+    """3GP is read by the same `mov` demuxer as MP4 (no new demuxer); AMR-NB is decoded by
+    ffmpeg's own decoder. The sound must survive, and the length limit must hold."""
+    memo = fx.amr_3gp()
+    if memo is None:
+        pytest.skip("libopencore-amrnb (Debian: libopencore-amrnb0) is not installed to make AMR")
+    result = process(memo, tmp_path / "out", tools=tools, scratch_root=tmp_path / "s")
+    assert result.kind == "audio" and result.duration == pytest.approx(2.0, abs=0.1)
+    assert result.input["container"] == "MP4/MOV"
+    done = subprocess.run([tools.ffmpeg, "-v", "info", "-nostats", "-i", str(result.delivery), "-af", "volumedetect",
+                           "-f", "null", "-"], capture_output=True, text=True, check=True, timeout=60)
+    mean = float(done.stderr.split("mean_volume:")[1].split("dB")[0])
+    assert mean > -30, "the tone must come through, not silence"
+    with pytest.raises(MediaRefused, match="limit"):
+        process(memo, tmp_path / "out2", tools=tools, scratch_root=tmp_path / "s",
+                limits=MediaLimits(max_audio_seconds=1.4))
+
+
 # --- pictures -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
