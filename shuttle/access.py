@@ -60,7 +60,8 @@ def load_message(session: Session, actor: Actor, message_id: str) -> tuple[Messa
     case = session.get(Case, message.case_id)
     assert case is not None
     member = membership(session, actor, case.id)
-    if not permissions.may_see_message(member, author_side=message.author_side, state=State(message.state)):
+    if not permissions.may_see_message(member, author_side=message.author_side, state=State(message.state),
+                                       submitted=message.first_submitted_at is not None):
         raise NotFound()
     return message, case, member
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ShuttleError(Exception):
     """Base: carries a message fit to show to the person who caused it."""
@@ -9,9 +11,10 @@ class ShuttleError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}  # extra JSON fields for the API answer (e.g. the flags still open)
         if code is not None:
             self.code = code
 

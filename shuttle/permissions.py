@@ -56,11 +56,14 @@ def is_recipient_side(m: Membership, author_side: str) -> bool:
     return may_write(m) and m.side is not None and m.side != author_side
 
 
-def may_see_message(m: Membership, *, author_side: str, state: State) -> bool:
-    """Facilitators see every message of their case; the author side sees its own;
+def may_see_message(m: Membership, *, author_side: str, state: State, submitted: bool) -> bool:
+    """The author side sees its own; facilitators see a message of their case once it has been
+    sent to them (an unsent draft is the author's private work: not listed, counted or shown);
     the other side learns of a message only once it is delivered."""
-    if m.is_facilitator or is_author_side(m, author_side):
+    if is_author_side(m, author_side):
         return True
+    if m.is_facilitator:
+        return submitted
     return is_recipient_side(m, author_side) and state in DELIVERED
 
 

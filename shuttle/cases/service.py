@@ -106,6 +106,7 @@ def create_case(
     session.add(case)
     session.flush()
     _apply_settings(case, settings)
+    _check_approvals_possible(case, len(set(facilitators)))
     for account_id in dict.fromkeys(facilitators):
         session.add(CaseFacilitator(case_id=case.id, account_id=account_id))
     audit.record(session, action="case.create", actor_id=actor.account_id, actor_role=actor.role,
@@ -133,7 +134,9 @@ def _apply_settings(case: Case, settings: dict[str, Any]) -> None:
         if label in settings and not 1 <= len(settings[label].strip()) <= 80:
             raise BadInput("A side's label is 1 to 80 characters.")
     if "watchlist" in settings:
-        terms = [str(t).strip() for t in settings["watchlist"] if str(t).strip()]
+        if not all(isinstance(t, str) for t in settings["watchlist"]):
+            raise BadInput("The watch list is a list of words or phrases (strings).")
+        terms = [t.strip() for t in settings["watchlist"] if t.strip()]
         if len(terms) > 200 or any(len(t) > 100 for t in terms):
             raise BadInput("The watch list holds up to 200 terms of up to 100 characters.")
         settings = {**settings, "watchlist": terms}
@@ -147,11 +150,20 @@ def update_settings(session: Session, svc: Services, actor: Actor, case_id: str,
     if expected_version is not None and expected_version != case.row_version:
         raise Conflict("The case settings changed since you opened them. Reload and try again.", code="stale")
     _apply_settings(case, settings)
+    _check_approvals_possible(case, len(facilitator_ids(session, case.id)))
     audit.record(session, action="case.settings", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=case.id, subject_type="case", subject_id=case.id,
                  details={"changed": sorted(settings)}, now=svc.now())
     _reconcile(session, svc, case, actor)
     return case
+
+
+def _check_approvals_possible(case: Case, facilitators: int) -> None:
+    """Two approvals need two different facilitators: a case with one cannot ask for two."""
+    if case.approvals_required > facilitators:
+        raise BadInput(f"This case has {facilitators} facilitator{'s' if facilitators != 1 else ''}, so it cannot "
+                       f"need {case.approvals_required} different facilitators to approve a message.",
+                       code="approvals_impossible")
 
 
 def _managed_case(session: Session, actor: Actor, case_id: str) -> tuple[Case, permissions.Membership]:

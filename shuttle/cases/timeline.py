@@ -23,6 +23,7 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Participant
 from shuttle.errors import NotFound
 from shuttle.messages.models import Message
+from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.states import State, describe
 from shuttle.services import Actor
 
@@ -44,6 +45,7 @@ class MessageFacts:
     kind: str
     author_side: str
     state_words: str  # the message's state now, in words
+    name: str  # "Letter 1": numbering.message_names
 
 
 @dataclass(frozen=True)
@@ -121,9 +123,18 @@ def _message_sentence(event: Event, message: MessageFacts, cast: Cast, receipts_
             return f"{who} {sent} on behalf of {author}", "info"
         return f"{who} {sent}", "info"
     if action == "approve":
+        kept = len(d.get("flags") or [])
+        keeping = f", keeping {kept} flagged passage{'s' if kept != 1 else ''} with a reason" if kept else ""
         if d.get("to") == "approved":
-            return f"{who} approved it", "good"
-        return f"{who} approved it; it needs a second facilitator", "info"
+            return f"{who} approved it{keeping}", "good"
+        return f"{who} approved it{keeping}; it needs a second facilitator", "info"
+    if action == "recall":
+        return f"{who} called it back before it was opened; it is in review again", "warning"
+    if action == "recount":
+        after = "approved" if d.get("to") in ("approved", "held(approved)") else "back in the review queue"
+        return f"The case's approvals rule changed: {after}", "info"
+    if event.action == "case.safeguarding_incident":
+        return f"{who} recorded a safeguarding incident about it", "warning"
     if action == "schedule":
         at = d.get("at")
         if not at:
@@ -196,9 +207,7 @@ def assemble(*, messages: Iterable[MessageFacts], events: Iterable[Event], cast:
              receipts_allowed: bool) -> list[Entry]:
     """The case's story, oldest first. Events before the exchange opened are left out except
     the case's own (creation, opening): preparation is what the participants table shows."""
-    known = list(messages)
-    by_id = {m.id: m for m in known}
-    names = {m.id: f"{KIND_WORDS.get(m.kind, 'message').capitalize()} {n}" for n, m in enumerate(known, 1)}
+    by_id = {m.id: m for m in messages}
     entries: list[Entry] = []
     opened = False
     for event in sorted(events, key=lambda e: e.at):
@@ -213,7 +222,7 @@ def assemble(*, messages: Iterable[MessageFacts], events: Iterable[Event], cast:
                         else _message_sentence(event, message, cast, receipts_allowed))
             if sentence is None:
                 continue
-            entries.append(Entry(event.at, cast.actor(event), sentence[0], message.id, names[message.id],
+            entries.append(Entry(event.at, cast.actor(event), sentence[0], message.id, message.name,
                                  message.state_words, sentence[1]))
             continue
         if not opened and event.action not in ("case.create", "case.status"):
@@ -251,10 +260,10 @@ def case_timeline(session: Session, actor: Actor, case_id: str) -> list[Entry]:
     case, member = load_case(session, actor, case_id)
     if not member.is_facilitator:
         raise NotFound()
-    messages = [MessageFacts(m.id, m.kind, m.author_side, describe(State(m.state)))
-                for m in session.scalars(select(Message).where(Message.case_id == case.id)
-                                         .where(Message.state != State.DRAFT.value)
-                                         .order_by(Message.created_at))]
+    rows = list(session.scalars(select(Message).where(Message.case_id == case.id,
+                                                       Message.first_submitted_at.is_not(None))))
+    names = message_names(Numbered(m.id, m.kind, m.first_submitted_at, m.created_at) for m in rows)
+    messages = [MessageFacts(m.id, m.kind, m.author_side, describe(State(m.state)), names[m.id]) for m in rows]
     participants = list(session.scalars(select(Participant).where(Participant.case_id == case.id)))
     raw = list(session.scalars(select(AuditEvent).where(  # as audit.events_for_case, less the many views
         AuditEvent.case_id == case.id, AuditEvent.action != "message.view_content").order_by(AuditEvent.seq)))

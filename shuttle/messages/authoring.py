@@ -169,6 +169,7 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
     message.draft_blob_id = None
     message.draft_upload_id = None
     message.submitted_at = svc.now()
+    message.first_submitted_at = message.first_submitted_at or message.submitted_at
     lifecycle.transition(session, message, Action.SUBMIT, actor, now=svc.now())
     return message
 

@@ -35,6 +35,11 @@ class Message(Base):
     rejection_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     scheduled_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: set once, at the first submission: staff see a message only from then on (a draft is private),
+    #: and the case's messages are numbered in this order
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: a facilitator called the message back after release, before it was opened
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     receipt_shared: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -74,14 +79,37 @@ class MessageVersion(Base):
 
 
 class Approval(Base):
+    """One facilitator's approval of one version, with how they resolved each of its flags.
+
+    A recall revokes the approvals of the recalled version (`revoked_at`): only approvals not
+    revoked count, and a facilitator has at most one of those per version (checked in
+    `review.approve`).
+    """
+
     __tablename__ = "approvals"
-    __table_args__ = (UniqueConstraint("version_id", "facilitator_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
-    version_id: Mapped[str] = mapped_column(ForeignKey("message_versions.id"))
+    version_id: Mapped[str] = mapped_column(ForeignKey("message_versions.id"), index=True)
     facilitator_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the flag resolutions (JSON, encrypted like every facilitator note); None when it had no flags
+    resolutions_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SafeguardingIncident(Base):
+    """A facilitator's record of a safeguarding concern about a message (e.g. one opened before a
+    mistake was noticed, so it can no longer be recalled). Kept with the case; the note is encrypted."""
+
+    __tablename__ = "safeguarding_incidents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"), nullable=True, index=True)
+    recorded_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id"))
 
 
 class ReviewNote(Base):

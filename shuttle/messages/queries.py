@@ -17,6 +17,7 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.messages import sla
 from shuttle.messages.models import Approval, Message, MessageVersion
+from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.states import State
 from shuttle.messages.views import for_member, for_staff
 from shuttle.services import Actor, Services
@@ -30,7 +31,15 @@ def case_messages(session: Session, svc: Services, actor: Actor, case_id: str) -
     case, member = load_case(session, actor, case_id)
     messages = session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.created_at)).all()
     return [for_member(session, svc, member, m, case) for m in messages
-            if permissions.may_see_message(member, author_side=m.author_side, state=State(m.state))]
+            if permissions.may_see_message(member, author_side=m.author_side, state=State(m.state),
+                                           submitted=m.first_submitted_at is not None)]
+
+
+def case_message_names(session: Session, case_id: str) -> dict[str, str]:
+    """"Letter 1", "Video 2" for the case's sent messages (numbering.message_names)."""
+    rows = session.execute(select(Message.id, Message.kind, Message.first_submitted_at, Message.created_at)
+                           .where(Message.case_id == case_id, Message.first_submitted_at.is_not(None))).all()
+    return message_names(Numbered(*row) for row in rows)
 
 
 def _queued(session: Session, actor: Actor) -> list[tuple[Message, Case]]:

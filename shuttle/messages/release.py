@@ -15,7 +15,7 @@ from shuttle.cases.service import person_gate, side_members
 from shuttle.messages import lifecycle
 from shuttle.messages.gates import PersonGate, ReleaseFacts, hold_reasons, release_blockers
 from shuttle.messages.models import Approval, Message, MessageVersion
-from shuttle.messages.states import HOLDABLE, Action, State
+from shuttle.messages.states import HOLDABLE, Action, Context, Position, State, TransitionNotAllowed, next_position
 from shuttle.services import Actor, Services
 
 
@@ -31,16 +31,30 @@ def _recipient_gates(session: Session, case: Case, message: Message) -> tuple[Pe
 
 
 def approvals_of(session: Session, version_id: str | None) -> int:
+    """Distinct facilitators whose approval of this version stands (a recall revokes them)."""
     if version_id is None:
         return 0
     count = session.scalar(
-        select(func.count(func.distinct(Approval.facilitator_id))).where(Approval.version_id == version_id)
+        select(func.count(func.distinct(Approval.facilitator_id)))
+        .where(Approval.version_id == version_id, Approval.revoked_at.is_(None))
     )
     return int(count or 0)
 
 
-def release_facts(session: Session, svc: Services, case: Case, message: Message) -> ReleaseFacts:
-    version = session.get(MessageVersion, message.approved_version_id) if message.approved_version_id else None
+def approvers_of(session: Session, version_id: str | None) -> list[str]:
+    """The facilitators whose approval of this version stands, first approver first."""
+    if version_id is None:
+        return []
+    return list(session.scalars(select(Approval.facilitator_id).where(
+        Approval.version_id == version_id, Approval.revoked_at.is_(None)).order_by(Approval.id)))
+
+
+def release_facts(session: Session, svc: Services, case: Case, message: Message,
+                  version_id: str | None = None) -> ReleaseFacts:
+    """The facts for the gates about the approved version (or `version_id`, to ask what
+    would hold a version once approved)."""
+    wanted = version_id or message.approved_version_id
+    version = session.get(MessageVersion, wanted) if wanted else None
     pending_edit = bool(
         version is not None
         and version.origin == "facilitator"
@@ -50,7 +64,7 @@ def release_facts(session: Session, svc: Services, case: Case, message: Message)
     reply_allowed = message.author_side == "harmed" or case.responsible_may_reply
     return ReleaseFacts(
         case_status=case.status,
-        approvals=approvals_of(session, message.approved_version_id),
+        approvals=approvals_of(session, wanted),
         approvals_required=case.approvals_required,
         edits_pending_acceptance=pending_edit,
         recipients=_recipient_gates(session, case, message),
@@ -83,9 +97,33 @@ def _pending(session: Session, case_id: str) -> list[Message]:
     )
 
 
+def recount(session: Session, svc: Services, case: Case, message: Message, actor: Actor) -> None:
+    """Put a message where its approvals now place it under the case's rule, so a settings
+    change never strands it (an approved message short of approvals goes back to the queue;
+    one in review with enough approvals is approved)."""
+    ctx = Context(approvals=approvals_of(session, message.current_version_id),
+                  approvals_required=case.approvals_required)
+    try:
+        after = next_position(lifecycle.position(message), Action.RECOUNT, ctx)
+    except TransitionNotAllowed:
+        return
+    lifecycle.transition(session, message, Action.RECOUNT, actor, ctx=ctx, now=svc.now(),
+                         details={"approvals": ctx.approvals, "required": ctx.approvals_required})
+    if _settled(after) is State.APPROVED:
+        message.approved_version_id = message.current_version_id
+        message.claimed_by = None
+    else:
+        message.approved_version_id = None
+
+
+def _settled(pos: Position) -> State:
+    return pos.held_from if pos.state is State.HELD and pos.held_from else pos.state
+
+
 def reconcile_case(session: Session, svc: Services, case: Case, actor: Actor) -> None:
-    """Hold what must stop, lift what may go on, release what is ready (invariant 4)."""
+    """Recount approvals, hold what must stop, lift what may go on, release what is ready (invariant 4)."""
     for message in _pending(session, case.id):
+        recount(session, svc, case, message, actor)
         reasons = hold_reasons(case.status, _author_gate(session, case, message),
                                _recipient_gates(session, case, message))
         if reasons and message.state != State.HELD:

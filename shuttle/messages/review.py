@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,14 +14,15 @@ from sqlalchemy.orm import Session
 
 from shuttle import blobs, permissions
 from shuttle.access import load_message
+from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound
 from shuttle.jobs import queue
-from shuttle.messages import lifecycle
+from shuttle.messages import flags, lifecycle
 from shuttle.messages.authoring import add_version, check_letter
-from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote
-from shuttle.messages.release import approvals_of, release_blockers, release_facts, try_release
+from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
+from shuttle.messages.release import approvals_of, approvers_of, release_blockers, release_facts, try_release
 from shuttle.messages.states import DELIVERED, FINAL, Action, Context, State
 from shuttle.services import Actor, Services
 
@@ -31,11 +35,13 @@ REJECTION_CODES = {
 }
 
 
-def _as_reviewer(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case]:
+def reviewer_message(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case]:
+    """The message and its case, for a facilitator of the case; NotFound for anyone else."""
     message, case, member = load_message(session, actor, message_id)
     if not permissions.may_review(member):
         raise NotFound()
     return message, case
+
 
 
 def _require_claim(message: Message, actor: Actor) -> None:
@@ -56,7 +62,7 @@ def _note(session: Session, svc: Services, message: Message, actor: Actor, kind:
 
 def claim(session: Session, svc: Services, actor: Actor, message_id: str, *, take_over: bool = False,
           expected_version: int | None = None) -> Message:
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     if message.state == State.IN_REVIEW and message.claimed_by not in (None, actor.account_id) and not take_over:
         raise Conflict("Another facilitator is reviewing this message.", code="claimed_by_other")
     lifecycle.transition(session, message, Action.CLAIM, actor, expected_version=expected_version, now=svc.now())
@@ -66,7 +72,7 @@ def claim(session: Session, svc: Services, actor: Actor, message_id: str, *, tak
 
 def unclaim(session: Session, svc: Services, actor: Actor, message_id: str,
             *, expected_version: int | None = None) -> Message:
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     lifecycle.transition(session, message, Action.UNCLAIM, actor, expected_version=expected_version, now=svc.now())
     message.claimed_by = None
@@ -75,7 +81,7 @@ def unclaim(session: Session, svc: Services, actor: Actor, message_id: str,
 
 def request_changes(session: Session, svc: Services, actor: Actor, message_id: str, *, note: str,
                     expected_version: int | None = None) -> Message:
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     if not note.strip():
         raise BadInput("Say what the author should change.")
@@ -103,7 +109,7 @@ def propose_edit(session: Session, svc: Services, actor: Actor, message_id: str,
     check_letter(svc, text)
     if not text.strip():
         raise BadInput("The edited letter is empty.")
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
                          now=svc.now())
@@ -121,7 +127,7 @@ def propose_media_edit(session: Session, svc: Services, actor: Actor, message_id
     from workers.media.edits import EditList  # the edit list's rules live with the renderer
     from workers.media.errors import InvalidEdit
 
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     current = session.get(MessageVersion, message.current_version_id or "")
     if message.kind not in ("audio", "video") or current is None or current.body_upload_id is None:
@@ -148,7 +154,7 @@ def reject(session: Session, svc: Services, actor: Actor, message_id: str, *, co
            expected_version: int | None = None) -> Message:
     if code not in REJECTION_CODES:
         raise BadInput(f"A rejection reason is one of: {', '.join(REJECTION_CODES)}.")
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     lifecycle.transition(session, message, Action.REJECT, actor, expected_version=expected_version,
                          now=svc.now(), details={"code": code})
@@ -158,9 +164,19 @@ def reject(session: Session, svc: Services, actor: Actor, message_id: str, *, co
     return message
 
 
-def approve(session: Session, svc: Services, actor: Actor, message_id: str,
-            *, expected_version: int | None = None) -> Message:
-    message, case = _as_reviewer(session, actor, message_id)
+def version_flags(session: Session, svc: Services, version: MessageVersion) -> list[flags.FlagItem]:
+    """The flags the worker found in a processed version (its letter text or transcript)."""
+    if version.report_blob_id is None:
+        return []
+    report = json.loads(blobs.load_text(session, svc.store, version.report_blob_id))
+    return flags.items(report.get("flags", []))
+
+
+def approve(session: Session, svc: Services, actor: Actor, message_id: str, *,
+            resolutions: Mapping[str, str] | None = None, expected_version: int | None = None) -> Message:
+    """Approve the current version. Every flag must be resolved (invariant 9): `resolutions`
+    maps each flag id to the reason for keeping it; anything left open is a 409 naming it."""
+    message, case = reviewer_message(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     _require_claim(message, actor)
     version = session.get(MessageVersion, message.current_version_id)
@@ -168,17 +184,20 @@ def approve(session: Session, svc: Services, actor: Actor, message_id: str,
         raise Conflict("This version has not been processed yet.", code="not_processed")
     if version.origin == "facilitator" and case.author_must_accept_edits and version.author_decision != "accepted":
         raise Conflict("The author has not accepted the suggested changes.", code="edit_not_accepted")
-    already = session.scalar(select(Approval.id).where(Approval.version_id == version.id,
-                                                       Approval.facilitator_id == actor.account_id))
-    if already:
+    if actor.account_id in approvers_of(session, version.id):
         raise Conflict("You have approved this version already; a second, different facilitator must approve it.",
                        code="needs_second_facilitator")
-    session.add(Approval(message_id=message.id, version_id=version.id, facilitator_id=actor.account_id,
-                         at=svc.now()))
+    resolved = _resolve_flags(version_flags(session, svc, version), resolutions or {})
+    approval = Approval(message_id=message.id, version_id=version.id, facilitator_id=actor.account_id,
+                        at=svc.now(), resolutions_blob_id=_store_resolutions(session, svc, resolved))
+    session.add(approval)
     session.flush()
     ctx = Context(approvals=approvals_of(session, version.id), approvals_required=case.approvals_required)
     lifecycle.transition(session, message, Action.APPROVE, actor, ctx=ctx, now=svc.now(),
-                         details={"version": version.number, "approvals": ctx.approvals})
+                         details={"version": version.number, "approvals": ctx.approvals,
+                                  "flags": [{"flag": r.flag_id, "kind": r.kind, "decision": r.decision}
+                                            for r in resolved],
+                                  "resolutions_sha256": _digest(resolved)})
     message.claimed_by = None
     if message.state == State.APPROVED:
         message.approved_version_id = version.id
@@ -186,9 +205,122 @@ def approve(session: Session, svc: Services, actor: Actor, message_id: str,
     return message
 
 
+def _resolve_flags(found: list[flags.FlagItem], reasons: Mapping[str, str]) -> list[flags.Resolution]:
+    if not isinstance(reasons, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in reasons.items()):
+        raise BadInput("'resolutions' maps each flag id to the reason for keeping it.")
+    try:
+        return flags.resolve(found, reasons)
+    except flags.ResolutionError as exc:
+        raise Conflict(str(exc), code="flags_unresolved", details={
+            "unresolved": [{"flag": f.id, "kind": f.kind, "text": f.text} for f in exc.missing],
+            "unresolved_ids": [f.id for f in exc.missing]}) from None
+
+
+def _resolutions_json(resolved: list[flags.Resolution]) -> str:
+    return json.dumps([r.to_dict() for r in resolved], ensure_ascii=False, sort_keys=True)
+
+
+def _digest(resolved: list[flags.Resolution]) -> str | None:
+    """Binds the audit event to the exact (encrypted) resolutions without putting their words in it."""
+    return hashlib.sha256(_resolutions_json(resolved).encode()).hexdigest() if resolved else None
+
+
+def _store_resolutions(session: Session, svc: Services, resolved: list[flags.Resolution]) -> str | None:
+    if not resolved:
+        return None
+    return blobs.store_text(session, svc.store, _resolutions_json(resolved)).id
+
+
+def approval_records(session: Session, svc: Services, version_id: str) -> list[ApprovalRecord]:
+    """Who approved a version (standing approvals) and how each resolved its flags: shown to the
+    second facilitator of a four-eyes case before they decide."""
+    rows = session.scalars(select(Approval).where(Approval.version_id == version_id,
+                                                  Approval.revoked_at.is_(None)).order_by(Approval.id)).all()
+    records = []
+    for row in rows:
+        kept: list[dict[str, str]] = []
+        if row.resolutions_blob_id:
+            kept = json.loads(blobs.load_text(session, svc.store, row.resolutions_blob_id))
+        records.append(ApprovalRecord(row.facilitator_id, row.at, tuple(
+            flags.Resolution(k["flag"], k["kind"], k["decision"], k["reason"]) for k in kept)))
+    return records
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    facilitator_id: str
+    at: datetime
+    resolutions: tuple[flags.Resolution, ...]
+
+
+def recall(session: Session, svc: Services, actor: Actor, message_id: str, *, reason: str,
+           expected_version: int | None = None) -> Message:
+    """Call a released message back before the recipient opens it (a mistake noticed late).
+
+    The recipient is left with no trace of it (it is not delivered any more, and nothing tells
+    them); its approvals are revoked, so it needs approving again; it returns to review, held by
+    the facilitator who recalled it; the author's page says it was called back. An opened
+    message cannot be recalled: record a safeguarding incident instead.
+    """
+    message, _ = reviewer_message(session, actor, message_id)
+    lifecycle.check_fresh(message, expected_version)
+    if message.state == State.VIEWED:
+        raise Conflict("This message has been opened, so it cannot be called back. You can record a "
+                       "safeguarding incident about it.", code="already_opened")
+    if not reason.strip():
+        raise BadInput("Say why you are calling the message back (the other facilitators see it).")
+    lifecycle.transition(session, message, Action.RECALL, actor, now=svc.now())
+    now = svc.now()
+    for approval in session.scalars(select(Approval).where(Approval.version_id == message.approved_version_id,
+                                                           Approval.revoked_at.is_(None))):
+        approval.revoked_at = now
+    _note(session, svc, message, actor, "recall", reason, for_author=False)
+    message.approved_version_id = None
+    message.released_at = None
+    message.recalled_at = now
+    message.claimed_by, message.claimed_at = actor.account_id, now
+    return message
+
+
+def record_incident(session: Session, svc: Services, actor: Actor, message_id: str, *, note: str,
+                    expected_version: int | None = None) -> SafeguardingIncident:
+    """A safeguarding concern about a message, kept with its case (encrypted) and audited."""
+    message, case = reviewer_message(session, actor, message_id)
+    if not note.strip():
+        raise BadInput("Describe what happened and what you have done about it.")
+    check_letter(svc, note)
+    blob = blobs.store_text(session, svc.store, note.strip())
+    incident = SafeguardingIncident(case_id=case.id, message_id=message.id, recorded_by=actor.account_id,
+                                    at=svc.now(), blob_id=blob.id)
+    session.add(incident)
+    session.flush()
+    audit.record(session, action="case.safeguarding_incident", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="message", subject_id=message.id,
+                 details={"incident": incident.id}, now=svc.now())
+    return incident
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    at: datetime
+    recorded_by: str
+    note: str
+
+
+def incidents(session: Session, svc: Services, actor: Actor, message_id: str) -> list[IncidentView]:
+    """The incidents recorded about a message, for its facilitators, oldest first."""
+    message, _ = reviewer_message(session, actor, message_id)
+    rows = session.execute(select(SafeguardingIncident, Account.display_name)
+                           .join(Account, Account.id == SafeguardingIncident.recorded_by)
+                           .where(SafeguardingIncident.message_id == message.id)
+                           .order_by(SafeguardingIncident.at)).all()
+    return [IncidentView(row.at, name, blobs.load_text(session, svc.store, row.blob_id)) for row, name in rows]
+
+
 def schedule_release(session: Session, svc: Services, actor: Actor, message_id: str, at: datetime | None,
                      *, expected_version: int | None = None) -> Message:
-    message, case = _as_reviewer(session, actor, message_id)
+    message, case = reviewer_message(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state in {s.value for s in DELIVERED | FINAL}:
         raise Conflict("This message can no longer be scheduled.", code="not_schedulable")
@@ -205,7 +337,7 @@ def schedule_release(session: Session, svc: Services, actor: Actor, message_id: 
 
 def retry_processing(session: Session, svc: Services, actor: Actor, message_id: str,
                      *, expected_version: int | None = None) -> Message:
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     lifecycle.transition(session, message, Action.RETRY_PROCESSING, actor, expected_version=expected_version,
                          now=svc.now())
     if message.processing_job_id:
@@ -214,7 +346,7 @@ def retry_processing(session: Session, svc: Services, actor: Actor, message_id: 
 
 
 def blockers(session: Session, svc: Services, actor: Actor, message_id: str) -> list[str]:
-    message, case = _as_reviewer(session, actor, message_id)
+    message, case = reviewer_message(session, actor, message_id)
     if message.state != State.APPROVED:
         return []
     return release_blockers(release_facts(session, svc, case, message))
@@ -223,7 +355,7 @@ def blockers(session: Session, svc: Services, actor: Actor, message_id: str) -> 
 def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
                  version_id: str | None = None) -> dict[str, Any]:
     """A version's text and flags for the reviewer; every such view is audited (invariant 8)."""
-    message, _ = _as_reviewer(session, actor, message_id)
+    message, _ = reviewer_message(session, actor, message_id)
     version = session.get(MessageVersion, version_id or message.current_version_id or "")
     if version is None or version.message_id != message.id:
         raise NotFound()
@@ -240,7 +372,10 @@ def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
     audit.record(session, action="message.view_content", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=message.case_id, subject_type="message_version", subject_id=version.id,
                  now=svc.now())
+    found = report.get("flags", [])
+    for flag, item in zip(found, flags.items(found), strict=True):
+        flag["id"] = item.id
     return {"version_id": version.id, "number": version.number, "origin": version.origin,
-            "processed": processed, "text": text, "flags": report.get("flags", []),
+            "processed": processed, "text": text, "flags": found,
             "removed": report.get("removed", []), "duration_ms": version.duration_ms,
             "author_decision": version.author_decision, "transcript": transcript}

@@ -47,6 +47,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     HOLD = "hold"
     LIFT_HOLD = "lift_hold"
+    RECALL = "recall"  # a facilitator calls a released, unopened message back to review
+    RECOUNT = "recount"  # the case's approvals rule changed: move to where the approvals now put it
 
 
 #: States after which nothing can change any more.
@@ -68,8 +70,12 @@ HOLDABLE = frozenset(
 )
 #: The author may withdraw any message not yet released.
 WITHDRAWABLE = HOLDABLE | {State.DRAFT, State.HELD}
-#: Events from the worker: while a message is held they update where it will return to.
+#: Events from the worker, and a recount of approvals: while a message is held they update
+#: where it will return to.
 WORKER_ACTIONS = frozenset({Action.START_PROCESSING, Action.PROCESSED, Action.PROCESSING_FAILED, Action.REFUSE})
+BACKGROUND_ACTIONS = WORKER_ACTIONS | {Action.RECOUNT}
+#: Waiting on a facilitator's decision about the current version.
+IN_REVIEW_STATES = frozenset({State.AWAITING_REVIEW, State.IN_REVIEW})
 
 
 class TransitionNotAllowed(Exception):
@@ -113,6 +119,7 @@ _SIMPLE: dict[tuple[State, Action], State] = {
     (State.IN_REVIEW, Action.REJECT): State.REJECTED,
     (State.APPROVED, Action.RELEASE): State.RELEASED,
     (State.RELEASED, Action.OPEN): State.VIEWED,
+    (State.RELEASED, Action.RECALL): State.IN_REVIEW,  # only before it is opened: VIEWED cannot be recalled
 }
 
 
@@ -128,7 +135,23 @@ def _approve(ctx: Context) -> State:
     return State.AWAITING_REVIEW  # back to the queue for a second, different facilitator
 
 
+def _recount(state: State, ctx: Context) -> State:
+    """After the number of approvals a case needs changed (or approvals were revoked).
+
+    An approved message short of approvals goes back to the queue for another facilitator; a
+    message in review that already has enough approvals is approved. Anything else is
+    unchanged, which is not a transition.
+    """
+    if state is State.APPROVED and ctx.approvals < ctx.approvals_required:
+        return State.AWAITING_REVIEW
+    if state in IN_REVIEW_STATES and 0 < ctx.approvals_required <= ctx.approvals:
+        return State.APPROVED
+    raise TransitionNotAllowed(state, Action.RECOUNT, "the approvals already match the case's rule")
+
+
 def _step(state: State, action: Action, ctx: Context) -> State:
+    if action is Action.RECOUNT:
+        return _recount(state, ctx)
     if action is Action.WITHDRAW:
         if state in WITHDRAWABLE:
             return State.WITHDRAWN
@@ -167,7 +190,7 @@ def next_position(pos: Position, action: Action, ctx: Context = Context()) -> Po
             return Position(State.WITHDRAWN)
         if action is Action.HOLD:
             return pos
-        if action in WORKER_ACTIONS:
+        if action in BACKGROUND_ACTIONS:
             return Position(State.HELD, _step(pos.held_from, action, ctx))
         raise TransitionNotAllowed(pos.state, action, "the message is on hold while the case is paused or consent is withdrawn")
     new_state = _step(pos.state, action, ctx)

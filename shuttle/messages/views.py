@@ -14,7 +14,7 @@ from shuttle.jobs.models import Job
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote
 from shuttle.messages.lifecycle import position
 from shuttle.messages.release import approvals_of, release_blockers, release_facts
-from shuttle.messages.states import Action, Context, State, allowed_actions, describe
+from shuttle.messages.states import IN_REVIEW_STATES, Action, Context, State, allowed_actions, describe
 from shuttle.permissions import Membership
 from shuttle.services import Services
 
@@ -75,6 +75,7 @@ def for_staff(session: Session, svc: Services, message: Message, case: Case) -> 
         "scheduled_release_at": _iso(message.scheduled_release_at),
         "submitted_at": _iso(message.submitted_at), "released_at": _iso(message.released_at),
         "opened_at": _iso(message.opened_at) if message.receipt_shared else None,
+        "recalled_at": _iso(message.recalled_at),
         "actions": _actions(message, case, REVIEW_ACTIONS),
     }
 
@@ -125,6 +126,8 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
         "processing_error": _problem(session, message),
         "processing_progress": _progress(session, message),
         "submitted_at": _iso(message.submitted_at),
+        # called back after delivery, before it was opened, and being looked at again
+        "recalled": message.recalled_at is not None and State(message.state) in IN_REVIEW_STATES,
         "delivered": message.state in (State.RELEASED, State.VIEWED),
         "opened_at": _iso(message.opened_at) if receipt else None,
         "actions": _actions(message, case, AUTHOR_ACTIONS) + (["edit_draft"] if message.state in

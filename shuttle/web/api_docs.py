@@ -28,9 +28,12 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
     "get_version": ("A version's text and flags (facilitators; audited)", None),
     "open_message": ("Open a delivered message now (recipient)", {"share_receipt": "boolean"}),
     "message_action": ("submit, withdraw, accept-edit, decline-edit, claim, unclaim, request-changes, edit, "
-                       "edit-media, reject, approve, schedule, retry",
+                       "edit-media, reject, approve, schedule, retry, recall, incident. approve needs "
+                       "'resolutions': {flag id: reason for keeping it} for every flag of the version "
+                       "(flag ids from the version's flags); 409 'flags_unresolved' lists those left open. "
+                       "recall needs 'reason' (a released message not yet opened); incident needs 'note'",
                        {"version": "integer", "note": "string", "text": "string", "code": "string", "at": "string",
-                        "take_over": "boolean", "edits": "object"}),
+                        "take_over": "boolean", "edits": "object", "resolutions": "object", "reason": "string"}),
     "review_queue": ("Everything waiting on me across my cases, oldest first", None),
     "openapi_document": ("This document", None),
     "options": ("tus 1.0: what this server supports (version, extensions, max size, checksums)", None),

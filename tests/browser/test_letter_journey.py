@@ -33,7 +33,22 @@ def test_a_letter_from_the_harmed_side_is_opened_only_after_approval(browser: An
     assert staff.locator("mark.flag-watchlist").inner_text() == "Elm Street"
     staff.get_by_role("button", name="Claim for review").click()
     screenshot(staff, "facilitator-review")
-    staff.get_by_role("button", name="Approve").click()
+    staff.get_by_role("link", name="Approve…").click()
+    # The approval step: what will be delivered, to whom, and the flag to resolve (issue 8).
+    assert "To" in staff.locator("dl.facts").inner_text() and "the person responsible" in staff.content()
+    staff.get_by_role("button", name="Confirm approval").click()  # one click is not enough with a flag
+    summary = staff.locator(".error-summary")
+    summary.wait_for()
+    assert "Still open" in summary.inner_text()
+    summary.get_by_role("link").first.click()  # the summary links to the field
+    reason = staff.get_by_label(re.compile("Elm Street"))
+    assert reason.evaluate("el => el === document.activeElement")
+    reason.fill("Elm Street is already known to Sam; agreed at the preparation meeting.")
+    screenshot(staff, "facilitator-approve-flags")
+    staff.get_by_role("button", name="Confirm approval").click()
+    staff.get_by_text("Delivered to the person responsible.").wait_for()
+    assert "Nothing else is waiting for your review." in staff.content()
+    staff.get_by_role("link", name="Back to the approved message").click()
     staff.get_by_text("delivered, not yet opened").wait_for()
 
     recipient.reload()

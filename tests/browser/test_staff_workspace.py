@@ -76,7 +76,10 @@ def test_pausing_the_case_keeps_an_approved_message_from_the_recipient(browser: 
     staff = _staff(browser, site)
     staff.get_by_role("link", name=re.compile("Letter from the person harmed")).click()
     staff.get_by_role("button", name="Claim for review").click()
-    staff.get_by_role("button", name="Approve").click()
+    staff.get_by_role("link", name="Approve…").click()
+    staff.get_by_role("button", name="Confirm approval").click()
+    staff.get_by_text(re.compile("not delivered yet because .*asked to hold deliveries")).wait_for()
+    staff.get_by_role("link", name="Back to the approved message").click()
     blockers = staff.locator("#blockers")
     blockers.wait_for()
     assert "asked to hold deliveries" in blockers.inner_text()  # approved, not released
@@ -215,10 +218,13 @@ def test_the_review_page_works_with_the_keyboard(browser: Any, site: Site) -> No
     tab_to("^Claim for review$")
     with staff.expect_navigation():
         staff.keyboard.press("Enter")
-    tab_to("^Approve$")
+    tab_to("^Approve…$")
     with staff.expect_navigation():
         staff.keyboard.press("Enter")
-    staff.get_by_text("delivered, not yet opened").first.wait_for()
+    tab_to("^Confirm approval$")
+    with staff.expect_navigation():
+        staff.keyboard.press("Enter")
+    staff.get_by_text("Delivered to the person responsible.").first.wait_for()
 
 
 def _video_bytes(tmp: Path) -> bytes:

@@ -7,6 +7,7 @@ is a bug. After every step the recipient's view is checked against what approval
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 
 import shuttle.models  # noqa: F401
+from shuttle import blobs
 from shuttle.cases import service as cases
 from shuttle.config import Settings
 from shuttle.db import Base, Database
@@ -112,9 +114,19 @@ class ShuttleMachine(RuleBasedStateMachine):
         use_case, kwargs = calls[action]
         self.attempt(use_case, who, message_id, **kwargs)
 
-    @rule(index=st.integers(0, 20), second=st.booleans())
-    def facilitators_approve(self, index: int, second: bool) -> None:
-        """The common path, taken often: process, claim and approve (once or by both facilitators)."""
+    def reasons_for_flags(self, message_id: str) -> dict[str, str]:
+        """A reason for keeping every flag of the current version (what a careful reviewer types)."""
+        with self.svc.db.uow() as uow:
+            message = uow.session.get(Message, message_id)
+            version = uow.session.get(MessageVersion, message.current_version_id or "")
+            if version is None or version.processed_blob_id is None:
+                return {}
+            return {f.id: "Agreed with both sides." for f in review.version_flags(uow.session, self.svc, version)}
+
+    @rule(index=st.integers(0, 20), second=st.booleans(), resolve=st.booleans())
+    def facilitators_approve(self, index: int, second: bool, resolve: bool) -> None:
+        """The common path, taken often: process, claim and approve (once or by both facilitators),
+        resolving every flag or (a hurried click) none."""
         self.world.run_jobs()
         message_id = self.pick(index)
         if message_id is None:
@@ -122,9 +134,30 @@ class ShuttleMachine(RuleBasedStateMachine):
         reviewers = ("facilitator", "co_facilitator") if second else ("facilitator",)
         for who in reviewers:
             self.attempt(review.claim, who, message_id, take_over=True)
-            self.attempt(review.approve, who, message_id)
+            reasons = self.reasons_for_flags(message_id) if resolve else {}
+            self.attempt(review.approve, who, message_id, resolutions=reasons)
             if self.states().get(message_id) in ("released", "viewed"):
                 event("released")
+
+    @rule(text=TEXTS, resolve=st.booleans())
+    def send_and_approve(self, text: str, resolve: bool) -> None:
+        """The whole way in one step, so that deliveries (and their flags) are common."""
+        draft = self.attempt(authoring.start_draft, "harmed", self.case_id, text)
+        if draft is None or self.attempt(authoring.submit, "harmed", draft.id) is None:
+            return
+        self.world.run_jobs()
+        for who in ("facilitator", "co_facilitator"):
+            self.attempt(review.claim, who, draft.id, take_over=True)
+            reasons = self.reasons_for_flags(draft.id) if resolve else {}
+            self.attempt(review.approve, who, draft.id, resolutions=reasons)
+        if self.states().get(draft.id) in ("released", "viewed"):
+            event("released at once")
+
+    @rule(who=st.sampled_from(ACTORS), index=st.integers(0, 20))
+    def recall(self, who: str, index: int) -> None:
+        message_id = self.pick(index)
+        if message_id is not None and self.attempt(review.recall, who, message_id, reason="A mistake.") is not None:
+            event("recalled")
 
     @rule(who=st.sampled_from(ACTORS), index=st.integers(0, 20),
           action=st.sampled_from(["submit", "withdraw", "accept", "decline", "revise"]))
@@ -191,11 +224,16 @@ class ShuttleMachine(RuleBasedStateMachine):
                     assert message.id not in self.withdrawn
                     assert message.approved_version_id is not None
                     assert approvals_of(uow.session, message.approved_version_id) >= 2
-                    approvers = set(uow.session.scalars(select(Approval.facilitator_id).where(
-                        Approval.version_id == message.approved_version_id)))
-                    assert len(approvers) >= 2
+                    standing = uow.session.scalars(select(Approval).where(
+                        Approval.version_id == message.approved_version_id, Approval.revoked_at.is_(None))).all()
+                    assert len({a.facilitator_id for a in standing}) >= 2
                     version = uow.session.get(MessageVersion, message.approved_version_id)
                     assert version.processed_blob_id is not None
+                    flagged = {f.id for f in review.version_flags(uow.session, self.svc, version)}
+                    for approval in standing:  # invariant 9: every approver resolved every flag
+                        kept = json.loads(blobs.load_text(uow.session, self.svc.store, approval.resolutions_blob_id)
+                                          ) if approval.resolutions_blob_id else []
+                        assert {k["flag"] for k in kept if k["reason"].strip()} == flagged
                     if version.origin == "facilitator":
                         assert version.author_decision == "accepted"
 

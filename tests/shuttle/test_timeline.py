@@ -17,8 +17,8 @@ CAST = Cast(labels={"harmed": "Jessica", "responsible": "the person responsible"
             accounts={JESSICA: Person("harmed", "principal"), MUM: Person("harmed", "proxy"),
                       SAM: Person("responsible", "principal")},
             participants={"p-jessica": Person("harmed", "principal"), "p-sam": Person("responsible", "principal")})
-LETTER = MessageFacts("m1", "letter", "harmed", "delivered and opened")
-VIDEO = MessageFacts("m2", "video", "responsible", "waiting for a facilitator")
+LETTER = MessageFacts("m1", "letter", "harmed", "delivered and opened", "Letter 1")
+VIDEO = MessageFacts("m2", "video", "responsible", "waiting for a facilitator", "Video 2")
 
 
 def ev(minutes: int, action: str, actor: str | None, subject: tuple[str, str] | None = None,

@@ -81,13 +81,26 @@ def test_letter_travels_through_the_pages(world: World, setup: tuple[Any, str, P
     review = facilitator.get(review_url)
     assert review.status_code == 200
     assert re.search(r'<mark class="flag flag-phone"[^>]*>07700 900123</mark>', review.text), review.text
-    assert 'value="approve"' not in review.text  # only after claiming
+    assert "/approve" not in review.text  # only after claiming
     _post(facilitator, review_url, review, action="claim", version=_hidden(review, "version"))
     review = facilitator.get(review_url)
-    assert "reviewer: Fiona1" in review.text and 'value="approve"' in review.text
-    approve_form = review.text[:review.text.index('value="approve"')]
-    version = re.findall(r'name="version" value="(\d+)"', approve_form)[-1]
-    _post(facilitator, review_url, review, action="approve", version=version)
+    assert "reviewer: Fiona1" in review.text and f'href="{review_url}/approve"' in review.text
+
+    # Approving is a step of its own: what will be delivered, to whom, and each flag to resolve.
+    sheet = facilitator.get(f"{review_url}/approve")
+    assert sheet.status_code == 200 and "the person responsible" in sheet.text and "07700 900123" in sheet.text
+    flag_id = re.findall(r'name="keep-(phone-\d+-\d+)"', sheet.text)
+    assert len(flag_id) == 1, sheet.text
+    refused = facilitator.post(f"{review_url}/approve", data={"csrf_token": _csrf(sheet),
+                                                              "version": _hidden(sheet, "version")})
+    assert refused.status_code == 409 and "There is a problem" in refused.text and "Still open" in refused.text, refused.text[:3000]
+    assert f'href="#keep-{flag_id[0]}"' in refused.text
+    assert "delivered" not in facilitator.get(review_url).text.split("Status:")[1][:60]
+    done = _post(facilitator, f"{review_url}/approve", sheet, version=_hidden(sheet, "version"),
+                 **{f"keep-{flag_id[0]}": "Agreed at the preparation meeting: it is the service's number."})
+    after = facilitator.get(done.headers["location"])
+    assert "Approved" in after.text and "Delivered to the person responsible." in after.text
+    assert "Nothing else is waiting for your review." in after.text
     assert "delivered, not yet opened" in facilitator.get(review_url).text
 
     # The recipient is told something is waiting, chooses to open it, and reads the processed text.

@@ -77,7 +77,8 @@ def test_a_photographed_letters_words_are_processed_reviewed_and_delivered(svc: 
     assert author.get(f"/api/v1/messages/{message_id}/transcript").json()["text"] == normalised
     assert "this is what my letter says" in author.get(f"/me/messages/{message_id}").text  # the author's preview
 
-    world.do(review.approve, p.facilitator, message_id)
+    kept = {f["id"]: "Agreed with both at preparation." for f in seen["flags"]}  # both flags kept, with reasons
+    world.do(review.approve, p.facilitator, message_id, resolutions=kept)
     recipient = world.sign_in(app, p.responsible)
     assert recipient.get(f"/api/v1/messages/{message_id}/transcript").status_code == 404  # not opened yet
     recipient.post(f"/api/v1/messages/{message_id}/open", json={})

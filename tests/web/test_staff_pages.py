@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from forms import csrf_of as _csrf
 from forms import post_form as _post
 from sqlalchemy import select
 from world import People, World
@@ -197,8 +198,26 @@ def test_dashboard_shows_processing_and_a_retry_button_for_a_failed_message(worl
 # --- case page -----------------------------------------------------------------------------------
 
 
-def test_settings_form_changes_the_case_and_refuses_a_stale_form(world: World, app: Any) -> None:
+def test_a_one_facilitator_case_cannot_need_two_approvals(world: World, app: Any) -> None:
+    """Reproduced (issue 8): a one-facilitator case accepted "two different facilitators" and then
+    stranded a message approved once, with no Approve button for anyone."""
     case_id, p = world.case()
+    staff = world.sign_in(app, p.facilitator)
+    url = f"/staff/cases/{case_id}"
+    page = staff.get(url)
+    assert 'id="approvals-2"' not in page.text and "once the case has a second facilitator" in _text(page)
+    fields = {"action": "settings", "version": _form_value(page, "version", 'value="settings"'),
+              "label_harmed": "Jessica", "label_responsible": "Sam", "initiator": "harmed",
+              "responsible_may_reply": "yes", "approvals_required": "2", "author_must_accept_edits": "yes",
+              "read_receipts_allowed": "no"}
+    refused = staff.post(url, data=fields, follow_redirects=False)
+    assert refused.status_code == 400 and "cannot need 2 different facilitators" in _text(refused)
+    with world.svc.db.uow() as uow:
+        assert uow.session.get(Case, case_id).approvals_required == 1  # type: ignore[union-attr]
+
+
+def test_settings_form_changes_the_case_and_refuses_a_stale_form(world: World, app: Any) -> None:
+    case_id, p = world.case(two_facilitators=True)
     staff = world.sign_in(app, p.facilitator)
     url = f"/staff/cases/{case_id}"
     page = staff.get(url)
@@ -349,7 +368,7 @@ def test_one_reviewer_at_a_time_and_taking_over(world: World, app: Any) -> None:
     _post(lead, url, page, action="claim", version=_form_value(page, "version"))
     theirs = co.get(url)
     assert "Fiona1 is reviewing this message" in _text(theirs)
-    assert 'value="approve"' not in theirs.text and "Take over the review" in theirs.text
+    assert f'href="{url}/approve"' not in theirs.text and "Take over the review" in theirs.text
     _post(co, url, theirs, action="claim", take_over="yes", version=_form_value(theirs, "version", "Take over"))
     assert "You are reviewing this message" in _text(co.get(url))
     assert "Frank1 is reviewing this message" in _text(lead.get(url))
@@ -363,14 +382,16 @@ def test_four_eyes_hides_approve_from_the_first_approver(world: World, app: Any)
     world.do(review.claim, p.facilitator, message_id)
     page = lead.get(url)
     assert "a second facilitator must approve it too" in _text(page)
-    _post(lead, url, page, action="approve", version=_form_value(page, "version", 'value="approve"'))
+    sheet = lead.get(f"{url}/approve")
+    assert "a second facilitator must approve it before it is delivered" in _text(sheet)
+    _post(lead, f"{url}/approve", sheet, version=_form_value(sheet, "version"))
 
     page = lead.get(url)
     assert "Needs a second facilitator" in _text(page) and "Frank1 can give the second approval" in _text(page)
     world.do(review.claim, p.facilitator, message_id)
     page = lead.get(url)
-    assert 'value="approve"' not in page.text and "You approved this version already" in _text(page)
-    refused = lead.post(url, data={"action": "approve", "version": _form_value(page, "version")},
+    assert f'href="{url}/approve"' not in page.text and "You approved this version already" in _text(page)
+    refused = lead.post(f"{url}/approve", data={"csrf_token": _csrf(page), "version": _form_value(page, "version")},
                         follow_redirects=False)
     assert refused.status_code == 409
 
@@ -378,8 +399,10 @@ def test_four_eyes_hides_approve_from_the_first_approver(world: World, app: Any)
     assert "Fiona1 approved this version" in _text(theirs)
     _post(co, url, theirs, action="claim", take_over="yes", version=_form_value(theirs, "version", "Take over"))
     theirs = co.get(url)
-    assert 'value="approve"' in theirs.text
-    _post(co, url, theirs, action="approve", version=_form_value(theirs, "version", 'value="approve"'))
+    assert f'href="{url}/approve"' in theirs.text
+    sheet = co.get(f"{url}/approve")
+    assert "Already approved by Fiona1" in _text(sheet)
+    _post(co, f"{url}/approve", sheet, version=_form_value(sheet, "version"))
     assert _state(world, message_id) == "released"
 
 
@@ -420,8 +443,9 @@ def test_schedule_and_clear_the_release_time(world: World, app: Any, clock: Cloc
     assert f'data-utc-value="{thursday}T13:30:00+00:00"' in page.text
 
     world.do(review.claim, p.facilitator, message_id)
-    page = staff.get(url)
-    _post(staff, url, page, action="approve", version=_form_value(page, "version", 'value="approve"'))
+    sheet = staff.get(f"{url}/approve")
+    assert f"now: scheduled for {thursday} 13:30 UTC" in _text(sheet)
+    _post(staff, f"{url}/approve", sheet, version=_form_value(sheet, "version"))
     page = staff.get(url)
     assert f"scheduled for {thursday} 13:30 UTC" in _text(page) and _state(world, message_id) == "approved"
 
@@ -443,11 +467,14 @@ def test_buttons_follow_the_state_machine_and_the_server_refuses_the_rest(world:
     url = f"/staff/messages/{message_id}"
     page = staff.get(url)
     assert "delivered, not yet opened" in page.text
-    for action in ("claim", "unclaim", "approve", "request-changes", "edit", "reject", "retry", "schedule"):
+    for action in ("claim", "unclaim", "request-changes", "edit", "reject", "retry", "schedule"):
         assert f'value="{action}"' not in page.text, action
-        answer = staff.post(url, data={"action": action, "note": "x", "text": "x", "code": "other",
-                                       "release_at": "2026-12-01T10:00"}, follow_redirects=False)
+        answer = staff.post(url, data={"csrf_token": _csrf(page), "action": action, "note": "x", "text": "x",
+                                       "code": "other", "release_at": "2026-12-01T10:00"}, follow_redirects=False)
         assert answer.status_code == 409, (action, answer.status_code)
+    assert f'href="{url}/approve"' not in page.text
+    answer = staff.post(f"{url}/approve", data={"csrf_token": _csrf(page)}, follow_redirects=False)
+    assert answer.status_code == 409
 
 
 def test_the_periodic_duty_escalates_without_anyone_looking(world: World, clock: Clock) -> None:
@@ -477,8 +504,10 @@ def test_every_staff_form_checks_the_csrf_token_first(world: World, app: Any) ->
                                 "password": World.PASSWORD})
     for url, action in [(f"/staff/cases/{case_id}", a) for a in ("status", "consent", "assessment", "settings",
                                                                   "watchlist", "handle-request")] + \
-                       [(f"/staff/messages/{message_id}", a) for a in ("claim", "approve", "schedule", "unschedule",
-                                                                       "edit", "edit-media", "reject", "retry")]:
+                       [(f"/staff/messages/{message_id}", a) for a in ("claim", "schedule", "unschedule", "recall",
+                                                                       "incident", "edit", "edit-media", "reject",
+                                                                       "retry")] + \
+                       [(f"/staff/messages/{message_id}/approve", "approve")]:
         answer = client.post(url, data={"action": action, "status": "closed", "release_at": "bad"},
                              follow_redirects=False)
         assert answer.status_code == 403 and "did not come from this site" in answer.text, (url, action)

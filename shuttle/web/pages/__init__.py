@@ -15,7 +15,7 @@ from shuttle.web.pages.signin import (
     set_password_page,
     totp_page,
 )
-from shuttle.web.pages.staff import review_page, staff_case_page, staff_page
+from shuttle.web.pages.staff import approve_page, approved_page, review_page, staff_case_page, staff_page
 
 __all__ = ["ROUTES", "error_page", "go", "render"]
 
@@ -31,4 +31,6 @@ ROUTES = [
     Route("/staff", staff_page),
     Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
     Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),
+    Route("/staff/messages/{message_id}/approve", approve_page, methods=["GET", "POST"]),
+    Route("/staff/messages/{message_id}/approved", approved_page),
 ]

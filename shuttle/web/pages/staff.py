@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,15 +19,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shuttle.access import load_case, load_message
+from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
 from shuttle.cases import service as cases
-from shuttle.cases.models import Case
+from shuttle.cases.models import Case, other_side
 from shuttle.cases.timeline import Entry, case_timeline
 from shuttle.cases.views import case_view
-from shuttle.errors import BadInput, NotFound
-from shuttle.messages import queries, requests, review
+from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
+from shuttle.messages import approval_view, queries, requests, review
 from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.models import MessageVersion
+from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.review import REJECTION_CODES
 from shuttle.messages.states import DELIVERED, FINAL, State
 from shuttle.messages.views import for_member
@@ -35,7 +37,7 @@ from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages.common import go, render, signed_in
 
-KIND_WORDS = {"letter": "Letter", "audio": "Recording", "video": "Video", "image": "Photographed letter"}
+KIND_WORDS = KIND_NAMES
 FLAG_WORDS = {"phone": "phone number", "email": "e-mail address", "url": "web address", "postcode": "postcode",
               "handle": "social media name", "watchlist": "watch-list term"}
 #: Where a form may send the facilitator back to after it is done (never another site).
@@ -68,11 +70,31 @@ def _dashboard(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
         if actor.role == "facilitator":
             open_requests += requests.open_requests(s, svc, actor, case.id)
         entry["requests"] = sum(1 for r in open_requests if r["case_id"] == case.id)
-    return {"queue": queue, "cases": my, "requests": open_requests,
+    groups = [QueueGroup(key, heading, [m for m in queue if m["state"] in states])
+              for key, heading, states in QUEUE_GROUPS]
+    return {"queue": queue, "groups": groups, "cases": my, "requests": open_requests,
             "sla_days": svc.settings.review_sla_working_days,
-            "waiting": sum(1 for m in queue if m["state"] in queries.WAITING_ON_STAFF),
+            "waiting": len(groups[0].items),
             "overdue": sum(1 for m in queue if m["sla"] and m["sla"]["state"] == "overdue"),
-            "processing": any(m["state"] in ("submitted", "processing") for m in queue)}
+            "processing": any(m["state"] in PREPARING for m in queue)}
+
+
+@dataclass(frozen=True)
+class QueueGroup:
+    """One part of the dashboard queue; its heading's count is len(items), exactly what is listed."""
+
+    key: str
+    heading: str
+    items: list[dict[str, Any]]
+
+
+PREPARING = frozenset({State.SUBMITTED.value, State.PROCESSING.value})
+#: The dashboard queue in parts: what needs a decision first, then what is on its way.
+QUEUE_GROUPS = (
+    ("waiting", "Waiting for your review", queries.WAITING_ON_STAFF),
+    ("preparing", "Being prepared", PREPARING),
+    ("approved", "Approved, not yet delivered", frozenset({State.APPROVED.value})),
+)
 
 
 async def staff_page(request: Request) -> Response:
@@ -138,6 +160,8 @@ CASE_FORM_ACTIONS: dict[str, CaseAction] = {
     "watchlist": lambda f: lambda s, svc, actor, case_id: cases.update_settings(
         s, svc, actor, case_id, {"watchlist": _watchlist_from(f)}, expected_version=to_int(f.get("version", ""))),
     "handle-request": lambda f: lambda s, svc, actor, case_id: _handle_request(s, svc, actor, case_id, f),
+    "invitation": lambda f: lambda s, svc, actor, case_id: accounts.invite_participant(
+        s, svc, actor, case_id, f.get("participant_id", "")),
 }
 
 
@@ -158,8 +182,9 @@ def _case_page(s: Session, svc: Services, actor: Actor, case_id: str) -> dict[st
         people = [p for p in view["participants"] if p["side"] == side]
         sides.append({"side": side, "label": view["settings"][f"label_{side}"], "people": people})
     messages = queries.case_messages(s, svc, actor, case_id)
-    for number, m in enumerate(messages, 1):
-        m["name"] = f"{KIND_WORDS.get(m['kind'], 'Message')} {number}"
+    names = queries.case_message_names(s, case.id)
+    for m in messages:
+        m["name"] = names[m["id"]]
     return {"case": view, "sides": sides, "messages": messages,
             "moves": sorted(cases.STATUS_MOVES[case.status], key=["open", "paused", "closed"].index),
             "timeline": _newest_first(case_timeline(s, actor, case_id)),
@@ -187,7 +212,11 @@ async def staff_case_page(request: Request) -> Response:
         if form.get("action") not in CASE_FORM_ACTIONS:
             raise BadInput("Unknown action.")
         act = CASE_FORM_ACTIONS[form["action"]](form)
-        await run(request, act, case_id, csrf=form.get("csrf_token"))
+        done = await run(request, act, case_id, csrf=form.get("csrf_token"))
+        if isinstance(done, accounts.IssuedInvitation):
+            # Shown once, in the answer to this POST: never stored, never in a URL, no GET that writes.
+            page = await run(request, _case_page, case_id, csrf=form.get("csrf_token"))
+            return render(request, "staff/case.html", principal=principal, invitation=done, **page)
         return go(_return_to(form, f"/staff/cases/{case_id}"))
     page = await run(request, _case_page, case_id)
     return render(request, "staff/case.html", principal=principal, **page)
@@ -316,6 +345,8 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
                            **_side_by_side(version(older["id"])["text"] or "", version(newer["id"])["text"] or "")}
         view["diff"] = True
     view["requests"] = [r for r in requests.open_requests(s, svc, actor, case.id) if r["message_id"] == message.id]
+    view["incidents"] = review.incidents(s, svc, actor, message_id)
+    view["recipient_label"] = case.label_of(other_side(message.author_side))
     return view
 
 
@@ -330,7 +361,10 @@ def _release_time(form: dict[str, str]) -> datetime:
     offset = to_int(form.get("tz_offset", "").strip() or "0")
     if offset is None or abs(offset) > 14 * 60:
         raise BadInput("The time zone offset is not valid.")
-    return (local + timedelta(minutes=offset)).replace(tzinfo=UTC)
+    try:
+        return (local + timedelta(minutes=offset)).replace(tzinfo=UTC)
+    except OverflowError:  # e.g. 9999-12-31 23:59 east of UTC is after the last representable time
+        raise BadInput("The release time is out of range: give a date between the years 0002 and 9998.") from None
 
 
 def _take_over(form: dict[str, str]) -> bool:
@@ -341,11 +375,12 @@ REVIEW_FORM_ACTIONS = {
     "edit-media": lambda f: (review.propose_media_edit, (), {"edits": _form_edits(f), "note": f.get("note", "")}),
     "claim": lambda f: (review.claim, (), {"take_over": _take_over(f)}),
     "unclaim": lambda f: (review.unclaim, (), {}),
-    "approve": lambda f: (review.approve, (), {}),
     "request-changes": lambda f: (review.request_changes, (), {"note": f.get("note", "")}),
     "edit": lambda f: (review.propose_edit, (), {"text": f.get("text", ""), "note": f.get("note", "")}),
     "reject": lambda f: (review.reject, (), {"code": f.get("code", ""), "note": f.get("note", "")}),
     "retry": lambda f: (review.retry_processing, (), {}),
+    "recall": lambda f: (review.recall, (), {"reason": f.get("reason", "")}),
+    "incident": lambda f: (review.record_incident, (), {"note": f.get("note", "")}),
     "schedule": lambda f: (review.schedule_release, (_release_time(f),), {}),
     "unschedule": lambda f: (review.schedule_release, (None,), {}),
 }
@@ -388,3 +423,40 @@ async def review_page(request: Request) -> Response:
     view = await run(request, _review_view, message_id, compare)
     return render(request, "staff/review.html", principal=principal, m=view, rejection_codes=REJECTION_CODES,
                   kind_words=KIND_WORDS)
+
+
+# --- approving: the sheet that asks for confirmation, then what comes next ------------------------
+
+
+def _reasons(form: dict[str, str]) -> dict[str, str]:
+    """The sheet's reasons for keeping each flag: fields named keep-<flag id>."""
+    return {name.removeprefix("keep-"): value for name, value in form.items() if name.startswith("keep-")}
+
+
+async def approve_page(request: Request) -> Response:
+    """GET: the approval sheet. POST: approve with the flag resolutions; a refusal shows the
+    sheet again with what was typed kept and the open flags named."""
+    principal = await signed_in(request)
+    message_id = request.path_params["message_id"]
+    typed: dict[str, str] = {}
+    error: ShuttleError | None = None
+    csrf: str | None = None
+    if request.method == "POST":
+        form = await read_form(request)
+        typed, csrf = _reasons(form), form.get("csrf_token", "")
+        try:
+            await run(request, review.approve, message_id, resolutions=typed,
+                      expected_version=to_int(form.get("version", "")), csrf=csrf)
+            return go(f"/staff/messages/{message_id}/approved")
+        except (BadInput, Conflict) as exc:
+            error = exc
+    sheet = await run(request, approval_view.approval_sheet, message_id, csrf=csrf)
+    missing = set(error.details.get("unresolved_ids", [])) if error else set()
+    return render(request, "staff/approve.html", status=error.status if error else 200, principal=principal,
+                  sheet=sheet, typed=typed, error=error.message if error else None, missing=missing)
+
+
+async def approved_page(request: Request) -> Response:
+    principal = await signed_in(request)
+    after = await run(request, approval_view.after_approval, request.path_params["message_id"])
+    return render(request, "staff/approved.html", principal=principal, after=after)
