@@ -259,8 +259,10 @@ def signed_in(base: str, username: str, password: str) -> httpx.Client:
 # --- bodies and figures -------------------------------------------------------------------------
 
 def pattern(seed: int = 7) -> bytes:
-    """One 1 MiB block of random bytes (incompressible; AES does not care that it repeats)."""
-    return random.Random(seed).randbytes(CHUNK)
+    """One 1 MiB block of random bytes (incompressible; AES does not care that it repeats). It
+    begins like an MP4 file, as an upload must (shuttle/uploads/sniff.py)."""
+    head = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 12
+    return head + random.Random(seed).randbytes(CHUNK - len(head))
 
 
 def body(size: int, block: bytes | None = None) -> Iterator[bytes]:

@@ -46,6 +46,8 @@ def _stream(seed: bytes, size: int, start: int = 0) -> Iterator[bytes]:
     block = 1 * MiB
     for index in range(start // block, (size + block - 1) // block):
         chunk = hashlib.shake_256(seed + index.to_bytes(8, "big")).digest(block)
+        if index == 0:  # an upload must begin like a recording (shuttle/uploads/sniff.py): an MP4 header
+            chunk = b"\x00\x00\x00\x18ftypisom" + bytes(12) + chunk[24:]
         lo, hi = max(start - index * block, 0), min(block, size - index * block)
         yield chunk[lo:hi]
 

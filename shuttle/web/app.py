@@ -97,7 +97,7 @@ async def shuttle_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
     if exc.status == 401:
         return pages.go("/login")
-    return pages.error_page(request, exc.status, exc.message)
+    return await pages.error_page(request, exc.status, exc.message)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -105,7 +105,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     message = "Not found." if exc.status_code == 404 else str(exc.detail)
     if _wants_json(request):
         return JSONResponse({"error": "http", "message": message}, status_code=exc.status_code)
-    return pages.error_page(request, exc.status_code, message)
+    return await pages.error_page(request, exc.status_code, message)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

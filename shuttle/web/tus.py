@@ -14,9 +14,11 @@ from email.utils import format_datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
 from shuttle.uploads import service as uploads
+from shuttle.uploads import sniff
 from shuttle.uploads.models import Upload
 from shuttle.web.http import run, services
 from shuttle.web.streams import store_body
@@ -89,9 +91,42 @@ def _checksum(request: Request) -> tuple[str, bytes] | None:
         raise BadInput("The Upload-Checksum value must be base64.") from None
 
 
+async def _peek(request: Request, want: int) -> tuple[bytes, Request]:
+    """The body's first `want` bytes (fewer if it is shorter), and the request to read it all from
+    (the same body, those bytes first): the rest still streams, nothing is buffered beyond them."""
+    messages: list[Message] = []
+    head = b""
+    while len(head) < want:
+        message = await request.receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break  # the client went away: what arrived is judged, the store sees the disconnect
+        head += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await request.receive()
+
+    return head[:want], Request(request.scope, replay)
+
+
+async def _refuse_unless_media(request: Request, upload_id: str, remaining: int) -> Request:
+    """The first piece of an upload: a file that is clearly not a recording or picture is refused
+    as its first bytes arrive (415, with the reason), and the upload is ended with nothing kept."""
+    head, request = await _peek(request, sniff.HEAD_BYTES)
+    reason = sniff.refusal(head, whole=len(head) >= remaining)
+    if reason is not None:
+        await run(request, uploads.terminate, upload_id)
+        raise UnsupportedMediaType(reason, code="not_media")
+    return request
+
+
 async def _append(request: Request, upload_id: str, offset: int) -> Upload:
     """Stream the body into an encrypted part, then count it if it is whole and intact."""
     remaining = await run(request, uploads.check_offset, upload_id, offset)
+    if offset == 0:
+        request = await _refuse_unless_media(request, upload_id, remaining)
     checksum = _checksum(request)
     try:
         received = await store_body(request, services(request).store, max_bytes=remaining,

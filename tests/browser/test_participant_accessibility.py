@@ -119,7 +119,7 @@ def test_the_pages_can_be_used_with_the_keyboard_alone(browser: Any, site: Site)
         raise AssertionError(f"{text!r} not reached with Tab; went through {focused}")
 
     tab_to("Skip to main content")
-    tab_to("Leave this site quickly")
+    tab_to("Emergency Exit this page")
     tab_to("Username")
     page.keyboard.type(site.username("harmed"))
     tab_to("Password")

@@ -199,9 +199,10 @@ RAW: dict[tuple[str, str], tuple[dict[str, str], bytes | None]] = {
     ("POST", "/uploads"): (TUS | {"Upload-Length": "5", "Upload-Metadata": "message_id {message_id}"}, None),
     ("HEAD", "/uploads/{upload_id}"): (TUS, None),
     ("PATCH", "/uploads/{upload_id}"): (TUS | {"Content-Type": "application/offset+octet-stream",
-                                               "Upload-Offset": "0"}, b"hello"),
+                                               "Upload-Offset": "0"}, b"\xff\xd8\xff\xe0\x00"),  # a JPEG's start
     ("DELETE", "/uploads/{upload_id}"): (TUS, None),
-    ("PUT", "/messages/{message_id}/media"): ({"Content-Type": "application/octet-stream"}, b"not a video"),
+    ("PUT", "/messages/{message_id}/media"): ({"Content-Type": "application/octet-stream"},
+                                              b"\x00\x00\x00\x18ftypisom" + b"\x00" * 12),  # an MP4's start
     ("GET", "/messages/{message_id}/media"): ({"Range": "bytes=0-"}, None),  # as a <video> asks
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}

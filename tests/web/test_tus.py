@@ -27,6 +27,13 @@ from shuttle.web.app import build_app
 from world import World
 
 TUS = {"Tus-Resumable": "1.0.0"}
+#: An upload must start like a recording or picture (shuttle/uploads/sniff.py): an MP4 header.
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 12
+
+
+def _video(size: int) -> bytes:
+    """`size` random bytes that begin like an MP4 file."""
+    return MP4_HEAD + os.urandom(size - len(MP4_HEAD))
 
 
 def _client(base: str, svc: Services, username: str) -> httpx.Client:
@@ -116,7 +123,7 @@ def _stored(svc: Services, message_id: str) -> bytes:
 @given(cuts=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3))
 def test_an_upload_cut_at_any_byte_resumes_from_the_servers_offset(setup, cuts: list[float]) -> None:  # type: ignore[no-untyped-def]
     svc, base, harmed, _, message_id, _ = setup
-    data = os.urandom(300_000)
+    data = _video(300_000)
     upload_id = _create(harmed, message_id, len(data))
     for cut in cuts:
         offset = _offset(harmed, upload_id)
@@ -161,10 +168,10 @@ def test_protocol_errors_are_clear(setup) -> None:  # type: ignore[no-untyped-de
 def test_creation_with_upload_and_termination(setup) -> None:  # type: ignore[no-untyped-def]
     svc, _, harmed, _, message_id, _ = setup
     meta = f"message_id {base64.b64encode(message_id.encode()).decode()}"
-    answer = harmed.post("/uploads", content=b"hello", headers=TUS | {
-        "Upload-Length": "5", "Upload-Metadata": meta, "Content-Type": "application/offset+octet-stream"})
-    assert answer.status_code == 201 and answer.headers["Upload-Offset"] == "5"
-    assert _stored(svc, message_id) == b"hello"
+    answer = harmed.post("/uploads", content=MP4_HEAD, headers=TUS | {
+        "Upload-Length": str(len(MP4_HEAD)), "Upload-Metadata": meta, "Content-Type": "application/offset+octet-stream"})
+    assert answer.status_code == 201 and answer.headers["Upload-Offset"] == str(len(MP4_HEAD))
+    assert _stored(svc, message_id) == MP4_HEAD
     upload_id = answer.headers["Location"].rsplit("/", 1)[1]
     assert harmed.delete(f"/uploads/{upload_id}", headers=TUS).status_code == 204
     assert harmed.head(f"/uploads/{upload_id}", headers=TUS).status_code == 410
@@ -186,7 +193,7 @@ def test_abandoned_uploads_expire_and_are_destroyed(setup) -> None:  # type: ign
 
 def test_a_finished_upload_is_submitted_as_the_message(setup) -> None:  # type: ignore[no-untyped-def]
     svc, _, harmed, _, message_id, _ = setup
-    answer = harmed.put(f"/messages/{message_id}/media", content=b"not really a video")
+    answer = harmed.put(f"/messages/{message_id}/media", content=MP4_HEAD + b"not really a video")
     assert answer.status_code == 201, answer.text
     view = harmed.get(f"/messages/{message_id}").json()
     sent = harmed.post(f"/messages/{message_id}/actions/submit", json={"version": view["version"]})
@@ -196,7 +203,7 @@ def test_a_finished_upload_is_submitted_as_the_message(setup) -> None:  # type: 
 
 def test_what_arrived_before_a_cut_is_kept(setup) -> None:  # type: ignore[no-untyped-def]
     svc, base, harmed, _, message_id, _ = setup
-    data = os.urandom(200_000)
+    data = _video(200_000)
     upload_id = _create(harmed, message_id, len(data))
     _cut_patch(base, harmed, upload_id, 0, data, 80_000)
     for _ in range(50):  # the server records what arrived once it notices the cut

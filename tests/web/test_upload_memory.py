@@ -29,11 +29,14 @@ BOUND = 32 * MiB  # a few 1 MiB batches and segment buffers; the body is 200 MiB
 
 
 def _generated(size: int, digest: hashlib._Hash) -> Iterator[bytes]:
-    """`size` pseudo-random bytes in 1 MiB chunks (each new), hashed as they are sent."""
+    """`size` pseudo-random bytes in 1 MiB chunks (each new), hashed as they are sent; they begin
+    like an MP4 file, as an upload must (shuttle/uploads/sniff.py)."""
     rng = random.Random(2026)
     sent = 0
     while sent < size:
         chunk = rng.randbytes(min(MiB, size - sent))
+        if sent == 0:
+            chunk = b"\x00\x00\x00\x18ftypisom" + chunk[12:]
         digest.update(chunk)
         sent += len(chunk)
         yield chunk

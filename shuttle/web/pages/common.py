@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +18,68 @@ from shuttle.web.http import (
     services,
 )
 
+log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+
+
+#: About how many bytes of UTF-8 one written word takes, with its space and punctuation: only to
+#: say a size in words people understand ("about 10,000 words"); the limit itself is in bytes.
+BYTES_PER_WORD = 6.5
+
+
+def about_words(size_bytes: int) -> str:
+    """A number of bytes as words, rounded as a person would say it: "about 10,000 words"."""
+    words = max(1, round(size_bytes / BYTES_PER_WORD))
+    step = 1000 if words >= 2000 else 100 if words >= 200 else 10 if words >= 20 else 1
+    rounded = max(step, round(words / step) * step)
+    return f"about {rounded:,} word{'s' if rounded != 1 else ''}"
+
+
+def letter_limit(limit_bytes: int) -> dict[str, Any]:
+    """What the letter field and its live counter (draft.js) need to know about the limit."""
+    return {"bytes": limit_bytes, "words": about_words(limit_bytes), "bytes_per_word": BYTES_PER_WORD}
+
+
+def too_long(limit_bytes: int, size_bytes: int) -> str:
+    return (f"This is too long to save. It can be up to {about_words(limit_bytes)}: take out "
+            f"{about_words(size_bytes - limit_bytes)}, then save it again.")
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     svc = services(request)
     context.setdefault("principal", None)
     context.setdefault("quick_exit_url", svc.settings.quick_exit_url)
+    context.setdefault("letter_limit", letter_limit(svc.settings.limits.max_letter_bytes))
     return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
-    return render(request, "error.html", status=status, status_code=status, message=message)
+async def error_page(request: Request, status: int, message: str) -> Response:
+    """An error in the layout of whoever is signed in. A participant's keeps the sign-out form,
+    so its quick exit ends the session as on every other page; staff get their own layout (no
+    quick exit) and a way back to what they were working on."""
+    try:
+        principal = await current_principal(request)
+    except Exception:  # the error may be the database itself: still answer, as nobody in particular
+        log.warning("error page without knowing who is signed in", exc_info=True)
+        principal = None
+    if principal is not None and principal.is_staff:
+        back, back_label = staff_way_back(request)
+        return render(request, "staff/error.html", status=status, principal=principal, status_code=status,
+                      message=message, back=back, back_label=back_label)
+    return render(request, "error.html", status=status, status_code=status, message=message, principal=principal,
+                  participant=principal is not None and principal.role == "participant")
+
+
+STAFF_PAGE = re.compile(r"^/staff/(messages|cases)/([A-Za-z0-9_-]{1,64})$")
+
+
+def staff_way_back(request: Request) -> tuple[str, str]:
+    """After a refused form, back to the message (or case) it was on; else to the dashboard
+    (a page that could not be shown, e.g. a missing message, has nothing to go back to)."""
+    found = STAFF_PAGE.match(request.url.path)
+    if found and request.method == "POST":
+        return found.group(0), "Back to the message" if found.group(1) == "messages" else "Back to the case"
+    return "/staff", "Back to your work"
 
 
 def go(url: str) -> RedirectResponse:

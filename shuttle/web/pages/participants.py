@@ -9,6 +9,7 @@ save themselves, flags appear as the author types, and recordings are made in th
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -24,16 +25,19 @@ from shuttle.cases import service as cases
 from shuttle.cases.models import Participant
 from shuttle.cases.service import current_consent
 from shuttle.cases.views import case_view, for_participant
-from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.accounts import service as accounts
+from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
 from shuttle.messages import authoring, delivery, drafting, queries, requests
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import REQUEST_KINDS, RecipientRequest
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web.http import read_form, run, services, to_int
-from shuttle.web.pages.common import go, render, signed_in
+from shuttle.web.cookies import clear_session_cookie
+from shuttle.web.http import SESSION_COOKIE, read_form, run, services, to_int
+from shuttle.web.pages.common import go, render, signed_in, too_long
 
+log = logging.getLogger(__name__)
 KIND_NAMES = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
 ACCEPT = {"video": "video/*", "audio": "audio/*", "image": "image/jpeg,image/png,image/webp", "letter": ""}
 #: Longest recording the browser makes (the media worker's MediaLimits refuse longer ones).
@@ -219,7 +223,11 @@ async def write_page(request: Request) -> Response:
         return render(request, "me/write.html", status=400, principal=principal, case=case, text=text,
                       participant=True, error="Write something first. You can save a draft of a few words and "
                       "come back to it later.", error_field="text")
-    message = await run(request, authoring.start_draft, case_id, text, csrf=form.get("csrf_token"))
+    try:
+        message = await run(request, authoring.start_draft, case_id, text, csrf=form.get("csrf_token"))
+    except KEEP_WORDS as exc:
+        return render(request, "me/write.html", status=exc.status, principal=principal, case=case, text=text,
+                      participant=True, error=_words_kept_because(request, exc, text), error_field="text")
     return go(f"/me/messages/{message.id}")
 
 
@@ -341,19 +349,42 @@ async def my_message_page(request: Request) -> Response:
     version = to_int(form.get("version", ""))
     if action not in ("save", *AUTHOR_FORM_ACTIONS):
         raise BadInput("Unknown action.")
-    if action in ("save", "submit") and "text" in form:
-        await run(request, authoring.save_draft, message_id, form["text"], expected_version=version, csrf=csrf)
-        version = None
-        # Not sent with a flag its author has not seen: the page sends the key of the flags it showed.
-        if action == "submit" and "flags_key" in form:
-            shown = await run(request, drafting.text_flags, message_id, form["text"], csrf=csrf)
-            if form["flags_key"] != flags_key(shown):
-                return go(f"/me/messages/{message_id}?check=1#flags")
-    if action == "save":
-        return _go_done(request, f"/me/messages/{message_id}", "saved")
-    use_case, done = AUTHOR_FORM_ACTIONS[action]
-    await run(request, use_case, message_id, expected_version=version, csrf=csrf)
+    text = form.get("text") if action in ("save", "submit") else None
+    try:
+        if text is not None:
+            await run(request, authoring.save_draft, message_id, text, expected_version=version, csrf=csrf)
+            version = None
+            # Not sent with a flag its author has not seen: the page sends the key of the flags it showed.
+            if action == "submit" and "flags_key" in form:
+                shown = await run(request, drafting.text_flags, message_id, text, csrf=csrf)
+                if form["flags_key"] != flags_key(shown):
+                    return go(f"/me/messages/{message_id}?check=1#flags")
+        if action == "save":
+            return _go_done(request, f"/me/messages/{message_id}", "saved")
+        use_case, done = AUTHOR_FORM_ACTIONS[action]
+        await run(request, use_case, message_id, expected_version=version, csrf=csrf)
+    except KEEP_WORDS as exc:
+        if text is None:
+            raise
+        view = await run(request, _my_message, message_id, csrf=csrf)
+        view["draft"] = text  # the words as they were typed, whatever was (or was not) saved
+        return render(request, "me/message.html", status=exc.status, principal=principal, m=view, participant=True,
+                      kept=text, error=_words_kept_because(request, exc, text), error_field="text")
     return _go_done(request, f"/me/messages/{message_id}", done)
+
+
+#: Refusals that a form with words in it answers by showing itself again, the words kept.
+KEEP_WORDS = (BadInput, Conflict, TooLarge)
+
+
+def _words_kept_because(request: Request, exc: ShuttleError, text: str) -> str:
+    """Why the form is back, in a sentence that is true with the words shown again in it."""
+    if isinstance(exc, TooLarge):
+        return too_long(services(request).settings.limits.max_letter_bytes, len(text.encode("utf-8")))
+    if exc.code == "stale":
+        return ("This draft was changed somewhere else (in another window?) since you opened it. Your words "
+                "below are not saved yet: check them, then save again.")
+    return exc.message
 
 
 async def withdraw_page(request: Request) -> Response:
@@ -473,8 +504,33 @@ async def leave_page(request: Request) -> Response:
     return _go_done(request, "/me", "left")
 
 
+# --- the quick exit ------------------------------------------------------------------------------
+
+
+async def exit_page(request: Request) -> Response:
+    """The quick exit's beacon when words were typed since the last autosave (shuttle.js): keep
+    them, then end the session, in that order and in one request (two beacons could arrive the
+    other way round). Nothing stands in the way of leaving: the session ends even if the words
+    could not be kept (the page is gone; nobody would read an error)."""
+    form = await read_form(request)
+    csrf, text = form.get("csrf_token"), form.get("text", "")
+    try:
+        if form.get("message_id"):
+            await run(request, authoring.save_draft, form["message_id"], text, csrf=csrf)
+        elif form.get("case_id") and text.strip():
+            await run(request, authoring.start_draft, form["case_id"], text, csrf=csrf)
+    except ShuttleError as exc:
+        log.info("quick exit: the words could not be kept (%s)", exc.code)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token), csrf=csrf)
+    response = go("/login")
+    clear_session_cookie(response)
+    return response
+
+
 ROUTES = [
     Route("/me", me_page),
+    Route("/me/exit", exit_page, methods=["POST"]),
     Route("/me/cases/{case_id}/write", write_page, methods=["GET", "POST"]),
     Route("/me/cases/{case_id}/record", record_page, methods=["GET", "POST"]),
     Route("/me/cases/{case_id}/holding", holding_page, methods=["GET", "POST"]),

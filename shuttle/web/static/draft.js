@@ -22,6 +22,7 @@
   var inFlight = null;
   var lastSaved = field.value;
   var stopped = false;
+  var creating = null;  // the words of a new letter while its draft is being created
 
   function hidden(name, value) {
     var input = form.querySelector("input[name='" + name + "']");
@@ -128,6 +129,7 @@
     if (stopped || inFlight) { return inFlight || Promise.resolve(); }
     var text = field.value;
     if (text === lastSaved || (!messageId && !text.trim())) { return Promise.resolve(); }
+    creating = messageId ? null : text;
     var step = messageId ? put(text, false) : create(text);
     inFlight = step.then(function () {
       lastSaved = text;
@@ -140,6 +142,8 @@
       } else if (failure && failure.status === 409) {
         stopped = true;
         say("Not saved: this can no longer be changed here. Reload the page to see where it is.");
+      } else if (failure && failure.status === 413) {
+        say("Not saved: this is too long. Shorten it, and it is saved as you type.");
       } else if (failure && failure.status >= 400 && failure.status < 500 && failure.data) {
         say("Not saved: " + (failure.data.message || "please check your text."));
       } else {
@@ -148,6 +152,7 @@
       }
     }).then(function () {
       inFlight = null;
+      creating = null;
       if (!stopped && field.value !== lastSaved && !timer) { schedule(DELAY); }
     });
     return inFlight;
@@ -176,6 +181,14 @@
     }
   });
 
+  // The quick exit asks what is not saved yet, to send it with the sign-out (shuttle.js):
+  // the draft's id, or for a new letter the case, and the words. Nothing once signed out.
+  window.shuttlePendingDraft = function () {
+    var text = field.value;
+    if (stopped || text === lastSaved || text === creating || (!messageId && !text.trim())) { return null; }
+    return messageId ? { message_id: messageId, text: text } : { case_id: caseId, text: text };
+  };
+
   // Others (the upload of a recording) ask for the words to be saved before reloading the page:
   // wait for any save on its way, save what is in the field now, and say so if that failed.
   window.shuttleSaveDraft = function () {
@@ -189,4 +202,47 @@
       }
     });
   };
+})();
+
+// The live count under the words (GOV.UK's character count, in words): what is left of the
+// limit, which is in bytes of UTF-8, said as "about 2,000 words" (common.py rounds the same
+// way). Screen readers hear it once typing pauses, not at every key.
+(function () {
+  "use strict";
+  var count = document.getElementById("text-count");
+  var field = document.getElementById("text");
+  if (!count || !field || !window.TextEncoder) { return; }
+  var max = Number(count.getAttribute("data-max-bytes"));
+  var perWord = Number(count.getAttribute("data-bytes-per-word"));
+  var encoder = new TextEncoder();
+  var live = document.createElement("p");
+  live.className = "visually-hidden";
+  live.setAttribute("aria-live", "polite");
+  count.parentNode.insertBefore(live, count.nextSibling);
+  var pause = null;
+
+  function about(bytes) {
+    var words = Math.max(1, Math.round(bytes / perWord));
+    var step = words >= 2000 ? 1000 : words >= 200 ? 100 : words >= 20 ? 10 : 1;
+    var rounded = Math.max(step, Math.round(words / step) * step);
+    return "about " + rounded.toLocaleString("en-GB") + " word" + (rounded === 1 ? "" : "s");
+  }
+  function words() {
+    var used = encoder.encode(field.value).length;
+    if (used === 0) { return "Up to " + about(max) + "."; }
+    if (used <= max) { return "You have " + about(max - used) + " left."; }
+    return "This is " + about(used - max) + " too long.";
+  }
+  function show() {
+    var text = words();
+    count.textContent = text;
+    count.classList.toggle("error-message", encoder.encode(field.value).length > max);
+    return text;
+  }
+  field.addEventListener("input", function () {
+    var text = show();
+    if (pause) { clearTimeout(pause); }
+    pause = setTimeout(function () { live.textContent = text; }, 1000);
+  });
+  show();
 })();

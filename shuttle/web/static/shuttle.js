@@ -1,18 +1,45 @@
-// Quick exit: the button, or Escape pressed three times, replaces this page with a neutral
+// Quick exit, as GOV.UK's "Exit this page" component: the button, or the Shift key pressed
+// three times on its own (Escape three times works too), replaces this page with a neutral
 // site. location.replace leaves no entry to come back to with the back button, and the
 // session is ended, so any earlier page of shuttle in the history asks to sign in again.
+// Words typed since the last autosave go with the sign-out, in the same request, so that
+// they are saved before the session ends; nothing waits for the answer.
 (function () {
   "use strict";
   var target = document.body.getAttribute("data-quick-exit");
   if (!target) { return; }
-  function signOut() {
-    // End the session too, so the back button finds only the sign-in page.
-    var token = document.querySelector("form[action='/logout'] input[name='csrf_token']");
-    if (token && navigator.sendBeacon) {
-      navigator.sendBeacon("/logout", new URLSearchParams({ csrf_token: token.value }));
+  var SHIFT_WINDOW = 5000;
+  var ESCAPE_WINDOW = 2000;
+  var gone = false;
+
+  function post(url, fields) {
+    var body = new URLSearchParams(fields);
+    try {
+      if (navigator.sendBeacon && navigator.sendBeacon(url, body)) { return true; }
+    } catch (e) { /* too large for a beacon, or beacons are off: try keepalive */ }
+    if (!window.fetch) { return false; }
+    try {
+      fetch(url, { method: "POST", body: body, credentials: "same-origin", keepalive: true }).catch(function () {});
+      return true;
+    } catch (e) {
+      return false;
     }
   }
+
+  function signOut() {
+    var token = document.querySelector("form[action='/logout'] input[name='csrf_token']");
+    if (!token) { return; }
+    var pending = window.shuttlePendingDraft ? window.shuttlePendingDraft() : null;
+    if (pending) {
+      pending.csrf_token = token.value;
+      if (post("/me/exit", pending)) { return; }
+    }
+    post("/logout", { csrf_token: token.value });
+  }
+
   function leave(event) {
+    if (gone) { return; }
+    gone = true;
     if (event) { event.preventDefault(); }
     signOut();
     try { window.sessionStorage.clear(); } catch (e) { /* storage may be off */ }
@@ -20,15 +47,41 @@
     document.title = "";
     window.location.replace(target);
   }
+
   var button = document.getElementById("quick-exit");
   if (button) { button.addEventListener("click", leave); }
-  var presses = [];
+  var announce = document.getElementById("quick-exit-keys");
+  function say(text) { if (announce) { announce.textContent = text; } }
+
+  // Shift on its own, three times within 5 seconds (GOV.UK): counted when it is let go, and only
+  // if the key before it was not typed with Shift held (a capital letter); any other key starts again.
+  var shifts = 0;
+  var shiftTimer = null;
+  var lastWasShifted = false;
+  function resetShifts() {
+    shifts = 0;
+    if (shiftTimer) { clearTimeout(shiftTimer); shiftTimer = null; }
+    say("");
+  }
+  document.addEventListener("keyup", function (event) {
+    if (event.key === "Shift" && !lastWasShifted) {
+      shifts += 1;
+      if (shifts >= 3) { resetShifts(); leave(event); return; }
+      say("Shift, press " + (3 - shifts) + " more time" + (shifts === 2 ? "" : "s") + " to exit.");
+      if (!shiftTimer) { shiftTimer = setTimeout(resetShifts, SHIFT_WINDOW); }
+    } else if (event.key !== "Shift" && shifts) {
+      resetShifts();
+    }
+    lastWasShifted = event.shiftKey;
+  }, true);
+
+  var escapes = [];
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }
     var now = Date.now();
-    presses = presses.filter(function (t) { return now - t < 2000; });
-    presses.push(now);
-    if (presses.length >= 3) { leave(event); }
+    escapes = escapes.filter(function (t) { return now - t < ESCAPE_WINDOW; });
+    escapes.push(now);
+    if (escapes.length >= 3) { leave(event); }
   });
 })();
 

@@ -1,0 +1,101 @@
+"""Is an upload a recording or a picture? Decided from its first bytes as they arrive, so a
+document or a text file is refused at once, with a reason, before anything says "sent".
+
+The magic numbers are those of the media worker's `workers/media/sniff.py` (shuttle does not
+import workers): tests/web/test_upload_sniff.py checks that the two agree on every sample. The
+worker still decides for good; this only refuses early what it would refuse later, and leaves
+to it what the first bytes cannot tell (a piece too short, an audio tag longer than the piece).
+"""
+
+from __future__ import annotations
+
+#: How much of the first piece is looked at (the longest text check reads this far).
+HEAD_BYTES = 4096
+#: Below this, a piece that is not the whole file cannot be judged (ftyp/RIFF need 12 bytes).
+MIN_BYTES = 12
+
+ACCEPTED_TEXT = "MP4/MOV, WebM/MKV, Ogg, WAV, MP3, FLAC, AAC, JPEG, PNG or WebP"
+NOT_ACCEPTED = f"This file is not a recording or picture in a format we accept ({ACCEPTED_TEXT})."
+HEIF = "HEIC/AVIF photos are not accepted; please send the picture as JPEG or PNG."
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+_QUICKTIME_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+_MAGIC = (b"\x1a\x45\xdf\xa3", b"OggS", b"fLaC", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def refusal(head: bytes, *, whole: bool) -> str | None:
+    """Why a file starting with `head` is refused, in a sentence for the person sending it; None
+    when it looks like accepted media, or when `head` cannot tell yet. `whole`: head is all of it."""
+    if len(head) < MIN_BYTES and not whole:
+        return None
+    if not head:
+        return "The file is empty."
+    if head.startswith(b"ID3"):
+        return _after_id3(head, whole)
+    if head[4:8] == b"ftyp":
+        return HEIF if head[8:12] in _HEIF_BRANDS else None
+    if _is_media(head):
+        return None
+    return _why_not(head)
+
+
+def _is_media(head: bytes) -> bool:
+    if head[4:8] in _QUICKTIME_FIRST_ATOMS and int.from_bytes(head[:4], "big") >= 8:
+        return True
+    if head.startswith(b"RIFF") and head[8:12] in (b"WAVE", b"WEBP"):
+        return True
+    return head.startswith(_MAGIC) or _mpeg_audio(head)
+
+
+def _mpeg_audio(head: bytes) -> bool:
+    """An MPEG audio frame header: ADTS (AAC) or MPEG-1/2 layer I-III (MP3), as the worker reads it."""
+    if len(head) < 4 or head[0] != 0xFF or (head[1] & 0xE0) != 0xE0:
+        return False
+    if (head[1] & 0xF6) == 0xF0:  # ADTS
+        return ((head[2] >> 2) & 0xF) < 13
+    layer = (head[1] >> 1) & 0x3
+    bitrate_index, rate_index = head[2] >> 4, (head[2] >> 2) & 0x3
+    return not (layer == 0 or bitrate_index == 0xF or rate_index == 0x3 or (head[1] >> 3) & 0x3 == 1)
+
+
+def _after_id3(head: bytes, whole: bool) -> str | None:
+    """An ID3v2 tag may precede MP3, AAC or FLAC: judge what follows it, if this piece reaches it."""
+    if len(head) < 10:
+        return NOT_ACCEPTED
+    size = 0
+    for byte in head[6:10]:
+        if byte & 0x80:
+            return NOT_ACCEPTED
+        size = (size << 7) | byte
+    offset = 10 + size + (10 if head[5] & 0x10 else 0)
+    after = head[offset:offset + 16]
+    if len(after) < 16 and not whole:
+        return None  # the tag runs past this piece: the worker looks further
+    if after.startswith(b"fLaC") or _mpeg_audio(after):
+        return None
+    return "The file has an audio tag but no MP3, AAC or FLAC audio after it."
+
+
+def _why_not(head: bytes) -> str:
+    """The same sentences as the worker for the refusals people are likely to meet."""
+    text = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"#extm3u", b"[playlist]")) or b"#ext-x-" in text:
+        return "This file is a playlist that points to other files; only a recording itself can be sent."
+    if text.startswith((b"ffconcat", b"file ")):
+        return "This file is a list of other files, not a recording; only a recording itself can be sent."
+    if text.startswith(b"v=0"):
+        return "This file describes a network stream (SDP), not a recording; only a recording itself can be sent."
+    if head.startswith(b"RIFF"):
+        return f"This RIFF file is neither WAV audio nor a WebP picture; we accept {ACCEPTED_TEXT}."
+    if _looks_like_text(head):
+        return f"This is a text file, not a recording or picture; we accept {ACCEPTED_TEXT}."
+    return NOT_ACCEPTED
+
+
+def _looks_like_text(head: bytes) -> bool:
+    sample = head[:4096]
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(b >= 0x20 or b in b"\t\r\n" for b in sample)
