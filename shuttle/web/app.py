@@ -22,6 +22,7 @@ from shuttle import schema
 from shuttle.errors import ShuttleError
 from shuttle.services import Services
 from shuttle.web import api, pages
+from shuttle.web.http import at_the_edge
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -103,9 +104,14 @@ async def shuttle_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = "Not found." if exc.status_code == 404 else str(exc.detail)
-    if _wants_json(request):
-        return JSONResponse({"error": "http", "message": message}, status_code=exc.status_code)
-    return await pages.error_page(request, exc.status_code, message)
+    if exc.status_code == 405:  # the headers carry Allow (shuttle.web.http.EdgeRoute)
+        message = f"This address does not answer {request.method}; it answers {(exc.headers or {}).get('Allow')}."
+    if _wants_json(request):  # an unknown address answers exactly like a missing id (invariant 7)
+        error = "not_found" if exc.status_code == 404 else "http"
+        return JSONResponse({"error": error, "message": message}, status_code=exc.status_code, headers=exc.headers)
+    response = await pages.error_page(request, exc.status_code, message)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -159,9 +165,9 @@ def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = T
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Mount("/api/v1", app=SignInFirst(Router(api.ROUTES))),
+        Mount("/api/v1", app=SignInFirst(Router(at_the_edge(api.ROUTES)))),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
-        *pages.ROUTES,
+        *at_the_edge(pages.ROUTES),
     ]
     app = Starlette(
         routes=routes,

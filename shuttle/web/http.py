@@ -16,7 +16,10 @@ from urllib.parse import parse_qsl
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from shuttle.accounts import service as accounts
 from shuttle.accounts.service import CountedFailure, Principal
@@ -27,6 +30,14 @@ SESSION_COOKIE = "shuttle_session"
 PRE_COOKIE = "shuttle_pre"  # double-submit CSRF token for forms shown before sign-in
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it), lone surrogates
+#: More digits than any size, offset, count or version here needs (int() refuses over 4300).
+MAX_DIGITS = 18
+#: Deeper than any body this API takes (media edits are the deepest, at 4); deeper is refused.
+MAX_JSON_DEPTH = 32
+#: What every id looks like (shuttle.db.new_id: a UUID4 as 32 lowercase hex digits).
+ID_SHAPE = re.compile("[0-9a-f]{32}")
+#: Well-formed but never issued: a UUID4's 13th digit is always 4. Stands in for a malformed id.
+NO_SUCH_ID = "0" * 32
 T = TypeVar("T")
 
 
@@ -41,8 +52,8 @@ def client_address(request: Request) -> str:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused with 413 as soon as it passes `limit` (never buffered beyond it)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    declared = to_natural(request.headers.get("content-length", ""))
+    if declared is not None and declared > limit:
         raise TooLarge(f"The request is larger than {limit // 1024} KiB.")
     received = bytearray()
     async for chunk in request.stream():
@@ -64,20 +75,23 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise BadInput("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadInput("The body must be a JSON object.")
-    if not _storable(data):
-        raise BadInput("The body contains characters that cannot be stored (NUL or an unpaired surrogate).")
+    _check_storable(data)
     return data
 
 
-def _storable(value: Any) -> bool:
-    """No NUL and no unpaired surrogate (not encodable as UTF-8) in any string, at any depth."""
-    if isinstance(value, str):
-        return not UNSTORABLE_CHARACTER.search(value)
-    if isinstance(value, dict):
-        return all(_storable(k) and _storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable(v) for v in value)
-    return True
+def _check_storable(body: dict[str, Any]) -> None:
+    """No NUL and no unpaired surrogate (not encodable as UTF-8) in any string, and no nesting
+    deeper than MAX_JSON_DEPTH. A loop, not recursion: depth must not cost stack."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str) and UNSTORABLE_CHARACTER.search(value):
+            raise BadInput("The body contains characters that cannot be stored (NUL or an unpaired surrogate).")
+        if isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise BadInput(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -86,9 +100,12 @@ async def read_form(request: Request) -> dict[str, str]:
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
         raise BadInput("Send the form URL-encoded.")
     try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
         raise BadInput("The form is not valid UTF-8.") from None
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        raise BadInput("The form contains a NUL character, which no field accepts.")
+    return dict(pairs)
 
 
 def field(data: dict[str, Any], name: str, kind: type[T], *, default: T | None = None, required: bool = True) -> T:
@@ -108,15 +125,29 @@ def field(data: dict[str, Any], name: str, kind: type[T], *, default: T | None =
 
 
 def to_int(raw: str, *, default: Any = None) -> Any:
-    """A whole number written in ASCII digits ("12", "-3"), else `default`.
-
-    Not str.isdigit(): it accepts "²", which int() refuses; int() also refuses strings of
-    more than 4300 digits, which no version number or count needs.
-    """
-    digits = raw[1:] if raw.startswith("-") else raw
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+    """A whole number written in ASCII digits ("12", "-3"), else `default`."""
+    value = to_natural(raw[1:] if raw.startswith("-") else raw)
+    if value is None:
         return default
+    return -value if raw.startswith("-") else value
+
+
+def to_natural(raw: str) -> int | None:
+    """A whole number >= 0 written in at most MAX_DIGITS ASCII digits ("12"), else None.
+
+    Not str.isdigit() alone: it accepts "²", which int() refuses; int() also refuses strings
+    of more than 4300 digits, which no size, offset or version needs.
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_DIGITS:
+        return None
     return int(raw)
+
+
+def id_or_missing(raw: str | None) -> str:
+    """`raw` if it has the shape of an id, else NO_SUCH_ID: a malformed id (NUL, upper case, too
+    long) then answers exactly as a well-formed id that names nothing (invariant 7), whoever
+    asks and whatever the route checks first, and its bytes never reach the database."""
+    return raw if raw is not None and ID_SHAPE.fullmatch(raw) else NO_SUCH_ID
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
@@ -194,3 +225,34 @@ async def current_principal(request: Request) -> Principal | None:
             return principal
 
     return await run_in_threadpool(work)
+
+
+# --- the edge: every route's input is checked for shape before its handler runs -----------------------
+
+
+class EdgeRoute(Route):
+    """A route whose `..._id` path values are ids or NO_SUCH_ID, whose query has no NUL, and
+    whose 405 names every method its path answers (other routes may share the path)."""
+
+    def __init__(self, route: Route, allowed: set[str]) -> None:
+        super().__init__(route.path, route.endpoint, methods=sorted(route.methods or ()), name=route.name,
+                         include_in_schema=route.include_in_schema)
+        self.allow = ", ".join(sorted(allowed))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            raise HTTPException(status_code=405, headers={"Allow": self.allow})
+        if any("\x00" in key or "\x00" in value for key, value in Request(scope).query_params.multi_items()):
+            raise BadInput("The address contains a NUL character, which no query value accepts.")
+        scope["path_params"] = {name: id_or_missing(value) if name.endswith("_id") else value
+                                for name, value in scope.get("path_params", {}).items()}
+        await self.app(scope, receive, send)
+
+
+def at_the_edge(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """The same routes, each an EdgeRoute (once, for every route the app serves)."""
+    allowed: dict[str, set[str]] = {}
+    for route in routes:
+        if isinstance(route, Route):
+            allowed.setdefault(route.path, set()).update(route.methods or ())
+    return [EdgeRoute(route, allowed[route.path]) if isinstance(route, Route) else route for route in routes]

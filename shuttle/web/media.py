@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from shuttle.messages.delivery import MediaRef, media_ref
 from shuttle.web import ranges
-from shuttle.web.http import run, services
+from shuttle.web.http import id_or_missing, run, services
 from storage.keyring import WrappedKey
 from storage.store import BlobStore
 
@@ -46,17 +46,20 @@ async def message_poster(request: Request) -> Response:
 async def _serve(request: Request, rendition: str) -> Response:
     header = request.headers.get("range")
     starts_at_zero = header is None or header.replace(" ", "").startswith("bytes=0-")
+    version = request.query_params.get("version")
     ref = await run(request, media_ref, request.path_params["message_id"],
-                    version_id=request.query_params.get("version"), rendition=rendition,
+                    version_id=None if version is None else id_or_missing(version), rendition=rendition,
                     audit_view=starts_at_zero)
     etag = f'"{ref.blob_id}"'
-    headers = {"Accept-Ranges": "bytes", "ETag": etag, "Content-Type": ref.content_type,
-               "Content-Disposition": "inline"}
+    headers = {"Accept-Ranges": "bytes", "ETag": etag}
     try:
         chosen = ranges.parse(header, ref.size) if ranges.if_range_allows(
             request.headers.get("if-range"), etag) else ranges.FULL
     except ranges.Unsatisfiable:
-        return Response(status_code=416, headers=headers | {"Content-Range": f"bytes */{ref.size}"})
+        return JSONResponse({"error": "range_not_satisfiable",
+                             "message": f"The range asked for starts past the end: this file has {ref.size} bytes."},
+                            status_code=416, headers=headers | {"Content-Range": f"bytes */{ref.size}"})
+    headers |= {"Content-Type": ref.content_type, "Content-Disposition": "inline"}
     store = services(request).store
     if chosen == ranges.FULL or not isinstance(chosen, ranges.ByteRange):
         return StreamingResponse(_stream(store, ref, 0, ref.size), status_code=200,

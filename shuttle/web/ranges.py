@@ -24,27 +24,41 @@ class ByteRange:
         return f"bytes {self.start}-{self.end - 1}/{size}"
 
 
+#: A position with more digits than this is past the end of any object: it is read as BEYOND.
+MAX_DIGITS = 18
+BEYOND = 10**MAX_DIGITS
+
+
 class Unsatisfiable(Exception):
     """No byte of the requested range exists: 416."""
 
 
+def _position(raw: str) -> int | None:
+    """ASCII digits only (str.isdigit() also accepts "²", which int() refuses); a number too long
+    for int() or for any object is BEYOND, which is all that matters about it."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw) if len(raw) <= MAX_DIGITS else BEYOND
+
+
 def _one(spec: str, size: int) -> ByteRange | None:
     """One range-spec; None if it is malformed (then the header is ignored, per RFC 9110)."""
-    first, dash, last = spec.strip().partition("-")
-    if not dash or (first and not first.isdigit()) or (last and not last.isdigit()) or not (first or last):
+    first_raw, dash, last_raw = spec.strip().partition("-")
+    first = _position(first_raw) if first_raw else None
+    last = _position(last_raw) if last_raw else None
+    if not dash or (first_raw and first is None) or (last_raw and last is None) or not (first_raw or last_raw):
         return None
-    if not first:  # suffix: the last N bytes
-        n = int(last)
-        if n == 0:
+    if first is None:  # suffix: the last N bytes
+        assert last is not None
+        if last == 0:
             raise Unsatisfiable()
-        return ByteRange(max(0, size - n), size)
-    start = int(first)
-    end = size if not last else min(int(last) + 1, size)
-    if last and int(last) < start:
+        return ByteRange(max(0, size - last), size)
+    end = size if last is None else min(last + 1, size)
+    if last is not None and last < first:
         return None
-    if start >= size:
+    if first >= size:
         raise Unsatisfiable()
-    return ByteRange(start, end)
+    return ByteRange(first, end)
 
 
 def parse(header: str | None, size: int) -> ByteRange | str:

@@ -20,7 +20,7 @@ from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
 from shuttle.uploads import service as uploads
 from shuttle.uploads import sniff
 from shuttle.uploads.models import Upload
-from shuttle.web.http import run, services
+from shuttle.web.http import MAX_DIGITS, id_or_missing, run, services, to_natural
 from shuttle.web.streams import store_body
 from storage.errors import ObjectTooLarge
 
@@ -59,10 +59,10 @@ def _require_tus(request: Request) -> None:
 
 
 def _int_header(request: Request, name: str) -> int:
-    raw = request.headers.get(name, "")
-    if not raw.isdigit():
-        raise BadInput(f"The {name} header must be a whole number of bytes.")
-    return int(raw)
+    value = to_natural(request.headers.get(name, ""))
+    if value is None:
+        raise BadInput(f"The {name} header must be a whole number of bytes, in at most {MAX_DIGITS} digits 0-9.")
+    return value
 
 
 def _metadata(request: Request) -> dict[str, str]:
@@ -149,8 +149,8 @@ async def options(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     _require_tus(request)
-    length = _int_header(request, "upload-length")
-    message_id = _metadata(request).get("message_id", "")
+    length = _int_header(request, "Upload-Length")
+    message_id = id_or_missing(_metadata(request).get("message_id"))
     upload = await run(request, uploads.create, message_id, length)
     if request.headers.get("content-type") == OFFSET_TYPE:
         upload = await _append(request, upload.id, 0)
@@ -168,7 +168,7 @@ async def patch(request: Request) -> Response:
     _require_tus(request)
     if request.headers.get("content-type") != OFFSET_TYPE:
         raise UnsupportedMediaType(f"PATCH bodies are {OFFSET_TYPE}.")
-    upload = await _append(request, request.path_params["upload_id"], _int_header(request, "upload-offset"))
+    upload = await _append(request, request.path_params["upload_id"], _int_header(request, "Upload-Offset"))
     return Response(status_code=204, headers=_headers(upload))
 
 
@@ -180,7 +180,7 @@ async def delete(request: Request) -> Response:
 
 async def put_media(request: Request) -> Response:
     """A plain one-request upload (no resuming) for simple clients: PUT the whole file."""
-    length = _int_header(request, "content-length")
+    length = _int_header(request, "Content-Length")
     upload = await run(request, uploads.create, request.path_params["message_id"], length)
     upload = await _append(request, upload.id, 0)
     if upload.state != "complete":

@@ -42,6 +42,21 @@ def test_a_satisfiable_range_stays_inside_the_object(size: int, start: int, leng
     assert 0 <= chosen.start < chosen.end <= size and chosen.start == start
 
 
+@pytest.mark.parametrize("header", ["bytes=\u00b2-", "bytes=\u00b9\u00b3-", "bytes=0-\u00b2", "bytes=-\u00b2",
+                                    "bytes=\uff11-", "bytes=--5", "bytes=+1-2"])
+def test_only_ascii_digits_are_numbers(header: str) -> None:
+    assert parse(header, 10) == FULL  # malformed: ignored, as RFC 9110 says
+
+
+def test_numbers_longer_than_any_object_are_past_its_end() -> None:
+    huge = "9" * 5000  # more digits than int() reads
+    with pytest.raises(Unsatisfiable):
+        parse(f"bytes={huge}-", 10)
+    assert parse(f"bytes=-{huge}", 10) == ByteRange(0, 10)
+    assert parse(f"bytes=3-{huge}", 10) == ByteRange(3, 10)
+    assert parse(f"bytes=0-1,{huge}-", 10) == FULL
+
+
 def test_if_range_needs_the_same_strong_etag() -> None:
     assert if_range_allows(None, '"abc"')
     assert if_range_allows('"abc"', '"abc"')
