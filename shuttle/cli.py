@@ -6,11 +6,14 @@ Every failure a person can cause ends in one plain sentence on stderr and exit s
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import logging
+import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -32,17 +35,53 @@ def _services() -> Services:
     return build_services(Settings.from_env())
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
+def _listen(args: argparse.Namespace) -> socket.socket:
+    """The server's socket, bound before anything else happens, so a taken port is one sentence."""
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart may reuse the port
+    try:
+        sock.bind((args.host, args.port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(f"port {args.port} on {args.host} is already in use by another program; choose another "
+                           f"with --port, for example: shuttle {args.command} --port {args.port + 1}") from None
+        raise CliError(f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc}") from None
+    return sock
 
+
+def cmd_serve(args: argparse.Namespace, sock: socket.socket | None = None) -> None:
     from shuttle.web.app import build_app
 
-    svc = _services()
-    run_worker = svc.settings.in_process_worker and not args.no_worker
-    app = build_app(svc, run_worker=run_worker)
-    print(f"shuttle is listening on http://{args.host}:{args.port}  "
-          f"(worker {'in this process' if run_worker else 'not started here'})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True, server_header=False)
+    with sock or _listen(args) as listening:
+        svc = _services()
+        run_worker = svc.settings.in_process_worker and not args.no_worker
+        app = build_app(svc, run_worker=run_worker)
+        announcement = (f"shuttle is listening on http://{args.host}:{args.port}  "
+                        f"(worker {'in this process' if run_worker else 'not started here'})")
+        if not _serve_on(listening, app, announcement):
+            raise CliError("the server did not start; the messages above say why")
+
+
+def _serve_on(sock: socket.socket, app: Any, announcement: str) -> bool:
+    """Run uvicorn on `sock` until stopped, printing `announcement` once it serves (uvicorn
+    prints no line of its own for a socket handed to it). False if it never started."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(announcement, flush=True)
+
+    server = Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down gracefully, then passed Ctrl-C on
+        pass
+    return server.started
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -173,6 +212,7 @@ def cmd_totp(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from shuttle.demo import create_demo
 
+    sock = None if args.no_serve else _listen(args)  # a taken port is said before anything else
     svc = _services()
     schema.upgrade(svc.db)
     sign_ins = create_demo(svc)
@@ -181,9 +221,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for line in sign_ins:
         print("  " + line)
     print(f"\nOpen {base}/login in your browser. (Use a private window per person.)\n", flush=True)
-    if not args.no_serve:
+    if sock is not None:
         args.no_worker = False
-        cmd_serve(args)
+        cmd_serve(args, sock)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
+from shuttle.accounts.totp import decrypt_secret
 from shuttle.cases import service as cases
 from shuttle.cases.models import Case
 from shuttle.services import Actor, Services
@@ -20,12 +22,30 @@ PEOPLE = (
 )
 
 
-def _account(session: Session, svc: Services, username: str, role: str, name: str, password: str) -> Account:
+def _account(session: Session, svc: Services, username: str, role: str, name: str,
+             password: str) -> tuple[Account, str | None]:
+    """The demo account, created if missing (then with its new authenticator secret, for staff)."""
     account = session.scalar(select(Account).where(Account.username == username))
-    if account is None:
-        account, _ = accounts.create_account(session, svc.settings, username=username, role=role,
-                                             display_name=name, password=password, passwords=svc.passwords)
-    return account
+    if account is not None:
+        return account, None
+    return accounts.create_account(session, svc.settings, username=username, role=role, display_name=name,
+                                   password=password, passwords=svc.passwords)
+
+
+def _authenticator(session: Session, svc: Services, fiona: Account, created: str | None) -> tuple[str, str]:
+    """Fiona's authenticator secret and what to say about it. A rerun keeps (and shows again) the
+    secret enrolled before, so a code set up earlier keeps working; only when it cannot be read
+    (the secret key changed) is a new one enrolled, and that is said."""
+    if created is not None:
+        return created, ""
+    if fiona.totp_secret_enc is not None:
+        try:
+            return decrypt_secret(svc.settings.secret_key, fiona.id, fiona.totp_secret_enc), \
+                " (the same as before: a code set up earlier still works)"
+        except (InvalidTag, ValueError):
+            pass
+    return accounts.enroll_totp(session, svc.settings, fiona.id), \
+        " (NEW: the earlier one could not be read with this secret key; set this one up instead)"
 
 
 def _case(session: Session, svc: Services, fiona: Account, jessica: Account, sam: Account) -> None:
@@ -49,12 +69,13 @@ def create_demo(svc: Services) -> list[str]:
     with svc.db.uow() as uow:
         made = {username: _account(uow.session, svc, username, role, name, password)
                 for username, role, name, password in PEOPLE}
-        _case(uow.session, svc, made["fiona"], made["jessica"], made["sam"])
-        secret = accounts.enroll_totp(uow.session, svc.settings, made["fiona"].id)
+        fiona, jessica, sam = (made[name][0] for name in ("fiona", "jessica", "sam"))
+        _case(uow.session, svc, fiona, jessica, sam)
+        secret, said = _authenticator(uow.session, svc, fiona, made["fiona"][1])
         uow.commit()
     return [
         f"facilitator  username fiona    password {PEOPLE[0][3]}",
-        f"             authenticator secret {secret}",
+        f"             authenticator secret {secret}{said}",
         f"             current code: run `shuttle totp {secret}`",
         f"harmed       username jessica  password {PEOPLE[1][3]}",
         f"responsible  username sam      password {PEOPLE[2][3]}",

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import io
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from shuttle.cli import main
+from shuttle.demo import create_demo
+from shuttle.services import Services
 
 
 @pytest.fixture
@@ -29,6 +38,65 @@ def test_upgrade_then_demo_then_audit_verify(data_dir: Path, capsys: pytest.Capt
     assert "audit chain intact" in capsys.readouterr().out
     assert (data_dir / "keyring.json").stat().st_mode & 0o777 == 0o600
     assert data_dir.stat().st_mode & 0o077 == 0
+
+
+def _secret(printed: str) -> str:
+    found = re.search(r"authenticator secret ([A-Z2-7]+)", printed)
+    assert found, printed
+    return found.group(1)
+
+
+def test_a_demo_rerun_keeps_the_authenticator_secret(sqlite_svc: Services) -> None:
+    first = "\n".join(create_demo(sqlite_svc))
+    again = "\n".join(create_demo(sqlite_svc))
+    assert _secret(again) == _secret(first) and "NEW" not in again  # a code set up earlier still works
+    assert "same as before" in again
+    other_key = replace(sqlite_svc, settings=sqlite_svc.settings.with_(secret_key="another-secret-key-" + "x" * 32))
+    changed = "\n".join(create_demo(other_key))  # the stored secret cannot be read with this key
+    assert _secret(changed) != _secret(first) and "NEW" in changed
+    assert "NEW" not in "\n".join(create_demo(other_key))
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A loopback port someone else is listening on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_taken_port_is_one_sentence(data_dir: Path, capsys: pytest.CaptureFixture[str], taken_port: int,
+                                      command: str) -> None:
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main([command, "--port", str(taken_port)]) == 1
+    out, err = capsys.readouterr()
+    assert "listening" not in out and "Traceback" not in err and "Errno" not in err
+    assert err.startswith("shuttle: ") and err.count("\n") == 1 and err.count(". ") == 0
+    assert f"port {taken_port}" in err and "--port" in err
+
+
+def test_the_listening_line_comes_once_the_port_answers(data_dir: Path) -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert main(["db", "upgrade"]) == 0
+    with subprocess.Popen([sys.executable, "-m", "shuttle.cli", "serve", "--port", str(port), "--no-worker"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=os.environ.copy()) as server:
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            assert f"listening on http://127.0.0.1:{port}" in line
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass  # the port answers as soon as the line is printed
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def test_audit_verify_names_the_first_broken_link(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
