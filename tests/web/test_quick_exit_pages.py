@@ -143,3 +143,8 @@ def test_staff_errors_use_the_staff_layout_with_a_way_back(setup: Any) -> None:
     assert stale.status_code == 409, stale.text[:300]
     assert "/static/staff.css" in stale.text and "quick-exit" not in stale.text
     assert f'href="/staff/messages/{message_id}">Back to the message' in stale.text
+    sheet = staff.get(f"/staff/messages/{message_id}/approve", headers={"accept": "text/html"})  # not claimed
+    assert sheet.status_code == 409 and f'href="/staff/messages/{message_id}">Back to the message' in sheet.text
+    assert "/static/staff.css" in sheet.text and "quick-exit" not in sheet.text
+    sub_page = staff.get(f"/staff/messages/{MISSING}/approve", headers={"accept": "text/html"})
+    assert sub_page.status_code == 404 and 'href="/staff">Back to your work' in sub_page.text

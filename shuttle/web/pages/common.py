@@ -63,22 +63,22 @@ async def error_page(request: Request, status: int, message: str) -> Response:
         log.warning("error page without knowing who is signed in", exc_info=True)
         principal = None
     if principal is not None and principal.is_staff:
-        back, back_label = staff_way_back(request)
+        back, back_label = staff_way_back(request, status)
         return render(request, "staff/error.html", status=status, principal=principal, status_code=status,
                       message=message, back=back, back_label=back_label)
     return render(request, "error.html", status=status, status_code=status, message=message, principal=principal,
                   participant=principal is not None and principal.role == "participant")
 
 
-STAFF_PAGE = re.compile(r"^/staff/(messages|cases)/([A-Za-z0-9_-]{1,64})$")
+STAFF_PAGE = re.compile(r"^(/staff/(messages|cases)/[A-Za-z0-9_-]{1,64})(/[a-z-]{1,32})?$")
 
 
-def staff_way_back(request: Request) -> tuple[str, str]:
-    """After a refused form, back to the message (or case) it was on; else to the dashboard
-    (a page that could not be shown, e.g. a missing message, has nothing to go back to)."""
+def staff_way_back(request: Request, status: int) -> tuple[str, str]:
+    """Back to the message (or case) a refused form or step was about (its approval sheet, say);
+    to the dashboard when the page itself could not be shown (a missing message: nothing to go back to)."""
     found = STAFF_PAGE.match(request.url.path)
-    if found and request.method == "POST":
-        return found.group(0), "Back to the message" if found.group(1) == "messages" else "Back to the case"
+    if found and status != 404 and (request.method == "POST" or found.group(3)):
+        return found.group(1), "Back to the message" if found.group(2) == "messages" else "Back to the case"
     return "/staff", "Back to your work"
 
 
