@@ -16,7 +16,7 @@ from shuttle.audit import log as audit
 from shuttle.blobs import Blob
 from shuttle.cases.models import Case
 from shuttle.errors import NotFound
-from shuttle.messages.models import Message, MessageVersion, ReviewNote
+from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
 from shuttle.messages.request_models import RecipientRequest
 from shuttle.services import Actor, Services
 from shuttle.uploads import service as uploads
@@ -36,6 +36,9 @@ def _case_blob_ids(session: Session, case_id: str) -> set[str]:
                                .where(MessageVersion.message_id.in_(messages))):
         ids.update(filter(None, row))
     ids.update(session.scalars(select(ReviewNote.blob_id).where(ReviewNote.message_id.in_(messages))))
+    ids.update(filter(None, session.scalars(select(Approval.resolutions_blob_id)
+                                            .where(Approval.message_id.in_(messages)))))
+    ids.update(session.scalars(select(SafeguardingIncident.blob_id).where(SafeguardingIncident.case_id == case_id)))
     for row in session.execute(select(RecipientRequest.note_blob_id, RecipientRequest.outcome_note_blob_id)
                                .where(RecipientRequest.case_id == case_id)):
         ids.update(filter(None, row))

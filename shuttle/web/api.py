@@ -132,6 +132,14 @@ async def assessment(request: Request) -> Response:
     return await get_case(request)
 
 
+async def invitation(request: Request) -> Response:
+    """A new invitation code for a participant of the case (the case's facilitators only); shown once."""
+    p = request.path_params
+    issued = await run(request, accounts.invite_participant, p["case_id"], p["participant_id"])
+    return ok({"participant_id": issued.participant_id, "username": issued.username, "code": issued.code,
+               "expires_at": issued.expires_at.isoformat()}, status=201)
+
+
 async def holding(request: Request) -> Response:
     data = await read_json(request)
     holding = field(data, "holding", bool)
@@ -235,7 +243,9 @@ ACTIONS: dict[str, Callable[[dict[str, Any]], ActionCall]] = {
                                                              "note": field(d, "note", str, default="")}),
     "reject": lambda d: (review.reject, (), {"code": field(d, "code", str),
                                              "note": field(d, "note", str, default="")}),
-    "approve": lambda d: (review.approve, (), {}),
+    "approve": lambda d: (review.approve, (), {"resolutions": field(d, "resolutions", dict, default={})}),
+    "recall": lambda d: (review.recall, (), {"reason": field(d, "reason", str)}),
+    "incident": lambda d: (review.record_incident, (), {"note": field(d, "note", str)}),
     "schedule": lambda d: (review.schedule_release, (_parse_time(field(d, "at", str, required=False)),), {}),
     "retry": lambda d: (review.retry_processing, (), {}),
 }
@@ -274,6 +284,7 @@ ROUTES = [
     Route("/cases/{case_id}/status", case_status, methods=["POST"]),
     Route("/cases/{case_id}/participants/{participant_id}/consents", consent, methods=["POST"]),
     Route("/cases/{case_id}/participants/{participant_id}/assessments", assessment, methods=["POST"]),
+    Route("/cases/{case_id}/participants/{participant_id}/invitation", invitation, methods=["POST"]),
     Route("/cases/{case_id}/holding", holding, methods=["POST"]),
     Route("/cases/{case_id}/withdraw", withdraw_from_case, methods=["POST"]),
     Route("/cases/{case_id}/messages", case_messages),

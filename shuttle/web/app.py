@@ -95,7 +95,7 @@ def _wants_json(request: Request) -> bool:
 async def shuttle_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ShuttleError)
     if _wants_json(request):
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
+        return JSONResponse({**exc.details, "error": exc.code, "message": exc.message}, status_code=exc.status)
     if exc.status == 401:
         return pages.go("/login")
     return await pages.error_page(request, exc.status, exc.message)

@@ -43,6 +43,7 @@ class SettingsAndReview(RuleBasedStateMachine):
         self.svc = make_services(db, conf)
         self.world = World(self.svc)
         self.case_id, self.people = self.world.case(two_facilitators=True, approvals_required=2)
+        self.send()  # something to review from the first step
 
     def teardown(self) -> None:
         self.svc.db.dispose()
@@ -61,23 +62,23 @@ class SettingsAndReview(RuleBasedStateMachine):
 
     @rule()
     def send(self) -> None:
+        """The harmed side sends a letter; the worker processes it."""
         draft = self.attempt(authoring.start_draft, "harmed", self.case_id, "Dear Sam, I am sorry.")
-        if draft is not None:
-            self.attempt(authoring.submit, "harmed", draft.id)
+        if draft is not None and self.attempt(authoring.submit, "harmed", draft.id) is not None:
+            event("sent")
         self.world.run_jobs()
 
-    @rule(who=st.sampled_from(FACILITATORS), index=st.integers(0, 9), take_over=st.booleans())
-    def claim(self, who: str, index: int, take_over: bool) -> None:
-        if (message_id := self.pick(index)) is not None:
-            self.attempt(review.claim, who, message_id, take_over=take_over)
-
-    @rule(who=st.sampled_from(FACILITATORS), index=st.integers(0, 9))
-    def approve(self, who: str, index: int) -> None:
-        if (message_id := self.pick(index)) is not None and self.attempt(review.approve, who, message_id):
+    @rule(who=st.sampled_from(FACILITATORS), index=st.integers(0, 3), claim_first=st.booleans())
+    def approve(self, who: str, index: int, claim_first: bool) -> None:
+        if (message_id := self.pick(index)) is None:
+            return
+        if claim_first:
+            self.attempt(review.claim, who, message_id, take_over=True)
+        if self.attempt(review.approve, who, message_id) is not None:
             event("approved")
 
     @rule(who=st.sampled_from(FACILITATORS), index=st.integers(0, 9))
-    def unclaim_or_send_back(self, who: str, index: int) -> None:
+    def give_back(self, who: str, index: int) -> None:
         if (message_id := self.pick(index)) is not None:
             self.attempt(review.unclaim, who, message_id)
 
@@ -119,7 +120,7 @@ class SettingsAndReview(RuleBasedStateMachine):
 
 
 SettingsAndReview.TestCase.settings = settings(
-    max_examples=20, stateful_step_count=20, deadline=None,
+    max_examples=25, stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestSettingsNeverStrandAMessage = SettingsAndReview.TestCase

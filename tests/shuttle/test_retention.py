@@ -111,3 +111,21 @@ def test_the_sweeper_removes_unreferenced_objects_only_after_the_grace_period(sv
     svc.clock = lambda: later
     assert sweep(svc)["orphans_removed"] == 1
     assert set(_files(svc)) == referenced and orphan.object_id not in _files(svc)
+
+
+def test_shredding_a_case_also_destroys_flag_resolutions_and_incident_notes(svc: Services) -> None:
+    world = World(svc)
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, ring me on 07700 900123.")
+    world.do(authoring.submit, p.harmed, draft.id)
+    world.run_jobs()
+    world.do(review.claim, p.facilitator, draft.id)
+    flag = world.do(review.read_version, p.facilitator, draft.id)["flags"][0]["id"]
+    world.do(review.approve, p.facilitator, draft.id, resolutions={flag: "It is the service's own number."})
+    world.do(review.record_incident, p.facilitator, draft.id, note="Checked with Sam's worker.")
+    with svc.db.uow() as uow:
+        count = shred_case(uow.session, svc, Actor(None, "coordinator"), "RJ-2026-0001")
+        uow.commit()
+    with svc.db.uow() as uow:
+        every = list(uow.session.scalars(select(Blob)))
+        assert count == len(every) and all(b.wrapped_key is None for b in every)

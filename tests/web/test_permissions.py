@@ -62,12 +62,15 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/participants/{participant_id}/assessments", "case"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/invitation", "case"):  # a new code, shown once
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/holding", "case"):         (OK,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/withdraw", "spare case"):  (OK,   OK,   OK,   OK,   NO,   NO,   NO,   NO,   ANON),
     ("GET", "/cases/{case_id}/messages", "case"):         (OK,   OK,   OK,   OK,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/messages", "case"):        (OK,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/messages", "quiet case"):  (OK,   NOW,  OK,   NO,   NO,   NO,   NO,   NO,   ANON),
-    ("GET", "/messages/{message_id}", "draft"):           (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    # an unsent draft is its author's private work: staff neither see nor count it (issue 8)
+    ("GET", "/messages/{message_id}", "draft"):           (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}", "awaiting review"): (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}", "released"):        (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/draft", "draft"):     (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
@@ -98,7 +101,7 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     ("POST", "/messages/{message_id}/actions/claim", "fresh awaiting review"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/claim", "draft"):
-                                                          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/unclaim", "fresh in review"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/request-changes", "fresh in review"):
@@ -113,6 +116,12 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/approve", "awaiting review"):  # not claimed first
                                                           (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/actions/recall", "fresh released"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/actions/recall", "viewed"):  # opened: too late to call back
+                                                          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/actions/incident", "viewed"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/schedule", "awaiting review"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/retry", "awaiting review"):
@@ -186,6 +195,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/messages/{message_id}/actions/edit"): {"text": "Dear Sam, shorter."},
     ("POST", "/messages/{message_id}/actions/edit-media"): {"edits": {"mutes": [{"start": 0.2, "end": 0.4}]}},
     ("POST", "/messages/{message_id}/actions/reject"): {"code": "other"},
+    ("POST", "/messages/{message_id}/actions/recall"): {"reason": "Sent before the support session."},
+    ("POST", "/messages/{message_id}/actions/incident"): {"note": "It named the school; called the family."},
     ("POST", "/messages/{message_id}/actions/schedule"): {"at": "2099-01-01T09:00:00+00:00"},
     ("POST", "/messages/{message_id}/requests"): {"kind": "hold", "note": "Not before the court date."},
     ("POST", "/requests/{request_id}/handle"): {"outcome": "done", "note": "I am keeping it for you."},
@@ -274,6 +285,11 @@ class Targets:
     def released(self) -> str:
         message_id = self.in_review()
         self._as(review.approve, self.people.facilitator, message_id)
+        return message_id
+
+    def viewed(self) -> str:
+        message_id = self.released()
+        self._as(delivery.open_message, self.people.responsible, message_id)
         return message_id
 
     def video_draft(self) -> str:
@@ -482,6 +498,7 @@ def test_foreign_ids_inside_ones_own_case_answer_like_missing_ones(sqlite_svc: S
         ("POST", f"/cases/{case_id}/participants/{foreign_participant}/consents",
          {"kind": "take_part", "granted": False}),
         ("POST", f"/cases/{case_id}/participants/{foreign_participant}/assessments", {"outcome": "not_suitable"}),
+        ("POST", f"/cases/{case_id}/participants/{foreign_participant}/invitation", None),
         ("GET", f"/messages/{theirs['message_id']}", None),
     ]
     for method, path, body in requests:

@@ -64,6 +64,9 @@ AUTHOR_WORDS = {
     "viewed": ("Delivered and opened", "It has been delivered, and they have opened it."),
     "withdrawn": ("Withdrawn", "You withdrew it. It will not be passed on."),
     "held": ("On hold", "Everything is on hold for now. Your facilitator will tell you more."),
+    "recalled": ("Called back by your facilitator",
+                 "Your facilitator called this message back before it was opened, to look at it again. "
+                 "It is with them now."),
 }
 #: Where each state sits on the author's timeline: written, with facilitator, approved, delivered, opened.
 STEP_OF = {"draft": 0, "submitted": 1, "processing": 1, "processing_failed": 1, "awaiting_review": 1,
