@@ -13,6 +13,7 @@ FEATURE_MODELS = (
     "shuttle.uploads.models",
     "shuttle.jobs.models",
     "shuttle.audit.models",
+    "shuttle.organisations.models",
 )
 
 for _module in FEATURE_MODELS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from shuttle.web.pages import participants
+from shuttle.web.pages import coordinator, participants
 from shuttle.web.pages.common import error_page, go, render
 from shuttle.web.pages.signin import (
     account_page,
@@ -28,6 +28,7 @@ ROUTES = [
     Route("/logout", logout_page, methods=["POST"]),
     Route("/account", account_page),
     *participants.ROUTES,
+    *coordinator.ROUTES,
     Route("/staff", staff_page),
     Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
     Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),

@@ -117,7 +117,8 @@ async def home(request: Request) -> Response:
     principal = await current_principal(request)
     if principal is None:
         return go("/login")
-    return go({"facilitator": "/staff", "participant": "/me"}.get(principal.role, "/account"))
+    return go({"facilitator": "/staff", "participant": "/me", "coordinator": "/coordinator"}.get(principal.role,
+                                                                                                "/account"))
 
 
 async def account_page(request: Request) -> Response:

@@ -1,0 +1,24 @@
+"""The coordinator's pages: the service's manager (staff, referrals, cases, organisations).
+
+This module holds the coordinator's start page; each area has its own page module beside it
+(staff accounts, referrals, cases, organisations) and adds its routes to `ROUTES`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shuttle.errors import NotFound
+from shuttle.web.pages.common import render, signed_in
+
+
+async def coordinator_home(request: Request) -> Response:
+    principal = await signed_in(request)
+    if principal.role != "coordinator":
+        raise NotFound()
+    return render(request, "coordinator/home.html", principal=principal)
+
+
+ROUTES = [Route("/coordinator", coordinator_home)]
