@@ -16,7 +16,9 @@ MIN_BYTES = 12
 
 ACCEPTED_TEXT = "MP4/MOV, WebM/MKV, Ogg, WAV, MP3, FLAC, AAC, JPEG, PNG or WebP"
 NOT_ACCEPTED = f"This file is not a recording or picture in a format we accept ({ACCEPTED_TEXT})."
-HEIF = "HEIC/AVIF photos are not accepted; please send the picture as JPEG or PNG."
+HEIF = ("Please send this photo as JPEG: on an iPhone, set Settings > Camera > Formats to "
+        "“Most Compatible” and take it again, or send a screenshot of it instead "
+        "(HEIC photos, the iPhone's default, cannot be opened here).")
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
 _QUICKTIME_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}

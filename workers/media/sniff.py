@@ -24,7 +24,9 @@ NOT_ACCEPTED = f"This file is not a recording or picture in a format we accept (
 # The sentence is the web's too (shuttle/uploads/sniff.py refuses these as the first bytes
 # arrive, and tests/web/test_upload_sniff.py holds the two to the same words): change both.
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
-HEIF = "HEIC/AVIF photos are not accepted; please send the picture as JPEG or PNG."
+HEIF = ("Please send this photo as JPEG: on an iPhone, set Settings > Camera > Formats to "
+        "“Most Compatible” and take it again, or send a screenshot of it instead "
+        "(HEIC photos, the iPhone's default, cannot be opened here).")
 _QUICKTIME_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import need
 from fixtures import Fixtures
 from test_scrub import assert_clean_picture, assert_no_planted_bytes, ffprobe_json
 
@@ -183,8 +184,8 @@ def test_an_amr_voice_memo_in_3gp(fx: Fixtures, tools: Tools, tmp_path: Path) ->
     """3GP is read by the same `mov` demuxer as MP4 (no new demuxer); AMR-NB is decoded by
     ffmpeg's own decoder. The sound must survive, and the length limit must hold."""
     memo = fx.amr_3gp()
-    if memo is None:
-        pytest.skip("libopencore-amrnb (Debian: libopencore-amrnb0) is not installed to make AMR")
+    need(memo is not None, "libopencore-amrnb (Debian: libopencore-amrnb0) is not installed to make AMR")
+    assert memo is not None
     result = process(memo, tmp_path / "out", tools=tools, scratch_root=tmp_path / "s")
     assert result.kind == "audio" and result.duration == pytest.approx(2.0, abs=0.1)
     assert result.input["container"] == "MP4/MOV"
@@ -227,11 +228,12 @@ def test_a_phone_photo_with_extra_pictures_is_not_animation(fx: Fixtures, tools:
 
 def test_a_real_heic_photo_is_refused_with_what_to_do(fx: Fixtures, tools: Tools, tmp_path: Path) -> None:
     heic = fx.real_heic()
-    if heic is None:
-        pytest.skip("heif-enc (Debian: libheif-examples) is not installed to make a real HEIC")
+    need(heic is not None, "heif-enc (Debian: libheif-examples) is not installed to make a real HEIC")
+    assert heic is not None
     with pytest.raises(MediaRefused) as refused:
         process(heic, tmp_path / "out", tools=tools, scratch_root=tmp_path / "s")
-    assert refused.value.reason == HEIF and "JPEG" in HEIF  # what to send instead
+    assert refused.value.reason == HEIF  # what to send instead, in words an iPhone owner can follow
+    assert HEIF.startswith("Please send this photo as JPEG: on an iPhone, ")
 
 
 # --- through `shuttle media process` and without ffprobe ---------------------------------------------
