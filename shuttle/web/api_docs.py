@@ -17,6 +17,8 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
     "consent": ("Record a consent or its withdrawal (append-only)",
                 {"kind": "string", "granted": "boolean", "note": "string"}),
     "assessment": ("Record an assessment: suitable or not_suitable", {"outcome": "string"}),
+    "invitation": ("A new one-time invitation code for a participant of the case (its facilitators only); "
+                   "shown once, in this answer", None),
     "holding": ("A participant pauses or resumes deliveries to themselves", {"holding": "boolean"}),
     "withdraw_from_case": ("A participant withdraws from the process: everything pending is held", None),
     "case_messages": ("The case's messages I may see", None),
