@@ -96,6 +96,27 @@ def _state(world: World, message_id: str) -> str:
 # --- dashboard -----------------------------------------------------------------------------------
 
 
+def test_dashboard_counts_equal_what_it_lists_and_drafts_are_not_among_them(world: World, app: Any) -> None:
+    """Reproduced (issue 8): "1 message waiting on you" with 2 listed; and an unsent draft counted."""
+    case_id, p = world.case()
+    _letter(world, p, case_id)  # waiting for review
+    being_prepared = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, sent, not processed yet.")
+    world.do(authoring.submit, p.harmed, being_prepared.id)
+    world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, my private draft.")  # never sent
+    page = world.sign_in(app, p.facilitator).get("/staff")
+    text = _text(page)
+    assert "1 message waiting on you" in text and "1 being prepared" in text
+    queue = page.text[page.text.index('id="queue"'):page.text.index('id="cases-heading"')]
+    groups = re.findall(r'<h3 id="queue-(\w+)" class="queue-group">[^<(]*\((\d+)\)</h3>(.*?)</ol>', queue, re.S)
+    assert {key: int(count) for key, count, _ in groups} == {"waiting": 1, "preparing": 1}
+    for _, count, items in groups:
+        assert items.count('class="queue-item') == int(count)
+    assert queue.count('class="queue-item') == 2  # the private draft is neither listed nor counted
+    case_page = world.sign_in(app, p.facilitator).get(f"/staff/cases/{case_id}")
+    assert "my private draft" not in case_page.text and "Letter 3" not in _text(case_page)
+
+
+
 def test_queue_counts_working_days_and_escalates_overdue_messages_to_the_co_facilitator(
         world: World, app: Any, clock: Clock) -> None:
     case_id, p = world.case(two_facilitators=True)
