@@ -19,8 +19,9 @@ from shuttle.audit import log as audit
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound
 from shuttle.jobs import queue
-from shuttle.messages import flags, lifecycle
+from shuttle.messages import flags, lifecycle, on_behalf
 from shuttle.messages.authoring import add_version, check_letter
+from shuttle.messages.edits import EditList, InvalidEdit
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
 from shuttle.messages.release import approvals_of, approvers_of, release_blockers, release_facts, try_release
 from shuttle.messages.states import DELIVERED, FINAL, Action, Context, State
@@ -124,9 +125,6 @@ def propose_media_edit(session: Session, svc: Services, actor: Actor, message_id
                        note: str = "", expected_version: int | None = None) -> MessageVersion:
     """Cuts, mutes and blurs, rendered by the worker from the author's original upload into a
     new version; the original is never altered (DESIGN.md section 6)."""
-    from workers.media.edits import EditList  # the edit list's rules live with the renderer
-    from workers.media.errors import InvalidEdit
-
     message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     current = session.get(MessageVersion, message.current_version_id or "")
@@ -179,6 +177,7 @@ def approve(session: Session, svc: Services, actor: Actor, message_id: str, *,
     message, case = reviewer_message(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     _require_claim(message, actor)
+    on_behalf.check_may_approve(session, message, actor)
     version = session.get(MessageVersion, message.current_version_id)
     if version is None or version.processed_blob_id is None:
         raise Conflict("This version has not been processed yet.", code="not_processed")
@@ -324,7 +323,7 @@ def schedule_release(session: Session, svc: Services, actor: Actor, message_id: 
     lifecycle.check_fresh(message, expected_version)
     if message.state in {s.value for s in DELIVERED | FINAL}:
         raise Conflict("This message can no longer be scheduled.", code="not_schedulable")
-    message.scheduled_release_at = at
+    message.scheduled_release_at = message.release_due_at = at
     message.updated_at = svc.now()
     audit.record(session, action="message.schedule", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=message.case_id, subject_type="message", subject_id=message.id,

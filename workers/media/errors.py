@@ -7,6 +7,11 @@ error is ours or the machine's, carries a technical `detail` for the log, and is
 
 from __future__ import annotations
 
+from shuttle.messages.edits import InvalidEdit  # a domain error: the edit list's rules live there
+
+__all__ = ["InvalidEdit", "MediaError", "MediaRefused", "ResourceLimitHit", "RunCancelled", "RunTimeout",
+           "ToolFailed", "ToolsMissing", "VerificationFailed"]
+
 
 class MediaError(Exception):
     """Base class of everything this package raises on purpose."""
@@ -22,14 +27,6 @@ class MediaRefused(MediaError):
         super().__init__(reason)
         self.reason = reason
         self.detail = detail  # for the log only: may mention tool output
-
-
-class InvalidEdit(MediaError):
-    """A facilitator's edit list does not fit the media (range past the end, overlapping cuts...)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class VerificationFailed(MediaError):

@@ -27,6 +27,7 @@ from shuttle.cases.timeline import Entry, case_timeline
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
 from shuttle.messages import approval_view, queries, requests, review
+from shuttle.messages import edits as media_edits
 from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.models import MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
@@ -225,37 +226,6 @@ async def staff_case_page(request: Request) -> Response:
 # --- review page ---------------------------------------------------------------------------------
 
 
-def _seconds(value: float) -> str:
-    return f"{value:g}"
-
-
-def edits_in_words(edits: dict[str, Any] | None) -> list[str]:
-    """A media edit list as sentences: 'Cut 3 s to 5.5 s', 'Blurred ... from 1 s to 4 s'."""
-    if not edits:
-        return []
-    words = [f"Cut {_seconds(c['start'])} s to {_seconds(c['end'])} s" for c in edits.get("cuts", [])]
-    words += [f"Muted {_seconds(m['start'])} s to {_seconds(m['end'])} s" for m in edits.get("mutes", [])]
-    words += [f"Blurred a rectangle (left {b['x']:.0%}, top {b['y']:.0%}, {b['w']:.0%} wide, {b['h']:.0%} high) "
-              f"from {_seconds(b['start'])} s to {_seconds(b['end'])} s" for b in edits.get("blurs", [])]
-    return words
-
-
-def _prefill(edits: dict[str, Any] | None) -> dict[str, str]:
-    """The edit form starts from the current edit list (each edit replaces the last one)."""
-    fields: dict[str, str] = {}
-    if not edits:
-        return fields
-    for kind, prefix in (("cuts", "cut"), ("mutes", "mute")):
-        if edits.get(kind):
-            first = edits[kind][0]
-            fields |= {f"{prefix}_start": _seconds(first["start"]), f"{prefix}_end": _seconds(first["end"])}
-    if edits.get("blurs"):
-        blur = edits["blurs"][0]
-        fields |= {f"blur_{k}": _seconds(blur[k]) for k in ("x", "y", "w", "h")}
-        fields |= {"blur_start": _seconds(blur["start"]), "blur_end": _seconds(blur["end"])}
-    return fields
-
-
 def duration_words(ms: int | None) -> str:
     """'1.3 s', '42 s', '3 min 5 s': tenths matter for a short clip someone is cutting."""
     if not ms:
@@ -308,7 +278,7 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
     for v in view["versions"]:
         row = rows[v["id"]]
         v["by"] = names.get(row.created_by) if v["origin"] == "facilitator" else view["author_label"]
-        v["edits"] = edits_in_words(row.edits)
+        v["edits"] = media_edits.in_words(row.edits)
         v["duration"] = duration_words(row.duration_ms)
     read: dict[str, dict[str, Any]] = {}
 
@@ -325,9 +295,9 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
                                  "text": f.get("text", "")} for f in current["flags"]]
         current["duration"] = duration_words(current["duration_ms"])
         row = rows[message.current_version_id]
-        current["edits"] = edits_in_words(row.edits)
+        current["edits"] = media_edits.in_words(row.edits)
         current["is_media_edit"] = bool(row.edits)
-        view["prefill"] = _prefill(row.edits)
+        view["prefill"] = media_edits.form_fields(row.edits)
     view["current"] = current
     if message.kind in ("audio", "video"):
         originals = [v for v in view["versions"] if v["origin"] == "author" and v["processed"]]
@@ -372,7 +342,8 @@ def _take_over(form: dict[str, str]) -> bool:
 
 
 REVIEW_FORM_ACTIONS = {
-    "edit-media": lambda f: (review.propose_media_edit, (), {"edits": _form_edits(f), "note": f.get("note", "")}),
+    "edit-media": lambda f: (review.propose_media_edit, (),
+                             {"edits": media_edits.from_form(f), "note": f.get("note", "")}),
     "claim": lambda f: (review.claim, (), {"take_over": _take_over(f)}),
     "unclaim": lambda f: (review.unclaim, (), {}),
     "request-changes": lambda f: (review.request_changes, (), {"note": f.get("note", "")}),
@@ -384,22 +355,6 @@ REVIEW_FORM_ACTIONS = {
     "schedule": lambda f: (review.schedule_release, (_release_time(f),), {}),
     "unschedule": lambda f: (review.schedule_release, (None,), {}),
 }
-
-
-def _form_edits(form: dict[str, str]) -> dict[str, list[dict[str, str]]]:
-    """The review page's edit form: one cut, one mute and one blur at a time (seconds, fractions)."""
-    def filled(*names: str) -> bool:
-        return all(form.get(n, "").strip() for n in names)
-
-    edits: dict[str, list[dict[str, str]]] = {"cuts": [], "mutes": [], "blurs": []}
-    if filled("cut_start", "cut_end"):
-        edits["cuts"].append({"start": form["cut_start"], "end": form["cut_end"]})
-    if filled("mute_start", "mute_end"):
-        edits["mutes"].append({"start": form["mute_start"], "end": form["mute_end"]})
-    if filled("blur_x", "blur_y", "blur_w", "blur_h", "blur_start", "blur_end"):
-        edits["blurs"].append({"x": form["blur_x"], "y": form["blur_y"], "w": form["blur_w"], "h": form["blur_h"],
-                               "start": form["blur_start"], "end": form["blur_end"]})
-    return edits
 
 
 async def review_page(request: Request) -> Response:
