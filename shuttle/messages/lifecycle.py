@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 from shuttle.audit import log as audit
 from shuttle.errors import Conflict
 from shuttle.messages.models import Message
-from shuttle.messages.states import Action, Context, Position, State, TransitionNotAllowed, next_position
+from shuttle.messages.states import (
+    WAITING_ON_STAFF,
+    Action,
+    Context,
+    Position,
+    State,
+    TransitionNotAllowed,
+    next_position,
+)
 from shuttle.services import Actor
 
 
@@ -53,6 +61,8 @@ def transition(
     message.state = after.state.value
     message.held_from = after.held_from.value if after.held_from else None
     message.updated_at = now
+    if after.state in WAITING_ON_STAFF and before.state not in WAITING_ON_STAFF:
+        message.waiting_since = now  # the review deadline starts again (not on claim, give back, 1st of 2)
     audit.record(
         session,
         action=f"message.{action.value}",

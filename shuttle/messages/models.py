@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
@@ -34,12 +34,20 @@ class Message(Base):
     processing_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     rejection_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     scheduled_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the scheduled time while the periodic tick has yet to act on it (cleared once it has: from
+    #: then on the time gate is open and every other gate reconciles when its facts change)
+    release_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: set once, at the first submission: staff see a message only from then on (a draft is private),
     #: and the case's messages are numbered in this order
     first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: a facilitator called the message back after release, before it was opened
     recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: since when it waits on its facilitators (set by `lifecycle` on entering a waiting state):
+    #: the review deadline runs from here, and the periodic escalation finds due ones by index
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: when an overdue review was last escalated (once per time it waits)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     receipt_shared: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -48,6 +56,11 @@ class Message(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = (
+        Index("ix_messages_case_state", "case_id", "state"),  # a case's messages in a state (pages, holds)
+        Index("ix_messages_state_release", "state", "release_due_at"),  # scheduled releases now due
+        Index("ix_messages_state_waiting", "state", "waiting_since"),  # reviews now overdue
+    )
 
 
 class MessageVersion(Base):

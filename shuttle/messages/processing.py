@@ -108,11 +108,12 @@ def fail(session: Session, svc: Services, version_id: str, reason: str, *, refus
                              details={"reason": reason[:200]})
 
 
-def sync_dead_jobs(session: Session, svc: Services) -> int:
-    """Messages whose processing job died (e.g. the worker crashed on its last try) show as failed."""
+def sync_dead_jobs(session: Session, svc: Services, *, limit: int = 100) -> int:
+    """Messages whose processing job died (e.g. the worker crashed on its last try) show as failed;
+    at most `limit` in this transaction."""
     rows = session.execute(
         select(Message, Job).join(Job, Job.id == Message.processing_job_id).where(
-            Job.state == "dead", Message.state.in_([*WANTS_PROCESSING, State.HELD.value]))
+            Job.state == "dead", Message.state.in_([*WANTS_PROCESSING, State.HELD.value])).limit(limit)
     ).all()
     count = 0
     for message, job in rows:

@@ -6,19 +6,18 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from shuttle import permissions
 from shuttle.access import cases_of, load_case
 from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
-from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.messages import sla
 from shuttle.messages.models import Approval, Message, MessageVersion
 from shuttle.messages.numbering import Numbered, message_names
-from shuttle.messages.states import State
+from shuttle.messages.states import WAITING_ON_STAFF, State
 from shuttle.messages.views import for_member, for_staff
 from shuttle.services import Actor, Services
 
@@ -76,33 +75,15 @@ def my_cases(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 # --- the facilitator's dashboard queue: waiting times, the review deadline, escalation ----------
 
-#: States in which a message waits on its facilitators (the review deadline runs).
-WAITING_ON_STAFF = frozenset({State.AWAITING_REVIEW.value, State.IN_REVIEW.value, State.PROCESSING_FAILED.value})
 ESCALATE = "message.escalate"
 
 
-def waiting_since(session: Session, messages: list[Message]) -> dict[str, datetime]:
-    """When each message last came to its facilitators (from the audit log's transitions).
-
-    The clock runs from the moment a message entered a waiting state from any other state
-    (processed, accepted edit, hold lifted); moving between waiting states (claim, give back,
-    a first of two approvals) does not restart it. Without such an event: its submission time.
-    """
-    ids = [m.id for m in messages]
-    found: dict[str, datetime] = {}
-    if ids:
-        events = session.execute(
-            select(AuditEvent.subject_id, AuditEvent.at, AuditEvent.details)
-            .where(AuditEvent.subject_type == "message", AuditEvent.subject_id.in_(ids),
-                   AuditEvent.action.like("message.%"), AuditEvent.action != ESCALATE)
-            .order_by(AuditEvent.seq)).all()
-        for subject_id, at, details in events:
-            before, after = (details or {}).get("from"), (details or {}).get("to")
-            if isinstance(after, str) and after in WAITING_ON_STAFF and before not in WAITING_ON_STAFF:
-                found[str(subject_id)] = at
-    for message in messages:
-        found.setdefault(message.id, message.submitted_at or message.created_at)
-    return found
+def waiting_since(messages: list[Message]) -> dict[str, datetime]:
+    """When each message last came to its facilitators (`Message.waiting_since`, kept by
+    `lifecycle`): entering a waiting state from any other state (processed, accepted edit, hold
+    lifted) starts the clock; moving between waiting states (claim, give back, a first of two
+    approvals) does not. Without it (older rows): its submission time."""
+    return {m.id: m.waiting_since or m.submitted_at or m.created_at for m in messages}
 
 
 def _facilitators_in_order(session: Session, case_ids: set[str]) -> dict[str, list[str]]:
@@ -129,56 +110,75 @@ def escalation_targets(facilitators: list[str], claimed_by: str | None,
     return others if others or not approved_by else can_act
 
 
-def _escalated_already(session: Session, message_id: str, since: datetime) -> bool:
-    return session.scalar(select(AuditEvent.seq).where(
-        AuditEvent.subject_type == "message", AuditEvent.subject_id == message_id,
-        AuditEvent.action == ESCALATE, AuditEvent.at >= since).limit(1)) is not None
-
-
 def _escalate(session: Session, message: Message, targets: list[str], since: datetime, days: int,
               now: datetime) -> bool:
     """Record the escalation of an overdue message once per time it waits (an audit event)."""
-    if _escalated_already(session, message.id, since):
+    if message.escalated_at is not None and message.escalated_at >= since:
         return False
+    message.escalated_at = now
     audit.record(session, action=ESCALATE, actor_role="system", case_id=message.case_id,
                  subject_type="message", subject_id=message.id,
                  details={"to": targets, "working_days": days, "waiting_since": since.isoformat()}, now=now)
     return True
 
 
-def escalate_overdue(session: Session, svc: Services) -> int:
-    """Periodic (and on every look at a queue): escalate each newly overdue message of every case.
-    Returns how many were escalated now. Only audit events are written: no message changes."""
+def overdue_candidates(session: Session, now: datetime, days: int, limit: int) -> list[Message]:
+    """Messages that may be overdue and are not yet escalated for this wait, by index: overdue
+    needs at least `days` of working time, so at least `days` calendar days of waiting."""
+    waited_long = or_(Message.waiting_since <= now - timedelta(days=days),
+                      and_(Message.waiting_since.is_(None), Message.submitted_at <= now - timedelta(days=days)))
+    not_yet = or_(Message.escalated_at.is_(None), Message.escalated_at < Message.waiting_since)
+    return list(session.scalars(select(Message).where(
+        Message.state.in_([s.value for s in WAITING_ON_STAFF]), waited_long, not_yet)
+        .order_by(Message.waiting_since).limit(limit)))
+
+
+def escalate_overdue(session: Session, svc: Services, *, limit: int = 200) -> int:
+    """Periodic only (a GET never writes): escalate each newly overdue message, at most `limit`
+    in this transaction. Returns how many were escalated. Only audit events and the message's
+    `escalated_at` are written: nothing about the message's state changes."""
     days = svc.settings.review_sla_working_days
     if not days:
         return 0
-    waiting = list(session.scalars(select(Message).where(Message.state.in_(WAITING_ON_STAFF))))
-    since = waiting_since(session, waiting)
-    facilitators = _facilitators_in_order(session, {m.case_id for m in waiting})
-    now, escalated = svc.now(), 0
-    for message in waiting:
-        if sla.status(since[message.id], now, days).overdue:
-            approved_by = session.scalars(select(Approval.facilitator_id).where(
-                Approval.version_id == (message.current_version_id or ""))).all()
-            targets = escalation_targets(facilitators[message.case_id], message.claimed_by, approved_by)
-            escalated += _escalate(session, message, targets, since[message.id], days, now)
+    now = svc.now()
+    candidates = overdue_candidates(session, now, days, limit)
+    since = waiting_since(candidates)
+    overdue = [m for m in candidates if sla.status(since[m.id], now, days).overdue]
+    facilitators = _facilitators_in_order(session, {m.case_id for m in overdue})
+    approvals = _approvers(session, [m.current_version_id for m in overdue if m.current_version_id])
+    escalated = 0
+    for message in overdue:
+        targets = escalation_targets(facilitators[message.case_id], message.claimed_by,
+                                     approvals.get(message.current_version_id or "", []))
+        escalated += _escalate(session, message, targets, since[message.id], days, now)
     return escalated
+
+
+def _approvers(session: Session, version_ids: list[str]) -> dict[str, list[str]]:
+    """Standing approvals per version, in one query."""
+    found: dict[str, list[str]] = {v: [] for v in version_ids}
+    if version_ids:
+        for version_id, facilitator_id in session.execute(
+                select(Approval.version_id, Approval.facilitator_id)
+                .where(Approval.version_id.in_(version_ids), Approval.revoked_at.is_(None))):
+            found[version_id].append(facilitator_id)
+    return found
 
 
 def facilitator_queue(session: Session, svc: Services, actor: Actor) -> list[dict[str, Any]]:
     """The review queue with each message's waiting time and review deadline
     (SHUTTLE_REVIEW_SLA_WORKING_DAYS, working days Monday to Friday).
 
-    An overdue message is escalated to the co-facilitator: the first time it is seen overdue
-    an audit event `message.escalate` names them, and it comes first in their queue marked
-    `escalated_to_me`. Nothing is ever rejected or changed because of the deadline.
+    An overdue message goes to the co-facilitator: it comes first in their queue marked
+    `escalated_to_me` (the periodic tick records the escalation; this view writes nothing).
+    Nothing is ever rejected or changed because of the deadline.
     """
     if actor.role != "facilitator":
         return []
     rows = _queued(session, actor)
     now = svc.now()
     days = svc.settings.review_sla_working_days
-    since = waiting_since(session, [m for m, _ in rows if m.state in WAITING_ON_STAFF])
+    since = waiting_since([m for m, _ in rows if m.state in WAITING_ON_STAFF])
     for message, _ in rows:  # the rest (being prepared, approved): since it was sent
         since.setdefault(message.id, message.submitted_at or message.created_at)
     facilitators = _facilitators_in_order(session, {c.id for _, c in rows})
@@ -203,7 +203,6 @@ def facilitator_queue(session: Session, svc: Services, actor: Actor) -> list[dic
                 targets = escalation_targets(facilitators[case.id], message.claimed_by, item["approved_by"])
                 item["escalated_to"] = [names.get(t, "") for t in targets]
                 item["escalated_to_me"] = actor.account_id in targets
-                _escalate(session, message, targets, since[message.id], days, now)
         items.append(item)
     items.sort(key=lambda i: not i["escalated_to_me"])  # stable: oldest first within each group
     return items

@@ -7,11 +7,13 @@ scheduled releases.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shuttle.cases.models import Case, Participant, other_side
-from shuttle.cases.service import person_gate, side_members
+from shuttle.cases.facts import person_gate, proceedings_hold, side_members
 from shuttle.messages import lifecycle
 from shuttle.messages.gates import PersonGate, ReleaseFacts, hold_reasons, release_blockers
 from shuttle.messages.models import Approval, Message, MessageVersion
@@ -19,15 +21,16 @@ from shuttle.messages.states import HOLDABLE, Action, Context, Position, State, 
 from shuttle.services import Actor, Services
 
 
-def _author_gate(session: Session, case: Case, message: Message) -> PersonGate:
+def _author_gate(session: Session, case: Case, message: Message, now: datetime | None = None) -> PersonGate:
     author = session.get(Participant, message.author_participant_id)
     assert author is not None
-    return person_gate(session, author, case.label_of(message.author_side))
+    return person_gate(session, author, case.label_of(message.author_side), now)
 
 
-def _recipient_gates(session: Session, case: Case, message: Message) -> tuple[PersonGate, ...]:
+def _recipient_gates(session: Session, case: Case, message: Message,
+                     now: datetime | None = None) -> tuple[PersonGate, ...]:
     side = other_side(message.author_side)
-    return tuple(person_gate(session, p, case.label_of(side)) for p in side_members(session, case.id, side))
+    return tuple(person_gate(session, p, case.label_of(side), now) for p in side_members(session, case.id, side))
 
 
 def approvals_of(session: Session, version_id: str | None) -> int:
@@ -67,12 +70,13 @@ def release_facts(session: Session, svc: Services, case: Case, message: Message,
         approvals=approvals_of(session, wanted),
         approvals_required=case.approvals_required,
         edits_pending_acceptance=pending_edit,
-        recipients=_recipient_gates(session, case, message),
-        author=_author_gate(session, case, message),
+        recipients=_recipient_gates(session, case, message, svc.now()),
+        author=_author_gate(session, case, message, svc.now()),
         scheduled_at=message.scheduled_release_at,
         now=svc.now(),
         reply_allowed=reply_allowed,
         extra=() if version is not None and version.processed_blob_id else ("no processed version",),
+        proceedings_hold=proceedings_hold(svc, case),
     )
 
 
@@ -124,8 +128,9 @@ def reconcile_case(session: Session, svc: Services, case: Case, actor: Actor) ->
     """Recount approvals, hold what must stop, lift what may go on, release what is ready (invariant 4)."""
     for message in _pending(session, case.id):
         recount(session, svc, case, message, actor)
-        reasons = hold_reasons(case.status, _author_gate(session, case, message),
-                               _recipient_gates(session, case, message))
+        reasons = hold_reasons(case.status, _author_gate(session, case, message, svc.now()),
+                               _recipient_gates(session, case, message, svc.now()),
+                               proceedings_hold=proceedings_hold(svc, case))
         if reasons and message.state != State.HELD:
             lifecycle.transition(session, message, Action.HOLD, actor, now=svc.now(),
                                  details={"reasons": reasons})
@@ -135,13 +140,17 @@ def reconcile_case(session: Session, svc: Services, case: Case, actor: Actor) ->
             try_release(session, svc, case, message, actor)
 
 
-def release_due(session: Session, svc: Services) -> int:
-    """Periodic: release approved messages whose scheduled time has come. Returns how many."""
-    released = 0
-    approved = session.scalars(select(Message).where(Message.state == State.APPROVED.value)).all()
-    for message in approved:
+def release_due(session: Session, svc: Services, *, limit: int = 100) -> int:
+    """Periodic: release approved messages whose scheduled time has come, at most `limit` in
+    this transaction (the caller repeats while there are more). Found by index: every other gate
+    is a fact whose change reconciles the case at once, so time is the only one to poll.
+    Returns how many were due (each acted on once, released or not)."""
+    due = session.scalars(select(Message).where(
+        Message.state == State.APPROVED.value, Message.release_due_at <= svc.now())
+        .order_by(Message.release_due_at).limit(limit)).all()
+    for message in due:
         case = session.get(Case, message.case_id)
         assert case is not None
-        if not try_release(session, svc, case, message, Actor.system()):
-            released += 1
-    return released
+        message.release_due_at = None  # the time has come: acted on once
+        try_release(session, svc, case, message, Actor.system())
+    return len(due)

@@ -76,6 +76,8 @@ WORKER_ACTIONS = frozenset({Action.START_PROCESSING, Action.PROCESSED, Action.PR
 BACKGROUND_ACTIONS = WORKER_ACTIONS | {Action.RECOUNT}
 #: Waiting on a facilitator's decision about the current version.
 IN_REVIEW_STATES = frozenset({State.AWAITING_REVIEW, State.IN_REVIEW})
+#: Waiting on its facilitators: the review deadline runs (a failed processing needs them too).
+WAITING_ON_STAFF = IN_REVIEW_STATES | {State.PROCESSING_FAILED}
 
 
 class TransitionNotAllowed(Exception):
