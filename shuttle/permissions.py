@@ -91,3 +91,49 @@ def may_start_message(
     if m.side == "harmed":
         return True
     return responsible_may_reply and (initiator == "either" or harmed_side_has_sent)
+
+
+# --- issue 10: private notes, writing on someone's behalf, supporters ---------------------------
+
+
+def may_keep_private_notes(m: Membership) -> bool:
+    """Private facilitator notes (and preparation records): the case's facilitators only, never
+    participants or the coordinator (DESIGN.md section 8)."""
+    return m.is_facilitator
+
+
+def may_write_on_behalf(m: Membership, *, for_role: str | None) -> bool:
+    """A facilitator enters a letter a principal or proxy dictated or posted; a supporter never writes."""
+    return m.is_facilitator and for_role in AUTHORING_ROLES
+
+
+def may_approve_as(actor_id: str | None, *, written_by: str, author_account_id: str, facilitators: int) -> bool:
+    """With two facilitators, a message one of them entered on a participant's behalf is approved
+    by the other: four eyes on words no participant typed. With one facilitator, they may."""
+    entered_by_staff = written_by != author_account_id
+    return not (entered_by_staff and facilitators > 1 and actor_id == written_by)
+
+
+def may_share_with_supporter(m: Membership, *, author_side: str, state: State) -> bool:
+    """The recipient side (principal or proxy) shares a message it has opened with its supporters."""
+    return is_recipient_side(m, author_side) and state == State.VIEWED
+
+
+def may_see_shared(m: Membership, *, author_side: str, state: State, shared: bool) -> bool:
+    """A supporter sees a delivered message only while the recipient side shares it with them."""
+    return (m.is_participant and m.participant_role == "supporter" and m.side is not None
+            and m.side != author_side and state in DELIVERED and shared)
+
+
+# --- issue 10: the coordinator ---------------------------------------------------------------------
+
+
+def may_run_service(role: str) -> bool:
+    """Staff accounts, case assignment, organisations (DESIGN.md section 8): the coordinator only.
+    Anyone else is answered as if the thing did not exist."""
+    return role == "coordinator"
+
+
+def may_record_own_conflict(m: Membership) -> bool:
+    """A facilitator of a case says they know someone in it (so the coordinator replaces them)."""
+    return m.is_facilitator

@@ -56,6 +56,7 @@ def for_staff(session: Session, svc: Services, message: Message, case: Case) -> 
         "kind": message.kind, "author_side": message.author_side,
         "author_label": case.label_of(message.author_side),
         "written_as": _written_as(session, message),
+        "entered_by": _entered_by(session, message),  # a facilitator who wrote it on the author's behalf
         "state": message.state, "status": describe(State(message.state)),
         "held_from": message.held_from, "version": message.row_version,
         "claimed_by": _username(session, message.claimed_by), "claimed_by_id": message.claimed_by,
@@ -101,6 +102,14 @@ def _written_as(session: Session, message: Message) -> str:
     return "principal"
 
 
+def _entered_by(session: Session, message: Message) -> str | None:
+    """The facilitator's name when they entered the message on its author's behalf (issue 10)."""
+    participant = session.get(Participant, message.author_participant_id)
+    if participant is None or participant.account_id == message.written_by:
+        return None
+    return _username(session, message.written_by)
+
+
 def for_author(session: Session, svc: Services, message: Message, case: Case) -> dict[str, Any]:
     notes = session.scalars(select(ReviewNote).where(ReviewNote.message_id == message.id,
                                                      ReviewNote.for_author.is_(True))
@@ -114,6 +123,7 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
         "id": message.id, "case_id": case.id, "kind": message.kind,
         "to": case.label_of("responsible" if message.author_side == "harmed" else "harmed"),
         "written_as": _written_as(session, message),
+        "entered_by": _entered_by(session, message),
         "state": shown.value, "status": "delivered" if shown == State.RELEASED else describe(shown),
         "version": message.row_version,
         "has_draft": message.draft_blob_id is not None,
