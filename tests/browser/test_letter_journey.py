@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from browsing import Site, screenshot, sign_in
+from browsing import Site, keep_in_docs, screenshot, sign_in
 from shuttle.accounts.service import current_totp  # noqa: F401  (staff in World sign in without TOTP)
 
 
@@ -44,7 +44,7 @@ def test_a_letter_from_the_harmed_side_is_opened_only_after_approval(browser: An
     reason = staff.get_by_label(re.compile("Elm Street"))
     assert reason.evaluate("el => el === document.activeElement")
     reason.fill("Elm Street is already known to Sam; agreed at the preparation meeting.")
-    screenshot(staff, "facilitator-approve-flags")
+    keep_in_docs(screenshot(staff, "facilitator-approve-flags"), "facilitator-approve-flags")
     staff.get_by_role("button", name="Confirm approval").click()
     staff.get_by_text("Delivered to the person responsible.").wait_for()
     assert "Nothing else is waiting for your review." in staff.content()
