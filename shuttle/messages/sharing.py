@@ -22,7 +22,7 @@ from shuttle.audit import log as audit
 from shuttle.cases.models import Case, Participant
 from shuttle.cases.facts import person_gate
 from shuttle.db import Base, UTCDateTime, utcnow
-from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.errors import Conflict, NotFound
 from shuttle.messages.delivery import delivered_text
 from shuttle.messages.gates import hold_reasons
 from shuttle.messages.models import Message, MessageVersion
@@ -91,9 +91,10 @@ def _my_supporters(session: Session, case: Case, member: Membership) -> list[Par
 
 
 def _supporter(session: Session, case: Case, member: Membership, supporter_id: str) -> Participant:
+    """One of the supporters of my side; anyone else is answered as if missing (invariant 7)."""
     found = next((p for p in _my_supporters(session, case, member) if p.id == supporter_id), None)
     if found is None:
-        raise BadInput("Choose one of the supporters on your side of the case.", code="not_your_supporter")
+        raise NotFound()
     return found
 
 
@@ -109,10 +110,10 @@ def supporters_for(session: Session, svc: Services, actor: Actor, message_id: st
 
 def share(session: Session, svc: Services, actor: Actor, message_id: str, supporter_id: str) -> SupporterShare:
     message, case, member = _as_sharer(session, actor, message_id)
+    supporter = _supporter(session, case, member, supporter_id)
     if not permissions.may_share_with_supporter(member, author_side=message.author_side,
                                                 state=State(message.state)):
         raise Conflict("Open the message yourself first; then you can share it.", code="not_opened")
-    supporter = _supporter(session, case, member, supporter_id)
     existing = _active_share(session, message.id, supporter.id)
     if existing is not None:
         return existing

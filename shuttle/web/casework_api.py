@@ -130,9 +130,9 @@ async def message_supporters(request: Request) -> Response:
 
 
 async def share_message(request: Request) -> Response:
+    """{"shared": true} shares the message with this supporter; false stops sharing it."""
     data = await read_json(request)
-    message_id = request.path_params["message_id"]
-    supporter_id = field(data, "supporter_id", str)
+    message_id, supporter_id = request.path_params["message_id"], request.path_params["supporter_id"]
     if field(data, "shared", bool):
         await run(request, sharing.share, message_id, supporter_id)
     else:
@@ -161,7 +161,7 @@ ROUTES = [
     Route("/cases/{case_id}/notes", case_notes),
     Route("/cases/{case_id}/notes", add_case_note, methods=["POST"]),
     Route("/messages/{message_id}/supporters", message_supporters),
-    Route("/messages/{message_id}/supporters", share_message, methods=["POST"]),
+    Route("/messages/{message_id}/supporters/{supporter_id}", share_message, methods=["PUT"]),
     Route("/shared", shared_with_me),
     Route("/shared/{message_id}", shared_message),
     Route("/shared/{message_id}/open", open_shared, methods=["POST"]),
