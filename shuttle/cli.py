@@ -122,9 +122,9 @@ def cmd_users_create(args: argparse.Namespace) -> None:
     with svc.db.uow() as uow:
         account, secret = accounts.create_account(uow.session, svc.settings, username=args.username,
                                                   role=args.role, display_name=args.name or args.username,
-                                                  password=password, passwords=svc.passwords)
+                                                  password=password, passwords=svc.passwords, now=svc.now())
         code = None if account.is_staff or password else accounts.issue_invitation(uow.session, svc.settings,
-                                                                                    account.id)
+                                                                                    account.id, now=svc.now())
         uow.commit()
     print(f"created {args.role} {account.username}")
     if secret:
@@ -140,7 +140,7 @@ def cmd_users_invite(args: argparse.Namespace) -> None:
         account = uow.session.scalar(select(Account).where(Account.username == args.username.lower()))
         if account is None:
             raise CliError(f"no account called {args.username}")
-        code = accounts.issue_invitation(uow.session, svc.settings, account.id)
+        code = accounts.issue_invitation(uow.session, svc.settings, account.id, now=svc.now())
         uow.commit()
     print(f"invitation code for {account.username} (single use): {code}")
 

@@ -29,7 +29,7 @@ def _account(session: Session, svc: Services, username: str, role: str, name: st
     if account is not None:
         return account, None
     return accounts.create_account(session, svc.settings, username=username, role=role, display_name=name,
-                                   password=password, passwords=svc.passwords)
+                                   password=password, passwords=svc.passwords, now=svc.now())
 
 
 def _authenticator(session: Session, svc: Services, fiona: Account, created: str | None) -> tuple[str, str]:

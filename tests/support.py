@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 import uvicorn
@@ -56,3 +57,13 @@ def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:
         thread.join(timeout=10)
 
     return f"http://127.0.0.1:{port}", stop
+
+
+class Clock:
+    """A clock a test moves by hand: `svc.clock = Clock(start)`, then `clock.now += timedelta(...)`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

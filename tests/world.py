@@ -57,7 +57,7 @@ class World:
         with self.svc.db.uow() as uow:
             account, _ = accounts.create_account(uow.session, self.svc.settings, username=username, role=role,
                                                  display_name=username.title(), password=password,
-                                                 with_totp=False, passwords=self.svc.passwords)
+                                                 with_totp=False, passwords=self.svc.passwords, now=self.svc.now())
             uow.commit()
         self.usernames[account.id] = account.username
         return Actor(account.id, role)

@@ -29,7 +29,8 @@ def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
     wiped = media.wipe_stale_scratch()
     if wiped:
         log.warning("removed %d scratch folder(s) left by a crashed worker", len(wiped))
-    return Worker(svc.db, handlers(svc, media), worker_id=worker_id, lease_seconds=svc.settings.job_lease_seconds)
+    return Worker(svc.db, handlers(svc, media), worker_id=worker_id, lease_seconds=svc.settings.job_lease_seconds,
+                  clock=svc.now)  # read at each call: a test may move the clock later
 
 
 def tick(svc: Services) -> None:

@@ -50,5 +50,5 @@ def process(svc: Services, job: ClaimedJob, wanted: ProcessingInput) -> None:
         report = blobs.store_text(uow.session, svc.store, result.report())
         processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=processed.id,
                           report_blob_id=report.id, flag_count=len(result.flags))
-        queue.complete(uow.session, job, {"flags": len(result.flags)})
+        queue.complete(uow.session, job, {"flags": len(result.flags)}, now=svc.now())
         uow.commit()

@@ -40,8 +40,9 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
-from shuttle.db import Database
+from shuttle.db import Database, utcnow
 from shuttle.jobs import queue
 from shuttle.jobs.models import JobState
 from shuttle.jobs.queue import ClaimedJob, LeaseLost, PermanentJobError
@@ -51,18 +52,20 @@ class JobContext:
     """What a handler may use besides the job: the database, progress reports, lease state."""
 
     def __init__(
-        self, db: Database, job: ClaimedJob, *, lease_seconds: float, lease_lost: threading.Event
+        self, db: Database, job: ClaimedJob, *, lease_seconds: float, lease_lost: threading.Event,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.job = job
         self.lease_lost = lease_lost
         self._lease_seconds = lease_seconds
+        self._clock = clock
 
     def report_progress(self, pct: int, note: str | None = None) -> None:
         """Record progress (0-100) and extend the lease; `LeaseLost` if the job was taken."""
         try:
             queue.heartbeat(
-                self.db, self.job, lease_seconds=self._lease_seconds, progress=pct, note=note
+                self.db, self.job, lease_seconds=self._lease_seconds, progress=pct, note=note, now=self._clock()
             )
         except LeaseLost:
             self.lease_lost.set()
@@ -89,7 +92,9 @@ class _Heartbeat:
         interval: float,
         lease_lost: threading.Event,
         log: logging.Logger,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._clock = clock
         self._db = db
         self._job = job
         self._lease_seconds = lease_seconds
@@ -110,7 +115,7 @@ class _Heartbeat:
     def _run(self) -> None:
         while not self._done.wait(self._interval):
             try:
-                queue.heartbeat(self._db, self._job, lease_seconds=self._lease_seconds)
+                queue.heartbeat(self._db, self._job, lease_seconds=self._lease_seconds, now=self._clock())
             except LeaseLost:
                 if not self._done.is_set():  # not merely the handler's own completion
                     self._log.warning("job %s: lease lost; another worker has it", self._job.id)
@@ -134,6 +139,7 @@ class Worker:
         poll_interval: float = 1.0,
         heartbeat_interval: float | None = None,
         only_known_kinds: bool = False,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`only_known_kinds`: claim only kinds this worker has handlers for. Off by default,
         so that a job no worker can handle is dead-lettered where people see it, instead of
@@ -149,6 +155,7 @@ class Worker:
             heartbeat_interval if heartbeat_interval is not None else lease_seconds / 3
         )
         self.only_known_kinds = only_known_kinds
+        self.clock = clock  # the service's clock (`Services.clock`): leases are measured on it
         self._log = logging.getLogger(__name__)
 
     def run_once(self) -> bool:
@@ -158,6 +165,7 @@ class Worker:
             self.worker_id,
             kinds=list(self.handlers) if self.only_known_kinds else None,
             lease_seconds=self.lease_seconds,
+            now=self.clock(),
         )
         if job is None:
             return False
@@ -200,7 +208,7 @@ class Worker:
             )
             return
         lease_lost = threading.Event()
-        ctx = JobContext(self.db, job, lease_seconds=self.lease_seconds, lease_lost=lease_lost)
+        ctx = JobContext(self.db, job, lease_seconds=self.lease_seconds, lease_lost=lease_lost, clock=self.clock)
         try:
             with _Heartbeat(
                 self.db,
@@ -209,6 +217,7 @@ class Worker:
                 interval=self.heartbeat_interval,
                 lease_lost=lease_lost,
                 log=self._log,
+                clock=self.clock,
             ):
                 handler(job, ctx)
         except LeaseLost:
@@ -244,7 +253,7 @@ class Worker:
 
     def _fail(self, job: ClaimedJob, error: str, *, retryable: bool) -> None:
         try:
-            state = queue.fail(self.db, job, error, retryable=retryable)
+            state = queue.fail(self.db, job, error, retryable=retryable, now=self.clock())
         except LeaseLost:
             self._log.warning("job %s: lease lost before the failure was recorded", job.id)
             return

@@ -19,7 +19,8 @@ def process_version(svc: Services, media: MediaJob, job: ClaimedJob, ctx: JobCon
     with svc.db.uow() as uow:
         wanted = processing.begin(uow.session, svc, version_id)
         if wanted is None:
-            queue.complete(uow.session, job, {"skipped": "the version is no longer waiting for processing"})
+            queue.complete(uow.session, job, {"skipped": "the version is no longer waiting for processing"},
+                           now=svc.now())
         uow.commit()
     if wanted is None:
         return

@@ -48,7 +48,7 @@ from shuttle.accounts.totp import (
 from shuttle.audit import log as audit
 from shuttle.cases.models import Participant
 from shuttle.config import Settings
-from shuttle.db import new_id, utcnow
+from shuttle.db import new_id
 from shuttle.errors import BadInput, Conflict, NotAuthenticated, NotFound, ShuttleError, TooManyRequests
 from shuttle.services import Actor, Services
 
@@ -151,9 +151,8 @@ class IssuedSession:
 # --- small helpers -------------------------------------------------------------------
 
 
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return utcnow()
+def _now(now: datetime) -> datetime:
+    """The caller's clock (`Services.now`), never the wall clock: one clock for sessions and throttling."""
     if now.tzinfo is None:
         raise ValueError("naive datetime given as now")
     return now
@@ -286,7 +285,7 @@ def _clear_failures(session: Session, key: str) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.key == key))
 
 
-def prune_login_failures(session: Session, settings: Settings, *, now: datetime | None = None) -> int:
+def prune_login_failures(session: Session, settings: Settings, *, now: datetime) -> int:
     """Drop failures older than the window (for a periodic job); returns how many."""
     cutoff = _now(now) - timedelta(seconds=settings.limits.login_window_seconds)
     result = session.execute(delete(LoginFailure).where(LoginFailure.at <= cutoff))
@@ -370,7 +369,7 @@ def create_account(
     password: str | None = None,
     with_totp: bool | None = None,
     passwords: PasswordPolicy | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> tuple[Account, str | None]:
     """Create an account; returns it and, when TOTP is on, the base32 secret to show once.
 
@@ -423,7 +422,7 @@ def enroll_totp(session: Session, settings: Settings, account_id: str) -> str:
 
 
 def revoke_all(
-    session: Session, account_id: str, *, now: datetime | None = None, keep: str | None = None
+    session: Session, account_id: str, *, now: datetime, keep: str | None = None
 ) -> int:
     """Revoke every live session of an account (except session id `keep`); returns how many."""
     statement = (
@@ -436,7 +435,7 @@ def revoke_all(
     return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
-def deactivate(session: Session, account_id: str, *, now: datetime | None = None) -> None:
+def deactivate(session: Session, account_id: str, *, now: datetime) -> None:
     """Stop an account: no sign-in, every session and unused invitation revoked."""
     now = _now(now)
     account = _account_or_404(session, account_id)
@@ -458,7 +457,7 @@ def deactivate(session: Session, account_id: str, *, now: datetime | None = None
 
 
 def issue_invitation(
-    session: Session, settings: Settings, account_id: str, *, now: datetime | None = None
+    session: Session, settings: Settings, account_id: str, *, now: datetime
 ) -> str:
     """A new one-time code for a participant's first sign-in ("K7QM-4TZP-9WXD"); show once.
 
@@ -540,7 +539,7 @@ def redeem_invitation(
     code: str,
     client: str,
     user_agent: str = "",
-    now: datetime | None = None,
+    now: datetime,
 ) -> IssuedSession:
     """Exchange an invitation code for a session in stage "set_password".
 
@@ -597,7 +596,7 @@ def login_password(
     client: str,
     user_agent: str = "",
     passwords: PasswordPolicy | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> IssuedSession:
     """First step of sign-in. Stage "totp" for accounts with TOTP (staff), else "full".
 
@@ -641,7 +640,7 @@ def login_totp(
     token: str,
     code: str,
     client: str,
-    now: datetime | None = None,
+    now: datetime,
 ) -> IssuedSession:
     """Second step for TOTP accounts; the "totp" session is replaced by a new "full" one.
 
@@ -688,7 +687,7 @@ def set_password(
     token: str,
     new_password: str,
     passwords: PasswordPolicy | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> IssuedSession:
     """After an invitation: choose a password; every session of the account is replaced.
 
@@ -719,7 +718,7 @@ def change_password(
     current: str,
     new: str,
     passwords: PasswordPolicy | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> None:
     """Change one's own password; every other session of the account is revoked.
 
@@ -750,7 +749,7 @@ def authenticate(
     settings: Settings,
     token: str | None,
     *,
-    now: datetime | None = None,
+    now: datetime,
     stage: str = "full",
 ) -> Principal:
     """The principal behind a session token, for one request; slides the idle expiry.
@@ -772,14 +771,14 @@ def authenticate(
 
 
 def session_stage(
-    session: Session, settings: Settings, token: str | None, *, now: datetime | None = None
+    session: Session, settings: Settings, token: str | None, *, now: datetime
 ) -> str | None:
     """The stage of a current session ("totp", "set_password", "full"), or None. Read-only."""
     found = _live_session(session, settings, token, _now(now))
     return found[0].stage if found is not None else None
 
 
-def logout(session: Session, settings: Settings, token: str | None, *, now: datetime | None = None) -> None:
+def logout(session: Session, settings: Settings, token: str | None, *, now: datetime) -> None:
     """Revoke the session of this token, if any; silent otherwise (logging out twice is fine)."""
     if not token or len(token) > 200:
         return

@@ -81,15 +81,18 @@ def enqueue(
     *,
     max_attempts: int = 5,
     run_after: datetime | None = None,
+    now: datetime | None = None,
 ) -> Job:
-    """Add a job to the caller's transaction (no commit): it exists iff that transaction commits."""
+    """Add a job to the caller's transaction (no commit): it exists iff that transaction commits.
+
+    `now` is the caller's clock (`Services.now`); the wall clock only for callers without one."""
     if not kind or len(kind) > 64:
         raise ValueError("a job needs a kind of 1 to 64 characters")
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
     # Fail here, in the caller's code, rather than at flush time far away.
     json.dumps(payload, allow_nan=False)
-    now = utcnow()
+    now = now or utcnow()
     job = Job(
         id=new_id(),
         kind=kind,
@@ -220,7 +223,7 @@ def heartbeat(
         uow.commit()
 
 
-def complete(session: Session, job: ClaimedJob, result: Any = None) -> None:
+def complete(session: Session, job: ClaimedJob, result: Any = None, *, now: datetime | None = None) -> None:
     """Mark the job done in the CALLER's transaction, together with the handler's domain changes.
 
     Conditioned on the lease token: if another worker took the job, nothing is written and
@@ -229,7 +232,7 @@ def complete(session: Session, job: ClaimedJob, result: Any = None) -> None:
     """
     if result is not None:
         json.dumps(result, allow_nan=False)
-    now = utcnow()
+    now = now or utcnow()
     outcome = cast(
         CursorResult[Any],
         session.execute(
@@ -287,7 +290,7 @@ def fail(
         return state
 
 
-def retry(session: Session, job_id: str) -> Job:
+def retry(session: Session, job_id: str, *, now: datetime | None = None) -> Job:
     """Put a dead (or waiting-to-retry) job back in the queue now, attempts reset.
 
     For the "retry" button staff see on a dead job; runs in the caller's transaction so the
@@ -298,7 +301,7 @@ def retry(session: Session, job_id: str) -> Job:
         raise NotFound()
     if job.state not in (JobState.DEAD.value, JobState.QUEUED.value):
         raise Conflict(f"A {job.state} job cannot be retried.")
-    now = utcnow()
+    now = now or utcnow()
     job.state = JobState.QUEUED.value
     job.attempts = 0
     job.run_after = now

@@ -140,7 +140,7 @@ def add_version(session: Session, svc: Services, message: Message, *, origin: st
     session.flush()
     message.current_version_id = version.id
     job = queue.enqueue(session, PROCESS_JOB, {"version_id": version.id, **(payload or {})},
-                        max_attempts=svc.settings.job_max_attempts)
+                        max_attempts=svc.settings.job_max_attempts, now=svc.now())
     message.processing_job_id = job.id
     return version
 

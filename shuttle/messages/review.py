@@ -340,7 +340,7 @@ def retry_processing(session: Session, svc: Services, actor: Actor, message_id: 
     lifecycle.transition(session, message, Action.RETRY_PROCESSING, actor, expected_version=expected_version,
                          now=svc.now())
     if message.processing_job_id:
-        queue.retry(session, message.processing_job_id)
+        queue.retry(session, message.processing_job_id, now=svc.now())
     return message
 
 

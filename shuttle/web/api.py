@@ -77,7 +77,7 @@ async def set_password(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
-    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token))
+    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token, now=svc.now()))
     response = ok({"signed_out": True})
     clear_session_cookie(response)
     return response

@@ -158,7 +158,7 @@ def _principal(session: Session, svc: Services, request: Request, csrf_given: st
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("Please sign in.")
-    principal = accounts.authenticate(session, svc.settings, token)
+    principal = accounts.authenticate(session, svc.settings, token, now=svc.now())
     if request.method not in SAFE_METHODS and not csrf_matches(principal.csrf_token, csrf_given):
         raise Forbidden("The form has expired or did not come from this site. Reload the page and try again.",
                         code="csrf")
@@ -218,7 +218,7 @@ async def current_principal(request: Request) -> Principal | None:
     def work() -> Principal | None:
         with svc.db.uow() as uow:
             try:
-                principal = accounts.authenticate(uow.session, svc.settings, token)
+                principal = accounts.authenticate(uow.session, svc.settings, token, now=svc.now())
             except NotAuthenticated:
                 return None
             uow.commit()

@@ -486,9 +486,9 @@ def test_logout_revokes_the_session(database: Database, settings: Settings) -> N
     make_account(database, settings, "jess", "participant", PARTICIPANT_PASSWORD)
     issued = login(database, settings, "jess", PARTICIPANT_PASSWORD)
     other = login(database, settings, "jess", PARTICIPANT_PASSWORD)
-    run(database, svc.logout, settings, issued.token)
-    run(database, svc.logout, settings, issued.token)  # twice is harmless
-    run(database, svc.logout, settings, "not-a-token")
+    run(database, svc.logout, settings, issued.token, now=T0)
+    run(database, svc.logout, settings, issued.token, now=T0)  # twice is harmless
+    run(database, svc.logout, settings, "not-a-token", now=T0)
     with pytest.raises(NotAuthenticated):
         auth(database, settings, issued.token)
     auth(database, settings, other.token)
@@ -543,7 +543,7 @@ def test_deactivate_revokes_everything(database: Database, settings: Settings) -
         assert all(row.revoked_at is not None for row in uow.session.scalars(select(AuthSession)))
         assert all(row.revoked_at is not None for row in uow.session.scalars(select(Invitation)))
     with pytest.raises(NotFound):
-        run(database, svc.deactivate, "no-such-account")
+        run(database, svc.deactivate, "no-such-account", now=T0)
 
 
 # --- accounts and passwords --------------------------------------------------------------
@@ -562,6 +562,7 @@ def test_usernames_are_validated_lowercased_and_unique(database: Database, setti
         assert uow.session.scalars(select(Account.username)).all() == ["jess.smith"]
 
 
+@pytest.mark.committing  # several connections at once
 @pytest.mark.postgres
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)  # SQLite writers queue: no race
 def test_a_simultaneous_twin_username_is_a_conflict_not_a_broken_transaction(
@@ -640,6 +641,7 @@ def test_totp_secret_is_bound_to_its_account(settings: Settings) -> None:
         decrypt_secret("another-secret-key-" + "z" * 40, "account-a", blob)
 
 
+@pytest.mark.committing  # reads the rows through a second connection
 def test_the_database_never_holds_secrets_in_plain(database: Database, settings: Settings) -> None:
     participant_id, _ = make_account(database, settings, "jess", "participant")
     code = run(database, svc.issue_invitation, settings, participant_id, now=T0)

@@ -525,7 +525,8 @@ async def exit_page(request: Request) -> Response:
     except ShuttleError as exc:
         log.info("quick exit: the words could not be kept (%s)", exc.code)
     token = request.cookies.get(SESSION_COOKIE, "")
-    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token), csrf=csrf)
+    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token, now=svc.now()),
+              csrf=csrf)
     response = go("/login")
     clear_session_cookie(response)
     return response

@@ -107,7 +107,8 @@ async def set_password_page(request: Request) -> Response:
 async def logout_page(request: Request) -> Response:
     form = await read_form(request)
     token = request.cookies.get(SESSION_COOKIE, "")
-    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token), csrf=form.get("csrf_token"))
+    await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token, now=svc.now()),
+              csrf=form.get("csrf_token"))
     response = go("/login")
     clear_session_cookie(response)
     return response
