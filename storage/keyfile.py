@@ -12,18 +12,20 @@ import fcntl
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from storage.errors import KeyringError
 from storage.fsutil import PRIVATE_FILE_MODE, ensure_private_dir, write_private_file
 
 KEK_SIZE = 32
 KEYRING_FORMAT = "shuttle-keyring-v1"
+
+V = TypeVar("V")
 
 
 def b64encode(data: bytes) -> str:
@@ -64,33 +66,13 @@ class KeyFile:
         )
 
     def encode(self) -> bytes:
-        entries = [
-            {"version": version, "created": self.created.get(version, ""), "key": b64encode(self.keys[version])}
-            for version in sorted(self.keys)
-        ]
-        document = {"format": KEYRING_FORMAT, "primary": self.primary, "keys": entries}
-        return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+        encoded = {version: b64encode(key) for version, key in self.keys.items()}
+        return encode_versions(KEYRING_FORMAT, self.primary, "key", encoded, self.created)
 
     @classmethod
     def read(cls, path: Path) -> KeyFile:
         """Read and validate; a keyring that is half right is refused whole."""
-        document = read_private_json(path)
-        if not isinstance(document, dict) or document.get("format") != KEYRING_FORMAT:
-            raise KeyringError(f"keyring {path} is not a {KEYRING_FORMAT} file")
-        entries = document.get("keys")
-        if not isinstance(entries, list) or not entries:
-            raise KeyringError(f"keyring {path} has no keys")
-        keys: dict[int, bytes] = {}
-        created: dict[int, str] = {}
-        for entry in entries:
-            version, key = _parse_entry(path, entry)
-            if version in keys:
-                raise KeyringError(f"keyring {path} lists version {version} twice")
-            keys[version] = key
-            created[version] = str(entry.get("created", ""))
-        primary = document.get("primary")
-        if type(primary) is not int or primary not in keys:
-            raise KeyringError(f"keyring {path}: primary version is not one of its keys")
+        keys, primary, created = read_versions(path, KEYRING_FORMAT, _parse_entry)
         return cls(keys=keys, primary=primary, created=created)
 
     def write_new(self, path: Path) -> None:
@@ -122,9 +104,44 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_entry(path: Path, entry: Any) -> tuple[int, bytes]:
-    if not isinstance(entry, dict):
-        raise KeyringError(f"keyring {path} has a malformed key entry")
+def encode_versions(
+    fmt: str, primary: int, field: str, values: Mapping[int, str], created: Mapping[int, str]
+) -> bytes:
+    """A version document (the local keyring, the KMS version file): format, primary, one entry a version."""
+    entries = [{"version": version, "created": created.get(version, ""), field: values[version]}
+               for version in sorted(values)]
+    document = {"format": fmt, "primary": primary, "keys": entries}
+    return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+
+
+def read_versions(
+    path: Path, fmt: str, parse_entry: Callable[[Path, dict[str, Any]], tuple[int, V]]
+) -> tuple[dict[int, V], int, dict[int, str]]:
+    """Read and validate a version document (private file, known format, each entry by `parse_entry`);
+    a document half right is refused whole. Neither a version nor its value may appear twice."""
+    document = read_private_json(path)
+    if not isinstance(document, dict) or document.get("format") != fmt:
+        raise KeyringError(f"keyring {path} is not a {fmt} file")
+    entries = document.get("keys")
+    if not isinstance(entries, list) or not entries:
+        raise KeyringError(f"keyring {path} has no keys")
+    values: dict[int, V] = {}
+    created: dict[int, str] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise KeyringError(f"keyring {path} has a malformed key entry")
+        version, value = parse_entry(path, entry)
+        if version in values or value in values.values():
+            raise KeyringError(f"keyring {path} lists version {version} or its key twice")
+        values[version] = value
+        created[version] = str(entry.get("created", ""))
+    primary = document.get("primary")
+    if type(primary) is not int or primary not in values:
+        raise KeyringError(f"keyring {path}: primary version is not one of its keys")
+    return values, primary, created
+
+
+def _parse_entry(path: Path, entry: dict[str, Any]) -> tuple[int, bytes]:
     version, encoded = entry.get("version"), entry.get("key")
     if type(version) is not int or version < 1 or not isinstance(encoded, str):
         raise KeyringError(f"keyring {path} has a malformed key entry")

@@ -20,7 +20,6 @@ and payloads are never touched. docs/encryption.md §5a is the specification.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from storage.errors import DecryptionError, KeyringError
 from storage.fsutil import ensure_private_dir, write_private_file
 from storage.ids import check_object_id
-from storage.keyfile import locked, read_private_json, utc_now
+from storage.keyfile import encode_versions, locked, read_versions, utc_now
 from storage.keyring import DEK_SIZE, WrappedKey
 
 log = logging.getLogger(__name__)
@@ -102,38 +101,20 @@ class KmsVersions:
         )
 
     def encode(self) -> bytes:
-        entries = [
-            {"version": version, "created": self.created.get(version, ""), "kms_key_arn": self.keys[version]}
-            for version in sorted(self.keys)
-        ]
-        document = {"format": KMS_KEYRING_FORMAT, "primary": self.primary, "keys": entries}
-        return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+        return encode_versions(KMS_KEYRING_FORMAT, self.primary, "kms_key_arn", self.keys, self.created)
 
     @classmethod
     def read(cls, path: Path) -> KmsVersions:
         """Read and validate (private file, known format); a file half right is refused whole."""
-        document = read_private_json(path)
-        if not isinstance(document, dict) or document.get("format") != KMS_KEYRING_FORMAT:
-            raise KeyringError(f"keyring {path} is not a {KMS_KEYRING_FORMAT} file")
-        entries = document.get("keys")
-        if not isinstance(entries, list) or not entries:
-            raise KeyringError(f"keyring {path} has no keys")
-        keys: dict[int, str] = {}
-        created: dict[int, str] = {}
-        for entry in entries:
-            if not isinstance(entry, dict):
-                raise KeyringError(f"keyring {path} has a malformed key entry")
-            version, arn = entry.get("version"), entry.get("kms_key_arn")
-            if type(version) is not int or version < 1 or not isinstance(arn, str) or not _ARN.fullmatch(arn):
-                raise KeyringError(f"keyring {path} has a malformed key entry (version and KMS key ARN)")
-            if version in keys or arn in keys.values():
-                raise KeyringError(f"keyring {path} lists version {version} or its key twice")
-            keys[version] = arn
-            created[version] = str(entry.get("created", ""))
-        primary = document.get("primary")
-        if type(primary) is not int or primary not in keys:
-            raise KeyringError(f"keyring {path}: primary version is not one of its keys")
+        keys, primary, created = read_versions(path, KMS_KEYRING_FORMAT, _parse_arn_entry)
         return cls(keys=keys, primary=primary, created=created)
+
+
+def _parse_arn_entry(path: Path, entry: dict[str, Any]) -> tuple[int, str]:
+    version, arn = entry.get("version"), entry.get("kms_key_arn")
+    if type(version) is not int or version < 1 or not isinstance(arn, str) or not _ARN.fullmatch(arn):
+        raise KeyringError(f"keyring {path} has a malformed key entry (version and KMS key ARN)")
+    return version, arn
 
 
 class KmsKeyring:
