@@ -8,15 +8,25 @@ Every child that touches an upload is treated as possibly compromised by it, so:
 - it runs in its own process group, killed as a whole on timeout, on cancel, or when the
   caller's progress callback raises (e.g. the job's lease was lost);
 - it gets a minimal environment (no secrets of the worker: database URL, cloud keys);
-- stdin is closed, stderr is kept only as a bounded tail, stdout is bounded too.
+- stdin is closed, stderr is kept only as a bounded tail, stdout is bounded too;
+- it dies with its worker: being in its own process group, a `kill -9` of the worker's group
+  would miss it, so the child asks the kernel (`prctl(PR_SET_PDEATHSIG, SIGKILL)`) to be
+  killed when its parent goes. Linux sends that signal when the *thread* that forked the
+  child exits, not the process; `run` forks from the calling thread and never returns (nor
+  lets that thread end) before the child is reaped, so the two are the same here. Keep it so:
+  never start a child from a thread that may end while the child runs;
+- it holds the scratch folders' locks (see scratch.py) for as long as it lives, so no worker
+  starting meanwhile wipes the files it is writing.
 
 `preexec_fn` is documented as unsafe in threaded programs; the function given here only
-calls `resource.setrlimit` with precomputed integers (no imports, no locks taken in Python),
-and the process group comes from `process_group=0`, which needs no Python in the child.
+calls `resource.setrlimit` with precomputed integers and a `prctl` function looked up before
+the fork (no imports, no locks taken in Python), and the process group comes from
+`process_group=0`, which needs no Python in the child.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
 import resource
@@ -28,6 +38,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from workers.media import scratch
 from workers.media.errors import ResourceLimitHit, RunCancelled, RunTimeout
 
 ProgressCallback = Callable[[float], None]
@@ -111,12 +122,36 @@ def _rlimit_pairs(limits: RunLimits) -> tuple[tuple[int, tuple[int, int]], ...]:
     return tuple(pairs)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up once in the parent (never in the child); None off Linux."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+
+
 def _limiter(pairs: tuple[tuple[int, tuple[int, int]], ...]) -> Callable[[], None]:
     setrlimit = resource.setrlimit
+    prctl = _PRCTL
+    parent = os.getpid()
+    getppid = os.getppid
+    kill = os.kill
+    getpid = os.getpid
+    sigkill = int(signal.SIGKILL)
 
     def apply() -> None:  # runs in the child between fork and exec: keep it trivial
         for res, lim in pairs:
             setrlimit(res, lim)
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, sigkill, 0, 0, 0)
+            if getppid() != parent:  # the parent died before the request took effect
+                kill(getpid(), sigkill)
 
     return apply
 
@@ -219,6 +254,7 @@ def run(
         preexec_fn=_limiter(_rlimit_pairs(limits)),  # noqa: PLW1509 (see the module docstring)
         process_group=0,
         close_fds=True,
+        pass_fds=scratch.held_lock_fds(),
         env=child_env(),
     )
     out_sink = stdout_buf.add if capture_stdout else _ProgressParser(total_seconds, events).feed

@@ -4,25 +4,54 @@
   prefers tmpfs (`/dev/shm`) when it has room: plaintext then never reaches a disk (unless the
   machine swaps; encrypted swap or none is a deployment requirement, see docs).
 - Wiped when the job ends, on success and on failure alike.
+- Each directory holds a lock file (`.lock`, `flock`ed exclusively for the directory's whole
+  life). The children the job runs (ffmpeg) inherit the lock's descriptor, so the lock is held
+  while any process that may write there lives, in whatever pid namespace.
 - After a crash the directory stays behind; `wipe_stale_scratch` (run at worker start) removes
-  those whose owning process is gone. The pid in the name keeps several workers on one
-  machine from wiping each other's live scratch.
+  only those whose lock it can take: nobody alive holds them. A pid in a name says nothing
+  across containers sharing a volume, nor about a child that outlived its worker.
 Wiping is unlinking: overwriting before unlinking achieves nothing on tmpfs and nothing
 reliable on journaling filesystems or SSDs.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 
 PREFIX = "shuttle-media."
+LOCK = ".lock"
 SHM = Path("/dev/shm")
+
+_held: set[int] = set()
+_held_guard = threading.Lock()
+
+
+def held_lock_fds() -> tuple[int, ...]:
+    """The lock descriptors of this process's live scratch folders, for children to inherit."""
+    with _held_guard:
+        return tuple(sorted(_held))
+
+
+def _take_lock(folder: Path) -> int | None:
+    """The folder's lock, held (an open descriptor), or None when a live process holds it."""
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def default_root(need_bytes: int, *, shm: Path = SHM) -> Path:
@@ -43,11 +72,15 @@ class Scratch:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.path: Path | None = None
+        self._lock: int | None = None
 
     def __enter__(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}.", dir=self.root))
         os.chmod(self.path, stat.S_IRWXU)  # mkdtemp already uses 0700; make it explicit
+        self._lock = _take_lock(self.path)  # nobody else knows the folder yet: always ours
+        with _held_guard:
+            _held.add(self._lock)  # type: ignore[arg-type]
         return self.path
 
     def __exit__(
@@ -56,6 +89,11 @@ class Scratch:
         if self.path is not None:
             wipe(self.path)
             self.path = None
+        if self._lock is not None:
+            with _held_guard:
+                _held.discard(self._lock)
+            os.close(self._lock)
+            self._lock = None
 
 
 def wipe(path: Path) -> None:
@@ -88,10 +126,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 def wipe_stale_scratch(root: Path) -> list[Path]:
-    """Remove scratch directories under `root` left by processes that no longer run.
+    """Remove scratch directories under `root` that no live process holds.
 
-    Call it at start-up, before this process runs any job: a directory named with our own pid
-    is then a leftover of an earlier process that had the same pid (common in containers).
+    A directory with a lock file is wiped only while we hold its lock (nobody else does). One
+    without (made by an older version, or an instant old, before its lock existed) is wiped
+    only when the process named in it is gone and is not us.
     """
     removed = []
     root = Path(root)
@@ -103,7 +142,25 @@ def wipe_stale_scratch(root: Path) -> list[Path]:
         pid_text = entry.name[len(PREFIX) :].split(".", 1)[0]
         if not pid_text.isdigit() or entry.stat().st_uid != os.getuid():
             continue
-        if int(pid_text) == os.getpid() or not _pid_alive(int(pid_text)):
-            wipe(entry)
+        if _wipe_if_unheld(entry, int(pid_text)):
             removed.append(entry)
     return removed
+
+
+def _wipe_if_unheld(entry: Path, pid: int) -> bool:
+    if not (entry / LOCK).exists():
+        if pid == os.getpid() or _pid_alive(pid):
+            return False
+        wipe(entry)
+        return True
+    try:
+        fd = _take_lock(entry)
+    except FileNotFoundError:
+        return False  # wiped by its owner meanwhile
+    if fd is None:
+        return False
+    try:
+        wipe(entry)
+    finally:
+        os.close(fd)
+    return True

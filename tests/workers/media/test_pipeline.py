@@ -165,3 +165,34 @@ def test_result_summary(processed: object) -> None:
     assert set(summary["verification"]) == {"delivery", "poster"}
     assert "subtitle streams" in summary["removed"]
     assert summary["input"]["container"] == "MP4/MOV"
+
+
+def test_a_live_scratch_of_this_process_is_never_wiped(tmp_path: Path) -> None:
+    """A second worker (or thread) starting in this process must not wipe a job's live scratch."""
+    with scratch.Scratch(tmp_path) as work:
+        (work / "input").write_bytes(b"secret")
+        assert scratch.wipe_stale_scratch(tmp_path) == []
+        assert (work / "input").exists()
+
+
+def test_a_scratch_held_by_a_live_process_is_never_wiped_whatever_its_name(tmp_path: Path) -> None:
+    """The pid in the name says nothing across pid namespaces (containers sharing a scratch
+    volume): the lock held by the live process decides."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom workers.media.scratch import Scratch\n"
+         f"with Scratch({str(tmp_path)!r}) as w:\n    print(w, flush=True)\n    time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[3])
+    try:
+        live = Path(holder.stdout.readline().strip())  # type: ignore[union-attr]
+        (live / "input").write_bytes(b"secret")
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        elsewhere = live.with_name(f"{scratch.PREFIX}{dead}.other-namespace")
+        live.rename(elsewhere)  # as another pid namespace would name it
+        assert scratch.wipe_stale_scratch(tmp_path) == []
+        assert (elsewhere / "input").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()  # type: ignore[union-attr]
+    assert scratch.wipe_stale_scratch(tmp_path) == [elsewhere]  # its holder is gone now

@@ -20,11 +20,16 @@ PY = [sys.executable, "-I", "-c"]
 
 
 def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it counts as dead)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def test_output_and_exit_code() -> None:
@@ -142,3 +147,36 @@ def test_should_stop_cancels() -> None:
         run([*PY, "import time; time.sleep(60)"], limits=RunLimits(wall_seconds=60),
             should_stop=lambda: time.monotonic() - started > 0.5)
     assert time.monotonic() - started < 10
+
+
+def test_the_child_dies_with_its_caller(tmp_path: Path) -> None:
+    """kill -9 of the worker (ffmpeg is in its own process group, so a group kill misses it):
+    the kernel kills the child too, at once (PR_SET_PDEATHSIG)."""
+    import signal
+    import subprocess
+
+    pidfile = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    worker = (
+        "import sys\n"
+        "from workers.media.run import RunLimits, run\n"
+        f"run([sys.executable, '-I', '-c', {child!r}], limits=RunLimits(wall_seconds=60))\n"
+    )
+    caller = subprocess.Popen([sys.executable, "-c", worker], cwd=Path(__file__).parents[3])
+    grandchild = 0
+    try:
+        deadline = time.monotonic() + 20
+        while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        grandchild = int(pidfile.read_text())
+        os.kill(caller.pid, signal.SIGKILL)
+        caller.wait(timeout=5)
+        deadline = time.monotonic() + 1.0
+        while _alive(grandchild) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(grandchild), "the child outlived its worker"
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+        if grandchild and _alive(grandchild):
+            os.kill(grandchild, signal.SIGKILL)
