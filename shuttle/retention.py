@@ -75,6 +75,9 @@ def sweep(svc: Services) -> dict[str, int]:
     orphans = [object_id for object_id, mtime in svc.store.list_ids() if object_id not in known and mtime < cutoff]
     for object_id in orphans:
         svc.store.delete(object_id)
-    aborted = svc.store.abort_stale_uploads(GRACE.total_seconds())  # S3 multipart uploads left by crashes
+    now = svc.now().timestamp()
+    # Interrupted writes left by crashes: S3 multipart uploads, local dot-named temp files.
+    aborted = svc.store.abort_stale_uploads(GRACE.total_seconds(), now=now)
+    temp = svc.store.remove_stale_temp(GRACE.total_seconds(), now=now)
     return {"expired_uploads": expired, "shredded_removed": removed, "orphans_removed": len(orphans),
-            "multipart_aborted": aborted}
+            "multipart_aborted": aborted, "temp_removed": temp}

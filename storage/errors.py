@@ -20,6 +20,12 @@ class ObjectNotFound(StorageError):
         self.object_id = object_id
 
 
+class StorageUnavailable(StorageError):
+    """The object store or the KMS could not be reached or answered that it is failing
+    (connection refused or reset, timeouts, 5xx, throttling): an outage, worth retrying later.
+    Not a missing object, not bad bytes, not a configuration mistake."""
+
+
 class DecryptionError(StorageError):
     """Ciphertext or wrapped key failed authentication: tampering, truncation, wrong key or id.
 

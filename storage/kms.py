@@ -30,9 +30,15 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from storage.errors import DecryptionError, KeyringError
+from storage.errors import DecryptionError, KeyringError, StorageUnavailable
+
+
+class KmsUnavailable(KeyringError, StorageUnavailable):
+    """KMS could not be reached, or answered that it is failing (5xx, throttling): an outage."""
+
 from storage.fsutil import ensure_private_dir, write_private_file
 from storage.ids import check_object_id
 from storage.keyfile import encode_versions, locked, read_versions, utc_now
@@ -261,7 +267,12 @@ def _kms_errors(operation: str, arn: str) -> Iterator[None]:
                 f"KMS {operation} with key {arn} refused: {code} (the key is disabled, pending "
                 "deletion or gone; objects wrapped under it cannot be opened until it is enabled)"
             ) from error
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status >= 500 or "Throttl" in code or code in ("KMSInternalException", "DependencyTimeoutException"):
+            raise KmsUnavailable(f"KMS {operation} with key {arn} failed: {code or status}") from error
         raise KeyringError(f"KMS {operation} with key {arn} failed: {code}") from error
+    except (BotoConnectionError, HTTPClientError) as error:
+        raise KmsUnavailable(f"KMS {operation} with key {arn} failed: {error}") from error
     except BotoCoreError as error:
         raise KeyringError(f"KMS {operation} with key {arn} failed: {error}") from error
 

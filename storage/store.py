@@ -70,11 +70,17 @@ class BlobStore:
         """Every stored object id with its modification time (for the orphan sweeper)."""
         return self._backend.list_ids()
 
-    def abort_stale_uploads(self, older_than: float) -> int:
+    def abort_stale_uploads(self, older_than: float, *, now: float | None = None) -> int:
         """Abort the backend's incomplete uploads started more than `older_than` seconds ago
         (for the sweeper; S3 multipart uploads left by a crash). 0 for backends without any."""
         abort = getattr(self._backend, "abort_stale_uploads", None)
-        return int(abort(older_than)) if abort is not None else 0
+        return int(abort(older_than, now=now)) if abort is not None else 0
+
+    def remove_stale_temp(self, older_than: float, *, now: float | None = None) -> int:
+        """Remove the backend's temp files of interrupted writes older than `older_than`
+        seconds (for the sweeper; local files a killed process left). 0 for backends without."""
+        remove = getattr(self._backend, "remove_stale_temp", None)
+        return int(remove(older_than, now=now)) if remove is not None else 0
 
     def put(
         self,

@@ -11,6 +11,7 @@ import base64
 import binascii
 from email.utils import format_datetime
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -133,11 +134,17 @@ async def _append(request: Request, upload_id: str, offset: int) -> Upload:
                                     checksum_algorithm=checksum[0] if checksum else None)
     except ObjectTooLarge:
         raise TooLarge("More bytes arrived than the upload announced.") from None
-    if checksum is not None and (received.disconnected or received.digest != checksum[1]):
-        raise ChecksumMismatch("The checksum of this piece does not match; send it again.")
-    if received.stored.size == 0:
-        return await run(request, lambda s, svc, actor: uploads.get(s, svc, actor, upload_id))
-    return await run(request, uploads.record_part, upload_id, offset, received.stored)
+    try:
+        if checksum is not None and (received.disconnected or received.digest != checksum[1]):
+            raise ChecksumMismatch("The checksum of this piece does not match; send it again.")
+        if received.stored.size == 0:
+            return await run(request, lambda s, svc, actor: uploads.get(s, svc, actor, upload_id))
+        return await run(request, uploads.record_part, upload_id, offset, received.stored)
+    except ShuttleError:  # refused before anything committed (e.g. another request moved the
+        # offset): the piece's bytes go at once. Never on other errors: a commit whose answer
+        # was lost may have recorded the piece.
+        await run_in_threadpool(services(request).store.delete, received.stored.object_id)
+        raise
 
 
 async def options(request: Request) -> Response:

@@ -8,6 +8,8 @@ their sizes and times are still nobody else's business.
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,8 @@ from storage.fsutil import create_private_temp, ensure_private_dir, fsync_dir, w
 from storage.ids import check_object_id, is_object_id
 
 FANOUT_CHARS = 2
+#: What `create_private_temp` names a write in progress: "." + object id + "." + 16 hex + ".tmp".
+_TEMP_NAME = re.compile(r"\.(?P<id>[^./]+)\.[0-9a-f]{16}\.tmp")
 
 
 class _FileWriter:
@@ -105,6 +109,31 @@ class LocalBackend:
             for bucket in buckets:
                 if bucket.is_dir(follow_symlinks=False) and not bucket.name.startswith("."):
                     yield from self._list_bucket(bucket.path, bucket.name)
+
+    def remove_stale_temp(self, older_than: float, *, now: float | None = None) -> int:
+        """Remove temp files of writes that never finished (a process killed mid-upload) once
+        they are `older_than` seconds old; returns how many. Younger ones may be live writes."""
+        cutoff = (time.time() if now is None else now) - older_than
+        removed = 0
+        if not self._root.is_dir():
+            return 0
+        with os.scandir(self._root) as buckets:
+            for bucket in buckets:
+                if bucket.is_dir(follow_symlinks=False) and not bucket.name.startswith("."):
+                    removed += self._remove_temp_in(bucket.path, bucket.name, cutoff)
+        return removed
+
+    def _remove_temp_in(self, path: str, prefix: str, cutoff: float) -> int:
+        removed = 0
+        with os.scandir(path) as entries:
+            for entry in entries:
+                found = _TEMP_NAME.fullmatch(entry.name)
+                if not found or not is_object_id(found["id"]) or found["id"][:FANOUT_CHARS] != prefix:
+                    continue  # not one of our temp files
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
     def _list_bucket(self, path: str, prefix: str) -> Iterator[tuple[str, float]]:
         with os.scandir(path) as entries:

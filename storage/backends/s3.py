@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,13 +35,15 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
+    ConnectionError as BotoConnectionError,
     ClientError,
+    HTTPClientError,
     IncompleteReadError,
     ReadTimeoutError,
     ResponseStreamingError,
 )
 
-from storage.errors import ObjectNotFound, StorageError
+from storage.errors import ObjectNotFound, StorageError, StorageUnavailable
 from storage.ids import check_object_id, is_object_id
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_RETRIES = 5
 _NOT_FOUND = frozenset({"NoSuchKey", "404", "NotFound"})
 _BODY_ERRORS = (ReadTimeoutError, ResponseStreamingError, IncompleteReadError)
+_OUTAGE_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout",
+                           "Throttling", "ThrottlingException", "RequestTimeTooSkewed"})
 
 
 def client_config(
@@ -265,6 +270,10 @@ class S3Backend:
         self.client = client if client is not None else make_s3_client(endpoint_url=endpoint_url, region=region)
         self._read_attempts = max(1, read_attempts)
         self._pages = {"PageSize": list_page_size}  # 1000 is S3's maximum
+        # Uploads whose abort failed (the store was down): known dead, so the next sweep
+        # aborts them whatever their age. Per process; the age rule covers the rest.
+        self._failed_aborts: dict[str, str] = {}
+        self._failed_guard = threading.Lock()
 
     def __repr__(self) -> str:
         return f"S3Backend(bucket={self.bucket!r}, prefix={self.prefix!r}, part_size={self.part_size})"
@@ -321,7 +330,7 @@ class S3Backend:
                 # botocore's retries end when the headers arrive; a stall or a cut while
                 # the body streams is ours to retry.
                 if attempt == self._read_attempts:
-                    raise StorageError(f"S3 read of {object_id!r} failed: {error}") from error
+                    raise StorageUnavailable(f"S3 read of {object_id!r} failed: {error}") from error
                 log.warning("S3 read of %s failed while streaming (%s); retrying", object_id, error)
                 time.sleep(min(0.1 * 2**attempt, 2.0))
                 continue
@@ -371,22 +380,31 @@ class S3Backend:
         makes that writer fail (cleanly: its object never appears).
         """
         cutoff = (time.time() if now is None else now) - older_than
-        stale = [upload for upload in self.list_incomplete_uploads() if upload.initiated < cutoff]
+        with self._failed_guard:
+            known_dead = set(self._failed_aborts)
+        stale = [upload for upload in self.list_incomplete_uploads()
+                 if upload.initiated < cutoff or upload.upload_id in known_dead]
         return sum(self.abort_upload(upload.object_id, upload.upload_id) for upload in stale)
 
     def abort_upload(self, object_id: str, upload_id: str) -> bool:
-        """Abort one multipart upload; False if that failed (logged, left for a later sweep)."""
+        """Abort one multipart upload; False if that failed (logged, remembered and retried by
+        the next sweep)."""
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key(object_id), UploadId=upload_id)
         except ClientError as error:
-            if _code(error) == "NoSuchUpload":
-                return True  # already gone
-            log.warning("could not abort S3 upload %s of %s: %s", upload_id, object_id, error)
-            return False
+            if _code(error) != "NoSuchUpload":  # NoSuchUpload: already gone
+                return self._abort_failed(object_id, upload_id, error)
         except BotoCoreError as error:
-            log.warning("could not abort S3 upload %s of %s: %s", upload_id, object_id, error)
-            return False
+            return self._abort_failed(object_id, upload_id, error)
+        with self._failed_guard:
+            self._failed_aborts.pop(upload_id, None)
         return True
+
+    def _abort_failed(self, object_id: str, upload_id: str, error: Exception) -> bool:
+        log.warning("could not abort S3 upload %s of %s (retried by the next sweep): %s", upload_id, object_id, error)
+        with self._failed_guard:
+            self._failed_aborts[upload_id] = object_id
+        return False
 
     def check(self) -> None:
         """Raise `StorageError` unless the bucket is reachable (for readiness probes: a missing
@@ -403,14 +421,21 @@ class S3Backend:
             raise self._error(action, object_id, error) from error
 
     def _error(self, action: str, object_id: str, error: ClientError | BotoCoreError) -> StorageError:
+        """Missing key → ObjectNotFound; an outage (no connection, timeouts, 5xx, throttling,
+        after botocore's retries) → StorageUnavailable; anything else (a missing bucket, no
+        permission) → StorageError, which is a configuration problem, not an outage."""
+        message = f"S3 {action} of {object_id!r} in bucket {self.bucket!r} failed"
         if isinstance(error, ClientError):
             code = _code(error)
             if code in _NOT_FOUND and action in {"head", "read"}:
                 return ObjectNotFound(object_id)
-            detail = code
-        else:
-            detail = str(error)
-        return StorageError(f"S3 {action} of {object_id!r} in bucket {self.bucket!r} failed: {detail}")
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if status >= 500 or code in _OUTAGE_CODES:
+                return StorageUnavailable(f"{message}: {code or status}")
+            return StorageError(f"{message}: {code}")
+        if isinstance(error, (BotoConnectionError, HTTPClientError)):  # refused, reset, timed out
+            return StorageUnavailable(f"{message}: {error}")
+        return StorageError(f"{message}: {error}")  # e.g. no credentials: configuration
 
 
 def _code(error: ClientError) -> str:

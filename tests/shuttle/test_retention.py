@@ -129,3 +129,25 @@ def test_shredding_a_case_also_destroys_flag_resolutions_and_incident_notes(svc:
     with svc.db.uow() as uow:
         every = list(uow.session.scalars(select(Blob)))
         assert count == len(every) and all(b.wrapped_key is None for b in every)
+
+
+def test_the_sweeper_removes_ciphertext_temp_files_a_killed_server_left_only_after_the_grace_period(
+        svc: Services) -> None:
+    """kill -9 mid-upload leaves a dot-named temp file next to where the object would be."""
+    from storage.fsutil import create_private_temp
+
+    _letters(svc, 1)
+    kept = set(_files(svc))
+    folder = svc.settings.blob_dir / "ab"
+    folder.mkdir(exist_ok=True)
+    fd, temp = create_private_temp(folder, "ab" + "0" * 30)
+    os.write(fd, b"half an upload's ciphertext")
+    os.close(fd)
+    stranger = folder / ".not-ours"
+    stranger.write_bytes(b"x")
+    assert temp.exists() and sweep(svc)["temp_removed"] == 0  # perhaps a write in progress
+    later = svc.now() + timedelta(hours=2)
+    svc.clock = lambda: later
+    assert sweep(svc)["temp_removed"] == 1
+    assert not temp.exists() and stranger.exists()
+    assert set(_files(svc)) == kept | {stranger.name}

@@ -6,6 +6,7 @@ to end on S3. All over HTTP against moto on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
+import socket
 import random
 import subprocess
 import sys
@@ -474,3 +475,40 @@ def test_a_byte_overwritten_in_the_bucket_is_refused(
     client.put_object(Bucket=bucket, Key=stored.object_id, Body=bytes(raw[:-1]))  # truncated by one byte
     with pytest.raises(DecryptionError):
         store.get_bytes(stored.object_id, stored.key)
+
+
+def test_an_abort_that_failed_during_an_outage_is_retried_by_the_next_sweep(
+        moto_endpoint: str, s3_bucket: str) -> None:
+    """The upload is known dead: the sweeper aborts it at once, not only after the grace period."""
+    client = new_s3_client(moto_endpoint, retries=1)
+    backend = S3Backend(s3_bucket, client=client, part_size=PART)
+    recorder = Recorder(client)
+    recorder.fail["UploadPart"] = [-1]
+    recorder.fail["AbortMultipartUpload"] = [-1]  # the store is down for the abort too
+    with pytest.raises(StorageError), backend.writer(OBJECT_ID) as writer:
+        writer.write(pattern(PART + 1))
+    [left] = backend.list_incomplete_uploads()
+    recorder.fail = {}  # the store is back
+    assert backend.abort_stale_uploads(3600, now=left.initiated + 60) == 1  # young, but known dead
+    assert list(backend.list_incomplete_uploads()) == []
+
+
+def test_an_unreachable_store_is_unavailable_not_a_missing_or_broken_object(
+        moto_endpoint: str, s3_bucket: str) -> None:
+    from storage.errors import StorageUnavailable
+
+    with socket.socket() as sock:  # a port nobody listens on: the store is down
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    down = S3Backend(s3_bucket, client=new_s3_client(dead, retries=1, connect_timeout=0.5), part_size=PART)
+    for call in (lambda: down.read(OBJECT_ID, 0, 10), lambda: down.size(OBJECT_ID), down.check):
+        with pytest.raises(StorageUnavailable):
+            call()
+    client = new_s3_client(moto_endpoint, retries=1)
+    Recorder(client).fail["GetObject"] = [-1]  # 500 on every try: the store is failing
+    with pytest.raises(StorageUnavailable):
+        S3Backend(s3_bucket, client=client, part_size=PART).read(OBJECT_ID, 0, 10)
+    missing_bucket = S3Backend(f"no-such-bucket-{uuid.uuid4().hex[:8]}", client=client, part_size=PART)
+    with pytest.raises(StorageError) as raised:
+        missing_bucket.check()
+    assert not isinstance(raised.value, StorageUnavailable)  # a configuration error, not an outage

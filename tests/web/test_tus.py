@@ -13,6 +13,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 import httpx
+from sqlalchemy import select
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -213,3 +214,32 @@ def test_what_arrived_before_a_cut_is_kept(setup) -> None:  # type: ignore[no-un
     assert 0 < _offset(harmed, upload_id) <= 80_000
     _resume(harmed, upload_id, data)
     assert _stored(svc, message_id) == data
+
+
+def test_a_refused_concurrent_piece_leaves_no_ciphertext_behind(setup) -> None:  # type: ignore[no-untyped-def]
+    """Two PATCHes at the same offset: the slower one is refused (409) and its encrypted part
+    is removed at once, not left for the sweeper's hour of grace."""
+    from shuttle.blobs import Blob
+
+    svc, base, harmed, _, message_id, _ = setup
+    data = _video(200_000)
+    upload_id = _create(harmed, message_id, len(data))
+    url = urlparse(base)
+    cookie = "; ".join(f"{k}={v}" for k, v in harmed.cookies.items())
+    head = (f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: {url.netloc}\r\nTus-Resumable: 1.0.0\r\n"
+            f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
+            f"Content-Length: {len(data)}\r\nX-CSRF-Token: {harmed.headers['X-CSRF-Token']}\r\n"
+            f"Cookie: {cookie}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port)) as slow:
+        slow.sendall(head + data[:100_000])  # the slow request is under way at offset 0 ...
+        time.sleep(0.3)
+        assert _patch(harmed, upload_id, 0, data).status_code == 204  # ... the fast one wins
+        slow.sendall(data[100_000:])
+        answer = b""
+        while chunk := slow.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 409"), answer[:200]
+    with svc.db.uow() as uow:
+        known = set(uow.session.scalars(select(Blob.id)))
+    stored = {object_id for object_id, _ in svc.store.list_ids()}
+    assert stored <= known, "the refused piece's ciphertext is still stored"
