@@ -100,7 +100,12 @@ def test_demo_letter_journey_over_http(demo: tuple[str, str], clients: list[http
     assert fiona.get(f"/messages/{draft['id']}/versions/{view['current_version_id']}").json()["flags"][0]["kind"] \
         == "watchlist"
     view = fiona.post(f"/messages/{draft['id']}/actions/claim", json={"version": view["version"]}).json()
-    view = fiona.post(f"/messages/{draft['id']}/actions/approve", json={"version": view["version"]}).json()
+    refused = fiona.post(f"/messages/{draft['id']}/actions/approve", json={"version": view["version"]})
+    assert refused.status_code == 409 and refused.json()["error"] == "flags_unresolved"  # not on one click
+    flag = refused.json()["unresolved"][0]
+    assert flag["kind"] == "watchlist" and flag["text"] == "Elm Street"
+    view = fiona.post(f"/messages/{draft['id']}/actions/approve", json={
+        "version": view["version"], "resolutions": {flag["flag"]: "Sam knows the street; agreed at preparation."}}).json()
     assert view["state"] == "released"
 
     sam = _sign_in(base, "sam", passwords["sam"])
