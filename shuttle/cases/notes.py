@@ -99,3 +99,8 @@ def read_notes(session: Session, svc: Services, actor: Actor, case_id: str, *,
                      subject_type="message" if message else "case", subject_id=message.id if message else case.id,
                      details={"notes": [v.id for v in views]}, now=svc.now())
     return views
+
+
+def blob_ids(session: Session, case_id: str) -> set[str]:
+    """Every encrypted note of a case (for crypto-shredding the case: `shuttle.retention`)."""
+    return set(session.scalars(select(PrivateNote.blob_id).where(PrivateNote.case_id == case_id)))

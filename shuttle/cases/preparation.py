@@ -194,3 +194,12 @@ def preparation(session: Session, svc: Services, actor: Actor, case_id: str, par
         wishes_view = WishesView(tuple(questions), wishes.wants_reply, wishes.wants_outcome_news,
                                  names.get(wishes.recorded_by, ""), wishes.recorded_at)
     return PreparationView(participant.id, tuple(meetings), wishes_view)
+
+
+def blob_ids(session: Session, case_id: str) -> set[str]:
+    """Every encrypted meeting record and list of questions of a case (for `shuttle.retention`)."""
+    ids = set(session.scalars(select(PreparationMeeting.blob_id).where(PreparationMeeting.case_id == case_id)))
+    people = select(Participant.id).where(Participant.case_id == case_id)
+    ids.update(filter(None, session.scalars(select(ParticipantWishes.questions_blob_id)
+                                            .where(ParticipantWishes.participant_id.in_(people)))))
+    return ids

@@ -308,3 +308,21 @@ def test_blob_texts_are_encrypted(world: World) -> None:
         assert all(SECRET.encode() not in world.svc.store.get_raw(b) for b in blob_ids
                    if hasattr(world.svc.store, "get_raw"))
         assert SECRET in [blobs.load_text(uow.session, world.svc.store, b) for b in blob_ids]
+
+
+def test_shredding_a_case_destroys_its_notes_meetings_and_wishes(world: World) -> None:
+    from shuttle.retention import shred_case
+
+    case_id, p = world.case()
+    world.do(notes.add_note, p.facilitator, case_id, SECRET)
+    world.do(preparation.record_meeting, p.facilitator, case_id, _pid(p, "harmed"), held_on=date(2026, 1, 5),
+             how="phone", attended="Jessica", notes=SECRET)
+    world.do(preparation.record_wishes, p.facilitator, case_id, _pid(p, "harmed"), questions=["Why us?"],
+             wants_reply=None, wants_outcome_news=True)
+    with world.svc.db.uow() as uow:
+        reference = uow.session.get(cases.Case, case_id).reference
+        kept = notes.blob_ids(uow.session, case_id) | preparation.blob_ids(uow.session, case_id)
+    assert len(kept) == 3
+    world.do(shred_case, p.coordinator, reference)
+    with world.svc.db.uow() as uow:
+        assert all(uow.session.get(Blob, b).wrapped_key is None for b in kept)
