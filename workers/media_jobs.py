@@ -112,7 +112,7 @@ class MediaJob:
                               report_blob_id=report_blob.id, flag_count=len(transcript.flags) if transcript else 0,
                               media=facts, transcript_blob_id=transcript_blob.id if transcript_blob else None)
             queue.complete(uow.session, job, {"kind": result.kind, "duration": result.duration,
-                                              "removed": list(result.removed)}, now=svc.now())
+                                              "removed": list(result.removed)}, now=self.svc.now())
             uow.commit()
 
 

@@ -22,7 +22,7 @@ from shuttle import schema
 from shuttle.errors import ShuttleError
 from shuttle.services import Services
 from shuttle.web import api, pages
-from shuttle.web.http import at_the_edge
+from shuttle.web.http import SESSION_COOKIE, at_the_edge
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -76,7 +76,7 @@ class SignInFirst:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _public(scope) and not Request(scope).cookies.get("shuttle_session"):
+        if scope["type"] == "http" and not _public(scope) and not Request(scope).cookies.get(SESSION_COOKIE):
             response = JSONResponse({"error": "not_authenticated", "message": "Please sign in."}, status_code=401)
             await response(scope, receive, send)
             return

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from shuttle.uploads.limits import MAX_RECORDING_SECONDS
 from workers.media import banner, images
 from workers.media.errors import MediaRefused, ResourceLimitHit, ToolFailed
 from workers.media.run import GiB, RunLimits, RunResult, default_threads, run
@@ -73,8 +74,8 @@ _STRUCTURAL_MKV_TAGS = {"duration", "bps", "number_of_frames", "number_of_bytes"
 class MediaLimits:
     """What an upload may be, and what its processing may cost (per child process)."""
 
-    max_video_seconds: float = 600.0
-    max_audio_seconds: float = 1200.0
+    max_video_seconds: float = MAX_RECORDING_SECONDS["video"]
+    max_audio_seconds: float = MAX_RECORDING_SECONDS["audio"]
     max_image_pixels: int = 40_000_000
     max_file_bytes: int = 1 * GiB
     max_video_pixels: int = 8192 * 4320

@@ -33,6 +33,7 @@ from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import REQUEST_KINDS, RecipientRequest
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
+from shuttle.uploads.limits import MAX_RECORDING_SECONDS
 from shuttle.web.cookies import clear_session_cookie
 from shuttle.web.http import SESSION_COOKIE, read_form, run, services, to_int
 from shuttle.web.pages.common import go, render, signed_in, too_long
@@ -40,8 +41,6 @@ from shuttle.web.pages.common import go, render, signed_in, too_long
 log = logging.getLogger(__name__)
 KIND_NAMES = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
 ACCEPT = {"video": "video/*", "audio": "audio/*", "image": "image/jpeg,image/png,image/webp", "letter": ""}
-#: Longest recording the browser makes (the media worker's MediaLimits refuse longer ones).
-MAX_RECORDING_SECONDS = {"video": 600, "audio": 1200}
 
 #: The author's message in their words: (short status, what it means for them).
 AUTHOR_WORDS = {
