@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pytest
 import uvicorn
@@ -15,6 +16,8 @@ import uvicorn
 from shuttle.accounts.passwords import PasswordPolicy
 from shuttle.config import Settings
 from shuttle.db import Database
+from shuttle.jobs import queue
+from shuttle.jobs.models import Job
 from shuttle.services import Services
 from storage.backends.local import LocalBackend
 from storage.keyring import LocalKeyring
@@ -37,6 +40,24 @@ def make_services(db: Database, settings: Settings) -> Services:
     store = BlobStore(LocalBackend(settings.blob_dir), LocalKeyring.open_or_create(settings.keyring_path))
     return Services(settings=settings.with_(database_url=db.url), db=db, store=store,
                     passwords=PasswordPolicy.for_tests())
+
+
+def enqueue_job(db: Database, kind: str = "process_version", payload: dict[str, Any] | None = None,
+                **kw: Any) -> str:
+    """A job in the queue, committed in a unit of work of its own; its id."""
+    with db.uow() as uow:
+        job = queue.enqueue(uow.session, kind, payload or {}, **kw)
+        uow.commit()
+        return job.id
+
+
+def job_row(db: Database, job_id: str) -> Job:
+    """The job's row as it is now, readable after its unit of work has closed."""
+    with db.uow() as uow:
+        job = queue.get(uow.session, job_id)
+        assert job is not None
+        uow.session.expunge(job)
+        return job
 
 
 def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:

@@ -6,10 +6,11 @@ import random
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from support import enqueue_job as _enqueue
+from support import job_row as _job
 
 from shuttle.db import Database, utcnow
 from shuttle.errors import Conflict, NotFound
@@ -18,23 +19,6 @@ from shuttle.jobs.models import Job
 from shuttle.jobs.queue import ClaimedJob, LeaseLost
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-def _enqueue(
-    db: Database, kind: str = "process_version", payload: dict[str, Any] | None = None, **kw: Any
-) -> str:
-    with db.uow() as uow:
-        job = queue.enqueue(uow.session, kind, payload or {}, **kw)
-        uow.commit()
-        return job.id
-
-
-def _job(db: Database, job_id: str) -> Job:
-    with db.uow() as uow:
-        job = queue.get(uow.session, job_id)
-        assert job is not None
-        uow.session.expunge(job)  # stays readable after the unit of work rolls back
-        return job
 
 
 def _count(db: Database) -> int:

@@ -9,27 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from support import enqueue_job as _enqueue
+from support import job_row as _job
 
 from shuttle.db import Database, utcnow
 from shuttle.jobs import queue
-from shuttle.jobs.models import Job
 from shuttle.jobs.queue import ClaimedJob, LeaseLost, PermanentJobError
 from workers.loop import Handler, JobContext, Worker
-
-
-def _enqueue(db: Database, kind: str, payload: dict[str, Any] | None = None, **kw: Any) -> str:
-    with db.uow() as uow:
-        job = queue.enqueue(uow.session, kind, payload or {}, **kw)
-        uow.commit()
-        return job.id
-
-
-def _job(db: Database, job_id: str) -> Job:
-    with db.uow() as uow:
-        job = queue.get(uow.session, job_id)
-        assert job is not None
-        uow.session.expunge(job)  # stays readable after the unit of work rolls back
-        return job
 
 
 def _lease_expiry(db: Database, job_id: str) -> datetime:
