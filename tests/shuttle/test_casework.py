@@ -222,6 +222,8 @@ def test_a_photographed_letter_is_entered_as_a_picture_message(world: World) -> 
                        "Dear Sam, written by hand.")
     stored = _message(world, message.id)
     assert (stored.kind, stored.state, stored.written_by) == ("image", "submitted", p.facilitator.account_id)
+    world.run_jobs()  # the media worker re-renders the picture like any upload
+    assert _message(world, message.id).state == "awaiting_review"
     with pytest.raises(BadInput) as refused:
         world.do(on_behalf.enter_photo, p.facilitator, case_id, _pid(p, "harmed"), b"%PDF-1.7 not a photo")
     assert refused.value.code == "not_a_photo"

@@ -188,3 +188,28 @@ def test_a_get_of_the_supporters_page_changes_nothing(world: World, app: Any) ->
     assert _audit_actions(world) == before
     with world.svc.db.uow() as uow:
         assert uow.session.get(Message, message_id).state == "viewed"
+
+
+def test_a_photographed_letter_is_entered_from_the_page_and_a_document_is_refused(world: World, app: Any) -> None:
+    import io
+
+    from PIL import Image
+
+    case_id, p = world.case()
+    fiona, _ = sign_in_page(app, world, p.facilitator)
+    url = f"/staff/cases/{case_id}/people/{_pid(p, 'harmed')}"
+    page = fiona.get(url)
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 190, 170)).save(picture, "JPEG")
+    refused = fiona.post(f"{url}/photo", data={"csrf_token": csrf_of(page), "transcript": "Dear Sam, by hand."},
+                         files={"photo": ("letter.pdf", b"%PDF-1.7 a document", "application/pdf")})
+    assert refused.status_code == 400 and "JPEG, PNG or WebP" in refused.text and "Dear Sam, by hand." in refused.text
+    sent = fiona.post(f"{url}/photo", data={"csrf_token": csrf_of(page), "transcript": "Dear Sam, by hand."},
+                      files={"photo": ("letter.jpg", picture.getvalue(), "image/jpeg")}, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    message_id = sent.headers["location"].rsplit("/", 1)[1]
+    with world.svc.db.uow() as uow:
+        message = uow.session.get(Message, message_id)
+        assert message is not None and (message.kind, message.written_by) == ("image", p.facilitator.account_id)
+    broken = fiona.post(f"{url}/photo", content=b"not a form", headers={"Content-Type": "text/plain"})
+    assert broken.status_code == 400

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +24,7 @@ from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, NotFound, ShuttleError
 from shuttle.messages import on_behalf, queries, sharing
 from shuttle.services import Actor, Services
-from shuttle.web.http import read_form, run
+from shuttle.web.http import read_body, read_form, run
 from shuttle.web.pages.common import go, render, signed_in
 
 YES_NO_UNKNOWN = {"yes": True, "no": False, "unknown": None}
@@ -97,6 +98,65 @@ async def person_page(request: Request) -> Response:
     return go(f"/staff/cases/{case_id}/people/{participant_id}#{'meetings' if action == 'meeting' else 'wishes'}")
 
 
+def _in_memory_form(body: bytes, content_type: str) -> tuple[dict[str, str], bytes]:
+    """A multipart form parsed in memory: its text fields and the `photo` file's bytes. Never spooled
+    to a temporary file, so a prisoner's letter is not written to disk in clear (invariant 5)."""
+    kind, params = parse_options_header(content_type.encode("latin-1"))
+    if kind != b"multipart/form-data" or not params.get(b"boundary"):
+        raise BadInput("Send the form with the photo (multipart/form-data).")
+    parts: list[tuple[dict[bytes, bytes], bytearray]] = []
+    header = [b"", b""]
+
+    def begin() -> None:
+        parts.append(({}, bytearray()))
+
+    def add_header() -> None:
+        parts[-1][0][header[0].lower()] = header[1]
+        header[0], header[1] = b"", b""
+
+    callbacks = {
+        "on_part_begin": begin,
+        "on_part_data": lambda data, start, end: parts[-1][1].extend(data[start:end]),
+        "on_header_field": lambda data, start, end: header.__setitem__(0, header[0] + data[start:end]),
+        "on_header_value": lambda data, start, end: header.__setitem__(1, header[1] + data[start:end]),
+        "on_header_end": add_header,
+    }
+    parser = MultipartParser(params[b"boundary"], callbacks)  # type: ignore[arg-type]
+    try:
+        parser.write(body)
+        parser.finalize()
+    except Exception:  # python-multipart's parse errors: a broken form, not a server fault
+        raise BadInput("The form could not be read. Choose the photo and send it again.") from None
+    fields: dict[str, str] = {}
+    photo = b""
+    for headers, data in parts:
+        _, disposition = parse_options_header(headers.get(b"content-disposition", b""))
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        if name == "photo":
+            photo = bytes(data)
+        elif name:
+            fields[name] = data.decode("utf-8", "replace")
+    return fields, photo
+
+
+async def photo_page(request: Request) -> Response:
+    """A photographed handwritten letter entered for the person, from the preparation page."""
+    principal = await signed_in(request)
+    case_id, participant_id = request.path_params["case_id"], request.path_params["participant_id"]
+    body = await read_body(request, on_behalf.MAX_PHOTO_BYTES + 64 * 1024)
+    form, photo = _in_memory_form(body, request.headers.get("content-type", ""))
+    try:
+        done = await run(request, on_behalf.enter_photo, case_id, participant_id, photo, form.get("transcript", ""),
+                         csrf=form.get("csrf_token"))
+    except NotFound:
+        raise
+    except ShuttleError as exc:
+        page = await run(request, _person, case_id, participant_id, csrf=form.get("csrf_token"))
+        return render(request, "staff/person.html", status=exc.status, principal=principal, form=form,
+                      error=exc.message, error_field="photo", error_action="photo", **page)
+    return go(f"/staff/messages/{done.id}")
+
+
 # --- private notes -------------------------------------------------------------------------------
 
 
@@ -162,6 +222,7 @@ async def shared_page(request: Request) -> Response:
 
 ROUTES = [
     Route("/staff/cases/{case_id}/people/{participant_id}", person_page, methods=["GET", "POST"]),
+    Route("/staff/cases/{case_id}/people/{participant_id}/photo", photo_page, methods=["POST"]),
     Route("/staff/cases/{case_id}/notes", notes_page, methods=["GET", "POST"]),
     Route("/me/inbox/{message_id}/share", share_page, methods=["POST"]),
     Route("/me/shared", shared_list_page),
