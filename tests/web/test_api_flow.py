@@ -10,8 +10,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from shuttle.accounts.service import current_totp
 from shuttle.services import Services
 from shuttle.web.app import build_app
@@ -140,17 +138,6 @@ def test_letter_travels_over_the_api_only_through_review(svc: Services) -> None:
 
 
 # --- bad requests --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
-
-
-@pytest.fixture
-def setup(world: World) -> tuple[Any, str, People]:
-    case_id, people = world.case()
-    return build_app(world.svc, check_schema=False), case_id, people
 
 
 def _draft(client: TestClient, case_id: str, text: str = "Dear Sam,") -> dict[str, Any]:

@@ -7,7 +7,6 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from alembic import command
 from forms import csrf_of as _csrf
 from forms import hidden as _hidden
@@ -33,17 +32,6 @@ def _path(response: Any) -> str:
 
 
 
-
-
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
-
-
-@pytest.fixture
-def setup(world: World) -> tuple[Any, str, People]:
-    case_id, people = world.case()
-    return build_app(world.svc, check_schema=False), case_id, people
 
 
 def test_letter_travels_through_the_pages(world: World, setup: tuple[Any, str, People]) -> None:

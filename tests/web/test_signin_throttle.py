@@ -23,24 +23,12 @@ from world import People, TestClient, World, web_client
 from shuttle.accounts.models import Invitation
 from shuttle.audit.models import AuditEvent
 from shuttle.config import ConfigError, Limits, Settings
-from shuttle.services import Services
 from shuttle.web.app import build_app
 
 HELP = ("Forgotten your password or locked out? Ask your facilitator for a new invitation code. "
         "We do not reset passwords by e-mail: an inbox may be shared or watched.")
 CODE = re.compile(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}\b")
 NEW_PASSWORD = "a lantern by the harbour wall"
-
-
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
-
-
-@pytest.fixture
-def setup(world: World) -> tuple[Any, str, People]:
-    case_id, people = world.case()
-    return build_app(world.svc, check_schema=False), case_id, people
 
 
 def _sign_in(client: TestClient, username: str, password: str) -> Any:
