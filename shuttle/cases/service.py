@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shuttle import permissions
 from shuttle.access import load_case
 from shuttle.audit import log as audit
+from shuttle.cases.facts import facilitator_ids
 from shuttle.cases.models import (
     CASE_STATUSES,
     CONSENT_KINDS,
@@ -27,7 +28,7 @@ from shuttle.cases.models import (
     Participant,
 )
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.messages.gates import PersonGate
+from shuttle.messages.release import reconcile_case
 from shuttle.services import Actor, Services
 
 REFERENCE = re.compile(r"^[A-Z]{2,5}-\d{4}-\d{3,6}$")
@@ -38,53 +39,6 @@ STATUS_MOVES = {
     "paused": {"open", "closed"},
     "closed": set(),
 }
-
-
-def current_consent(session: Session, participant_id: str, kind: str) -> bool:
-    latest = session.scalar(
-        select(Consent.granted)
-        .where(Consent.participant_id == participant_id, Consent.kind == kind)
-        .order_by(Consent.id.desc())
-        .limit(1)
-    )
-    return bool(latest)
-
-
-def current_assessment(session: Session, participant_id: str) -> str | None:
-    return session.scalar(
-        select(Assessment.outcome)
-        .where(Assessment.participant_id == participant_id)
-        .order_by(Assessment.id.desc())
-        .limit(1)
-    )
-
-
-def side_members(session: Session, case_id: str, side: str) -> list[Participant]:
-    """The people who write and receive for a side (principals and proxies)."""
-    return list(
-        session.scalars(
-            select(Participant).where(
-                Participant.case_id == case_id,
-                Participant.side == side,
-                Participant.active.is_(True),
-                Participant.role.in_(permissions.AUTHORING_ROLES),
-            )
-        )
-    )
-
-
-def person_gate(session: Session, participant: Participant, label: str) -> PersonGate:
-    return PersonGate(
-        label=label,
-        takes_part=current_consent(session, participant.id, "take_part"),
-        receives=current_consent(session, participant.id, "receive_messages"),
-        suitable=current_assessment(session, participant.id) == "suitable",
-        holding_deliveries=participant.holding_deliveries,
-    )
-
-
-def facilitator_ids(session: Session, case_id: str) -> list[str]:
-    return list(session.scalars(select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case_id)))
 
 
 def create_case(
@@ -284,6 +238,4 @@ def set_status(session: Session, svc: Services, actor: Actor, case_id: str, stat
 
 
 def _reconcile(session: Session, svc: Services, case: Case, actor: Actor) -> None:
-    from shuttle.messages.release import reconcile_case  # cases <-> messages: call at use time
-
     reconcile_case(session, svc, case, actor)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from shuttle import blobs, permissions
 from shuttle.access import load_case, load_message
 from shuttle.cases.models import Case, Participant
-from shuttle.cases.service import current_assessment, current_consent
+from shuttle.cases.facts import current_assessment, current_consent
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
 from shuttle.jobs import queue
 from shuttle.messages import lifecycle
