@@ -107,11 +107,16 @@ def may_write_on_behalf(m: Membership, *, for_role: str | None) -> bool:
     return m.is_facilitator and for_role in AUTHORING_ROLES
 
 
-def may_approve_as(actor_id: str | None, *, written_by: str, author_account_id: str, facilitators: int) -> bool:
+def may_approve_as(actor_id: str | None, *, written_by: str, author_account_id: str, facilitators: int,
+                   approved_by_another: bool = False) -> bool:
     """With two facilitators, a message one of them entered on a participant's behalf is approved
-    by the other: four eyes on words no participant typed. With one facilitator, they may."""
+    by the other: four eyes on words no participant typed. With one facilitator, they may. In a
+    case that needs two approvals, the one who entered it may add the second approval only after
+    the other facilitator's (otherwise such a message could never be approved)."""
     entered_by_staff = written_by != author_account_id
-    return not (entered_by_staff and facilitators > 1 and actor_id == written_by)
+    if entered_by_staff and facilitators > 1 and actor_id == written_by:
+        return approved_by_another
+    return True
 
 
 def may_share_with_supporter(m: Membership, *, author_side: str, state: State) -> bool:

@@ -123,13 +123,18 @@ def entered_by_staff(message: Message, author_account_id: str | None) -> bool:
 
 def check_may_approve(session: Session, message: Message, actor: Actor) -> None:
     """The facilitator who entered a message on someone's behalf does not approve it when the
-    case has another facilitator (`permissions.may_approve_as`): 409 naming the rule."""
+    case has another facilitator, unless as the second approval after the other's
+    (`permissions.may_approve_as`): 409 naming the rule."""
     from shuttle.cases.facts import facilitator_ids  # cases -> messages at use time
+
+    from shuttle.messages.release import approvers_of  # release imports the review side's modules
 
     author = session.get(Participant, message.author_participant_id)
     assert author is not None
+    others = [a for a in approvers_of(session, message.current_version_id) if a != actor.account_id]
     if not permissions.may_approve_as(actor.account_id, written_by=message.written_by,
                                       author_account_id=author.account_id,
-                                      facilitators=len(facilitator_ids(session, message.case_id))):
+                                      facilitators=len(facilitator_ids(session, message.case_id)),
+                                      approved_by_another=bool(others)):
         raise Conflict("You entered this message on the person's behalf, so the case's other facilitator "
-                       "approves it.", code="entered_by_you")
+                       "approves it first.", code="entered_by_you")

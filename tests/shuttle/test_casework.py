@@ -191,6 +191,21 @@ def test_with_one_facilitator_the_one_who_entered_it_approves_it(world: World) -
     assert _message(world, message_id).state == "released"
 
 
+def test_in_a_four_eyes_case_the_one_who_entered_it_gives_only_the_second_approval(world: World) -> None:
+    case_id, p = world.case(two_facilitators=True, approvals_required=2, initiator="either")
+    message_id = _entered(world, p, case_id)
+    world.do(review.claim, p.facilitator, message_id)
+    with pytest.raises(Conflict):
+        world.do(review.approve, p.facilitator, message_id)
+    world.do(review.unclaim, p.facilitator, message_id)
+    world.do(review.claim, p.co_facilitator, message_id)
+    world.do(review.approve, p.co_facilitator, message_id)
+    assert _message(world, message_id).state != "released"  # one approval of the two
+    world.do(review.claim, p.facilitator, message_id, take_over=True)
+    world.do(review.approve, p.facilitator, message_id)
+    assert _message(world, message_id).state == "released"
+
+
 def test_writing_on_behalf_keeps_every_gate_of_the_person(world: World) -> None:
     case_id, p = world.case()  # the harmed side leads: the responsible side may not begin
     with pytest.raises(Conflict) as refused:

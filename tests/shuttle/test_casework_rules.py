@@ -35,18 +35,19 @@ def test_who_writes_on_whose_behalf(member: Membership, for_role: str | None, al
     assert permissions.may_write_on_behalf(member, for_role=for_role) is allowed
 
 
-@pytest.mark.parametrize("actor, written_by, facilitators, allowed", [
-    ("fiona", "fiona", 2, False),  # she entered it: Frank approves it
-    ("frank", "fiona", 2, True),
-    ("fiona", "fiona", 1, True),  # the only facilitator may (the page says so)
-    ("fiona", "jessica", 2, True),  # the person wrote it themselves
-    ("fiona", "jessica", 1, True),
-    (None, "fiona", 2, True),  # not a person: the other rules refuse it
+@pytest.mark.parametrize("actor, written_by, facilitators, another_approved, allowed", [
+    ("fiona", "fiona", 2, False, False),  # she entered it: Frank approves it
+    ("fiona", "fiona", 2, True, True),  # a case needing two approvals: hers may be the second
+    ("frank", "fiona", 2, False, True),
+    ("fiona", "fiona", 1, False, True),  # the only facilitator may (the page says so)
+    ("fiona", "jessica", 2, False, True),  # the person wrote it themselves
+    ("fiona", "jessica", 1, False, True),
+    (None, "fiona", 2, False, True),  # not a person: the other rules refuse it
 ])
 def test_the_facilitator_who_entered_a_message_does_not_approve_it_alone(
-        actor: str | None, written_by: str, facilitators: int, allowed: bool) -> None:
+        actor: str | None, written_by: str, facilitators: int, another_approved: bool, allowed: bool) -> None:
     assert permissions.may_approve_as(actor, written_by=written_by, author_account_id="jessica",
-                                      facilitators=facilitators) is allowed
+                                      facilitators=facilitators, approved_by_another=another_approved) is allowed
 
 
 @pytest.mark.parametrize("member, state, allowed", [

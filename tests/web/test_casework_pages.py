@@ -111,7 +111,7 @@ def test_a_letter_entered_for_sam_is_approved_by_the_other_facilitator(world: Wo
     message_id = sent.headers["location"].rsplit("/", 1)[1]
     world.run_jobs()
     review_page = _text(fiona.get(f"/staff/messages/{message_id}"))
-    assert "Entered by Fiona1, on the author's behalf: another facilitator of the case approves it" in review_page
+    assert "Entered by Fiona1, on the author's behalf: another facilitator of the case approves it first" in review_page
     world.do(review.claim, p.facilitator, message_id)
     with pytest.raises(Conflict):
         world.do(review.approve, p.facilitator, message_id)
