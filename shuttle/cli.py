@@ -217,7 +217,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     schema.upgrade(svc.db)
     sign_ins = create_demo(svc)
     base = f"http://{args.host}:{args.port}"
-    print("\nshuttle demo: a case with a facilitator, a person harmed and a person responsible.\n")
+    print("\nshuttle demo: a case with a facilitator, a person harmed and a person responsible; "
+          "and the service's coordinator.\n")
     for line in sign_ins:
         print("  " + line)
     print(f"\nOpen {base}/login in your browser. (Use a private window per person.)\n", flush=True)
