@@ -1,18 +1,22 @@
 """Shared fixtures: real databases (SQLite file and a throw-away PostgreSQL database).
 
 PostgreSQL is required under CI=true: a missing server fails the run instead of skipping.
+The schema is made once per run per database; each test is isolated cheaply (see testdb.py):
+a rolled-back outer transaction on PostgreSQL, unless marked `committing`; a copy of a template
+file on SQLite.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
-from shuttle.db import Base, Database
+import testdb
+from shuttle.db import Database
 from support import need
 
 PG_ADMIN_URL = os.environ.get(
@@ -35,52 +39,41 @@ def _pg_reachable() -> bool:
 def postgres_url() -> Iterator[str]:
     """A database of our own on the local server for this test run, dropped afterwards."""
     need(_pg_reachable(), f"PostgreSQL not reachable at {PG_ADMIN_URL}")
-    name = f"shuttle_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with testdb.throwaway_postgres(PG_ADMIN_URL) as url:
+        yield url
 
 
-def _import_models() -> None:
-    import shuttle.models  # noqa: F401  (registers every table on Base.metadata)
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[Engine]:
+    """Another database of our own with every table made once, for the `database` fixture."""
+    need(_pg_reachable(), f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    with testdb.postgres_schema(PG_ADMIN_URL) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every table made once; each test gets a copy."""
+    return testdb.sqlite_template(tmp_path_factory.mktemp("schema") / "template.db")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """A fresh schema on SQLite and on PostgreSQL: each test runs against both."""
-    _import_models()
+    """An empty schema on SQLite and on PostgreSQL: each test runs against both."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'shuttle.db'}"
+        with testdb.sqlite_database(request.getfixturevalue("sqlite_schema"), tmp_path_factory.mktemp("db")) as db:
+            yield db
     else:
-        url = request.getfixturevalue("postgres_url")
-    db = Database(url)
-    Base.metadata.drop_all(db.engine)
-    Base.metadata.create_all(db.engine)
-    try:
-        yield db
-    finally:
-        if request.param == "postgres":
-            Base.metadata.drop_all(db.engine)
-        db.dispose()
+        committing = request.node.get_closest_marker("committing") is not None
+        with testdb.postgres_database(request.getfixturevalue("postgres_schema"), committing=committing) as db:
+            yield db
 
 
 @pytest.fixture
-def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def sqlite_database(sqlite_schema: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """SQLite only, for fast tests that do not need to prove PostgreSQL behaviour."""
-    _import_models()
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('db') / 'shuttle.db'}")
-    Base.metadata.create_all(db.engine)
-    try:
+    with testdb.sqlite_database(sqlite_schema, tmp_path_factory.mktemp("db")) as db:
         yield db
-    finally:
-        db.dispose()
 
 
 # --- the application, wired as the composition root wires it, on each database -------------------

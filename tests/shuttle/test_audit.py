@@ -256,6 +256,7 @@ def test_verify_streams_a_long_chain(database: Database) -> None:
     assert (result.ok, result.checked) == (True, 2 * log.VERIFY_BATCH + 7)
 
 
+@pytest.mark.committing  # several connections at once
 def test_concurrent_appends_do_not_fork_the_chain(database: Database) -> None:
     """Several transactions appending at once (and some rolling back) keep one gapless chain."""
     threads_n, per_thread = 6, 15

@@ -281,6 +281,7 @@ def test_retry_of_a_running_job_is_a_conflict(database: Database) -> None:
 # --- many workers at once --------------------------------------------------------------------
 
 
+@pytest.mark.committing  # several connections at once
 def test_concurrent_claimers_never_take_the_same_job(database: Database) -> None:
     """50 jobs, 4 threads (4 connections) claiming as fast as they can: each job once."""
     with database.uow() as uow:
