@@ -80,6 +80,8 @@ class Limits:
     login_attempts_per_address: int = 50
     login_window_seconds: int = 15 * 60
     invitation_days: int = 14
+    referrals_per_address: int = 10  # referrals sent from one address in the window; 0: no limit
+    referral_window_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Settings:
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
     review_sla_working_days: int = 2  # 0: no review deadline, nothing escalates
+    first_contact_working_hours: int = 48  # Mon-Fri hours (shuttle.referrals.clock); 0: no clock
 
     @property
     def cookie_secure(self) -> bool:
@@ -135,6 +138,7 @@ class Settings:
             login_attempts=_int(env, "SHUTTLE_LOGIN_ATTEMPTS", Limits.login_attempts),
             login_attempts_per_address=_int(env, "SHUTTLE_LOGIN_ATTEMPTS_PER_ADDRESS",
                                             Limits.login_attempts_per_address),
+            referrals_per_address=_int(env, "SHUTTLE_REFERRALS_PER_ADDRESS", Limits.referrals_per_address),
         )
         _check_login_limits(limits)
         return cls(
@@ -160,6 +164,7 @@ class Settings:
             job_lease_seconds=_int(env, "SHUTTLE_JOB_LEASE_SECONDS", 60),
             job_max_attempts=_int(env, "SHUTTLE_JOB_MAX_ATTEMPTS", 5),
             review_sla_working_days=_int(env, "SHUTTLE_REVIEW_SLA_WORKING_DAYS", 2),
+            first_contact_working_hours=_int(env, "SHUTTLE_FIRST_CONTACT_WORKING_HOURS", 48),
         )
 
     def with_(self, **changes: object) -> "Settings":

@@ -11,6 +11,8 @@ from shuttle.accounts.models import Account
 from shuttle.accounts.totp import decrypt_secret
 from shuttle.cases import service as cases
 from shuttle.cases.models import Case
+from shuttle.referrals import service as referrals
+from shuttle.referrals.models import Referral
 from shuttle.services import Actor, Services
 
 REFERENCE = "RJ-2026-0001"
@@ -64,6 +66,22 @@ def _case(session: Session, svc: Services, fiona: Account, jessica: Account, sam
     cases.set_status(session, svc, staff, case.id, "open")
 
 
+#: The referral the demo starts with, waiting in the coordinator's inbox (as if sent on /refer).
+DEMO_REFERRAL = {"source": "victim_services", "referrer_name": "Priya Shah",
+                 "referrer_organisation": "Northshire Victim Services",
+                 "referrer_contact": "01632 960 118", "person_name": "Maya", "side": "harmed",
+                 "person_knows": "yes", "offence": "Street robbery (phone taken)", "court": "no",
+                 "contact_phone": "07700 900 461", "safe_message": "yes", "best_time": "Weekday mornings"}
+
+
+def _referral(session: Session, svc: Services) -> str:
+    """One referral waiting for first contact (made once; a rerun keeps the one there is)."""
+    waiting = session.scalar(select(Referral.reference).order_by(Referral.received_at).limit(1))
+    if waiting is not None:
+        return waiting
+    return referrals.submit(session, svc, DEMO_REFERRAL, client="shuttle demo").reference
+
+
 def create_demo(svc: Services) -> list[str]:
     """Create (or refresh) the demo; returns the sign-in lines to print."""
     with svc.db.uow() as uow:
@@ -71,6 +89,7 @@ def create_demo(svc: Services) -> list[str]:
                 for username, role, name, password in PEOPLE}
         fiona, jessica, sam = (made[name][0] for name in ("fiona", "jessica", "sam"))
         _case(uow.session, svc, fiona, jessica, sam)
+        referral = _referral(uow.session, svc)
         secret, said = _authenticator(uow.session, svc, fiona, made["fiona"][1])
         uow.commit()
     return [
@@ -80,4 +99,5 @@ def create_demo(svc: Services) -> list[str]:
         f"harmed       username jessica  password {PEOPLE[1][3]}",
         f"responsible  username sam      password {PEOPLE[2][3]}",
         f"case         {REFERENCE}",
+        f"referral     {referral} waiting in the coordinator's inbox (/coordinator/referrals; the form is /refer)",
     ]

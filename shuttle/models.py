@@ -14,6 +14,7 @@ FEATURE_MODELS = (
     "shuttle.jobs.models",
     "shuttle.audit.models",
     "shuttle.organisations.models",
+    "shuttle.referrals.models",
 )
 
 for _module in FEATURE_MODELS:

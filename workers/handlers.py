@@ -10,6 +10,7 @@ from shuttle.messages.authoring import PROCESS_JOB
 from shuttle.messages.processing import sync_dead_jobs
 from shuttle.messages.queries import escalate_overdue
 from shuttle.messages.release import release_due
+from shuttle.referrals.service import escalate_first_contact
 from shuttle.retention import sweep
 from shuttle.services import Services
 from workers.media_jobs import MediaJob
@@ -40,6 +41,7 @@ def tick(svc: Services) -> None:
         sync_dead_jobs(uow.session, svc)
         release_due(uow.session, svc)
         escalate_overdue(uow.session, svc)
+        escalate_first_contact(uow.session, svc)
         uow.commit()
 
 

@@ -21,6 +21,7 @@ from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web import media, openapi, participant_api, tus
+from shuttle.web import referral_api
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
 from shuttle.web.http import SESSION_COOKIE, client_address, field, read_json, run, run_anonymous, services
 
@@ -300,3 +301,4 @@ ROUTES = [
 ]
 ROUTES += tus.ROUTES + media.ROUTES
 ROUTES += participant_api.ROUTES
+ROUTES += referral_api.ROUTES

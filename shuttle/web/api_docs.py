@@ -59,4 +59,26 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
     "case_requests": ("A case's unanswered recipient requests, oldest first (facilitators)", None),
     "handle_request": ("A facilitator answers a recipient request: done or declined, with a note shown to them",
                        {"outcome": "string", "note": "string"}),
+    # issue 10: referrals (shuttle/web/referral_api.py)
+    "send_referral": ("Send a referral (no account; rate-limited per address): the public form's questions "
+                      "(source, person_name, offence, court, contact_*, and for organisations referrer_* , side, "
+                      "person_knows); 400 'invalid_referral' lists each field's problem; 201 gives the reference",
+                      {"source": "string", "person_name": "string", "offence": "string", "court": "string",
+                       "more": "string", "side": "string", "person_knows": "string", "referrer_name": "string",
+                       "referrer_organisation": "string", "referrer_contact": "string", "contact_phone": "string",
+                       "safe_message": "string", "contact_email": "string", "contact_address": "string",
+                       "contact_via_referrer": "string", "best_time": "string"}),
+    "list_referrals": ("The referrals inbox (coordinator): waiting for first contact first, with the first-contact "
+                       "clock; ?status=new|contacted|accepted|declined", None),
+    "get_referral": ("One referral with every answer and its contact attempts (coordinator)", None),
+    "contact_attempt": ("Record a contact attempt (coordinator): method phone, letter, email, in_person or "
+                        "via_agency; outcome reached, no_answer, left_message or wrong_details; the first "
+                        "'reached' stops the first-contact clock",
+                        {"method": "string", "outcome": "string", "at": "string", "note": "string"}),
+    "decline_referral": ("Decline a referral (coordinator): reason not_eligible, declined_by_person, "
+                         "not_contactable, court_proceedings or other (with a note)",
+                         {"reason": "string", "note": "string", "version": "integer"}),
+    "accept_referral": ("Accept a referral (coordinator): a case in preparation with the next reference of the "
+                        "year and its facilitators (two, or the only one the service has)",
+                        {"facilitators": "array", "version": "integer"}),
 }

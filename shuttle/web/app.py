@@ -66,6 +66,8 @@ class SecurityHeaders:
 
 #: API paths anyone may call: signing in, and the API's own description.
 PUBLIC_API = ("/api/v1/session", "/api/v1/openapi.json")
+#: Exact (method, path) pairs anyone may call: sending a referral (rate-limited per address).
+PUBLIC_API_CALLS = {("POST", "/api/v1/referrals")}
 
 
 class SignInFirst:
@@ -85,7 +87,8 @@ class SignInFirst:
 
 def _public(scope: Scope) -> bool:
     path = scope["path"]
-    return scope["method"] == "OPTIONS" or any(path == p or path.startswith(p + "/") for p in PUBLIC_API)
+    return (scope["method"] == "OPTIONS" or (scope["method"], path) in PUBLIC_API_CALLS
+            or any(path == p or path.startswith(p + "/") for p in PUBLIC_API))
 
 
 def _wants_json(request: Request) -> bool:

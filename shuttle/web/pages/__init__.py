@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from shuttle.web.pages import coordinator, participants
+from shuttle.web.pages import referrals as referral_pages
 from shuttle.web.pages.common import error_page, go, render
 from shuttle.web.pages.signin import (
     account_page,
@@ -29,6 +30,7 @@ ROUTES = [
     Route("/account", account_page),
     *participants.ROUTES,
     *coordinator.ROUTES,
+    *referral_pages.ROUTES,
     Route("/staff", staff_page),
     Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
     Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),

@@ -1,0 +1,1 @@
+"""Referrals: how a case starts (a public form, the API, the coordinator's inbox)."""
