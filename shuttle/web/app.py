@@ -23,6 +23,7 @@ from shuttle.errors import ShuttleError
 from shuttle.services import Services
 from shuttle.web import api, pages
 from shuttle.web.http import SESSION_COOKIE, at_the_edge
+from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -123,6 +124,21 @@ async def server_error(request: Request, exc: Exception) -> Response:
                          "please try again."}, status_code=500)
 
 
+RETRY_AFTER_SECONDS = 30
+
+
+async def dependency_down(request: Request, exc: Exception) -> Response:
+    """The object store or KMS is down: 503 with Retry-After and a sentence, not a 500."""
+    log.warning("dependency down on %s %s: %s", request.method, request.url.path, exc)
+    message = "Stored files cannot be reached just now. Nothing was lost; please try again in a minute."
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if _wants_json(request):
+        return JSONResponse({"error": "unavailable", "message": message}, status_code=503, headers=headers)
+    response = await pages.error_page(request, 503, message)
+    response.headers.update(headers)
+    return response
+
+
 def _ready(svc: Services) -> list[str]:
     problems = []
     try:
@@ -175,7 +191,8 @@ def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = T
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ShuttleError: shuttle_error, HTTPException: http_error, Exception: server_error},
+        exception_handlers={ShuttleError: shuttle_error, HTTPException: http_error,
+                            StorageUnavailable: dependency_down, Exception: server_error},
     )
     app.state.services = svc
     app.add_middleware(SecurityHeaders)

@@ -1,0 +1,103 @@
+"""An object-store outage is a 503 with Retry-After and a sentence; tampered or truncated
+media is a clear 5xx before any body byte, logged as tampering (never a 200 cut short)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+import os
+
+from shuttle import blobs
+from shuttle.messages import authoring, processing
+from shuttle.messages.models import Message
+from shuttle.services import Services
+from shuttle.uploads import service as uploads
+from shuttle.web.app import build_app
+from storage.errors import StorageUnavailable
+from world import TestClient, World
+
+PLAY = os.urandom(300_000)  # stands in for the worker's delivery file (several segments)
+
+
+def processed_video(svc: Services, world: World, p, case_id: str) -> str:  # type: ignore[no-untyped-def]
+    """A video message through upload, submit and the worker's reporting use cases."""
+    message = world.do(authoring.start_media, p.harmed, case_id, "video")
+    upload = world.do(uploads.create, p.harmed, message.id, 4)
+    world.do(uploads.record_part, p.harmed, upload.id, 0, svc.store.put_bytes(b"orig"))
+    world.do(authoring.submit, p.harmed, message.id)
+    with svc.db.uow() as uow:
+        version_id = uow.session.get(Message, message.id).current_version_id  # type: ignore[union-attr]
+        wanted = processing.begin(uow.session, svc, version_id)
+        assert wanted is not None
+        media = blobs.store_bytes(uow.session, svc.store, PLAY)
+        report = blobs.store_text(uow.session, svc.store, '{"flags": [], "removed": []}')
+        uow.session.flush()
+        processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=media.id, report_blob_id=report.id,
+                          flag_count=0, media=processing.MediaFacts("video/mp4", 3000, None))
+        uow.commit()
+    return message.id
+
+
+@pytest.fixture
+def staff(sqlite_svc: Services) -> Iterator[tuple[Services, TestClient, str]]:
+    svc = sqlite_svc
+    world = World(svc)
+    case_id, p = world.case()
+    message_id = processed_video(svc, world, p, case_id)
+    app = build_app(svc, check_schema=False)
+    with world.sign_in(app, p.facilitator) as client:
+        yield svc, client, message_id
+
+
+def _media_file(svc: Services, client: TestClient, message_id: str):  # type: ignore[no-untyped-def]
+    blob_id = client.get(f"/api/v1/messages/{message_id}/media", headers={"Range": "bytes=0-0"}).headers["etag"]
+    blob_id = blob_id.strip('"')
+    [path] = [p for p in svc.settings.blob_dir.rglob(blob_id) if p.is_file()]
+    return path
+
+
+def test_an_object_store_outage_answers_503_with_retry_after_and_a_sentence(
+        staff, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    svc, client, message_id = staff
+
+    def down(*_args: object, **_kw: object) -> bytes:
+        raise StorageUnavailable("S3 read of 'x' in bucket 'b' failed: connection refused")
+
+    monkeypatch.setattr(svc.store._backend, "read", down)
+    for url in (f"/api/v1/messages/{message_id}/media", f"/api/v1/messages/{message_id}"):
+        answer = client.get(url)
+        if url.endswith("/media"):
+            assert answer.status_code == 503, answer.text
+        if answer.status_code == 503:
+            assert int(answer.headers["retry-after"]) > 0
+            assert answer.json()["error"] == "unavailable"
+            assert "try again" in answer.json()["message"] and "bucket" not in answer.text
+    page = client.get(f"/staff/messages/{message_id}", headers={"accept": "text/html"})
+    assert page.status_code in (200, 503)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_damaged_media_is_a_clear_5xx_before_any_body_byte(
+        staff, damage: str, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    svc, client, message_id = staff
+    path = _media_file(svc, client, message_id)
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[200] ^= 0x01  # inside the first segment: the one a whole-file answer needs first
+        path.write_bytes(bytes(data))
+    else:
+        path.write_bytes(bytes(data[: len(data) // 2]))
+    caplog.set_level(logging.WARNING)
+    for headers in ({}, {"Range": "bytes=0-99"}, {"Range": "bytes=-100"}):
+        answer = client.get(f"/api/v1/messages/{message_id}/media", headers=headers)
+        if damage == "flip" and "-100" in headers.get("Range", ""):
+            assert answer.status_code == 206 and answer.content == PLAY[-100:]  # its segments are intact
+            continue
+        assert answer.status_code == 500, (headers, answer.status_code)
+        assert answer.json()["error"] == "integrity" and "content-range" not in answer.headers
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "tamper" in logged or "integrity" in logged
+    assert "ValueError" not in caplog.text
