@@ -17,7 +17,7 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases import assignment
 from shuttle.messages import authoring, review
 from shuttle.services import Services
-from shuttle.web.app import SECURITY_HEADERS, build_app
+from shuttle.web.app import SECURITY_HEADERS
 
 LINK = re.compile(r'id="enrolment-link" class="code" value="([^"]+)"')
 SECRET = re.compile(r'data-secret="([A-Z2-7]+)"')
@@ -28,10 +28,6 @@ NEW_PASSWORD = "a lantern by the quay"
 def world(sqlite_svc: Services) -> World:
     return World(sqlite_svc)
 
-
-@pytest.fixture
-def app(world: World) -> Any:
-    return build_app(world.svc, check_schema=False)
 
 
 @pytest.fixture
@@ -203,7 +199,11 @@ def test_a_facilitator_records_a_conflict_of_interest_from_their_case_page(
     assert "Record a conflict of interest" in page.text
     unticked = facilitator.post(f"/staff/cases/{case_id}/conflict", data={"csrf_token": csrf_of(page)})
     assert unticked.status_code == 400 and "Tick the box" in unticked.text
-    post_form(facilitator, f"/staff/cases/{case_id}/conflict", page, confirm="yes")
+    recorded = facilitator.post(f"/staff/cases/{case_id}/conflict", data={"csrf_token": csrf_of(page),
+                                                                          "confirm": "yes"})
+    assert recorded.status_code == 200 and "It is recorded" in recorded.text and "RJ-2026-0001" in recorded.text
+    again = facilitator.post(f"/staff/cases/{case_id}/conflict", data={"csrf_token": csrf_of(page), "confirm": "yes"})
+    assert "It was recorded already" in again.text
     outsider, _ = sign_in_page(app, world, p.outsider_facilitator)
     assert outsider.post(f"/staff/cases/{case_id}/conflict",
                          data={"csrf_token": csrf_of(outsider.get("/staff")), "confirm": "yes"}).status_code == 404
