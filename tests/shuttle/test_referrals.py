@@ -215,6 +215,7 @@ def test_the_tick_escalates_due_soon_and_overdue_referrals_once_and_a_view_write
 
 
 @pytest.mark.postgres
+@pytest.mark.committing
 def test_concurrent_accepts_never_share_a_reference(svc: Services) -> None:
     """On PostgreSQL, many transactions take numbers at once: each gets its own, none is skipped."""
     if svc.db.dialect != "postgresql":
