@@ -34,17 +34,16 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from storage.errors import DecryptionError, KeyringError, StorageUnavailable
-
-
-class KmsUnavailable(KeyringError, StorageUnavailable):
-    """KMS could not be reached, or answered that it is failing (5xx, throttling): an outage."""
-
 from storage.fsutil import ensure_private_dir, write_private_file
 from storage.ids import check_object_id
 from storage.keyfile import encode_versions, locked, read_versions, utc_now
 from storage.keyring import DEK_SIZE, WrappedKey
 
 log = logging.getLogger(__name__)
+
+
+class KmsUnavailable(KeyringError, StorageUnavailable):
+    """KMS could not be reached, or answered that it is failing (5xx, throttling): an outage."""
 
 KMS_KEYRING_FORMAT = "shuttle-kms-keyring-v1"
 CONTEXT_PURPOSE = "shuttle-dek-v1"

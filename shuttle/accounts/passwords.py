@@ -54,7 +54,7 @@ class PasswordPolicy:
     _dummy_hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def for_tests(cls) -> "PasswordPolicy":
+    def for_tests(cls) -> PasswordPolicy:
         """Cheapest argon2id settings: for test suites only, never for real accounts."""
         return cls(
             Parameters(

@@ -35,12 +35,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
-    ConnectionError as BotoConnectionError,
     ClientError,
     HTTPClientError,
     IncompleteReadError,
     ReadTimeoutError,
     ResponseStreamingError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
 )
 
 from storage.errors import ObjectNotFound, StorageError, StorageUnavailable

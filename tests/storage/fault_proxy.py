@@ -13,6 +13,7 @@ Faults, each used once:
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -59,10 +60,8 @@ class FaultProxy:
 
     def close(self) -> None:
         self._closed.set()
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
         self._listener.close()
         self._acceptor.join(5)
         for thread in self._threads:

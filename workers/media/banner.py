@@ -47,7 +47,7 @@ def parse(text: str) -> dict[str, Any] | None:
             result["format"]["duration"] = _seconds(match.group("d"))
             target, section = result["format"], ""
         elif match := _CHAPTER.match(line):
-            chapter = {"start_time": match.group("s"), "end_time": match.group("e"), "tags": {}}
+            chapter: dict[str, Any] = {"start_time": match.group("s"), "end_time": match.group("e"), "tags": {}}
             result["chapters"].append(chapter)
             target, section = chapter, ""
         elif match := _STREAM.match(line):

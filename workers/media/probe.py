@@ -315,9 +315,10 @@ def _probe_av(
         if result.returncode != 0:
             raise _unreadable(sniffed, result.stderr)
         try:
-            return json.loads(result.stdout.decode("utf-8", "replace"))
+            found: dict[str, Any] = json.loads(result.stdout.decode("utf-8", "replace"))
         except json.JSONDecodeError as exc:
             raise ToolFailed("ffprobe printed something that is not JSON") from exc
+        return found
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", *opts, "-i", file_url(path)]
     # The listing is on stderr, which is normally kept as a short tail: keep all of it here.
     result = _limited(argv, replace(run_limits, stderr_bytes=run_limits.stdout_bytes), should_stop)
@@ -452,7 +453,7 @@ def _check_av(result: Probe, limits: MediaLimits, enforce: bool) -> None:
         raise MediaRefused("The video has no picture size; it may be damaged.")
     if not enforce:
         return
-    if result.kind == "video" and result.width * result.height > limits.max_video_pixels:
+    if result.kind == "video" and (result.width or 0) * (result.height or 0) > limits.max_video_pixels:
         raise MediaRefused(f"The video's picture ({result.width}x{result.height}) is larger than we accept.")
     limit = limits.max_seconds(result.kind)
     if result.duration is not None and result.duration > limit:
@@ -549,7 +550,7 @@ def image_child(args: list[str], limits: MediaLimits, should_stop: Callable[[], 
     argv = [sys.executable, "-I", str(Path(images.__file__).resolve()), *args]
     result = _limited(argv, limits.run_limits(limits.probe_seconds * 2), should_stop)
     try:
-        answer = json.loads(result.stdout.decode("utf-8", "replace") or "{}")
+        answer: dict[str, Any] = json.loads(result.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:
         answer = {}
     if result.returncode == images.REFUSED_EXIT and "refused" in answer:

@@ -100,7 +100,9 @@ class DeliveryProfile:
             "metadata:s:v:0": "encoder= ",
         }
 
-    def tone_map_filters(self, transfer: str, primaries: str | None, matrix: str | None) -> list[tuple[str, dict[str, object]]]:
+    def tone_map_filters(
+        self, transfer: str, primaries: str | None, matrix: str | None
+    ) -> list[tuple[str, dict[str, object]]]:
         """zscale/tonemap steps from an HDR transfer ('smpte2084' | 'arib-std-b67') to SDR
         BT.709; every colour property is given explicitly (zscale refuses to guess)."""
         white = self.hdr_white_nits

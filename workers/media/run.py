@@ -26,6 +26,7 @@ the fork (no imports, no locks taken in Python), and the process group comes fro
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import queue
@@ -128,7 +129,7 @@ PR_SET_PDEATHSIG = 1
 def _prctl() -> Callable[..., int] | None:
     """libc's prctl, looked up once in the parent (never in the child); None off Linux."""
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
 
@@ -311,10 +312,8 @@ def _watch(
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's whole process group (ffmpeg may fork helpers); reap the child."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait()
 
 

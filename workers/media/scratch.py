@@ -16,6 +16,7 @@ reliable on journaling filesystems or SSDs.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -101,10 +102,8 @@ def wipe(path: Path) -> None:
 
     def retry(func, target, _exc):  # type: ignore[no-untyped-def]
         os.chmod(os.path.dirname(target) or ".", stat.S_IRWXU)
-        try:
+        with contextlib.suppress(OSError):
             os.chmod(target, stat.S_IRWXU)
-        except OSError:
-            pass
         func(target)
 
     if not path.exists():
@@ -132,7 +131,7 @@ def wipe_stale_scratch(root: Path) -> list[Path]:
     without (made by an older version, or an instant old, before its lock existed) is wiped
     only when the process named in it is gone and is not us.
     """
-    removed = []
+    removed: list[Path] = []
     root = Path(root)
     if not root.is_dir():
         return removed

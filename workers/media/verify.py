@@ -103,7 +103,7 @@ def search_bytes(path: Path, forbidden: Iterable[str | bytes]) -> list[str]:
             return ["the output is empty"]
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             for name, pattern in ENCODER_SIGNATURES.items():
-                if pattern.search(data):  # type: ignore[call-overload]
+                if pattern.search(data):
                     problems.append(f"encoder signature in the bytes: {name}")
             for number, needle in enumerate(needles, 1):
                 if data.find(needle) != -1:
