@@ -1,4 +1,5 @@
-"""Drill: kill -9 a `shuttle worker` process in the middle of a transcode. Its lease expires,
+"""Drill: kill -9 a `shuttle worker` process in the middle of a transcode. Its ffmpeg dies with
+it within a second; a worker starting meanwhile wipes no live scratch; the lease expires,
 another worker completes the job exactly once, and no half-written output is attached."""
 
 from __future__ import annotations
@@ -43,6 +44,29 @@ def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (ffmpeg runs in a process group of its own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rpartition(")")[2].split()
+            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
 def _job(svc, message_id: str) -> Job:  # type: ignore[no-untyped-def]
     with svc.db.uow() as uow:
         message = uow.session.get(Message, message_id)
@@ -76,8 +100,26 @@ def test_a_worker_killed_mid_transcode_is_replaced_and_the_job_completes_once(tm
         while (_job(svc, message.id).progress or 0) < 10 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert 10 <= (_job(svc, message.id).progress or 0) < 100, "the transcode should be under way"
-        os.killpg(first.pid, signal.SIGKILL)  # the machine loses power, ffmpeg and all
+        live = sorted((tmp_path / "scratch").iterdir())
+        assert live, "the job works in its scratch folder"
+        # A worker starting now wipes crashed workers' scratch at start-up, not this live one.
+        bystander = subprocess.Popen([sys.executable, "-m", "shuttle.cli", "worker"], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            assert b"running" in bystander.stdout.readline()  # type: ignore[union-attr]  # past its wipe
+        finally:
+            bystander.terminate()
+            bystander.wait(timeout=20)
+            bystander.stdout.close()  # type: ignore[union-attr]
+        assert all(folder.exists() for folder in live), "a starting worker wiped a live job's scratch"
+        tools = _children(first.pid)
+        assert tools, "ffmpeg should be running"
+        os.killpg(first.pid, signal.SIGKILL)  # the worker's group: ffmpeg is in a group of its own
         first.wait(timeout=10)
+        deadline = time.monotonic() + 1.0
+        while any(_alive(pid) for pid in tools) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not any(_alive(pid) for pid in tools), "ffmpeg outlived its worker by more than 1 s"
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
@@ -91,6 +133,9 @@ def test_a_worker_killed_mid_transcode_is_replaced_and_the_job_completes_once(tm
         deadline = time.monotonic() + 240
         while _job(svc, message.id).state != "done" and time.monotonic() < deadline:
             time.sleep(0.5)
+        deadline = time.monotonic() + 10  # the job is done; its own scratch goes right after
+        while any((tmp_path / "scratch").iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         second.terminate()
         second.wait(timeout=20)
@@ -103,5 +148,6 @@ def test_a_worker_killed_mid_transcode_is_replaced_and_the_job_completes_once(tm
         assert processed == 1  # completed exactly once
         version = uow.session.scalars(select(MessageVersion).where(MessageVersion.message_id == message.id)).one()
         assert uow.session.get(Blob, version.processed_blob_id) is not None
-    assert not any((tmp_path / "scratch").iterdir()), "the new worker wiped the dead one's plaintext"
+    assert not any(folder.exists() for folder in live), "the new worker wiped the dead one's plaintext"
+    assert not any((tmp_path / "scratch").iterdir()), "and its own once the job was done"
     db.dispose()
