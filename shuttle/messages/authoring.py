@@ -13,11 +13,10 @@ from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
 from shuttle.jobs import queue
 from shuttle.messages import lifecycle
 from shuttle.messages.models import Message, MessageVersion
-from shuttle.messages.states import DELIVERED, Action, State
+from shuttle.messages.states import DELIVERED, EDITABLE, Action, State
 from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
 
-EDITABLE = {State.DRAFT.value, State.CHANGES_REQUESTED.value}
 PROCESS_JOB = "process_version"
 
 

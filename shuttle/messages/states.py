@@ -78,6 +78,10 @@ BACKGROUND_ACTIONS = WORKER_ACTIONS | {Action.RECOUNT}
 IN_REVIEW_STATES = frozenset({State.AWAITING_REVIEW, State.IN_REVIEW})
 #: Waiting on its facilitators: the review deadline runs (a failed processing needs them too).
 WAITING_ON_STAFF = IN_REVIEW_STATES | {State.PROCESSING_FAILED}
+#: The author may change the draft (words, upload) only in these states.
+EDITABLE = frozenset({State.DRAFT, State.CHANGES_REQUESTED})
+#: Sent and on its way to review: the worker is preparing the current version.
+PREPARING = frozenset({State.SUBMITTED, State.PROCESSING})
 
 
 class TransitionNotAllowed(Exception):
@@ -194,7 +198,8 @@ def next_position(pos: Position, action: Action, ctx: Context = Context()) -> Po
             return pos
         if action in BACKGROUND_ACTIONS:
             return Position(State.HELD, _step(pos.held_from, action, ctx))
-        raise TransitionNotAllowed(pos.state, action, "the message is on hold while the case is paused or consent is withdrawn")
+        raise TransitionNotAllowed(pos.state, action,
+                                   "the message is on hold while the case is paused or consent is withdrawn")
     new_state = _step(pos.state, action, ctx)
     return Position(new_state, pos.state if new_state is State.HELD else None)
 
@@ -231,3 +236,43 @@ _WORDS = {
 
 def describe(state: State) -> str:
     return _WORDS[state]
+
+
+#: The author's own message in their words: (short status, what it means for them).
+AUTHOR_WORDS: dict[State, tuple[str, str]] = {
+    State.DRAFT: ("Draft", "This is a draft. Only you can see it until you send it to your facilitator."),
+    State.SUBMITTED: ("With your facilitator",
+                      "It has been sent to your facilitator and is being prepared for them."),
+    State.PROCESSING: ("With your facilitator",
+                       "It has been sent to your facilitator and is being prepared for them."),
+    State.PROCESSING_FAILED: ("With your facilitator",
+                              "There was a problem preparing it. Your facilitator knows and will sort it out."),
+    State.AWAITING_REVIEW: ("With your facilitator",
+                            "It has been sent to your facilitator, who will read it and get back to you."),
+    State.IN_REVIEW: ("With your facilitator", "Your facilitator is reading it."),
+    State.CHANGES_REQUESTED: ("Your facilitator asked for changes",
+                              "Your facilitator asked you to change something. See what they said below."),
+    State.AWAITING_AUTHOR: ("Your facilitator suggested changes — see them",
+                            "Your facilitator suggested some changes. Look at them below and say if you agree."),
+    State.REJECTED: ("Not passed on", "Your facilitator decided not to pass this on."),
+    State.APPROVED: ("Approved, waiting to be delivered",
+                     "Your facilitator approved it. It will be delivered when the time is right."),
+    State.RELEASED: ("Delivered", "It has been delivered. They can open it when they choose to."),
+    State.VIEWED: ("Delivered and opened", "It has been delivered, and they have opened it."),
+    State.WITHDRAWN: ("Withdrawn", "You withdrew it. It will not be passed on."),
+    State.HELD: ("On hold", "Everything is on hold for now. Your facilitator will tell you more."),
+}
+#: A released message called back to review, in the author's words (not a state of its own).
+AUTHOR_WORDS_RECALLED = ("Called back by your facilitator",
+                         "Your facilitator called this message back before it was opened, to look at it again. "
+                         "It is with them now.")
+#: Where each state sits on the author's timeline: written, with facilitator, approved, delivered,
+#: opened. Rejected, withdrawn and held messages are off it (held ones sit where they were held).
+AUTHOR_STEP: dict[State, int] = {
+    State.DRAFT: 0, State.SUBMITTED: 1, State.PROCESSING: 1, State.PROCESSING_FAILED: 1, State.AWAITING_REVIEW: 1,
+    State.IN_REVIEW: 1, State.CHANGES_REQUESTED: 1, State.AWAITING_AUTHOR: 1, State.APPROVED: 2,
+    State.RELEASED: 3, State.VIEWED: 4,
+}
+#: Each group by the name templates use for it (`m.state in PREPARING`, `m.state == State.VIEWED`).
+TEMPLATE_NAMES = {"State": State, "DELIVERED": DELIVERED, "FINAL": FINAL, "EDITABLE": EDITABLE,
+                  "PREPARING": PREPARING, "IN_REVIEW_STATES": IN_REVIEW_STATES, "WAITING_ON_STAFF": WAITING_ON_STAFF}

@@ -14,7 +14,16 @@ from shuttle.jobs.models import Job
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote
 from shuttle.messages.lifecycle import position
 from shuttle.messages.release import approvals_of, release_blockers, release_facts
-from shuttle.messages.states import IN_REVIEW_STATES, Action, Context, State, allowed_actions, describe
+from shuttle.messages.states import (
+    DELIVERED,
+    EDITABLE,
+    IN_REVIEW_STATES,
+    Action,
+    Context,
+    State,
+    allowed_actions,
+    describe,
+)
 from shuttle.permissions import Membership
 from shuttle.services import Services
 
@@ -138,10 +147,9 @@ def for_author(session: Session, svc: Services, message: Message, case: Case) ->
         "submitted_at": _iso(message.submitted_at),
         # called back after delivery, before it was opened, and being looked at again
         "recalled": message.recalled_at is not None and State(message.state) in IN_REVIEW_STATES,
-        "delivered": message.state in (State.RELEASED, State.VIEWED),
+        "delivered": message.state in DELIVERED,
         "opened_at": _iso(message.opened_at) if receipt else None,
-        "actions": _actions(message, case, AUTHOR_ACTIONS) + (["edit_draft"] if message.state in
-                                                               (State.DRAFT, State.CHANGES_REQUESTED) else []),
+        "actions": _actions(message, case, AUTHOR_ACTIONS) + (["edit_draft"] if message.state in EDITABLE else []),
     }
 
 

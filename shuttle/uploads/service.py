@@ -16,8 +16,9 @@ from shuttle import blobs, permissions
 from shuttle.access import load_message
 from shuttle.blobs import Blob
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
-from shuttle.messages.authoring import EDITABLE, MEDIA_KINDS
+from shuttle.messages.authoring import MEDIA_KINDS
 from shuttle.messages.models import Message, MessageVersion
+from shuttle.messages.states import EDITABLE
 from shuttle.services import Actor, Services
 from shuttle.uploads.models import Upload, UploadPart
 from storage.keyring import WrappedKey

@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from shuttle.accounts.service import Principal
 from shuttle.errors import NotAuthenticated
+from shuttle.messages.states import TEMPLATE_NAMES
 from shuttle.web.http import (
     current_principal,
     services,
@@ -20,6 +21,8 @@ from shuttle.web.http import (
 
 log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+# Templates name states and their groups through states.py, never as strings (tests/test_state_words.py).
+TEMPLATES.env.globals.update(TEMPLATE_NAMES)
 
 
 #: About how many bytes of UTF-8 one written word takes, with its space and punctuation: only to

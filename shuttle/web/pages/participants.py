@@ -31,6 +31,7 @@ from shuttle.messages import authoring, delivery, drafting, queries, requests
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import REQUEST_KINDS, RecipientRequest
+from shuttle.messages.states import AUTHOR_STEP, AUTHOR_WORDS, AUTHOR_WORDS_RECALLED, DELIVERED, State
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.uploads.limits import MAX_RECORDING_SECONDS
@@ -42,35 +43,6 @@ log = logging.getLogger(__name__)
 KIND_NAMES = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
 ACCEPT = {"video": "video/*", "audio": "audio/*", "image": "image/jpeg,image/png,image/webp", "letter": ""}
 
-#: The author's message in their words: (short status, what it means for them).
-AUTHOR_WORDS = {
-    "draft": ("Draft", "This is a draft. Only you can see it until you send it to your facilitator."),
-    "submitted": ("With your facilitator", "It has been sent to your facilitator and is being prepared for them."),
-    "processing": ("With your facilitator", "It has been sent to your facilitator and is being prepared for them."),
-    "processing_failed": ("With your facilitator",
-                          "There was a problem preparing it. Your facilitator knows and will sort it out."),
-    "awaiting_review": ("With your facilitator",
-                        "It has been sent to your facilitator, who will read it and get back to you."),
-    "in_review": ("With your facilitator", "Your facilitator is reading it."),
-    "changes_requested": ("Your facilitator asked for changes",
-                          "Your facilitator asked you to change something. See what they said below."),
-    "awaiting_author": ("Your facilitator suggested changes — see them",
-                        "Your facilitator suggested some changes. Look at them below and say if you agree."),
-    "rejected": ("Not passed on", "Your facilitator decided not to pass this on."),
-    "approved": ("Approved, waiting to be delivered",
-                 "Your facilitator approved it. It will be delivered when the time is right."),
-    "released": ("Delivered", "It has been delivered. They can open it when they choose to."),
-    "viewed": ("Delivered and opened", "It has been delivered, and they have opened it."),
-    "withdrawn": ("Withdrawn", "You withdrew it. It will not be passed on."),
-    "held": ("On hold", "Everything is on hold for now. Your facilitator will tell you more."),
-    "recalled": ("Called back by your facilitator",
-                 "Your facilitator called this message back before it was opened, to look at it again. "
-                 "It is with them now."),
-}
-#: Where each state sits on the author's timeline: written, with facilitator, approved, delivered, opened.
-STEP_OF = {"draft": 0, "submitted": 1, "processing": 1, "processing_failed": 1, "awaiting_review": 1,
-           "in_review": 1, "changes_requested": 1, "awaiting_author": 1, "approved": 2, "released": 3,
-           "viewed": 4}
 #: One-off confirmations after a form, chosen by a fixed key (nothing from the address is echoed).
 DONE = {
     "saved": "Your draft is saved.",
@@ -92,7 +64,7 @@ def _refusal(view: dict[str, Any]) -> str | None:
     A refusal is stored as `changes_requested` with the version's processing error (see
     processing.fail): it must not read as a facilitator's request for changes."""
     reason = (view.get("processing_error") or "").strip().rstrip(".")
-    if view["state"] != "changes_requested" or not reason:
+    if view["state"] != State.CHANGES_REQUESTED or not reason:
         return None
     if not reason[1:2].isupper():  # "The file is empty" reads "the file is empty"; "MP4 ..." stays
         reason = reason[:1].lower() + reason[1:]
@@ -106,7 +78,7 @@ def _author_words(view: dict[str, Any]) -> tuple[str, str]:
     refusal = _refusal(view)
     if refusal is not None:
         return "Could not be used", refusal
-    return AUTHOR_WORDS["recalled" if view.get("recalled") else view["state"]]
+    return AUTHOR_WORDS_RECALLED if view.get("recalled") else AUTHOR_WORDS[State(view["state"])]
 
 
 def _date(value: datetime | str | None) -> str | None:
@@ -257,14 +229,14 @@ def _timeline(view: dict[str, Any], created_at: datetime, read_receipts: bool) -
     if read_receipts:
         steps.append(("Opened (if they tell you)", _date(view["opened_at"])))
     state = view["state"]
-    at = 0 if view.get("refused") else STEP_OF.get(state)  # refused: back with its author, not with staff
-    if state == "held" and view.get("held_from"):
-        at = STEP_OF.get(view["held_from"])
+    at = 0 if view.get("refused") else AUTHOR_STEP.get(state)  # refused: back with its author, not with staff
+    if state == State.HELD and view.get("held_from"):
+        at = AUTHOR_STEP.get(view["held_from"])
     if at is None:
         return []  # rejected or withdrawn: no journey left to show
     timeline = []
     for i, (label, when) in enumerate(steps):
-        status = "done" if i < at or (i == at and state in ("released", "viewed")) else \
+        status = "done" if i < at or (i == at and state in DELIVERED) else \
             "current" if i == at else "todo"
         timeline.append({"label": label, "when": when if status != "todo" else None, "status": status,
                          "current": i == at})

@@ -32,7 +32,7 @@ from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.models import MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.review import REJECTION_CODES
-from shuttle.messages.states import DELIVERED, FINAL, State
+from shuttle.messages.states import DELIVERED, FINAL, PREPARING, State
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
@@ -89,7 +89,6 @@ class QueueGroup:
     items: list[dict[str, Any]]
 
 
-PREPARING = frozenset({State.SUBMITTED.value, State.PROCESSING.value})
 #: The dashboard queue in parts: what needs a decision first, then what is on its way.
 QUEUE_GROUPS = (
     ("waiting", "Waiting for your review", queries.WAITING_ON_STAFF),
