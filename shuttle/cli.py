@@ -8,16 +8,17 @@ from __future__ import annotations
 import argparse
 import errno
 import getpass
-import logging
+import os
 import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from shuttle import schema
+from shuttle import logs, schema
 from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
@@ -76,7 +77,8 @@ def _serve_on(sock: socket.socket, app: Any, announcement: str) -> bool:
             if self.started:
                 print(announcement, flush=True)
 
-    server = Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False))
+    server = Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False,
+                                   log_config=logs.uvicorn_log_config(os.environ)))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shut down gracefully, then passed Ctrl-C on
@@ -145,14 +147,28 @@ def cmd_users_invite(args: argparse.Namespace) -> None:
     print(f"invitation code for {account.username} (single use): {code}")
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> None:
+def cmd_audit_head(args: argparse.Namespace) -> None:
+    """Print the chain head to publish somewhere the database's owner cannot rewrite."""
     svc = _services()
     with svc.db.uow() as uow:
-        result = audit.verify(uow.session)
+        print(audit.head(uow.session).line(svc.now()))
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    svc = _services()
+    heads = []
+    if args.against:
+        try:
+            heads = audit.read_heads(Path(args.against))
+        except (OSError, ValueError) as exc:
+            raise CliError(f"cannot read the published heads: {exc}") from None
+    with svc.db.uow() as uow:
+        result = audit.verify(uow.session, against=heads)
     if not result.ok:
         raise CliError(f"audit chain BROKEN at event {result.first_broken_seq}: {result.reason} "
                        f"({result.checked} events checked)")
-    print(f"audit chain intact: {result.checked} events")
+    holding = f", holding {len(heads)} published head(s)" if heads else ""
+    print(f"audit chain intact: {result.checked} events{holding}")
 
 
 def _progress_bar(done: int, total: int) -> None:
@@ -259,7 +275,11 @@ def _parser() -> argparse.ArgumentParser:
     invite.set_defaults(func=cmd_users_invite)
     invite.add_argument("username")
     auditp = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
-    auditp.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    verifyp = auditp.add_parser("verify", help="check the hash chain")
+    verifyp.add_argument("--against", metavar="HEAD_FILE",
+                         help="published heads (lines `seq hash`): detects deleted last events and rewritten chains")
+    verifyp.set_defaults(func=cmd_audit_verify)
+    auditp.add_parser("head", help="print the chain head (seq hash time) to publish").set_defaults(func=cmd_audit_head)
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("rotate", help="new key-encryption key version; re-wrap every data key (resumable)"
                     ).set_defaults(func=cmd_keys_rotate)
@@ -285,7 +305,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(os.environ)  # SHUTTLE_LOG_FORMAT=json: one JSON object per line
     args = _parser().parse_args(argv)
     try:
         status = args.func(args)

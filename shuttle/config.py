@@ -105,8 +105,12 @@ class Settings:
     ffmpeg: str = ""
     ffprobe: str = ""
     scratch_dir: Path | None = None
+    audit_head_file: Path | None = None  # where the periodic tick appends the audit chain head
+    metrics_token: str = ""  # bearer token for /metrics; empty: /metrics answers 404
+    log_format: str = "text"  # "json": one JSON object per line
     job_lease_seconds: int = 60
     job_max_attempts: int = 5
+    job_outage_budget_seconds: int = 900
     review_sla_working_days: int = 2  # 0: no review deadline, nothing escalates
     first_contact_working_hours: int = 48  # Mon-Fri hours (shuttle.referrals.clock); 0: no clock
 
@@ -161,8 +165,12 @@ class Settings:
             ffmpeg=env.get("SHUTTLE_FFMPEG", ""),
             ffprobe=env.get("SHUTTLE_FFPROBE", ""),
             scratch_dir=Path(env["SHUTTLE_SCRATCH_DIR"]) if env.get("SHUTTLE_SCRATCH_DIR") else None,
+            audit_head_file=Path(env["SHUTTLE_AUDIT_HEAD_FILE"]) if env.get("SHUTTLE_AUDIT_HEAD_FILE") else None,
+            metrics_token=env.get("SHUTTLE_METRICS_TOKEN", ""),
+            log_format=env.get("SHUTTLE_LOG_FORMAT", "text").strip().lower() or "text",
             job_lease_seconds=_int(env, "SHUTTLE_JOB_LEASE_SECONDS", 60),
             job_max_attempts=_int(env, "SHUTTLE_JOB_MAX_ATTEMPTS", 5),
+            job_outage_budget_seconds=_int(env, "SHUTTLE_JOB_OUTAGE_BUDGET_SECONDS", 900),
             review_sla_working_days=_int(env, "SHUTTLE_REVIEW_SLA_WORKING_DAYS", 2),
             first_contact_working_hours=_int(env, "SHUTTLE_FIRST_CONTACT_WORKING_HOURS", 48),
         )

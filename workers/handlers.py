@@ -11,6 +11,7 @@ from shuttle.messages.processing import sync_dead_jobs
 from shuttle.messages.queries import escalate_overdue
 from shuttle.messages.release import release_due
 from shuttle.referrals.service import escalate_first_contact
+from shuttle.audit import log as audit
 from shuttle.retention import sweep
 from shuttle.services import Services
 from workers.media_jobs import MediaJob
@@ -31,7 +32,8 @@ def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
     if wiped:
         log.warning("removed %d scratch folder(s) left by a crashed worker", len(wiped))
     return Worker(svc.db, handlers(svc, media), worker_id=worker_id, lease_seconds=svc.settings.job_lease_seconds,
-                  clock=svc.now)  # read at each call: a test may move the clock later
+                  clock=svc.now,  # read at each call: a test may move the clock later
+                  outage_budget=svc.settings.job_outage_budget_seconds)
 
 
 def tick(svc: Services) -> None:
@@ -45,6 +47,14 @@ def tick(svc: Services) -> None:
         uow.commit()
 
 
+def publish_audit_head(svc: Services) -> bool:
+    """Append the audit chain head to SHUTTLE_AUDIT_HEAD_FILE when it moved (see docs/deployment.md)."""
+    if svc.settings.audit_head_file is None:
+        return False
+    with svc.db.uow() as uow:
+        return audit.publish_head(uow.session, svc.settings.audit_head_file) is not None
+
+
 def run_ticker(svc: Services, stop: threading.Event, interval: float = 15.0, sweep_every: int = 40) -> None:
     """Every `interval` seconds the quick duties; every `sweep_every` rounds the storage sweep."""
     rounds = 0
@@ -52,6 +62,7 @@ def run_ticker(svc: Services, stop: threading.Event, interval: float = 15.0, swe
         rounds += 1
         try:
             tick(svc)
+            publish_audit_head(svc)
             if rounds % sweep_every == 0:
                 log.info("storage sweep: %s", sweep(svc))
         except Exception:  # keep ticking; the next round retries

@@ -22,6 +22,10 @@ rolls back with it. Also:
 
 - Raise any exception to fail the attempt: the job is retried with backoff until its
   attempts run out, then dead-lettered. Raise `PermanentJobError` to dead-letter at once.
+  An outage of a dependency (`StorageUnavailable` from the object store or KMS, a lost
+  database connection, a refused or timed-out connection, anywhere in the exception's
+  cause chain) does not use up attempts: the job is retried every few seconds to half a
+  minute until the outage has lasted `outage_budget` seconds (SHUTTLE_JOB_OUTAGE_BUDGET_SECONDS).
   The stored error is `ExceptionType: message` (shown to staff: keep messages free of
   content); the traceback goes only to the log.
 - Call `ctx.report_progress(pct, note)` from time to time for people to see progress; it
@@ -46,6 +50,7 @@ from shuttle.db import Database, utcnow
 from shuttle.jobs import queue
 from shuttle.jobs.models import JobState
 from shuttle.jobs.queue import ClaimedJob, LeaseLost, PermanentJobError
+from storage.errors import StorageUnavailable
 
 
 class JobContext:
@@ -140,6 +145,7 @@ class Worker:
         heartbeat_interval: float | None = None,
         only_known_kinds: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        outage_budget: float = queue.OUTAGE_BUDGET_SECONDS,
     ) -> None:
         """`only_known_kinds`: claim only kinds this worker has handlers for. Off by default,
         so that a job no worker can handle is dead-lettered where people see it, instead of
@@ -156,6 +162,7 @@ class Worker:
         )
         self.only_known_kinds = only_known_kinds
         self.clock = clock  # the service's clock (`Services.clock`): leases are measured on it
+        self.outage_budget = outage_budget
         self._log = logging.getLogger(__name__)
 
     def run_once(self) -> bool:
@@ -228,6 +235,11 @@ class Worker:
             self._fail(job, _describe(exc), retryable=False)
             return
         except Exception as exc:
+            if is_outage(exc):
+                self._log.warning("job %s (%s): a dependency is down (%s); retrying", job.id, job.kind,
+                                  type(exc).__name__)
+                self._fail(job, _describe(exc), retryable=True, transient=True)
+                return
             self._log.exception("job %s (%s): attempt %d failed", job.id, job.kind, job.attempts)
             self._fail(job, _describe(exc), retryable=True)
             return
@@ -251,13 +263,30 @@ class Worker:
                 retryable=False,
             )
 
-    def _fail(self, job: ClaimedJob, error: str, *, retryable: bool) -> None:
+    def _fail(self, job: ClaimedJob, error: str, *, retryable: bool, transient: bool = False) -> None:
         try:
-            state = queue.fail(self.db, job, error, retryable=retryable, now=self.clock())
+            state = queue.fail(self.db, job, error, retryable=retryable, now=self.clock(), transient=transient,
+                               outage_budget=self.outage_budget)
         except LeaseLost:
             self._log.warning("job %s: lease lost before the failure was recorded", job.id)
             return
         self._log.info("job %s (%s) is now %s", job.id, job.kind, state)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A dependency down (not the job at fault), seen anywhere in the exception's causes."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, (StorageUnavailable, ConnectionError, TimeoutError, OperationalError, InterfaceError)):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

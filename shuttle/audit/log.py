@@ -2,9 +2,12 @@
 
 Each event's hash covers all its fields and the previous event's hash, so editing,
 deleting, inserting or reordering any row breaks the chain from that row on, and `verify`
-names the first broken `seq`. (Cutting events off the END of the chain leaves a shorter
-valid chain: detecting that needs the latest hash kept somewhere else, e.g. exported
-periodically.)
+names the first broken `seq`. Cutting events off the END of the chain leaves a shorter
+valid chain, and whoever can write the table can also rewrite a row and recompute every
+later hash: both are detected only against a chain head kept outside the database. So the
+head (seq and hash) is published (`shuttle audit head`; the worker's periodic tick appends
+it to SHUTTLE_AUDIT_HEAD_FILE) and `verify(against=heads)` checks the chain still holds
+every published head (docs/deployment.md says where to keep them).
 
 `record` runs in the caller's transaction, so an event exists iff the change it accounts
 for commits. Appends are serialized so that two transactions never both link to the same
@@ -17,9 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
@@ -180,17 +185,72 @@ def record(
     return event
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the whole chain in seq order, streaming, and report the first broken event."""
+@dataclass(frozen=True)
+class ChainHead:
+    """The last event's seq and hash: published, it pins everything before it."""
+
+    seq: int
+    hash: str
+
+    def line(self, at: datetime | None = None) -> str:
+        """One line of a head file: `seq hash at`."""
+        return f"{self.seq} {self.hash} {format_at(at or utcnow())}"
+
+
+def head(session: Session) -> ChainHead:
+    """The chain's head now (seq 0 and the genesis hash for an empty log)."""
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return ChainHead(last.seq, last.hash) if last is not None else ChainHead(0, GENESIS_HASH)
+
+
+def read_heads(path: Path) -> list[ChainHead]:
+    """The heads in a head file (lines `seq hash [at]`; blank lines and # comments skipped)."""
+    heads = []
+    for number, raw in enumerate(Path(path).read_text(encoding="ascii").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) < 2 or not parts[0].isascii() or not parts[0].isdigit() or len(parts[1]) != 64:
+            raise ValueError(f"{path}, line {number}: not `seq hash`")
+        heads.append(ChainHead(int(parts[0]), parts[1].lower()))
+    return heads
+
+
+def publish_head(session: Session, path: Path) -> ChainHead | None:
+    """Append the head to `path` when it moved since the last line there; returns it if written.
+
+    Opened O_APPEND and fsynced: on an append-only file (chattr +a) or a log shipped elsewhere
+    nothing earlier can be rewritten by this process."""
+    current = head(session)
+    target = Path(path)
+    previous = read_heads(target)[-1:] if target.exists() else []
+    if previous and previous[0] == current:
+        return None
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    try:
+        os.write(fd, (current.line() + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return current
+
+
+def verify(session: Session, *, against: Iterable[ChainHead] = ()) -> VerifyResult:
+    """Walk the whole chain in seq order, streaming, and report the first broken event; with
+    `against`, every published head must still be in the chain, with its hash."""
     stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=VERIFY_BATCH)
     events = session.scalars(stmt)
     try:
-        return _walk(session, events)
+        return _walk(session, events, {h.seq: h.hash for h in against if h.seq > 0})
     finally:
         events.close()  # a server-side cursor on PostgreSQL: close it on an early return too
 
 
-def _walk(session: Session, events: Iterable[AuditEvent]) -> VerifyResult:
+def _walk(session: Session, events: Iterable[AuditEvent], published: dict[int, str] | None = None) -> VerifyResult:
+    published = published or {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
@@ -202,6 +262,9 @@ def _walk(session: Session, events: Iterable[AuditEvent]) -> VerifyResult:
             problem = "prev_hash does not match the previous event's hash"
         elif not _intact(event):
             problem = "hash does not match the event's contents (edited)"
+        elif published.get(event.seq, event.hash) != event.hash:
+            problem = ("hash differs from the published head: this or an earlier event was rewritten "
+                       "and the later hashes recomputed")
         if problem is not None:
             return VerifyResult(
                 ok=False, checked=checked, first_broken_seq=event.seq, reason=problem
@@ -210,6 +273,11 @@ def _walk(session: Session, events: Iterable[AuditEvent]) -> VerifyResult:
         expected_seq = event.seq + 1
         prev_hash = event.hash
         session.expunge(event)  # keep memory flat on long chains
+    beyond = max(published, default=0)
+    if beyond >= expected_seq:
+        return VerifyResult(ok=False, checked=checked, first_broken_seq=expected_seq,
+                            reason=f"the chain ends at event {expected_seq - 1} but a head at event {beyond} "
+                                   "was published: events were deleted from the end")
     return VerifyResult(ok=True, checked=checked, first_broken_seq=None, reason=None)
 
 

@@ -62,6 +62,8 @@ class Job(Base):
     progress: Mapped[int | None] = mapped_column(Integer, default=None)
     progress_note: Mapped[str | None] = mapped_column(String(500), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # When the current run of transient failures (a dependency down) began; None otherwise.
+    outage_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # none_as_null: "no result" is SQL NULL, not the JSON document `null`.
     result: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,9 @@ from shuttle.jobs.models import Job, JobState
 
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
+# A dependency down (object store, KMS, database): retried on a budget of time, not of tries.
+OUTAGE_BUDGET_SECONDS = 900.0
+OUTAGE_BACKOFF_CAP_SECONDS = 30.0
 MAX_ERROR_CHARS = 2000
 MAX_NOTE_CHARS = 500
 
@@ -161,6 +164,8 @@ def claim(
                 session.flush()
                 continue
             job.state = JobState.RUNNING.value
+            job.progress = None  # a dead attempt's "40 %" is not this attempt's
+            job.progress_note = None
             job.lease_token = secrets.token_hex(16)
             job.lease_expires_at = now + timedelta(seconds=lease_seconds)
             job.attempts += 1
@@ -262,12 +267,18 @@ def fail(
     now: datetime | None = None,
     retryable: bool = True,
     rng: random.Random | None = None,
+    transient: bool = False,
+    outage_budget: float = OUTAGE_BUDGET_SECONDS,
 ) -> str:
     """Record a failed attempt in a transaction of its own; returns the job's new state.
 
     Retryable with attempts left: back to queued after `backoff`. Otherwise: dead, visible
     to staff, who may `retry` it. `error` is shown to staff: pass `type: message`, never a
     traceback or content.
+
+    `transient` (a dependency was down, not the job at fault): the attempt is not counted;
+    the job is retried every few seconds (jittered, at most `OUTAGE_BACKOFF_CAP_SECONDS`)
+    until the outage has lasted `outage_budget` seconds, and only then goes dead.
     """
     now = now or utcnow()
     rng = rng or random.SystemRandom()
@@ -279,7 +290,10 @@ def fail(
         row.lease_token = None
         row.lease_expires_at = None
         row.updated_at = now
-        if retryable and row.attempts < row.max_attempts:
+        if retryable and transient:
+            _outage(row, now, outage_budget, rng)
+        elif retryable and row.attempts < row.max_attempts:
+            row.outage_since = None
             row.state = JobState.QUEUED.value
             row.run_after = now + timedelta(seconds=backoff(row.attempts, rng))
         else:
@@ -288,6 +302,22 @@ def fail(
         state = row.state
         uow.commit()
         return state
+
+
+def _outage(row: Job, now: datetime, budget: float, rng: random.Random) -> None:
+    """A try that met an outage: not counted; again soon, until the outage outlasts `budget`."""
+    since = row.outage_since or now
+    row.outage_since = since
+    row.attempts = max(0, row.attempts - 1)
+    if (now - since).total_seconds() >= budget:
+        row.state = JobState.DEAD.value
+        row.finished_at = now
+        return
+    row.state = JobState.QUEUED.value
+    # Waits grow with the outage (half of its length so far, at least 2 s, at most the cap),
+    # jittered so jobs that failed together do not all come back together.
+    bound = min(OUTAGE_BACKOFF_CAP_SECONDS, max(2.0, (now - since).total_seconds() / 2))
+    row.run_after = now + timedelta(seconds=rng.uniform(bound / 2, bound))
 
 
 def retry(session: Session, job_id: str, *, now: datetime | None = None) -> Job:
@@ -309,6 +339,7 @@ def retry(session: Session, job_id: str, *, now: datetime | None = None) -> Job:
     job.lease_expires_at = None
     job.progress = None
     job.progress_note = None
+    job.outage_since = None
     job.result = None
     job.finished_at = None
     job.updated_at = now

@@ -20,8 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuttle import schema
 from shuttle.errors import ShuttleError
+from shuttle.logs import RequestId
 from shuttle.services import Services
-from shuttle.web import api, pages
+from shuttle.web import api, metrics, pages
 from shuttle.web.http import SESSION_COOKIE, at_the_edge
 from storage.errors import StorageUnavailable
 
@@ -120,8 +121,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    request_id = getattr(request.state, "request_id", None)
     return JSONResponse({"error": "internal", "message": "Something went wrong on our side. Nothing was lost; "
-                         "please try again."}, status_code=500)
+                         "please try again." + (f" If you tell us about it, quote {request_id}." if request_id else ""),
+                         "request_id": request_id}, status_code=500,
+                        headers={"X-Request-ID": request_id} if request_id else None)
 
 
 RETRY_AFTER_SECONDS = 30
@@ -130,6 +134,7 @@ RETRY_AFTER_SECONDS = 30
 async def dependency_down(request: Request, exc: Exception) -> Response:
     """The object store or KMS is down: 503 with Retry-After and a sentence, not a 500."""
     log.warning("dependency down on %s %s: %s", request.method, request.url.path, exc)
+    metrics.dependency_error(exc, "unavailable")
     message = "Stored files cannot be reached just now. Nothing was lost; please try again in a minute."
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if _wants_json(request):
@@ -184,6 +189,7 @@ def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = T
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics.metrics_endpoint(svc), methods=["GET"]),
         Mount("/api/v1", app=SignInFirst(Router(at_the_edge(api.ROUTES)))),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         *at_the_edge(pages.ROUTES),
@@ -196,6 +202,8 @@ def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = T
     )
     app.state.services = svc
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(metrics.RequestMetrics, templates=metrics.route_templates(routes))
+    app.add_middleware(RequestId)  # outermost of ours: every line and error page of a request has its id
     return app
 
 

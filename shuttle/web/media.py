@@ -14,6 +14,7 @@ from starlette.routing import Route
 from shuttle.messages.delivery import MediaRef, media_ref
 from shuttle.web import ranges
 from shuttle.web.http import id_or_missing, run, services
+from shuttle.web.metrics import dependency_error
 from storage.errors import DecryptionError
 from storage.keyring import WrappedKey
 from storage.store import BlobStore
@@ -62,6 +63,7 @@ async def _first_then_rest(store: BlobStore, ref: MediaRef, start: int, end: int
     except DecryptionError:
         log.error("media object %s failed its integrity check (tampering or corruption): "
                   "answered 500 before any byte", ref.blob_id)
+        dependency_error(DecryptionError(), "integrity")
         return JSONResponse({"error": "integrity", "message": "This file failed its integrity check, so it "
                              "is not shown. The service's operators have been told; please tell your facilitator."},
                             status_code=500)

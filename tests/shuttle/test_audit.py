@@ -302,3 +302,65 @@ def test_concurrent_appends_do_not_fork_the_chain(database: Database) -> None:
     with database.uow() as uow:
         seqs = list(uow.session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
     assert seqs == list(range(1, committed + 1))
+
+
+# --- the published chain head: an anchor outside the database ------------------------------
+
+
+def _head(db: Database) -> log.ChainHead:
+    with db.uow() as uow:
+        return log.head(uow.session)
+
+
+def _verify_against(db: Database, heads: list[log.ChainHead]) -> log.VerifyResult:
+    with db.uow() as uow:
+        return log.verify(uow.session, against=heads)
+
+
+def test_deleting_the_last_rows_is_detected_against_a_published_head(database: Database) -> None:
+    _fill(database, 5)
+    published = _head(database)
+    assert published.seq == 5 and len(published.hash) == 64
+    assert _verify_against(database, [published]).ok
+    with database.uow() as uow:
+        uow.session.execute(text("DELETE FROM audit_events WHERE seq >= 4"))
+        uow.commit()
+    assert _verify(database).ok  # the shorter chain is valid on its own ...
+    result = _verify_against(database, [published])  # ... but not against what was published
+    assert not result.ok and result.reason is not None and "published" in result.reason
+
+
+def test_a_rewritten_row_with_every_later_hash_recomputed_is_detected_against_a_published_head(
+        database: Database) -> None:
+    _fill(database, 5)
+    published = _head(database)
+    with database.uow() as uow:  # rewrite seq 2 and re-chain everything after it
+        events = list(uow.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+        prev = events[0].hash
+        for event in events[1:]:
+            action = "message.reject" if event.seq == 2 else event.action
+            forged = log.event_hash(seq=event.seq, at=event.at, actor_id=event.actor_id,
+                                    actor_role=event.actor_role, action=action, case_id=event.case_id,
+                                    subject_type=event.subject_type, subject_id=event.subject_id,
+                                    details=event.details, prev_hash=prev)
+            uow.session.execute(text("UPDATE audit_events SET action = :a, prev_hash = :p, hash = :h "
+                                     "WHERE seq = :s"), {"a": action, "p": prev, "h": forged, "s": event.seq})
+            prev = forged
+        uow.commit()
+    assert _verify(database).ok  # a perfect forgery on its own
+    result = _verify_against(database, [published])
+    assert (result.ok, result.first_broken_seq) == (False, 5)
+
+
+def test_publishing_appends_the_head_only_when_it_moved(database: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "heads.log"
+    _fill(database, 2)
+    for _ in range(2):
+        with database.uow() as uow:
+            log.publish_head(uow.session, target)
+    _fill(database, 1)
+    with database.uow() as uow:
+        log.publish_head(uow.session, target)
+    heads = log.read_heads(target)
+    assert [h.seq for h in heads] == [2, 3]
+    assert _verify_against(database, heads).ok

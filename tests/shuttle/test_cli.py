@@ -160,3 +160,26 @@ def test_media_process_and_inspect_through_the_shuttle_command(tmp_path: Path, c
     assert main(["media", "process", str(playlist), "--out", str(tmp_path / "nothing")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "playlist" in err and not (tmp_path / "nothing").exists()
+
+
+def test_audit_head_then_verify_against_it_detects_the_last_events_deleted(
+        data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo", "--no-serve"])
+    capsys.readouterr()
+    assert main(["audit", "head"]) == 0
+    line = capsys.readouterr().out.strip()
+    seq, digest, _at = line.split()
+    heads = tmp_path / "heads.log"
+    heads.write_text(line + "\n")
+    assert main(["audit", "verify", "--against", str(heads)]) == 0
+    assert "1 published head" in capsys.readouterr().out
+    engine = create_engine(f"sqlite:///{data_dir / 'shuttle.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("delete from audit_events where seq = :s"), {"s": int(seq)})
+    engine.dispose()
+    assert main(["audit", "verify"]) == 0  # a shorter chain is valid on its own
+    capsys.readouterr()
+    assert main(["audit", "verify", "--against", str(heads)]) == 1
+    assert "deleted from the end" in capsys.readouterr().err
+    assert main(["audit", "verify", "--against", str(tmp_path / "missing")]) == 1
+    assert "cannot read the published heads" in capsys.readouterr().err

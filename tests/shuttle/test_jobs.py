@@ -318,3 +318,50 @@ def test_concurrent_claimers_never_take_the_same_job(database: Database) -> None
     with database.uow() as uow:
         states = uow.session.execute(select(Job.state, Job.attempts)).all()
     assert {tuple(s) for s in states} == {("done", 1)}
+
+
+def test_a_reclaimed_job_starts_without_the_dead_attempts_progress(database: Database) -> None:
+    _enqueue(database, run_after=T0)
+    first = queue.claim(database, "dies", lease_seconds=30, now=T0)
+    assert first is not None
+    queue.heartbeat(database, first, lease_seconds=30, progress=40, note="processing", now=T0)
+    second = queue.claim(database, "other", lease_seconds=30, now=T0 + timedelta(seconds=61))
+    assert second is not None
+    row = _job(database, second.id)
+    assert (row.progress, row.progress_note) == (None, None)
+
+
+def test_an_outage_shorter_than_the_budget_never_kills_a_job(database: Database) -> None:
+    """Quick tries during an outage do not use up the job's attempts; time does."""
+    job_id = _enqueue(database, run_after=T0, max_attempts=5)
+    rng = random.Random(3)
+    now = T0
+    budget = timedelta(seconds=queue.OUTAGE_BUDGET_SECONDS)
+    while now < T0 + budget - timedelta(seconds=1):
+        job = queue.claim(database, "w", lease_seconds=30, now=now)
+        assert job is not None, now
+        state = queue.fail(database, job, "StorageError: down", now=now, rng=rng, transient=True)
+        assert state == "queued"
+        row = _job(database, job_id)
+        assert row.run_after - now <= timedelta(seconds=queue.OUTAGE_BACKOFF_CAP_SECONDS)
+        now = row.run_after
+    assert _job(database, job_id).attempts <= 5
+    # The store is back: the job runs and completes.
+    job = queue.claim(database, "w", lease_seconds=30, now=now)
+    assert job is not None
+    with database.uow() as uow:
+        queue.complete(uow.session, job, {"ok": True})
+        uow.commit()
+    assert _job(database, job_id).state == "done"
+
+
+def test_an_outage_longer_than_the_budget_dead_letters_the_job(database: Database) -> None:
+    job_id = _enqueue(database, run_after=T0, max_attempts=5)
+    job = queue.claim(database, "w", lease_seconds=30, now=T0)
+    assert job is not None
+    queue.fail(database, job, "StorageError: down", now=T0, transient=True)
+    later = T0 + timedelta(seconds=queue.OUTAGE_BUDGET_SECONDS + 1)
+    job = queue.claim(database, "w", lease_seconds=30, now=later)
+    assert job is not None
+    assert queue.fail(database, job, "StorageError: still down", now=later, transient=True) == "dead"
+    assert "still down" in (_job(database, job_id).last_error or "")

@@ -219,3 +219,53 @@ def test_report_progress_raises_lease_lost_once_the_job_is_taken(database: Datab
 def test_worker_rejects_a_nonsensical_lease(database: Database) -> None:
     with pytest.raises(ValueError):
         Worker(database, {}, lease_seconds=0)
+
+
+def _due_now(db: Database, job_id: str) -> None:
+    """Move the clock past the backoff: make the queued job due at once."""
+    with db.uow() as uow:
+        row = queue.get(uow.session, job_id)
+        assert row is not None
+        row.run_after = utcnow() - timedelta(seconds=1)
+        uow.commit()
+
+
+def test_a_store_outage_does_not_use_up_a_jobs_attempts(database: Database) -> None:
+    """Ten quick tries while the object store is down (more than max_attempts): the job waits
+    for the store instead of dying; when the store is back it completes."""
+    from storage.errors import StorageUnavailable
+
+    store_up = False
+
+    def handler(job: ClaimedJob, ctx: JobContext) -> None:
+        if not store_up:
+            try:
+                raise ConnectionRefusedError("connection refused")
+            except ConnectionRefusedError as cause:
+                raise StorageUnavailable("S3 read of 'x' failed: connection refused") from cause
+        _completing()(job, ctx)
+
+    job_id = _enqueue(database, "k", max_attempts=3)
+    worker = Worker(database, {"k": handler, "follow_up": _completing()}, lease_seconds=30, outage_budget=600)
+    for _ in range(10):
+        _due_now(database, job_id)
+        assert worker.run_once()
+        row = _job(database, job_id)
+        assert row.state == "queued", row.last_error
+        assert row.run_after - utcnow() <= timedelta(seconds=queue.OUTAGE_BACKOFF_CAP_SECONDS)
+    store_up = True
+    _due_now(database, job_id)
+    assert worker.run_once()
+    assert _job(database, job_id).state == "done"
+
+
+def test_a_bug_still_uses_up_attempts(database: Database) -> None:
+    def handler(job: ClaimedJob, ctx: JobContext) -> None:
+        raise ValueError("a bug, not an outage")
+
+    job_id = _enqueue(database, "k", max_attempts=2)
+    worker = Worker(database, {"k": handler}, lease_seconds=30)
+    for _ in range(2):
+        _due_now(database, job_id)
+        worker.run_once()
+    assert _job(database, job_id).state == "dead"
