@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from moto_support import REGION, fake_response, new_kms_client
 
-from storage.errors import DecryptionError, KeyringError
+from storage.errors import DecryptionError, KeyringError, StorageUnavailable
 from storage.factory import make_keyring
 from storage.kms import CONTEXT_PURPOSE, KMS_KEYRING_FORMAT, KmsKeyring
 
@@ -188,8 +188,9 @@ def test_an_unreachable_kms_is_a_keyring_error(kms_keyring: KmsKeyring, tmp_path
     wrapped = kms_keyring.wrap(DEK, OBJECT_ID)
     dead = new_kms_client("http://127.0.0.1:9", retries=0, connect_timeout=1)  # discard port
     offline = KmsKeyring.open_or_create(tmp_path / "keys" / "kms-keyring.json", client=dead)
-    with pytest.raises(KeyringError, match="Decrypt"):
+    with pytest.raises(KeyringError, match="Decrypt") as raised:
         offline.unwrap(wrapped, OBJECT_ID)
+    assert isinstance(raised.value, StorageUnavailable)  # an outage: 503 on the web, retried by jobs
 
 
 @pytest.mark.parametrize(
