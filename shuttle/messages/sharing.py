@@ -27,6 +27,7 @@ from shuttle.messages.delivery import delivered_text
 from shuttle.messages.gates import hold_reasons
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
+from shuttle.messages.requests import closed_by_request
 from shuttle.messages.states import State
 from shuttle.permissions import Membership
 from shuttle import blobs
@@ -152,6 +153,8 @@ def _as_supporter(session: Session, actor: Actor, message_id: str
     share_row = _active_share(session, message.id, member.participant_id) if member.participant_id else None
     if share_row is None or not permissions.may_see_shared(member, author_side=message.author_side,
                                                            state=State(message.state), shared=True):
+        raise NotFound()
+    if closed_by_request(session, message.id):  # returned or destroyed at the recipient's request
         raise NotFound()
     return message, case, member, share_row
 

@@ -24,14 +24,9 @@ from shuttle.errors import BadInput, Conflict, NotFound
 from shuttle.messages import authoring, delivery, on_behalf, review, sharing
 from shuttle.messages.models import Message
 from shuttle.messages.views import for_author, for_recipient
-from shuttle.services import Services
 
 SECRET = "He said the brother was at the school gate"
 
-
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
 
 
 def _pid(p: People, who: str) -> str:
@@ -343,3 +338,17 @@ def test_shredding_a_case_destroys_its_notes_meetings_and_wishes(world: World) -
     world.do(shred_case, p.coordinator, reference)
     with world.svc.db.uow() as uow:
         assert all(uow.session.get(Blob, b).wrapped_key is None for b in kept)
+
+
+def test_a_message_destroyed_at_the_recipients_request_is_gone_for_the_supporter_too(world: World) -> None:
+    from shuttle.messages import requests as recipient_requests
+
+    case_id, p = world.case()
+    message_id = _delivered_to_harmed(world, p, case_id)
+    world.do(delivery.open_message, p.harmed, message_id)
+    world.do(sharing.share, p.harmed, message_id, _pid(p, "supporter"))
+    made = world.do(recipient_requests.request, p.harmed, message_id, "destroy", "")
+    world.do(recipient_requests.handle, p.facilitator, made.id, "done", "")
+    with pytest.raises(NotFound):
+        world.do(sharing.shared_item, p.supporter, message_id)
+    assert world.do(sharing.shared_with_me, p.supporter) == []
