@@ -230,7 +230,8 @@ class Setup:
     def new_media_message(self) -> str:
         from shuttle.messages import authoring
 
-        return self.world.do(authoring.start_media, self.people.harmed, self.case_id, "video").id
+        message_id: str = self.world.do(authoring.start_media, self.people.harmed, self.case_id, "video").id
+        return message_id
 
     def purge_replaced(self) -> int:
         """Delete the ciphertext of shredded blobs (earlier takes of a re-uploaded message), as

@@ -26,6 +26,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from support import serve_in_thread  # noqa: E402
+from world import World  # noqa: E402
+
 from shuttle.accounts.passwords import PasswordPolicy  # noqa: E402
 from shuttle.bootstrap import build_services  # noqa: E402
 from shuttle.config import Settings  # noqa: E402
@@ -34,8 +37,6 @@ from shuttle.messages import authoring  # noqa: E402
 from shuttle.messages.models import Message  # noqa: E402
 from shuttle.uploads import service as uploads  # noqa: E402
 from shuttle.web.app import build_app  # noqa: E402
-from support import serve_in_thread  # noqa: E402
-from world import World  # noqa: E402
 
 MiB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}

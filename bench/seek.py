@@ -26,6 +26,7 @@ from contextlib import closing
 from pathlib import Path
 
 import _harness as h
+import httpx
 
 RANGE = h.MiB
 AT = 0.9
@@ -49,8 +50,9 @@ def processed_video(setup: h.Setup, size: int) -> str:
     world.do(uploads.record_part, p.harmed, upload.id, 0, svc.store.put_bytes(b"orig"))
     world.do(authoring.submit, p.harmed, message_id)
     with svc.db.uow() as uow:
-        version_id = uow.session.get(Message, message_id).current_version_id  # type: ignore[union-attr]
-        wanted = processing.begin(uow.session, svc, version_id)
+        message = uow.session.get(Message, message_id)
+        assert message is not None and message.current_version_id is not None
+        wanted = processing.begin(uow.session, svc, message.current_version_id)
         assert wanted is not None
         media = blobs.record(uow.session, svc.store.put(h.body(size)))  # streamed, encrypted as it goes
         poster = blobs.store_bytes(uow.session, svc.store, b"poster")
@@ -75,14 +77,14 @@ def seek_start(size: int) -> int:
     return min(size - RANGE, (int(size * AT) // (64 * 1024)) * 64 * 1024 + OFFSET_IN_SEGMENT)
 
 
-def get_range(client: h.httpx.Client, path: str, start: int, length: int) -> bytes:
+def get_range(client: httpx.Client, path: str, start: int, length: int) -> bytes:
     answer = client.get(path, headers={"Range": f"bytes={start}-{start + length - 1}"})
     if answer.status_code != 206 or len(answer.content) != length:
         raise RuntimeError(f"GET {path} answered {answer.status_code} with {len(answer.content)} bytes")
     return answer.content
 
 
-def get_all(client: h.httpx.Client, path: str, size: int) -> int:
+def get_all(client: httpx.Client, path: str, size: int) -> int:
     received = 0
     with client.stream("GET", path) as answer:
         if answer.status_code != 200:
@@ -121,7 +123,7 @@ def main() -> int:
                 h.Server("plain", work / "plain", env) as plain, \
                 closing(h.signed_in(service.base, setup.username(setup.people.facilitator),
                                     setup.world.PASSWORD)) as staff, \
-                h.httpx.Client(base_url=plain.base, timeout=h.httpx.Timeout(600.0)) as bare:
+                httpx.Client(base_url=plain.base, timeout=httpx.Timeout(600.0)) as bare:
             print(f"machine: {h.machine()}" + (f"; servers' environment: {env}" if env else ""))
             big_start, small_start = seek_start(args.size), seek_start(args.small_size)
             targets = {

@@ -102,7 +102,7 @@ def main() -> int:
               f"made in {time.perf_counter() - started:.1f} s")
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         bare_times, pipe_times = [], []
-        cpu = {"bare": [], "pipeline": []}
+        cpu: dict[str, list[float]] = {"bare": [], "pipeline": []}
         for round_no in range(args.rounds):
             first, second = ("bare", "pipeline") if round_no % 2 == 0 else ("pipeline", "bare")
             for which in (first, second):

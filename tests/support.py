@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from starlette.types import ASGIApp
 
 from shuttle.accounts.passwords import PasswordPolicy
 from shuttle.config import Settings
@@ -60,7 +61,7 @@ def job_row(db: Database, job_id: str) -> Job:
         return job
 
 
-def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:
+def serve_in_thread(app: ASGIApp) -> tuple[str, Callable[[], None]]:
     """Start uvicorn on a free loopback port; returns the base URL and a stop function."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

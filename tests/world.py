@@ -95,8 +95,8 @@ class World:
             coordinator=self.account(f"cora{n}", "coordinator"),
         )
         staff = people.facilitator
-        facilitators = [staff.account_id, people.co_facilitator.account_id] if two_facilitators else [
-            staff.account_id]
+        chosen = [staff, people.co_facilitator] if two_facilitators else [staff]
+        facilitators = [actor.account_id for actor in chosen if actor.account_id is not None]
         with self.svc.db.uow() as uow:
             case = cases.create_case(uow.session, staff, reference=f"RJ-2026-{n:04d}",
                                      facilitators=facilitators, now=self.svc.now(), **settings)

@@ -10,10 +10,11 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from world import People, TestClient, World, web_client
+
 from shuttle.accounts.service import current_totp
 from shuttle.services import Services
 from shuttle.web.app import build_app
-from world import People, TestClient, World, web_client
 
 API = "/api/v1"
 LETTER = "Dear Sam,\u200b I want you to know how that night changed things.\r\nCall me on 07700 900123."

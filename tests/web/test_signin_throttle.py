@@ -15,8 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from forms import csrf_of, hidden
-from forms import sign_in_page
+from forms import csrf_of, hidden, sign_in_page
 from sqlalchemy import select
 from world import People, TestClient, World, web_client
 
@@ -130,7 +129,8 @@ def test_the_sign_in_pages_say_how_to_get_help(setup: tuple[Any, str, People]) -
     client = web_client(app)
     assert HELP in _text(client.get("/login"))
     invite = _text(client.get("/invite"))
-    assert "Ask your facilitator for a new one." in invite and "We do not send codes or reset passwords by e-mail" in invite
+    assert "Ask your facilitator for a new one." in invite
+    assert "We do not send codes or reset passwords by e-mail" in invite
     assert "ask your facilitator for a new invitation code" in _text(client.get("/set-password"))
 
 
