@@ -10,13 +10,13 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from world import World
 
 from shuttle import logs
 from shuttle.accounts.models import Account
 from shuttle.services import Services
 from shuttle.web.app import build_app
 from storage.errors import StorageUnavailable
-from world import World
 
 API = "/api/v1"
 LETTER_CANARY = "Nightjar-Quillfeather remembers the blue gate on Larkspur Row"
