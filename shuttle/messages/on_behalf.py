@@ -125,7 +125,6 @@ def check_may_approve(session: Session, message: Message, actor: Actor) -> None:
     """The facilitator who entered a message on someone's behalf does not approve it when the
     case has another facilitator, unless as the second approval after the other's
     (`permissions.may_approve_as`): 409 naming the rule."""
-    from shuttle.cases.facts import facilitator_ids  # cases -> messages at use time
 
     from shuttle.messages.release import approvers_of  # release imports the review side's modules
 

@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shuttle import permissions
+from shuttle import blobs, permissions
 from shuttle.access import load_message, membership
 from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
-from shuttle.cases.models import Case, Participant
 from shuttle.cases.facts import person_gate
+from shuttle.cases.models import Case, Participant
 from shuttle.db import Base, UTCDateTime, utcnow
 from shuttle.errors import Conflict, NotFound
 from shuttle.messages.delivery import delivered_text
@@ -30,7 +30,6 @@ from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.requests import closed_by_request
 from shuttle.messages.states import State
 from shuttle.permissions import Membership
-from shuttle import blobs
 from shuttle.services import Actor, Services
 
 

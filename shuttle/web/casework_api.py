@@ -16,7 +16,7 @@ from shuttle.cases import notes, preparation
 from shuttle.errors import BadInput
 from shuttle.messages import on_behalf, sharing
 from shuttle.messages.views import for_member
-from shuttle.web.http import field, read_body, read_json, run, services
+from shuttle.web.http import field, read_body, read_json, run
 
 
 def _json(value: Any) -> Any:

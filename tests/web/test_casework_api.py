@@ -8,17 +8,12 @@ import pytest
 from world import People, World
 
 from shuttle.services import Services
-from shuttle.web.app import build_app
 
 
 @pytest.fixture
 def world(sqlite_svc: Services) -> World:
     return World(sqlite_svc)
 
-
-@pytest.fixture
-def app(world: World) -> Any:
-    return build_app(world.svc, check_schema=False)
 
 
 def _pid(p: People, who: str) -> str:

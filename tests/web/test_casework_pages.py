@@ -17,7 +17,6 @@ from shuttle.errors import Conflict
 from shuttle.messages import authoring, delivery, review, sharing
 from shuttle.messages.models import Message
 from shuttle.services import Services
-from shuttle.web.app import build_app
 
 SECRET = "He asked about the brother at the school gate"
 
@@ -26,10 +25,6 @@ SECRET = "He asked about the brother at the school gate"
 def world(sqlite_svc: Services) -> World:
     return World(sqlite_svc)
 
-
-@pytest.fixture
-def app(world: World) -> Any:
-    return build_app(world.svc, check_schema=False)
 
 
 def _text(page: Any) -> str:
@@ -187,7 +182,8 @@ def test_a_get_of_the_supporters_page_changes_nothing(world: World, app: Any) ->
     sue.get("/me/shared")
     assert _audit_actions(world) == before
     with world.svc.db.uow() as uow:
-        assert uow.session.get(Message, message_id).state == "viewed"
+        message = uow.session.get(Message, message_id)
+        assert message is not None and message.state == "viewed"
 
 
 def test_a_photographed_letter_is_entered_from_the_page_and_a_document_is_refused(world: World, app: Any) -> None:

@@ -8,6 +8,7 @@ case or view builder, and render; a form that cannot be used comes back with its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -61,7 +62,8 @@ def _choice(form: dict[str, str], name: str) -> bool | None:
     return YES_NO_UNKNOWN[form.get(name, "unknown")]
 
 
-PERSON_ACTIONS = {
+PersonAction = Callable[[dict[str, str]], Callable[..., Any]]
+PERSON_ACTIONS: dict[str, PersonAction] = {
     "meeting": lambda f: lambda s, svc, actor, case_id, pid: preparation.record_meeting(
         s, svc, actor, case_id, pid, held_on=_day(f.get("held_on", "")), how=f.get("how", ""),
         attended=f.get("attended", ""), notes=f.get("notes", "")),
@@ -86,7 +88,8 @@ async def person_page(request: Request) -> Response:
     if action not in PERSON_ACTIONS:
         raise BadInput("Unknown action.")
     try:
-        done = await run(request, PERSON_ACTIONS[action](form), case_id, participant_id, csrf=form.get("csrf_token"))
+        done: Any = await run(request, PERSON_ACTIONS[action](form), case_id, participant_id,
+                              csrf=form.get("csrf_token"))
     except NotFound:
         raise
     except ShuttleError as exc:
