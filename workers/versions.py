@@ -10,7 +10,7 @@ from shuttle.jobs.queue import ClaimedJob, PermanentJobError
 from shuttle.messages import processing
 from shuttle.services import Services
 from workers import letters
-from workers.loop import JobContext
+from workers.loop import JobContext, is_outage
 from workers.media_jobs import MediaJob
 
 
@@ -32,7 +32,7 @@ def process_version(svc: Services, media: MediaJob, job: ClaimedJob, ctx: JobCon
     except PermanentJobError:
         raise
     except Exception as exc:
-        if job.attempts >= job.max_attempts:  # the loop dead-letters it: say so on the message now
+        if job.attempts >= job.max_attempts and not is_outage(exc):  # dead-lettered: say so on the message now
             _failed(svc, version_id, f"{type(exc).__name__}: {exc}")
         raise
 

@@ -117,3 +117,40 @@ def test_the_worker_progress_shows_on_the_authors_and_the_facilitators_view(svc:
         mine = queries.case_messages(uow.session, svc, p.harmed, case_id)[0]
         staff = queries.case_messages(uow.session, svc, p.facilitator, case_id)[0]
     assert mine["processing_progress"] == 45 and staff["processing"]["progress"] == 45
+
+
+def test_a_store_outage_of_a_minute_loses_no_letter(svc: Services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The object store is down for 60 s (on a moved clock) while a letter waits to be processed:
+    the worker keeps trying, every few seconds, far more often than the job's attempts, and the
+    letter is processed once the store is back."""
+    from storage.errors import StorageUnavailable
+
+    world = World(svc)
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, a letter for an outage.")
+    world.do(authoring.submit, p.harmed, draft.id)
+    now = [svc.now()]
+    svc.clock = lambda: now[0]
+    back_at = now[0] + timedelta(seconds=60)
+    backend = svc.store._backend
+    read = backend.read
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if now[0] < back_at:
+            raise StorageUnavailable("S3 read failed: connection refused")
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "read", flaky)
+    worker = build_worker(svc)
+    tries = 0
+    while _message(svc, draft.id).state != "awaiting_review":
+        assert worker.run_once(), "the job must stay claimable, never dead"
+        tries += 1
+        with svc.db.uow() as uow:
+            job = uow.session.get(Job, _message(svc, draft.id).processing_job_id)
+            assert job is not None and job.state in ("queued", "done"), job.last_error
+            if job.state == "queued":
+                now[0] = max(now[0], job.run_after)  # time passes until the retry is due
+        assert tries < 100
+    assert tries > 5  # more tries than max_attempts: the outage did not use them up
+    assert _message(svc, draft.id).state == "awaiting_review"
