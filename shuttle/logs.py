@@ -37,6 +37,17 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class NoQueryStrings(logging.Filter):
+    """uvicorn's access lines carry the full path: drop the query string, which may hold words
+    (e.g. a photographed letter's transcript) and must never reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, exception."""
 
@@ -72,6 +83,9 @@ def configure(env: Mapping[str, str], *, level: int = logging.INFO) -> None:
     handler._shuttle = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryStrings) for f in access.filters):
+        access.addFilter(NoQueryStrings())
 
 
 def uvicorn_log_config(env: Mapping[str, str]) -> dict[str, object] | None:

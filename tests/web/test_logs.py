@@ -105,3 +105,20 @@ def test_the_text_format_stays_readable_and_json_is_chosen_by_setting() -> None:
     logs.RequestIdFilter().filter(record)
     assert json.loads(logs.JsonFormatter().format(record))["message"] == "hello there"
     assert logging.Formatter(logs.TEXT_FORMAT).format(record).endswith("INFO shuttle.x: hello there")
+
+
+def test_access_lines_never_carry_a_query_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transcript travels in a query string (photo on behalf): uvicorn logs the path, not it."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    logs.configure({"SHUTTLE_LOG_FORMAT": "json"})
+    handler = Lines()
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    try:
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST",
+                    f"/api/v1/cases/c/participants/p/photo?transcript={LETTER_CANARY}", "1.1", 201)
+    finally:
+        access.removeHandler(handler)
+    [line] = handler.lines
+    assert "/photo?" in line and "Nightjar" not in line
