@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-
 import testdb
-from shuttle.db import Database
+from sqlalchemy import Engine, create_engine, text
 from support import need
+
+from shuttle.db import Database
 
 PG_ADMIN_URL = os.environ.get(
     "SHUTTLE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -78,9 +79,10 @@ def sqlite_database(sqlite_schema: Path, tmp_path_factory: pytest.TempPathFactor
 
 # --- the application, wired as the composition root wires it, on each database -------------------
 
+from support import make_services  # noqa: E402
+
 from shuttle.config import Settings  # noqa: E402
 from shuttle.services import Services  # noqa: E402
-from support import make_services  # noqa: E402
 
 
 @pytest.fixture
@@ -97,3 +99,27 @@ def svc(database: Database, settings: Settings) -> Services:
 @pytest.fixture
 def sqlite_svc(sqlite_database: Database, settings: Settings) -> Services:
     return make_services(sqlite_database, settings)
+
+
+# --- the shared test world: people, a case, the app ------------------------------------------------
+# (A module that needs another shape, e.g. SQLite only or its own clock, defines its own `world`;
+# `app` then builds on that one.)
+
+if TYPE_CHECKING:
+    from world import World
+
+
+@pytest.fixture
+def world(svc: Services) -> World:
+    """People and cases made through the real use cases (tests/world.py), on each database."""
+    from world import World
+
+    return World(svc)
+
+
+@pytest.fixture
+def app(world: World) -> Any:
+    """The web application on the world's services, as the composition root builds it."""
+    from shuttle.web.app import build_app
+
+    return build_app(world.svc, check_schema=False)

@@ -78,10 +78,6 @@ def _actions(world: World, action: str) -> list[Event]:
             select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq))]
 
 
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
-
 
 @pytest.fixture
 def staffed(world: World) -> tuple[str, People]:

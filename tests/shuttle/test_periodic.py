@@ -48,10 +48,6 @@ def _states(world: World) -> dict[str, str]:
         return {m.id: m.state for m in uow.session.scalars(select(Message))}
 
 
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
-
 
 def test_scheduled_releases_go_in_batches_and_a_blocked_one_never_starves_the_rest(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,10 +30,6 @@ RISKY = ("email me at jess.h@example.com or text 07700 900456. "
 WATCH = ["Riverside Academy"]
 
 
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
-
 
 def _state(world: World, message_id: str) -> str:
     with world.svc.db.uow() as uow:

@@ -11,13 +11,7 @@ from typing import Any
 import pytest
 from world import People, World
 
-from shuttle.services import Services
 from shuttle.web.app import build_app
-
-
-@pytest.fixture
-def world(svc: Services) -> World:
-    return World(svc)
 
 
 @pytest.fixture

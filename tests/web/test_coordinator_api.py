@@ -10,7 +10,6 @@ import pytest
 from world import World, web_client
 
 from shuttle.services import Services
-from shuttle.web.app import build_app
 
 PASSWORD = "a lantern by the quay"
 
@@ -19,10 +18,6 @@ PASSWORD = "a lantern by the quay"
 def world(sqlite_svc: Services) -> World:
     return World(sqlite_svc)
 
-
-@pytest.fixture
-def app(world: World) -> Any:
-    return build_app(world.svc, check_schema=False)
 
 
 def test_a_facilitator_is_created_enrolled_and_assigned_through_the_api(app: Any, world: World) -> None:

@@ -20,7 +20,6 @@ from shuttle.cases.models import Case
 from shuttle.messages import authoring, delivery, requests, review
 from shuttle.messages.models import Message
 from shuttle.services import Actor, Services
-from shuttle.web.app import build_app
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -54,10 +53,6 @@ def clock(sqlite_svc: Services) -> Clock:
 def world(sqlite_svc: Services, clock: Clock) -> World:
     return World(sqlite_svc)
 
-
-@pytest.fixture
-def app(world: World) -> Any:
-    return build_app(world.svc, check_schema=False)
 
 
 def _form_value(page: Any, name: str, marker: str | None = None) -> str:
