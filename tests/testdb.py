@@ -121,10 +121,15 @@ class SavepointDatabase(Database):
         """The engine belongs to the run: a test disposing its database leaves it alone."""
 
     def rollback(self) -> None:
-        with self._turn:
+        """Wait (boundedly) for a thread still in a unit of work, then undo the whole test."""
+        got_turn = self._turn.acquire(timeout=TURN_WAIT_SECONDS)
+        try:
             if self._outer.is_active:
                 self._outer.rollback()
             self.connection.close()
+        finally:
+            if got_turn:
+                self._turn.release()
 
 
 def empty_tables(engine: Engine) -> None:

@@ -7,8 +7,9 @@ gate or a permission fails here until the table says what it should do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -182,7 +183,7 @@ def test_every_state_has_words(state: State) -> None:
 
 # --- the release gates ---------------------------------------------------------------------------
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 JESS = PersonGate(label="Jessica", takes_part=True, receives=True, suitable=True)
 SAM = PersonGate(label="Sam", takes_part=True, receives=True, suitable=True)
 OPEN_GATES = ReleaseFacts(case_status="open", approvals=1, approvals_required=1, edits_pending_acceptance=False,
@@ -199,7 +200,7 @@ GATES: list[tuple[str, ReleaseFacts, list[str], list[str]]] = [
     ("case in preparation", replace(OPEN_GATES, case_status="preparation"),
      ["the case is in preparation, not open"], []),
     ("case paused", replace(OPEN_GATES, case_status="paused"), ["the case is paused"], ["the case is paused"]),
-    ("case closing", replace(OPEN_GATES, case_status="closing"), ["the case is closing, not open"], []),
+    ("case closing", replace(OPEN_GATES, case_status="closing"), ["the case is closing"], ["the case is closing"]),
     ("case closed", replace(OPEN_GATES, case_status="closed"), ["the case is closed"], ["the case is closed"]),
     ("unknown status", replace(OPEN_GATES, case_status="archived"), ["the case is archived, not open"], []),
     ("proceedings", replace(OPEN_GATES, proceedings_hold=True),
@@ -296,7 +297,7 @@ YES: dict[str, set[str]] = {
     "may_start_message": {"author principal", "author proxy"},  # the harmed side leads
 }
 
-ASK = {
+ASK: dict[str, Callable[[perm.Membership], bool]] = {
     "may_see_case": perm.may_see_case,
     "may_manage_case": perm.may_manage_case,
     "may_write": perm.may_write,
