@@ -83,11 +83,13 @@ def test_an_end_to_end_run_logs_json_lines_with_request_ids_and_no_canary(
         monkeypatch.setattr(svc.store._backend, "read", lambda *a, **k: (_ for _ in ()).throw(
             StorageUnavailable("down")))
         down = staff.get(f"{API}/messages/{letter['id']}/versions/{item['current_version_id']}")
+        page = staff.get(f"/staff/messages/{letter['id']}", headers={"accept": "text/html"})
         monkeypatch.undo()
     assert missing.status_code == 404 and down.status_code == 503
-    request_id = missing.headers["x-request-id"]
-    assert request_id in missing.text  # a person can quote it from the error page
+    assert missing.headers["x-request-id"] not in missing.text  # a 404 is the same for every guess
     assert down.headers["x-request-id"]
+    assert page.status_code == 503 and page.headers["retry-after"]
+    assert page.headers["x-request-id"] in page.text  # a person can quote it from the error page
 
     assert lines.lines, "the run logged something"
     entries = [json.loads(line) for line in lines.lines]  # every line is one JSON object
