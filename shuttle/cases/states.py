@@ -1,0 +1,105 @@
+"""The case state machine: the one place that says how a case moves through its life.
+
+Pure: no I/O. `shuttle.cases.service.set_status` applies it to a stored case and writes the
+audit log (DESIGN.md section 3b). The exchange is possible only while a case is open;
+paused, closing and closed hold everything pending.
+
+    preparation --open--> open --pause--> paused --resume--> open
+    preparation / open / paused --close--> closing --finish--> closed
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PREPARATION = "preparation"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Action(StrEnum):
+    OPEN = "open"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CLOSE = "close"  # -> closing: the outcome agreement, aftercare and feedback; everything pending is held
+    FINISH = "finish"  # closing -> closed
+
+
+#: Statuses in which pending messages are frozen (invariant 4).
+HOLDING = frozenset({Status.PAUSED, Status.CLOSING, Status.CLOSED})
+#: The only status in which anything may be sent or released.
+EXCHANGE = Status.OPEN
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, status: Status, action: Action, why: str = "") -> None:
+        self.status, self.action = status, action
+        text = why or f"A case that is {describe(status)} cannot be {_DONE[action]}."
+        super().__init__(text)
+
+
+_MOVES: dict[tuple[Status, Action], Status] = {
+    (Status.PREPARATION, Action.OPEN): Status.OPEN,
+    (Status.OPEN, Action.PAUSE): Status.PAUSED,
+    (Status.PAUSED, Action.RESUME): Status.OPEN,
+    (Status.PREPARATION, Action.CLOSE): Status.CLOSING,
+    (Status.OPEN, Action.CLOSE): Status.CLOSING,
+    (Status.PAUSED, Action.CLOSE): Status.CLOSING,
+    (Status.CLOSING, Action.FINISH): Status.CLOSED,
+}
+
+_DONE = {
+    Action.OPEN: "opened for the exchange",
+    Action.PAUSE: "paused",
+    Action.RESUME: "resumed",
+    Action.CLOSE: "closed",
+    Action.FINISH: "finished",
+}
+
+
+def next_status(status: Status, action: Action) -> Status:
+    """The status after `action`, or TransitionNotAllowed with a sentence."""
+    try:
+        return _MOVES[(status, action)]
+    except KeyError:
+        raise TransitionNotAllowed(status, action) from None
+
+
+def allowed_actions(status: Status) -> tuple[Action, ...]:
+    """The actions a case page may offer now, in a stable order."""
+    return tuple(action for action in Action if (status, action) in _MOVES)
+
+
+def action_to(status: Status, target: Status) -> Action:
+    """The action that takes a case from `status` to `target` (pages and the API name targets)."""
+    for action in Action:
+        if _MOVES.get((status, action)) is target:
+            return action
+    raise TransitionNotAllowed(status, Action.OPEN,
+                               f"A case that is {describe(status)} cannot become {describe(target)}.")
+
+
+def holds_everything(status: Status) -> bool:
+    """Whether pending messages of a case in this status must be held."""
+    return status in HOLDING
+
+
+def exchange_possible(status: Status) -> bool:
+    return status is EXCHANGE
+
+
+_WORDS = {
+    Status.PREPARATION: "in preparation",
+    Status.OPEN: "open",
+    Status.PAUSED: "paused",
+    Status.CLOSING: "closing",
+    Status.CLOSED: "closed",
+}
+
+
+def describe(status: Status) -> str:
+    return _WORDS[status]
