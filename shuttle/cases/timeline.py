@@ -176,9 +176,9 @@ def _case_sentence(event: Event, cast: Cast) -> tuple[str, str] | None:
     if action == "case.status":
         before, after = d.get("from"), d.get("to")
         words = {"open": "resumed the case" if before == "paused" else "opened the exchange",
-                 "paused": "paused the case", "closed": "closed the case"}
+                 "paused": "paused the case", "closing": "began closing the case", "closed": "closed the case"}
         return (f"{who} {words.get(str(after), 'changed the case status')}",
-                "warning" if after in ("paused", "closed") else "good")
+                "warning" if after in ("paused", "closing", "closed") else "good")
     if action == "case.settings":
         changed = sorted({_words(name, SETTING_WORDS) for name in d.get("changed") or []})
         return f"{who} changed the case settings ({', '.join(changed) or 'none'})", "info"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from shuttle.cases.states import Status, describe, exchange_possible, holds_everything
+
 
 @dataclass(frozen=True)
 class PersonGate:
@@ -17,8 +19,9 @@ class PersonGate:
     label: str
     takes_part: bool
     receives: bool
-    suitable: bool
+    suitable: bool  # a current eligible + suitable assessment whose review date has not passed
     holding_deliveries: bool = False
+    active: bool = True  # still a participant of the case (a facilitator may deactivate one)
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,29 @@ class ReleaseFacts:
     now: datetime
     reply_allowed: bool = True
     extra: tuple[str, ...] = field(default=())
+    proceedings_hold: bool = False
 
 
-def hold_reasons(case_status: str, author: PersonGate, recipients: tuple[PersonGate, ...]) -> list[str]:
-    """Why pending messages of a case must be frozen now (invariant 4)."""
+def _status(case_status: str) -> Status | None:
+    try:
+        return Status(case_status)
+    except ValueError:
+        return None
+
+
+def hold_reasons(case_status: str, author: PersonGate, recipients: tuple[PersonGate, ...], *,
+                 proceedings_hold: bool = False) -> list[str]:
+    """Why pending messages of a case must be frozen now (invariant 4): paused, closing and
+    closed hold everything, as do court proceedings where the service waits for them."""
     reasons: list[str] = []
-    if case_status == "paused":
-        reasons.append("the case is paused")
-    if case_status == "closed":
-        reasons.append("the case is closed")
-    if not author.takes_part:
+    status = _status(case_status)
+    if status is not None and holds_everything(status):
+        reasons.append(f"the case is {describe(status)}")
+    if proceedings_hold:
+        reasons.append("court proceedings are ongoing")
+    if not author.active:
+        reasons.append("the author is no longer part of the case")
+    elif not author.takes_part:
         reasons.append(f"{author.label} withdrew consent to take part")
     for person in recipients:
         if not person.takes_part:
@@ -54,9 +70,13 @@ def hold_reasons(case_status: str, author: PersonGate, recipients: tuple[PersonG
 
 def release_blockers(facts: ReleaseFacts) -> list[str]:
     """Every reason the message may not be released now; empty means release."""
-    blockers = hold_reasons(facts.case_status, facts.author, facts.recipients)
-    if facts.case_status == "preparation":
-        blockers.append("the case is still in preparation")
+    blockers = hold_reasons(facts.case_status, facts.author, facts.recipients,
+                            proceedings_hold=facts.proceedings_hold)
+    status = _status(facts.case_status)
+    if status is None or (not exchange_possible(status) and not holds_everything(status)):
+        blockers.append(f"the case is {describe(status) if status else facts.case_status}, not open")
+    if not facts.author.suitable:
+        blockers.append(f"{facts.author.label} has no current eligible and suitable assessment")
     if facts.approvals < facts.approvals_required:
         blockers.append(f"{facts.approvals} of {facts.approvals_required} approvals")
     if facts.edits_pending_acceptance:
@@ -65,7 +85,7 @@ def release_blockers(facts: ReleaseFacts) -> list[str]:
         blockers.append("nobody on the other side can receive it")
     for person in facts.recipients:
         if not person.suitable:
-            blockers.append(f"{person.label} has no current 'suitable' assessment")
+            blockers.append(f"{person.label} has no current eligible and suitable assessment")
         if person.holding_deliveries:
             blockers.append(f"{person.label} asked to hold deliveries for now")
     if not facts.reply_allowed:

@@ -23,7 +23,14 @@ from shuttle.messages import flags, lifecycle, on_behalf
 from shuttle.messages.authoring import add_version, check_letter
 from shuttle.messages.edits import EditList, InvalidEdit
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
-from shuttle.messages.release import approvals_of, approvers_of, release_blockers, release_facts, try_release
+from shuttle.messages.release import (
+    approvals_of,
+    approvers_of,
+    reconcile_case,
+    release_blockers,
+    release_facts,
+    try_release,
+)
 from shuttle.messages.states import DELIVERED, FINAL, Action, Context, State
 from shuttle.services import Actor, Services
 
@@ -262,7 +269,7 @@ def recall(session: Session, svc: Services, actor: Actor, message_id: str, *, re
     the facilitator who recalled it; the author's page says it was called back. An opened
     message cannot be recalled: record a safeguarding incident instead.
     """
-    message, _ = reviewer_message(session, actor, message_id)
+    message, case = reviewer_message(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state == State.VIEWED:
         raise Conflict("This message has been opened, so it cannot be called back. You can record a "
@@ -279,6 +286,8 @@ def recall(session: Session, svc: Services, actor: Actor, message_id: str, *, re
     message.released_at = None
     message.recalled_at = now
     message.claimed_by, message.claimed_at = actor.account_id, now
+    session.flush()
+    reconcile_case(session, svc, case, actor)  # back in review while the case holds everything: held
     return message
 
 
