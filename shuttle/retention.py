@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shuttle import blobs
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
-from shuttle.cases import notes, preparation
+from shuttle.cases import notes, participation, preparation
 from shuttle.cases.models import Case
 from shuttle.errors import NotFound
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
@@ -46,6 +46,7 @@ def _case_blob_ids(session: Session, case_id: str) -> set[str]:
     ids.update(session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)
                                .where(Upload.message_id.in_(messages))))
     ids |= notes.blob_ids(session, case_id) | preparation.blob_ids(session, case_id)  # issue 10: facilitator notes
+    ids |= participation.blob_ids(session, case_id)  # issue 10: consent scans, assessment reasons
     return ids
 
 

@@ -348,6 +348,15 @@ def assessment_reasons(session: Session, svc: Services, actor: Actor, case_id: s
     return blobs.load_text(session, svc.store, row.reasons_blob_id)
 
 
+def blob_ids(session: Session, case_id: str) -> set[str]:
+    """Every scanned consent form and assessment's reasons of a case (for `shuttle.retention`)."""
+    people = select(Participant.id).where(Participant.case_id == case_id)
+    ids = set(filter(None, session.scalars(select(Consent.scan_blob_id).where(Consent.participant_id.in_(people)))))
+    ids.update(filter(None, session.scalars(select(Assessment.reasons_blob_id)
+                                            .where(Assessment.participant_id.in_(people)))))
+    return ids
+
+
 def lapse_expired_assessments(session: Session, svc: Services, *, limit: int = 100) -> int:
     """Periodic: an assessment whose review date passed closes the gates by itself. Marks each
     once, audits it, and reconciles its case (holds, releases). Returns how many it looked at."""

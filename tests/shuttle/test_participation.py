@@ -305,3 +305,23 @@ def test_a_message_recalled_while_the_case_holds_everything_is_held(svc: Service
     world.do(cases.set_status, p.facilitator, case_id, status)
     world.do(review.recall, p.facilitator, message_id, reason="Sent too early.")
     assert _state(world, message_id) == "held"
+
+
+def test_shredding_a_case_destroys_its_consent_scans_and_assessment_reasons(svc: Services) -> None:
+    from shuttle import retention
+
+    world = World(svc)
+    case_id, p = world.case()
+    sam = p.participant_ids[p.responsible.account_id]
+    world.do(participation.record_consent_form, p.facilitator, case_id, sam, kind="take_part", granted=True,
+             method="signed_form", scan=PDF)
+    world.do(cases.record_assessment, p.facilitator, case_id, sam, kind="risk", outcome="low", reasons="Calm.")
+    with svc.db.uow() as uow:
+        scan = uow.session.scalars(select(Consent.scan_blob_id).where(Consent.scan_blob_id.is_not(None))).one()
+        reasons = uow.session.scalars(select(Assessment.reasons_blob_id)
+                                      .where(Assessment.reasons_blob_id.is_not(None))).one()
+        retention.shred_case(uow.session, svc, p.facilitator, "RJ-2026-0001")
+        uow.commit()
+    with svc.db.uow() as uow:
+        for blob_id in (scan, reasons):
+            assert uow.session.get(blobs.Blob, blob_id).shredded_at is not None
