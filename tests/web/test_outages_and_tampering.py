@@ -4,11 +4,10 @@ media is a clear 5xx before any body byte, logged as tampering (never a 200 cut 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
-
-import os
 
 from shuttle import blobs
 from shuttle.messages import authoring, processing
