@@ -66,6 +66,17 @@ def _check_login_limits(limits: "Limits") -> None:
         )
 
 
+def _digest_at(env: Mapping[str, str]) -> str:
+    """SHUTTLE_DIGEST_AT as HH:MM (UTC); a relay (SHUTTLE_SMTP_HOST) needs SHUTTLE_MAIL_FROM."""
+    if env.get("SHUTTLE_SMTP_HOST", "").strip() and not env.get("SHUTTLE_MAIL_FROM", "").strip():
+        raise ConfigError("SHUTTLE_MAIL_FROM is required when SHUTTLE_SMTP_HOST is set")
+    digest_at = (env.get("SHUTTLE_DIGEST_AT") or "18:00").strip()
+    hour, _, minute = digest_at.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+        raise ConfigError(f"SHUTTLE_DIGEST_AT must be a time of day as HH:MM (UTC), got {digest_at!r}")
+    return f"{int(hour):02d}:{minute}"
+
+
 @dataclass(frozen=True)
 class Limits:
     max_letter_bytes: int = 64 * 1024
@@ -113,6 +124,20 @@ class Settings:
     job_outage_budget_seconds: int = 900
     review_sla_working_days: int = 2  # 0: no review deadline, nothing escalates
     first_contact_working_hours: int = 48  # Mon-Fri hours (shuttle.referrals.clock); 0: no clock
+    hold_during_proceedings: bool = True  # court proceedings ongoing hold the exchange until lifted
+    assessment_review_days: int = 180  # default review-by date of an assessment recorded without one
+    # Digest e-mails (shuttle.notifications): an SMTP relay; nothing is sent while smtp_host is empty.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    mail_from: str = ""
+    digest_at: str = "18:00"  # HH:MM, UTC: the one time of day digests go out
+
+    @property
+    def mail_configured(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def cookie_secure(self) -> bool:
@@ -173,6 +198,15 @@ class Settings:
             job_outage_budget_seconds=_int(env, "SHUTTLE_JOB_OUTAGE_BUDGET_SECONDS", 900),
             review_sla_working_days=_int(env, "SHUTTLE_REVIEW_SLA_WORKING_DAYS", 2),
             first_contact_working_hours=_int(env, "SHUTTLE_FIRST_CONTACT_WORKING_HOURS", 48),
+            hold_during_proceedings=_bool(env, "SHUTTLE_HOLD_DURING_PROCEEDINGS", True),
+            assessment_review_days=_int(env, "SHUTTLE_ASSESSMENT_REVIEW_DAYS", 180),
+            smtp_host=env.get("SHUTTLE_SMTP_HOST", "").strip(),
+            smtp_port=_int(env, "SHUTTLE_SMTP_PORT", 587),
+            smtp_username=env.get("SHUTTLE_SMTP_USERNAME", ""),
+            smtp_password=env.get("SHUTTLE_SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(env, "SHUTTLE_SMTP_STARTTLS", True),
+            mail_from=env.get("SHUTTLE_MAIL_FROM", "").strip(),
+            digest_at=_digest_at(env),
         )
 
     def with_(self, **changes: object) -> "Settings":

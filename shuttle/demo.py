@@ -21,6 +21,7 @@ PEOPLE = (
     ("fiona", "facilitator", "Fiona (facilitator)", "quiet-harbour-lantern"),
     ("jessica", "participant", "Jessica", "blue-kettle-morning"),
     ("sam", "participant", "Sam", "gravel-path-evening"),
+    ("cora", "coordinator", "Cora (coordinator)", "amber-stile-orchard"),
 )
 
 
@@ -35,9 +36,9 @@ def _account(session: Session, svc: Services, username: str, role: str, name: st
 
 
 def _authenticator(session: Session, svc: Services, fiona: Account, created: str | None) -> tuple[str, str]:
-    """Fiona's authenticator secret and what to say about it. A rerun keeps (and shows again) the
-    secret enrolled before, so a code set up earlier keeps working; only when it cannot be read
-    (the secret key changed) is a new one enrolled, and that is said."""
+    """A staff member's (Fiona's, Cora's) authenticator secret and what to say about it. A rerun keeps
+    (and shows again) the secret enrolled before, so a code set up earlier keeps working; only when it
+    cannot be read (the secret key changed) is a new one enrolled, and that is said."""
     if created is not None:
         return created, ""
     if fiona.totp_secret_enc is not None:
@@ -91,6 +92,7 @@ def create_demo(svc: Services) -> list[str]:
         _case(uow.session, svc, fiona, jessica, sam)
         referral = _referral(uow.session, svc)
         secret, said = _authenticator(uow.session, svc, fiona, made["fiona"][1])
+        cora_secret, cora_said = _authenticator(uow.session, svc, made["cora"][0], made["cora"][1])
         uow.commit()
     return [
         f"facilitator  username fiona    password {PEOPLE[0][3]}",
@@ -98,6 +100,9 @@ def create_demo(svc: Services) -> list[str]:
         f"             current code: run `shuttle totp {secret}`",
         f"harmed       username jessica  password {PEOPLE[1][3]}",
         f"responsible  username sam      password {PEOPLE[2][3]}",
+        f"coordinator  username cora     password {PEOPLE[3][3]}",
+        f"             authenticator secret {cora_secret}{cora_said}",
+        f"             current code: run `shuttle totp {cora_secret}`",
         f"case         {REFERENCE}",
         f"referral     {referral} waiting in the coordinator's inbox (/coordinator/referrals; the form is /refer)",
     ]

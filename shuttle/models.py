@@ -15,6 +15,12 @@ FEATURE_MODELS = (
     "shuttle.audit.models",
     "shuttle.organisations.models",
     "shuttle.referrals.models",
+    "shuttle.accounts.enrolment_models",
+    "shuttle.cases.conflict_models",
+    "shuttle.cases.preparation",
+    "shuttle.cases.notes",
+    "shuttle.messages.sharing",
+    "shuttle.notifications.models",
 )
 
 for _module in FEATURE_MODELS:

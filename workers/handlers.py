@@ -5,24 +5,29 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Callable
 
+from shuttle.audit import log as audit
+from shuttle.cases.participation import lapse_expired_assessments
 from shuttle.messages.authoring import PROCESS_JOB
 from shuttle.messages.processing import sync_dead_jobs
 from shuttle.messages.queries import escalate_overdue
 from shuttle.messages.release import release_due
+from shuttle.notifications.service import DIGEST_JOB, enqueue_digests
 from shuttle.referrals.service import escalate_first_contact
-from shuttle.audit import log as audit
 from shuttle.retention import sweep
 from shuttle.services import Services
+from workers.digests import send_digest
+from workers.loop import Handler, Worker
 from workers.media_jobs import MediaJob
 from workers.versions import process_version
-from workers.loop import Handler, Worker
 
 log = logging.getLogger(__name__)
 
 
 def handlers(svc: Services, media: MediaJob) -> dict[str, Handler]:
-    return {PROCESS_JOB: functools.partial(process_version, svc, media)}
+    return {PROCESS_JOB: functools.partial(process_version, svc, media),
+            DIGEST_JOB: functools.partial(send_digest, svc)}
 
 
 def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
@@ -36,15 +41,24 @@ def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
                   outage_budget=svc.settings.job_outage_budget_seconds)
 
 
+#: Periodic duties: each works on what is due now (found by index), in small batches, each batch
+#: its own short transaction, so the tick never holds the (SQLite) write lock for long.
+DUTIES: tuple[Callable[..., int], ...] = (sync_dead_jobs, release_due, escalate_overdue,
+                                          escalate_first_contact, lapse_expired_assessments, enqueue_digests)
+BATCH = 100
+MAX_BATCHES = 50  # per duty and tick: the rest waits for the next tick
+
+
 def tick(svc: Services) -> None:
     """Scheduled releases, messages whose processing died, reviews past their deadline: none of
     them waits for somebody to open a page."""
-    with svc.db.uow() as uow:
-        sync_dead_jobs(uow.session, svc)
-        release_due(uow.session, svc)
-        escalate_overdue(uow.session, svc)
-        escalate_first_contact(uow.session, svc)
-        uow.commit()
+    for duty in DUTIES:
+        for _ in range(MAX_BATCHES):
+            with svc.db.uow() as uow:
+                done = duty(uow.session, svc, limit=BATCH)
+                uow.commit()
+            if done < BATCH:
+                break
 
 
 def publish_audit_head(svc: Services) -> bool:

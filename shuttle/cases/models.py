@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
 
-CASE_STATUSES = ("preparation", "open", "paused", "closed")
+CASE_STATUSES = ("preparation", "open", "paused", "closing", "closed")  # the life: shuttle/cases/states.py
 SIDES = ("harmed", "responsible")
 PARTICIPANT_ROLES = ("principal", "proxy", "supporter")
-CONSENT_KINDS = ("take_part", "receive_messages")
+CONSENT_KINDS = ("take_part", "share_information", "receive_messages")
+#: How a consent (or its withdrawal) was given; 'online' is the participant on their own page.
+CONSENT_METHODS = ("in_person", "phone", "signed_form", "online")
+#: Each judgement and the outcomes it may have (DESIGN.md section 1: assessment).
+ASSESSMENT_OUTCOMES = {
+    "eligibility": ("eligible", "not_eligible"),
+    "suitability": ("suitable", "not_suitable"),
+    "risk": ("low", "medium", "high"),
+}
 
 
 def other_side(side: str) -> str:
@@ -33,6 +41,8 @@ class Case(Base):
     author_must_accept_edits: Mapped[bool] = mapped_column(Boolean, default=True)
     read_receipts_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     watchlist: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Court proceedings ongoing: whether that holds the exchange is a service setting.
+    proceedings_ongoing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -77,15 +87,27 @@ class Consent(Base):
     recorded_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+    #: For share_information: the partner organisation named on the form.
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), nullable=True, index=True)
+    method: Mapped[str] = mapped_column(String(20), default="in_person", server_default="in_person")
+    given_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: A scanned signed form, stored encrypted.
+    scan_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
 
 
 class Assessment(Base):
-    """Append-only: the latest record is the current assessment."""
+    """Append-only: per kind, the latest record is the current judgement."""
 
     __tablename__ = "assessments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
-    outcome: Mapped[str] = mapped_column(String(20))  # 'suitable' | 'not_suitable'
+    kind: Mapped[str] = mapped_column(String(20), default="suitability",
+                                      server_default="suitability")  # ASSESSMENT_OUTCOMES
+    outcome: Mapped[str] = mapped_column(String(20))
     recorded_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reasons_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    review_by: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: When the periodic tick found the review date passed and closed the gates (the judgement itself is unchanged).
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -7,6 +7,7 @@ messages, in the same transaction, so a withdrawal or a pause takes effect at on
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,10 +16,13 @@ from sqlalchemy.orm import Session
 from shuttle import permissions
 from shuttle.access import load_case
 from shuttle.audit import log as audit
+from shuttle.cases import states
 from shuttle.cases.facts import facilitator_ids
 from shuttle.cases.models import (
+    ASSESSMENT_OUTCOMES,
     CASE_STATUSES,
     CONSENT_KINDS,
+    CONSENT_METHODS,
     PARTICIPANT_ROLES,
     SIDES,
     Assessment,
@@ -32,13 +36,12 @@ from shuttle.messages.release import reconcile_case
 from shuttle.services import Actor, Services
 
 REFERENCE = re.compile(r"^[A-Z]{2,5}-\d{4}-\d{3,6}$")
-#: Which status a case may move to from each status.
+#: Which status a case may move to from each status (from the case state machine).
 STATUS_MOVES = {
-    "preparation": {"open", "closed"},
-    "open": {"paused", "closed"},
-    "paused": {"open", "closed"},
-    "closed": set(),
+    status.value: {states.next_status(status, action).value for action in states.allowed_actions(status)}
+    for status in states.Status
 }
+MAX_REASON_CHARS = 500
 
 
 def create_case(
@@ -156,22 +159,49 @@ def add_participant(session: Session, svc: Services, actor: Actor, case_id: str,
 
 
 def record_consent(session: Session, svc: Services, actor: Actor, case_id: str, participant_id: str,
-                   *, kind: str, granted: bool, note: str = "") -> Consent:
+                   *, kind: str, granted: bool, note: str = "", method: str = "in_person",
+                   given_on: date | None = None, organisation_id: str | None = None,
+                   scan_blob_id: str | None = None) -> Consent:
+    """A facilitator records a consent form (or its withdrawal): how it was given and when."""
     case, _ = _managed_case(session, actor, case_id)
     participant = _participant_of(session, case, participant_id)
     if kind not in CONSENT_KINDS:
-        raise BadInput("Consent is to take_part or to receive_messages.")
-    return _append_consent(session, svc, actor, case, participant, kind, granted, note)
+        raise BadInput("Consent is to take_part, share_information or receive_messages.")
+    if method not in CONSENT_METHODS or method == "online":
+        raise BadInput("Say how the consent was given: in_person, phone or signed_form.")
+    if given_on is not None and given_on > svc.now().date():
+        raise BadInput("The date the consent was given cannot be in the future.")
+    if kind == "share_information":
+        _check_organisation(session, organisation_id)
+    elif organisation_id:
+        raise BadInput("Only a consent to share information names an organisation.")
+    return _append_consent(session, svc, actor, case, participant, kind, granted, note, method=method,
+                           given_on=given_on, organisation_id=organisation_id, scan_blob_id=scan_blob_id)
+
+
+def _check_organisation(session: Session, organisation_id: str | None) -> None:
+    from shuttle.organisations.models import Organisation  # the coordinator's list
+
+    found = session.get(Organisation, organisation_id) if organisation_id else None
+    if found is None or not found.active:
+        raise BadInput("Choose an organisation from the service's list to share information with.")
 
 
 def _append_consent(session: Session, svc: Services, actor: Actor, case: Case, participant: Participant,
-                    kind: str, granted: bool, note: str) -> Consent:
+                    kind: str, granted: bool, note: str, *, method: str = "in_person",
+                    given_on: date | None = None, organisation_id: str | None = None,
+                    scan_blob_id: str | None = None) -> Consent:
     consent = Consent(participant_id=participant.id, kind=kind, granted=granted,
-                      recorded_by=actor.account_id, recorded_at=svc.now(), note=note[:500])
+                      recorded_by=actor.account_id, recorded_at=svc.now(), note=note[:500], method=method,
+                      given_on=given_on or svc.now().date(), organisation_id=organisation_id,
+                      scan_blob_id=scan_blob_id)
     session.add(consent)
+    details: dict[str, Any] = {"kind": kind, "method": method}
+    if organisation_id:
+        details["organisation_id"] = organisation_id
     audit.record(session, action="consent.grant" if granted else "consent.withdraw",
                  actor_id=actor.account_id, actor_role=actor.role, case_id=case.id,
-                 subject_type="participant", subject_id=participant.id, details={"kind": kind},
+                 subject_type="participant", subject_id=participant.id, details=details,
                  now=svc.now())
     session.flush()
     _reconcile(session, svc, case, actor)
@@ -184,7 +214,8 @@ def withdraw_own_consent(session: Session, svc: Services, actor: Actor, case_id:
     if not member.is_participant or member.participant_id is None:
         raise NotFound()
     participant = _participant_of(session, case, member.participant_id)
-    _append_consent(session, svc, actor, case, participant, "take_part", False, "withdrawn by the participant")
+    _append_consent(session, svc, actor, case, participant, "take_part", False, "withdrawn by the participant",
+                    method="online")
 
 
 def set_holding(session: Session, svc: Services, actor: Actor, case_id: str, holding: bool) -> None:
@@ -202,36 +233,71 @@ def set_holding(session: Session, svc: Services, actor: Actor, case_id: str, hol
 
 
 def record_assessment(session: Session, svc: Services, actor: Actor, case_id: str, participant_id: str,
-                      *, outcome: str) -> Assessment:
+                      *, outcome: str, kind: str | None = None, reasons: str = "",
+                      review_by: date | None = None) -> Assessment:
+    """A facilitator's judgement on a participant: eligibility, suitability or risk, with reasons
+    (stored encrypted) and a review-by date. Without `kind`, 'suitable' records the person
+    eligible and suitable (and 'not_suitable' not suitable), as a completed assessment."""
     case, _ = _managed_case(session, actor, case_id)
     participant = _participant_of(session, case, participant_id)
-    if outcome not in {"suitable", "not_suitable"}:
-        raise BadInput("An assessment is suitable or not_suitable.")
-    assessment = Assessment(participant_id=participant.id, outcome=outcome,
-                            recorded_by=actor.account_id, recorded_at=svc.now())
-    session.add(assessment)
-    audit.record(session, action="assessment.record", actor_id=actor.account_id, actor_role=actor.role,
-                 case_id=case.id, subject_type="participant", subject_id=participant.id,
-                 details={"outcome": outcome}, now=svc.now())
-    session.flush()
+    if kind is None:
+        if outcome not in {"suitable", "not_suitable"}:
+            raise BadInput("An assessment is suitable or not_suitable.")
+        if outcome == "suitable":
+            _append_assessment(session, svc, actor, case, participant, "eligibility", "eligible", reasons, review_by)
+        kind = "suitability"
+    if kind not in ASSESSMENT_OUTCOMES:
+        raise BadInput("An assessment is of eligibility, suitability or risk.")
+    if outcome not in ASSESSMENT_OUTCOMES[kind]:
+        raise BadInput(f"A {kind} assessment is {' or '.join(ASSESSMENT_OUTCOMES[kind])}.")
+    assessment = _append_assessment(session, svc, actor, case, participant, kind, outcome, reasons, review_by)
     _reconcile(session, svc, case, actor)
     return assessment
 
 
+def _append_assessment(session: Session, svc: Services, actor: Actor, case: Case, participant: Participant,
+                       kind: str, outcome: str, reasons: str, review_by: date | None) -> Assessment:
+    from shuttle import blobs  # the reasons are encrypted like every other text
+
+    today = svc.now().date()
+    if review_by is None:
+        review_by = today + timedelta(days=svc.settings.assessment_review_days)
+    if review_by < today:
+        raise BadInput("The review-by date of an assessment cannot be in the past.")
+    if len(reasons) > 20_000:
+        raise BadInput("The reasons are too long (up to 20,000 characters).")
+    reasons_blob = blobs.store_text(session, svc.store, reasons.strip()) if reasons.strip() else None
+    assessment = Assessment(participant_id=participant.id, kind=kind, outcome=outcome,
+                            recorded_by=actor.account_id, recorded_at=svc.now(), review_by=review_by,
+                            reasons_blob_id=reasons_blob.id if reasons_blob else None)
+    session.add(assessment)
+    audit.record(session, action="assessment.record", actor_id=actor.account_id, actor_role=actor.role,
+                 case_id=case.id, subject_type="participant", subject_id=participant.id,
+                 details={"kind": kind, "outcome": outcome, "review_by": review_by.isoformat()}, now=svc.now())
+    session.flush()
+    return assessment
+
+
 def set_status(session: Session, svc: Services, actor: Actor, case_id: str, status: str,
-               *, expected_version: int | None = None) -> Case:
+               *, expected_version: int | None = None, reason: str = "") -> Case:
+    """Move a case through its life (shuttle/cases/states.py), audited with who and why."""
     case, _ = _managed_case(session, actor, case_id)
     if status not in CASE_STATUSES:
-        raise BadInput("A case is in preparation, open, paused or closed.")
+        raise BadInput("A case is in preparation, open, paused, closing or closed.")
+    if len(reason) > MAX_REASON_CHARS:
+        raise BadInput(f"The reason is up to {MAX_REASON_CHARS} characters.")
     if expected_version is not None and expected_version != case.row_version:
         raise Conflict("The case changed since you opened it. Reload and try again.", code="stale")
-    if status not in STATUS_MOVES[case.status]:
-        raise Conflict(f"A case that is {case.status} cannot become {status}.")
-    before = case.status
-    case.status = status
+    before = states.Status(case.status)
+    try:
+        action = states.action_to(before, states.Status(status))
+    except states.TransitionNotAllowed as exc:
+        raise Conflict(str(exc), code="case_status") from None
+    case.status = states.next_status(before, action).value
     audit.record(session, action="case.status", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=case.id, subject_type="case", subject_id=case.id,
-                 details={"from": before, "to": status}, now=svc.now())
+                 details={"from": before.value, "to": case.status, "action": action.value,
+                          "reason": reason.strip()}, now=svc.now())
     session.flush()
     _reconcile(session, svc, case, actor)
     return case

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from shuttle import blobs, permissions
 from shuttle.access import load_case, load_message
+from shuttle.cases import states as case_states
 from shuttle.cases.models import Case, Participant
-from shuttle.cases.facts import current_assessment, current_consent
+from shuttle.cases.facts import current_assessment, current_consent, proceedings_hold
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
 from shuttle.jobs import queue
 from shuttle.messages import lifecycle
@@ -111,9 +112,9 @@ def read_draft(session: Session, svc: Services, actor: Actor, message_id: str) -
 
 
 def _check_may_send(session: Session, case: Case, message: Message) -> None:
-    if case.status != "open":
-        raise Conflict(f"The case is {case.status}, so nothing can be sent just now. Your draft is kept.",
-                       code="case_not_open")
+    if not case_states.exchange_possible(case_states.Status(case.status)):
+        raise Conflict(f"The case is {case_states.describe(case_states.Status(case.status))}, so nothing can be "
+                       "sent just now. Your draft is kept.", code="case_not_open")
     author = session.get(Participant, message.author_participant_id)
     assert author is not None
     if not current_consent(session, author.id, "take_part"):
@@ -151,6 +152,9 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
     if message.state not in EDITABLE:
         raise Conflict("This message has already been sent.", code="not_editable")
     _check_may_send(session, case, message)
+    if proceedings_hold(svc, case):
+        raise Conflict("Nothing can be sent while court proceedings are ongoing. Your draft is kept; your "
+                       "facilitator will tell you when that changes.", code="proceedings")
     if message.kind == "letter":
         if message.draft_blob_id is None or not blobs.load_text(session, svc.store, message.draft_blob_id).strip():
             raise BadInput("The letter is empty.")

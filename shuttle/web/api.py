@@ -20,7 +20,8 @@ from shuttle.errors import BadInput, NotFound
 from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web import media, openapi, participant_api, tus
+from shuttle.web import casework_api, coordinator_api, media, openapi, participant_api, people_api, tus
+from shuttle.web import notifications_api
 from shuttle.web import referral_api
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
 from shuttle.web.http import SESSION_COOKIE, client_address, field, read_json, run, run_anonymous, services
@@ -113,7 +114,8 @@ async def case_settings(request: Request) -> Response:
 async def case_status(request: Request) -> Response:
     data = await read_json(request)
     await run(request, cases.set_status, request.path_params["case_id"], field(data, "status", str),
-              expected_version=field(data, "version", int, required=False))
+              expected_version=field(data, "version", int, required=False),
+              reason=field(data, "reason", str, default=""))
     return await get_case(request)
 
 
@@ -121,7 +123,10 @@ async def consent(request: Request) -> Response:
     data = await read_json(request)
     p = request.path_params
     await run(request, cases.record_consent, p["case_id"], p["participant_id"], kind=field(data, "kind", str),
-              granted=field(data, "granted", bool), note=field(data, "note", str, default=""))
+              granted=field(data, "granted", bool), note=field(data, "note", str, default=""),
+              method=field(data, "method", str, default="in_person"),
+              given_on=people_api.day(data, "given_on"),
+              organisation_id=field(data, "organisation_id", str, required=False) or None)
     return await get_case(request)
 
 
@@ -129,7 +134,8 @@ async def assessment(request: Request) -> Response:
     data = await read_json(request)
     p = request.path_params
     await run(request, cases.record_assessment, p["case_id"], p["participant_id"],
-              outcome=field(data, "outcome", str))
+              outcome=field(data, "outcome", str), kind=field(data, "kind", str, required=False),
+              reasons=field(data, "reasons", str, default=""), review_by=people_api.day(data, "review_by"))
     return await get_case(request)
 
 
@@ -302,3 +308,7 @@ ROUTES = [
 ROUTES += tus.ROUTES + media.ROUTES
 ROUTES += participant_api.ROUTES
 ROUTES += referral_api.ROUTES
+ROUTES += coordinator_api.ROUTES
+ROUTES += casework_api.ROUTES
+ROUTES += people_api.ROUTES
+ROUTES += notifications_api.ROUTES

@@ -563,7 +563,6 @@ def test_usernames_are_validated_lowercased_and_unique(database: Database, setti
 
 
 @pytest.mark.committing  # several connections at once
-@pytest.mark.committing  # several connections at once
 @pytest.mark.postgres
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)  # SQLite writers queue: no race
 def test_a_simultaneous_twin_username_is_a_conflict_not_a_broken_transaction(
@@ -642,7 +641,6 @@ def test_totp_secret_is_bound_to_its_account(settings: Settings) -> None:
         decrypt_secret("another-secret-key-" + "z" * 40, "account-a", blob)
 
 
-@pytest.mark.committing  # reads the rows through a second connection
 @pytest.mark.committing  # reads the rows through a second connection
 def test_the_database_never_holds_secrets_in_plain(database: Database, settings: Settings) -> None:
     participant_id, _ = make_account(database, settings, "jess", "participant")

@@ -22,9 +22,13 @@ from shuttle.cases import service as cases
 from shuttle.config import Settings
 from shuttle.db import Base, Database
 from shuttle.errors import NotFound, ShuttleError
-from shuttle.messages import authoring, delivery, queries, review
+from shuttle.messages import authoring, delivery, on_behalf, queries, review, sharing
+from shuttle.messages.sharing import SupporterShare
 from shuttle.messages.models import Approval, Message, MessageVersion
-from shuttle.messages.release import approvals_of
+from shuttle.cases.models import Case
+from shuttle.messages.gates import release_blockers
+from shuttle.messages.release import approvals_of, release_facts
+from shuttle.messages.states import HOLDABLE
 from support import make_services
 from world import World
 
@@ -53,6 +57,7 @@ class ShuttleMachine(RuleBasedStateMachine):
         self.paused = False
         self.withdrawn: set[str] = set()
         self.ever_delivered: set[str] = set()
+        self.checked_delivered: set[str] = set()
         self.refusals = 0
 
     def teardown(self) -> None:
@@ -179,6 +184,32 @@ class ShuttleMachine(RuleBasedStateMachine):
         if self.attempt(cases.set_status, "facilitator", self.case_id, status) is not None:
             self.paused = status == "paused"
 
+    @rule(who=st.sampled_from(["facilitator"] * 4 + ["co_facilitator", "outsider_facilitator", "harmed",
+                                                   "coordinator"]),
+          status=st.sampled_from(["open", "paused", "closed"]))
+    def move_the_case(self, who: str, status: str) -> None:
+        """The case's life (shuttle/cases/states.py), by anyone: only its facilitators move it, and only
+        along the machine's moves."""
+        if self.attempt(cases.set_status, who, self.case_id, status, reason="The machine says so.") is not None:
+            self.paused = status == "paused"
+            event(f"case {status}")
+
+    @rule(finish=st.booleans())
+    def close_the_case(self, finish: bool) -> None:
+        """Closing (and then closed), once something was written: everything pending must be held."""
+        if not self.message_ids():
+            return
+        if self.attempt(cases.set_status, "co_facilitator", self.case_id, "closing", reason="Done.") is not None:
+            event("case closing")
+        if finish and self.attempt(cases.set_status, "facilitator", self.case_id, "closed") is not None:
+            event("case closed")
+
+    def case_status(self) -> str:
+        with self.svc.db.uow() as uow:
+            case = uow.session.get(Case, self.case_id)
+            assert case is not None
+            return case.status
+
     @rule(who=st.sampled_from(["responsible", "harmed"]), granted=st.booleans(),
           kind=st.sampled_from(["receive_messages", "take_part"]))
     def consent(self, who: str, granted: bool, kind: str) -> None:
@@ -197,6 +228,55 @@ class ShuttleMachine(RuleBasedStateMachine):
         text = self.attempt(delivery.open_message, who, message_id)
         if text is not None:
             self.check_delivered_text(message_id, text)
+
+    @rule(who=st.sampled_from(ACTORS), for_whom=st.sampled_from(["harmed", "responsible", "supporter"]),
+          text=TEXTS)
+    def enter_on_behalf(self, who: str, for_whom: str, text: str) -> None:
+        """A facilitator types a letter someone dictated (issue 10); anyone else is refused."""
+        participant_id = self.people.participant_ids[self.actor(for_whom).account_id]
+        if self.attempt(on_behalf.enter_letter, who, self.case_id, participant_id, text) is not None:
+            event("entered on someone's behalf")
+
+    @rule(who=st.sampled_from(["harmed", "harmed_proxy", "responsible", "supporter", "facilitator"]),
+          index=st.integers(0, 20), shared=st.booleans())
+    def share_with_supporter(self, who: str, index: int, shared: bool) -> None:
+        message_id = self.pick(index)
+        if message_id is not None:
+            supporter = self.people.participant_ids[self.people.supporter.account_id]
+            self.attempt(sharing.share if shared else sharing.unshare, who, message_id, supporter)
+
+    @rule(index=st.integers(0, 20))
+    def supporter_opens(self, index: int) -> None:
+        message_id = self.pick(index)
+        if message_id is not None and self.attempt(sharing.open_shared, "supporter", message_id) is not None:
+            assert self.shared_now(message_id), "a supporter opened a message not shared with them"
+            event("a supporter opened a shared message")
+
+    @rule(entered=st.booleans(), share=st.booleans())
+    def reply_share_and_read(self, entered: bool, share: bool) -> None:
+        """The responsible side replies (or a facilitator types its reply), both facilitators approve,
+        the person harmed opens it and perhaps shares it; the supporter tries to read it."""
+        responsible = self.people.participant_ids[self.people.responsible.account_id]
+        reply = (self.attempt(on_behalf.enter_letter, "facilitator", self.case_id, responsible, "Dear Jessica.")
+                 if entered else self.attempt(authoring.start_draft, "responsible", self.case_id, "Dear Jessica."))
+        if reply is None or (not entered and self.attempt(authoring.submit, "responsible", reply.id) is None):
+            return
+        self.world.run_jobs()
+        for who in ("co_facilitator", "facilitator"):
+            self.attempt(review.claim, who, reply.id, take_over=True)
+            self.attempt(review.approve, who, reply.id)
+        self.attempt(delivery.open_message, "harmed", reply.id)
+        if share:
+            supporter = self.people.participant_ids[self.people.supporter.account_id]
+            self.attempt(sharing.share, "harmed", reply.id, supporter)
+        if self.attempt(sharing.open_shared, "supporter", reply.id) is not None:
+            assert self.shared_now(reply.id), "a supporter opened a message not shared with them"
+            event("a supporter read a shared reply")
+
+    def shared_now(self, message_id: str) -> bool:
+        with self.svc.db.uow() as uow:
+            return uow.session.scalar(select(SupporterShare.id).where(
+                SupporterShare.message_id == message_id, SupporterShare.revoked_at.is_(None))) is not None
 
     # --- invariants -------------------------------------------------------------------------
 
@@ -244,6 +324,46 @@ class ShuttleMachine(RuleBasedStateMachine):
         if self.paused:
             assert not newly, "a message was released while the case was paused"
         self.ever_delivered |= delivered
+
+    @invariant()
+    def released_only_while_open_and_every_gate_holds(self) -> None:
+        """A message newly delivered in the last step left while its case was open and every gate
+        (consents, assessments, holds, approvals, edits accepted) stood open."""
+        states = self.states()
+        newly = {mid for mid, state in states.items() if state in ("released", "viewed")} - self.checked_delivered
+        if newly:
+            assert self.case_status() == "open", "a message was released while the case was not open"
+        with self.svc.db.uow() as uow:
+            case = uow.session.get(Case, self.case_id)
+            for message_id in newly:
+                message = uow.session.get(Message, message_id)
+                if message.state == "released":
+                    assert release_blockers(release_facts(uow.session, self.svc, case, message)) == []
+        self.checked_delivered |= newly
+
+    @invariant()
+    def closing_holds_everything(self) -> None:
+        if self.case_status() in ("closing", "closed"):
+            pending = {mid: state for mid, state in self.states().items() if state in {s.value for s in HOLDABLE}}
+            assert pending == {}, f"pending messages not held while the case is closing: {pending}"
+
+    @invariant()
+    def a_supporter_sees_only_what_is_shared_with_them(self) -> None:
+        for item in self.world.do(sharing.shared_with_me, self.people.supporter):
+            assert self.shared_now(item.message_id)
+            assert self.states()[item.message_id] in ("released", "viewed")
+
+    @invariant()
+    def the_facilitator_who_entered_a_message_never_approves_it_first(self) -> None:
+        """Two facilitators: a letter one of them typed for someone is approved first by the other."""
+        staff = {self.people.facilitator.account_id, self.people.co_facilitator.account_id}
+        with self.svc.db.uow() as uow:
+            for message in uow.session.scalars(select(Message).where(Message.written_by.in_(staff))):
+                for version_id in {a.version_id for a in uow.session.scalars(
+                        select(Approval).where(Approval.message_id == message.id))}:
+                    first = uow.session.scalar(select(Approval.facilitator_id).where(
+                        Approval.version_id == version_id).order_by(Approval.id).limit(1))
+                    assert first != message.written_by
 
     @invariant()
     def withdrawn_never_delivered(self) -> None:

@@ -19,9 +19,14 @@ import pytest
 from starlette.responses import JSONResponse
 
 from shuttle import blobs
+from shuttle.accounts import enrolment
+from shuttle.cases import participation
+from shuttle.cases import service as cases
 from shuttle.messages import authoring, delivery, processing, review
 from shuttle.messages import requests as recipient_requests
+from shuttle.messages import sharing
 from shuttle.messages.models import Message
+from shuttle.organisations import service as organisations
 from shuttle.referrals import service as referrals
 from shuttle.services import Actor, Services
 from shuttle.uploads import service as uploads
@@ -37,7 +42,8 @@ ANON = 401  # not signed in
 NOT_FOUND = {"error": "not_found", "message": "Not found."}
 NOT_FOUND_LENGTH = str(len(JSONResponse(NOT_FOUND).body))  # all a HEAD answer tells of its body
 SIGN_IN_ROUTES = {("POST", "/session"), ("POST", "/session/totp"), ("POST", "/session/invitation"),
-                  ("POST", "/session/password")}
+                  ("POST", "/session/password"), ("POST", "/session/enrolment"),
+                  ("POST", "/session/enrolment/details")}  # an enrolment link's token is its own credential
 UNCHECKED_ROUTES = {("GET", "/openapi.json")}  # public by design: the API's own description
 ACTION_PATH = "/messages/{message_id}/actions/{action}"
 
@@ -65,6 +71,26 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/participants/{participant_id}/invitation", "case"):  # a new code, shown once
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    # preparing a case (shuttle/web/people_api.py): the case's facilitators add and deactivate people,
+    # record consent forms (with a scan), read assessments, mark court proceedings; a participant reads
+    # and withdraws their own consents ("spare participant": a supporter added for the request)
+    ("POST", "/cases/{case_id}/participants", "case"):    (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/deactivate", "spare participant"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/cases/{case_id}/participants/{participant_id}/consents", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/consent-scans", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/cases/{case_id}/participants/{participant_id}/assessments", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/proceedings", "case"):     (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/consents/withdraw", "spare case"):
+                                                          (OK,   OK,   OK,   OK,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/me/consents", "-"):                         (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
+    # digest e-mails (shuttle/web/notifications_api.py): participants and facilitators, each their own
+    ("GET", "/me/notifications", "-"):                    (OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO,   ANON),
+    ("PUT", "/me/notifications", "-"):                    (OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO,   ANON),
+    ("DELETE", "/me/notifications", "-"):                 (OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO,   ANON),
     ("POST", "/cases/{case_id}/holding", "case"):         (OK,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/withdraw", "spare case"):  (OK,   OK,   OK,   OK,   NO,   NO,   NO,   NO,   ANON),
     ("GET", "/cases/{case_id}/messages", "case"):         (OK,   OK,   OK,   OK,   OK,   NO,   NO,   NO,   ANON),
@@ -179,6 +205,33 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/requests/{request_id}/handle", "handled request"):
                                                           (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
+    # a facilitator's casework (shuttle/web/casework_api.py): preparation, private notes and letters
+    # entered on a participant's behalf are the case's facilitators' only; a recipient shares an opened
+    # message with a supporter of its side; the supporter sees only what is shared ("reply" targets:
+    # the responsible side's letter delivered to the harmed side, where the supporter is)
+    ("GET", "/cases/{case_id}/participants/{participant_id}/preparation", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/meetings", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("PUT", "/cases/{case_id}/participants/{participant_id}/wishes", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/letters", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/photos", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/cases/{case_id}/notes", "case"):            (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/notes", "case"):           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/supporters", "reply viewed"):
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PUT", "/messages/{message_id}/supporters/{supporter_id}", "reply viewed"):
+                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PUT", "/messages/{message_id}/supporters/{supporter_id}", "reply released"):  # not opened by them yet
+                                                          (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/shared", "-"):                              (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   ANON),
+    ("GET", "/shared/{message_id}", "reply viewed"):      (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/shared/{message_id}", "shared reply"):      (NO,   NO,   NO,   OK,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/shared/{message_id}/open", "shared reply"):
+                                                          (NO,   NO,   NO,   OK,   NO,   NO,   NO,   NO,   ANON),
     # referrals (shuttle/web/referral_api.py): anyone may send one; the rest is the coordinator's
     ("POST", "/referrals", "-"):                          (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
     ("GET", "/referrals", "-"):                           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
@@ -191,6 +244,41 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NOW,  ANON),
     ("POST", "/referrals/{referral_id}/accept", "referral"):
                                                           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    # the coordinator (shuttle/web/coordinator_api.py): staff, case staffing, organisations; a "staffed
+    # case" has two facilitators (the world's facilitator is {account_id}), a "solo case" one; {joining}
+    # is a facilitator on no case. A facilitator of a case records their own conflict of interest.
+    ("GET", "/coordinator/staff", "-"):                   (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/staff", "-"):                  (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/staff/{account_id}/deactivate", "staff member"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/staff/{account_id}/reactivate", "deactivated staff member"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/staff/{account_id}/reset-second-factor", "staff member"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/staff/{account_id}/enrolment-link", "pending staff member"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/staff/{account_id}/enrolment-link", "staff member"):  # enrolled already
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NOW,  ANON),
+    ("GET", "/coordinator/cases", "-"):                   (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("GET", "/coordinator/cases/{case_id}", "case"):      (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/cases/{case_id}/reassign", "staffed case"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/cases/{case_id}/facilitators", "solo case"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("DELETE", "/coordinator/cases/{case_id}/facilitators/{account_id}", "staffed case"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/cases/{case_id}/conflicts", "staffed case"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/cases/{case_id}/conflict", "staffed case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/coordinator/organisations", "-"):           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/organisations", "-"):          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("PATCH", "/coordinator/organisations/{organisation_id}", "organisation"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/organisations/{organisation_id}/deactivate", "organisation"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/coordinator/organisations/{organisation_id}/reactivate", "deactivated organisation"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
 }
 
 #: The body each request sends (None: no body). Actions not listed send {}.
@@ -199,6 +287,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/cases/{case_id}/status"): {"status": "open"},
     ("POST", "/cases/{case_id}/participants/{participant_id}/consents"): {"kind": "receive_messages", "granted": True},
     ("POST", "/cases/{case_id}/participants/{participant_id}/assessments"): {"outcome": "suitable"},
+    ("POST", "/cases/{case_id}/participants"): {"name": "Dan Green", "side": "responsible", "role": "supporter"},
+    ("POST", "/cases/{case_id}/participants/{participant_id}/deactivate"): {"reason": "Moved away."},
+    ("POST", "/cases/{case_id}/proceedings"): {"ongoing": False, "reason": "No trial."},
+    ("POST", "/cases/{case_id}/consents/withdraw"): {"kind": "receive_messages"},
     ("POST", "/cases/{case_id}/holding"): {"holding": False},
     ("POST", "/cases/{case_id}/withdraw"): {},
     ("POST", "/cases/{case_id}/messages"): {"text": "Dear Sam, hello."},
@@ -213,12 +305,28 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/messages/{message_id}/actions/schedule"): {"at": "2099-01-01T09:00:00+00:00"},
     ("POST", "/messages/{message_id}/requests"): {"kind": "hold", "note": "Not before the court date."},
     ("POST", "/requests/{request_id}/handle"): {"outcome": "done", "note": "I am keeping it for you."},
+    ("POST", "/cases/{case_id}/participants/{participant_id}/meetings"): {
+        "held_on": "2026-01-05", "how": "phone", "attended": "Jessica and Fiona", "notes": "Wants to wait."},
+    ("PUT", "/cases/{case_id}/participants/{participant_id}/wishes"): {
+        "questions": ["Why our house?"], "wants_reply": True, "wants_outcome_news": None},
+    ("POST", "/cases/{case_id}/participants/{participant_id}/letters"): {"text": "Dear Sam, as I told Fiona."},
+    ("POST", "/cases/{case_id}/notes"): {"text": "Jessica asked us not to ring on Mondays."},
+    ("PUT", "/messages/{message_id}/supporters/{supporter_id}"): {"shared": True},
+    ("PUT", "/me/notifications"): {"address": "someone@example.org", "wants": True},
     ("POST", "/referrals"): {"source": "self_harmed", "person_name": "Jessica", "offence": "Burglary", "court": "no",
                              "contact_email": "jessica@example.org"},
     ("POST", "/referrals/{referral_id}/contact-attempts"): {"method": "phone", "outcome": "reached"},
     ("POST", "/referrals/{referral_id}/decline"): {"reason": "not_eligible"},
     # the case's two facilitators (the service has more): filled in from the world (Targets.body)
     ("POST", "/referrals/{referral_id}/accept"): {"facilitators": ["{facilitator}", "{co_facilitator}"]},
+    # "{name}" values are the row's ids (Targets.ids), filled in by _send
+    ("POST", "/coordinator/staff"): {"username": "nina.reyes", "display_name": "Nina Reyes", "role": "facilitator"},
+    ("POST", "/coordinator/cases/{case_id}/reassign"): {"leaving": "{account_id}", "joining": "{joining}",
+                                                        "reason": "sickness"},
+    ("POST", "/coordinator/cases/{case_id}/facilitators"): {"account_id": "{joining}"},
+    ("POST", "/coordinator/cases/{case_id}/conflicts"): {"account_id": "{joining}"},
+    ("POST", "/coordinator/organisations"): {"name": "Northshire Police", "kind": "police"},
+    ("PATCH", "/coordinator/organisations/{organisation_id}"): {"name": "Northshire Probation Service"},
 }
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -234,6 +342,10 @@ RAW: dict[tuple[str, str], tuple[dict[str, str], bytes | None]] = {
     ("PUT", "/messages/{message_id}/media"): ({"Content-Type": "application/octet-stream"},
                                               b"\x00\x00\x00\x18ftypisom" + b"\x00" * 12),  # an MP4's start
     ("GET", "/messages/{message_id}/media"): ({"Range": "bytes=0-"}, None),  # as a <video> asks
+    ("POST", "/cases/{case_id}/participants/{participant_id}/consent-scans"): (
+        {"Content-Type": "application/pdf"}, b"%PDF-1.4 a signed consent to take part"),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/photos"): ({"Content-Type": "image/jpeg"},
+                                                                       b"\xff\xd8\xff\xe0" + b"\x00" * 60),
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
@@ -403,6 +515,81 @@ class Targets:
                  "{co_facilitator}": self.people.co_facilitator.account_id}
         return {**body, "facilitators": [named.get(f, f) for f in body["facilitators"]]}
 
+    def _reply(self, *, opened: bool) -> dict[str, str]:
+        """The responsible side's letter, delivered to the harmed side (opened by its principal, or
+        not yet), with the id of the harmed side's supporter."""
+        reply = self._as(authoring.start_draft, self.people.responsible, self.case_id, "Dear Jessica, thank you.")
+        self._as(authoring.submit, self.people.responsible, reply.id)
+        self.world.run_jobs()
+        self._as(review.claim, self.people.facilitator, reply.id)
+        self._as(review.approve, self.people.facilitator, reply.id)
+        if opened:
+            self._as(delivery.open_message, self.people.harmed, reply.id)
+        return {"message_id": str(reply.id),
+                "supporter_id": self.people.participant_ids[self.people.supporter.account_id or ""]}
+
+    def reply_viewed(self) -> dict[str, str]:
+        return self._reply(opened=True)
+
+    def reply_released(self) -> dict[str, str]:
+        return self._reply(opened=False)
+
+    def shared_reply(self) -> dict[str, str]:
+        made = self._reply(opened=True)
+        self._as(sharing.share, self.people.harmed, made["message_id"], made["supporter_id"])
+        return made
+
+    def _facilitator(self) -> str:
+        """A new facilitator account, on no case."""
+        self.made = getattr(self, "made", 0) + 1
+        return str(self.world.account(f"nadia{self.made}", "facilitator").account_id)
+
+    def staff_member(self) -> dict[str, str]:
+        return {"account_id": self._facilitator()}
+
+    def deactivated_staff_member(self) -> dict[str, str]:
+        made = self.staff_member()
+        self._as(enrolment.deactivate_staff, self.people.coordinator, made["account_id"])
+        return made
+
+    def pending_staff_member(self) -> dict[str, str]:
+        self.made = getattr(self, "made", 0) + 1
+        issued = self._as(enrolment.create_staff, self.people.coordinator, username=f"pending{self.made}",
+                          display_name="Pending", role="facilitator")
+        return {"account_id": issued.account_id}
+
+    def _staffed(self, facilitators: list[str | None]) -> dict[str, str]:
+        self.made = getattr(self, "made", 0) + 1
+        with self.world.svc.db.uow() as uow:
+            case = cases.create_case(uow.session, self.people.facilitator, reference=f"ST-2026-{self.made:04d}",
+                                     facilitators=facilitators, now=self.world.svc.now())
+            uow.commit()
+            case_id = case.id
+        return {"case_id": case_id, "account_id": self.people.facilitator.account_id or "",
+                "joining": self._facilitator()}
+
+    def staffed_case(self) -> dict[str, str]:
+        return self._staffed([self.people.facilitator.account_id, self.people.co_facilitator.account_id])
+
+    def solo_case(self) -> dict[str, str]:
+        return self._staffed([self.people.facilitator.account_id])
+
+    def organisation(self) -> dict[str, str]:
+        self.made = getattr(self, "made", 0) + 1
+        made = self._as(organisations.add, self.people.coordinator, name=f"Partner {self.made}", kind="other")
+        return {"organisation_id": made.id}
+
+    def deactivated_organisation(self) -> dict[str, str]:
+        made = self.organisation()
+        self._as(organisations.set_active, self.people.coordinator, made["organisation_id"], False)
+        return made
+
+    def spare_participant(self) -> dict[str, str]:
+        """A supporter added to the case for this request (deactivating them changes nothing else)."""
+        added = self._as(participation.add_person, self.people.facilitator, self.case_id, display_name="Spare",
+                         side="harmed", role="supporter")
+        return {"case_id": self.case_id, "participant_id": str(added.id)}
+
     def ids(self, target: str, *, fresh: bool) -> dict[str, str]:
         """Path parameters for a target; message targets also give the current version's id."""
         if target in {"case", "-", "own session"}:
@@ -478,6 +665,9 @@ def _client(world: World, app: Any, actor: Actor | None) -> TestClient:
 def _send(client: TestClient, method: str, path: str, ids: dict[str, str], body: Any) -> Any:
     """The request a row makes, its ids filled into the path (and, for tus, the headers)."""
     url = "/api/v1" + path.format(**ids)
+    if isinstance(body, dict):  # "{name}" values name the row's ids
+        body = {k: ids.get(v[1:-1], v) if isinstance(v, str) and v[:1] + v[-1:] == "{}" else v
+                for k, v in body.items()}
     if (method, path) not in RAW:
         return client.request(method, url, json=body)
     headers, content = RAW[(method, path)]

@@ -315,10 +315,16 @@ def test_closing_needs_a_confirmation(world: World, app: Any) -> None:
     url = f"/staff/cases/{case_id}"
     page = staff.get(url)
     version = _form_value(page, "version", 'value="status"')
-    refused = staff.post(url, data={"action": "status", "status": "closed", "version": version},
+    refused = staff.post(url, data={"action": "status", "status": "closing", "version": version},
                          follow_redirects=False)
     assert refused.status_code == 400 and "tick the box" in refused.text
-    _post(staff, url, page, action="status", status="closed", confirm="yes", version=version)
+    _post(staff, url, page, action="status", status="closing", confirm="yes", reason="Both sides are done.",
+          version=version)
+    closing = staff.get(url)
+    assert "Status: <strong>closing</strong>" in closing.text and "Finish closing" in closing.text
+    assert "Resume the case" not in closing.text and "Pause the case" not in closing.text
+    _post(staff, url, closing, action="status", status="closed", confirm="yes",
+          version=_form_value(closing, "version", 'value="status"'))
     closed = staff.get(url)
     assert "Status: <strong>closed</strong>" in closed.text and 'name="status"' not in closed.text
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from shuttle.web.pages import coordinator, participants
+from shuttle.web.pages import coordinator, notifications, participants
+from shuttle.web.pages import preparing
+from shuttle.web.pages import casework
 from shuttle.web.pages import referrals as referral_pages
+from shuttle.web.pages import coordinator_cases, coordinator_organisations, coordinator_staff
 from shuttle.web.pages.common import error_page, go, render
 from shuttle.web.pages.signin import (
     account_page,
@@ -29,8 +32,14 @@ ROUTES = [
     Route("/logout", logout_page, methods=["POST"]),
     Route("/account", account_page),
     *participants.ROUTES,
+    *notifications.ROUTES,
+    *preparing.ROUTES,
+    *casework.ROUTES,
     *coordinator.ROUTES,
     *referral_pages.ROUTES,
+    *coordinator_staff.ROUTES,
+    *coordinator_cases.ROUTES,
+    *coordinator_organisations.ROUTES,
     Route("/staff", staff_page),
     Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
     Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),

@@ -11,6 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import NotFound
+from shuttle.notifications import service as notifications
+from shuttle.web.http import run
 from shuttle.web.pages.common import render, signed_in
 
 
@@ -18,7 +20,8 @@ async def coordinator_home(request: Request) -> Response:
     principal = await signed_in(request)
     if principal.role != "coordinator":
         raise NotFound()
-    return render(request, "coordinator/home.html", principal=principal)
+    undelivered = await run(request, lambda s, svc, actor: notifications.undelivered(s))
+    return render(request, "coordinator/home.html", principal=principal, undelivered=undelivered)
 
 
 ROUTES = [Route("/coordinator", coordinator_home)]

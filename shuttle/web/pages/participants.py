@@ -27,7 +27,7 @@ from shuttle.cases.facts import current_consent
 from shuttle.cases.views import case_view, for_participant
 from shuttle.accounts import service as accounts
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
-from shuttle.messages import authoring, delivery, drafting, queries, requests
+from shuttle.messages import authoring, delivery, drafting, queries, requests, sharing
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import REQUEST_KINDS, RecipientRequest
@@ -137,7 +137,8 @@ def _participant_home(s: Session, svc: Services, actor: Actor) -> list[dict[str,
             "acting_for": me.acting_for if me.role == "proxy" else "",
             "taking_part": taking_part, "holding": me.holding_deliveries,
             "may_write": permissions.may_write(member),
-            "may_start": taking_part and case.status != "closed" and authoring.may_start(s, case, member),
+            "may_start": taking_part and case.status not in ("closing", "closed")
+            and authoring.may_start(s, case, member),
         })
         messages = queries.case_messages(s, svc, actor, case.id)
         inbox = [m for m in messages if "from" in m]
@@ -386,6 +387,8 @@ def _inbox_item(s: Session, svc: Services, actor: Actor, message_id: str) -> dic
     view["waiting_request"] = next((r for r in view["requests"] if not r["handled_at"]), None)
     view["closed"] = requests.closed_by_request(s, message.id)
     view["may_ask"] = not view["closed"] and view["waiting_request"] is None
+    view["supporters"] = sharing.supporters_for(s, svc, actor, message_id) if view["opened"] and not \
+        view["closed"] else []  # issue 10: share an opened message with a supporter
     view["blocked"] = None
     if not view["opened"] and not view["closed"] and member.participant_id is not None and \
             not delivery.may_open_now(s, case.status, member.participant_id, case.label_of(member.side or "")):

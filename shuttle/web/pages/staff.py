@@ -21,6 +21,7 @@ from starlette.responses import Response
 from shuttle.access import load_case, load_message
 from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
+from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.cases.models import Case, other_side
 from shuttle.cases.timeline import Entry, case_timeline
@@ -36,6 +37,7 @@ from shuttle.messages.states import DELIVERED, FINAL, PREPARING, State
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
+from shuttle.web.pages import preparing as preparing_pages
 from shuttle.web.pages.common import go, render, signed_in
 
 KIND_WORDS = KIND_NAMES
@@ -77,7 +79,8 @@ def _dashboard(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
             "sla_days": svc.settings.review_sla_working_days,
             "waiting": len(groups[0].items),
             "overdue": sum(1 for m in queue if m["sla"] and m["sla"]["state"] == "overdue"),
-            "processing": any(m["state"] in PREPARING for m in queue)}
+            "processing": any(m["state"] in PREPARING for m in queue),
+            "expired_assessments": participation.expired_assessments(s, svc, actor)}
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,10 @@ def _set_status(form: dict[str, str]) -> Callable[..., Any]:
     status = form.get("status", "")
 
     def act(s: Session, svc: Services, actor: Actor, case_id: str) -> Any:
-        if status == "closed" and form.get("confirm") != "yes":
+        if status in ("closing", "closed") and form.get("confirm") != "yes":
             raise BadInput("Closing a case cannot be undone: tick the box to confirm, then close it.")
-        return cases.set_status(s, svc, actor, case_id, status, expected_version=to_int(form.get("version", "")))
+        return cases.set_status(s, svc, actor, case_id, status, expected_version=to_int(form.get("version", "")),
+                                reason=form.get("reason", ""))
 
     return act
 
@@ -186,7 +190,8 @@ def _case_page(s: Session, svc: Services, actor: Actor, case_id: str) -> dict[st
     for m in messages:
         m["name"] = names[m["id"]]
     return {"case": view, "sides": sides, "messages": messages,
-            "moves": sorted(cases.STATUS_MOVES[case.status], key=["open", "paused", "closed"].index),
+            "moves": sorted(cases.STATUS_MOVES[case.status], key=["open", "paused", "closing", "closed"].index),
+            "preparing": preparing_pages.case_preparation(s, svc, actor, case.id),
             "timeline": _newest_first(case_timeline(s, actor, case_id)),
             "requests": requests.open_requests(s, svc, actor, case_id)}
 
@@ -216,7 +221,8 @@ async def staff_case_page(request: Request) -> Response:
         if isinstance(done, accounts.IssuedInvitation):
             # Shown once, in the answer to this POST: never stored, never in a URL, no GET that writes.
             page = await run(request, _case_page, case_id, csrf=form.get("csrf_token"))
-            return render(request, "staff/case.html", principal=principal, invitation=done, **page)
+            letter = await run(request, participation.invitation_letter, case_id, done, csrf=form.get("csrf_token"))
+            return render(request, "staff/case.html", principal=principal, invitation=done, letter=letter, **page)
         return go(_return_to(form, f"/staff/cases/{case_id}"))
     page = await run(request, _case_page, case_id)
     return render(request, "staff/case.html", principal=principal, **page)
@@ -271,6 +277,7 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
     facilitators = cases.facilitator_ids(s, case.id)
     names = {a.id: a.display_name for a in s.scalars(select(Account).where(Account.id.in_(facilitators)))}
     view["others"] = [names[f] for f in facilitators if f != actor.account_id and f in names]
+    view["entered_by_me"] = bool(view.get("entered_by")) and message.written_by == actor.account_id  # issue 10
     view["approved_by_names"] = [names.get(a, "a former facilitator") for a in view["approved_by"]]
     view["needs_second"] = case.approvals_required > 1 and 0 < view["approvals"] < case.approvals_required
     rows = {v.id: v for v in s.scalars(select(MessageVersion).where(MessageVersion.message_id == message.id))}

@@ -1,0 +1,113 @@
+"""The digest e-mails and the SMTP relay that carries them (standard library only).
+
+A participant's e-mail says only that there is something new on shuttle, with the sign-in
+address: no name, no case, no content, no kind of message, the same words every time (an inbox
+may be shared or watched). Staff get counts of their work and the dashboard's address.
+Failures never carry an address or a body into the job's error (shown to the coordinator).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from shuttle.config import Settings
+from shuttle.jobs.queue import PermanentJobError
+
+PARTICIPANT_SUBJECT = "Something new on shuttle"
+PARTICIPANT_BODY = (
+    "Hello,\n\n"
+    "There is something new for you on shuttle.\n\n"
+    "Sign in to see it:\n{login}\n\n"
+    "This e-mail is the same every time. It is sent at most once a day, at the same time, "
+    "whatever is waiting.\n"
+    "You can stop these e-mails or remove your address on your page on shuttle.\n"
+)
+STAFF_SUBJECT = "Your shuttle work today"
+SMTP_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class StaffCounts:
+    """What a facilitator's digest counts (numbers only, never content)."""
+
+    queue: int
+    overdue: int
+    escalated: int
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.queue or self.overdue or self.escalated)
+
+
+class RelayUnreachable(ConnectionError):
+    """The relay could not be reached: a dependency outage (the worker retries on its budget)."""
+
+
+class RelayRefused(Exception):
+    """The relay answered with a temporary refusal (4xx): retried with backoff, then dead."""
+
+
+def participant_words(settings: Settings) -> tuple[str, str]:
+    """(subject, body): constants for this deployment, whatever the event."""
+    return PARTICIPANT_SUBJECT, PARTICIPANT_BODY.format(login=f"{settings.public_base_url}/login")
+
+
+def staff_words(settings: Settings, counts: StaffCounts) -> tuple[str, str]:
+    """(subject, body) of a facilitator's digest: counts and the dashboard's address."""
+    lines = [
+        "Hello,\n",
+        "Your work on shuttle today:",
+        f"- waiting for review in your cases: {counts.queue}",
+        f"- of those, past their review deadline: {counts.overdue}",
+        f"- passed to you because they are overdue with your co-facilitator: {counts.escalated}",
+        "",
+        f"Your dashboard: {settings.public_base_url}/staff",
+        "",
+        "You can turn these e-mails off on your account page on shuttle.",
+    ]
+    return STAFF_SUBJECT, "\n".join(lines) + "\n"
+
+
+def compose(settings: Settings, to: str, subject: str, body: str, now: datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
+    message.set_content(body)
+    return message
+
+
+def send(settings: Settings, message: EmailMessage) -> None:
+    """Hand one e-mail to the relay. Unreachable: `RelayUnreachable` (an outage); a 4xx answer:
+    `RelayRefused` (retried); a 5xx answer: `PermanentJobError` (dead at once)."""
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password)
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        _refused(codes[0] if codes else 550)
+    except smtplib.SMTPResponseException as exc:
+        _refused(exc.smtp_code)
+    except smtplib.SMTPServerDisconnected:
+        raise RelayUnreachable("the mail relay closed the connection") from None
+    except smtplib.SMTPException as exc:  # before OSError: SMTPException is one
+        raise RelayRefused(f"the mail relay failed ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise RelayUnreachable(f"the mail relay could not be reached ({type(exc).__name__})") from None
+
+
+def _refused(code: int) -> None:
+    if 400 <= code < 500:
+        raise RelayRefused(f"the mail relay refused it for now (SMTP {code})")
+    raise PermanentJobError(f"the mail relay refused it (SMTP {code})")
