@@ -22,6 +22,7 @@ PEOPLE = (
     ("jessica", "participant", "Jessica", "blue-kettle-morning"),
     ("sam", "participant", "Sam", "gravel-path-evening"),
     ("cora", "coordinator", "Cora (coordinator)", "amber-stile-orchard"),
+    ("frank", "facilitator", "Frank (facilitator)", "copper-gate-meadow"),  # a second, for a referral's case
 )
 
 
@@ -93,6 +94,7 @@ def create_demo(svc: Services) -> list[str]:
         referral = _referral(uow.session, svc)
         secret, said = _authenticator(uow.session, svc, fiona, made["fiona"][1])
         cora_secret, cora_said = _authenticator(uow.session, svc, made["cora"][0], made["cora"][1])
+        frank_secret, frank_said = _authenticator(uow.session, svc, made["frank"][0], made["frank"][1])
         uow.commit()
     return [
         f"facilitator  username fiona    password {PEOPLE[0][3]}",
@@ -103,6 +105,8 @@ def create_demo(svc: Services) -> list[str]:
         f"coordinator  username cora     password {PEOPLE[3][3]}",
         f"             authenticator secret {cora_secret}{cora_said}",
         f"             current code: run `shuttle totp {cora_secret}`",
+        f"facilitator  username frank    password {PEOPLE[4][3]}   (not on the demo case; for a referral's)",
+        f"             authenticator secret {frank_secret}{frank_said}",
         f"case         {REFERENCE}",
         f"referral     {referral} waiting in the coordinator's inbox (/coordinator/referrals; the form is /refer)",
     ]
