@@ -6,6 +6,7 @@ Every failure a person can cause ends in one plain sentence on stderr and exit s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import getpass
 import os
@@ -79,10 +80,8 @@ def _serve_on(sock: socket.socket, app: Any, announcement: str) -> bool:
 
     server = Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False,
                                    log_config=logs.uvicorn_log_config(os.environ)))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn shut down gracefully, then passed Ctrl-C on
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn shut down gracefully, then passed Ctrl-C on
-        pass
     return server.started
 
 

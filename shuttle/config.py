@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 
 class ConfigError(ValueError):
@@ -56,7 +56,7 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return key
 
 
-def _check_login_limits(limits: "Limits") -> None:
+def _check_login_limits(limits: Limits) -> None:
     """One person reaches their own account's limit long before their address's: refuse the reverse."""
     per_account, per_address = limits.login_attempts, limits.login_attempts_per_address
     if per_account and per_address and per_address <= per_account:
@@ -148,7 +148,7 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("SHUTTLE_DATA_DIR") or "shuttle-data").resolve()
         database_url = env.get("SHUTTLE_DATABASE_URL") or f"sqlite:///{data_dir / 'shuttle.db'}"
@@ -209,5 +209,5 @@ class Settings:
             digest_at=_digest_at(env),
         )
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

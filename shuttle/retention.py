@@ -29,20 +29,20 @@ GRACE = timedelta(hours=1)
 def _case_blob_ids(session: Session, case_id: str) -> set[str]:
     messages = select(Message.id).where(Message.case_id == case_id)
     ids: set[str] = set()
-    for row in session.execute(select(Message.draft_blob_id).where(Message.case_id == case_id)):
-        ids.update(filter(None, row))
-    for row in session.execute(select(MessageVersion.body_blob_id, MessageVersion.processed_blob_id,
+    for draft in session.execute(select(Message.draft_blob_id).where(Message.case_id == case_id)):
+        ids.update(filter(None, draft))
+    for version in session.execute(select(MessageVersion.body_blob_id, MessageVersion.processed_blob_id,
                                       MessageVersion.report_blob_id, MessageVersion.poster_blob_id,
                                       MessageVersion.transcript_blob_id)
                                .where(MessageVersion.message_id.in_(messages))):
-        ids.update(filter(None, row))
+        ids.update(filter(None, version))
     ids.update(session.scalars(select(ReviewNote.blob_id).where(ReviewNote.message_id.in_(messages))))
     ids.update(filter(None, session.scalars(select(Approval.resolutions_blob_id)
                                             .where(Approval.message_id.in_(messages)))))
     ids.update(session.scalars(select(SafeguardingIncident.blob_id).where(SafeguardingIncident.case_id == case_id)))
-    for row in session.execute(select(RecipientRequest.note_blob_id, RecipientRequest.outcome_note_blob_id)
-                               .where(RecipientRequest.case_id == case_id)):
-        ids.update(filter(None, row))
+    for request in session.execute(select(RecipientRequest.note_blob_id, RecipientRequest.outcome_note_blob_id)
+                                   .where(RecipientRequest.case_id == case_id)):
+        ids.update(filter(None, request))
     ids.update(session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)
                                .where(Upload.message_id.in_(messages))))
     ids |= notes.blob_ids(session, case_id) | preparation.blob_ids(session, case_id)  # issue 10: facilitator notes

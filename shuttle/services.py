@@ -20,7 +20,7 @@ class Actor:
     role: str  # coordinator | facilitator | participant | system
 
     @classmethod
-    def system(cls) -> "Actor":
+    def system(cls) -> Actor:
         return cls(None, "system")
 
 

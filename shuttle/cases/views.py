@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuttle.accounts.models import Account
 from shuttle.access import load_case
-from shuttle.cases.models import Case, Consent, Participant, other_side
+from shuttle.accounts.models import Account
 from shuttle.cases.facts import current_assessment, current_consent, facilitator_ids
+from shuttle.cases.models import Case, Consent, Participant, other_side
 from shuttle.services import Actor
 
 SETTINGS = ("label_harmed", "label_responsible", "initiator", "responsible_may_reply", "approvals_required",

@@ -16,6 +16,7 @@ from shuttle.accounts.models import Account
 from shuttle.cases.models import Case, CaseFacilitator, other_side
 from shuttle.errors import Conflict
 from shuttle.messages import flags, review
+from shuttle.messages.flags import FlagItem
 from shuttle.messages.gates import release_blockers
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
@@ -42,8 +43,8 @@ class ApprovalSheet:
     version_number: int
     text: str | None  # a letter's processed text
     transcript: str | None
-    flags: tuple[flags.FlagItem, ...]
-    redacted: tuple[flags.FlagItem, ...]  # taken out by an edit since the author's version
+    flags: tuple[FlagItem, ...]
+    redacted: tuple[FlagItem, ...]  # taken out by an edit since the author's version
     earlier: tuple[EarlierApproval, ...]
     approvals: int
     approvals_required: int

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from shuttle import blobs, permissions
 from shuttle.access import load_case, load_message
 from shuttle.cases import states as case_states
-from shuttle.cases.models import Case, Participant
 from shuttle.cases.facts import current_assessment, current_consent, proceedings_hold
+from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
 from shuttle.jobs import queue
 from shuttle.messages import lifecycle
@@ -231,8 +231,16 @@ def pending_edit_texts(session: Session, svc: Services, message: Message) -> tup
     previous = session.scalar(select(MessageVersion).where(
         MessageVersion.message_id == message.id, MessageVersion.number < edit.number,
     ).order_by(MessageVersion.number.desc()).limit(1))
-    before = blobs.load_text(session, svc.store, previous.processed_blob_id or previous.body_blob_id) if previous else ""
-    return before, blobs.load_text(session, svc.store, edit.processed_blob_id or edit.body_blob_id)
+    before = _version_text(session, svc, previous) if previous else ""
+    return before, _version_text(session, svc, edit)
+
+
+def _version_text(session: Session, svc: Services, version: MessageVersion) -> str:
+    """A letter version's text as the facilitator has it: processed once there is one."""
+    blob_id = version.processed_blob_id or version.body_blob_id
+    if blob_id is None:  # as blobs.load_text would say of a missing blob
+        raise LookupError(f"blob {blob_id} is missing or shredded")
+    return blobs.load_text(session, svc.store, blob_id)
 
 
 def sent_text(session: Session, svc: Services, actor: Actor, message_id: str) -> str | None:

@@ -10,8 +10,8 @@ from shuttle import blobs, permissions
 from shuttle.access import load_message
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
-from shuttle.cases.models import Participant
 from shuttle.cases.facts import person_gate
+from shuttle.cases.models import Participant
 from shuttle.errors import Conflict, NotFound
 from shuttle.messages import lifecycle
 from shuttle.messages.gates import hold_reasons

@@ -25,6 +25,8 @@ from shuttle.messages.states import (
 )
 from shuttle.services import Actor
 
+NO_FACTS = Context()  # the defaults; a frozen dataclass, so one instance serves every call
+
 
 def position(message: Message) -> Position:
     held_from = State(message.held_from) if message.held_from else None
@@ -47,7 +49,7 @@ def transition(
     action: Action,
     actor: Actor,
     *,
-    ctx: Context = Context(),
+    ctx: Context = NO_FACTS,
     expected_version: int | None = None,
     now: datetime,
     details: dict[str, Any] | None = None,

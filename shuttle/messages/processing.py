@@ -117,7 +117,8 @@ def sync_dead_jobs(session: Session, svc: Services, *, limit: int = 100) -> int:
     ).all()
     count = 0
     for message, job in rows:
-        if message.current_version_id and _still_wanted(message, session.get(MessageVersion, message.current_version_id)):  # type: ignore[arg-type]
-            fail(session, svc, message.current_version_id, job.last_error or "processing failed")
+        version = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
+        if version is not None and _still_wanted(message, version):
+            fail(session, svc, version.id, job.last_error or "processing failed")
             count += 1
     return count

@@ -63,7 +63,7 @@ def review_queue(session: Session, svc: Services, actor: Actor) -> list[dict[str
 def my_cases(session: Session, actor: Actor) -> list[dict[str, Any]]:
     result = []
     for case, member in cases_of(session, actor):
-        entry = {"id": case.id, "reference": case.reference, "status": case.status,
+        entry: dict[str, Any] = {"id": case.id, "reference": case.reference, "status": case.status,
                  "role": member.kind}
         if member.is_participant:
             entry.update({"side": member.side, "participant_role": member.participant_role,

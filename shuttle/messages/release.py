@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shuttle.cases.models import Case, Participant, other_side
 from shuttle.cases.facts import person_gate, proceedings_hold, side_members
+from shuttle.cases.models import Case, Participant, other_side
 from shuttle.messages import lifecycle
 from shuttle.messages.gates import PersonGate, ReleaseFacts, hold_reasons, release_blockers
 from shuttle.messages.models import Approval, Message, MessageVersion

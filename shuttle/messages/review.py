@@ -22,12 +22,12 @@ from shuttle.jobs import queue
 from shuttle.messages import flags, lifecycle, on_behalf
 from shuttle.messages.authoring import add_version, check_letter
 from shuttle.messages.edits import EditList, InvalidEdit
+from shuttle.messages.gates import release_blockers
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
 from shuttle.messages.release import (
     approvals_of,
     approvers_of,
     reconcile_case,
-    release_blockers,
     release_facts,
     try_release,
 )

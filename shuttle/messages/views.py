@@ -11,9 +11,10 @@ from shuttle import blobs, permissions
 from shuttle.accounts.models import Account
 from shuttle.cases.models import Case, Participant
 from shuttle.jobs.models import Job
-from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote
+from shuttle.messages.gates import release_blockers
 from shuttle.messages.lifecycle import position
-from shuttle.messages.release import approvals_of, release_blockers, release_facts
+from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote
+from shuttle.messages.release import approvals_of, release_facts
 from shuttle.messages.states import (
     DELIVERED,
     EDITABLE,

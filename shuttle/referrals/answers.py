@@ -92,7 +92,8 @@ def _step_errors(step: str, a: dict[str, str]) -> list[FieldError]:
                 + _required(a, "referrer_organisation", "Enter the name of your organisation")
                 + _required(a, "referrer_contact", "Enter a phone number or e-mail address we can reach you on"))
     if step == "person":
-        found = _required(a, "person_name", "Enter your name" if me else "Enter the name of the person you are referring")
+        found = _required(a, "person_name",
+                          "Enter your name" if me else "Enter the name of the person you are referring")
         if not me:
             found += _required(a, "side", "Select whether the person was harmed or caused harm")
             found += _required(a, "person_knows", "Select yes if the person knows about this referral")

@@ -61,7 +61,8 @@ def _summary(svc: Services, referral: Referral, answers: dict[str, str], escalat
 
 
 def inbox(session: Session, svc: Services, actor: Actor, status: str | None = None) -> list[dict[str, Any]]:
-    """Every referral (or those with one status): waiting for contact first, oldest first; then the rest, newest first."""
+    """Every referral (or those with one status): waiting for contact first, oldest first; then the rest,
+    newest first."""
     _coordinator(actor)
     if status is not None and status not in STATUSES:
         raise BadInput("status is new, contacted, accepted or declined.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,9 +20,17 @@ from shuttle.errors import BadInput, NotFound
 from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
-from shuttle.web import casework_api, coordinator_api, media, openapi, participant_api, people_api, tus
-from shuttle.web import notifications_api
-from shuttle.web import referral_api
+from shuttle.web import (
+    casework_api,
+    coordinator_api,
+    media,
+    notifications_api,
+    openapi,
+    participant_api,
+    people_api,
+    referral_api,
+    tus,
+)
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
 from shuttle.web.http import SESSION_COOKIE, client_address, field, read_json, run, run_anonymous, services
 
@@ -229,7 +237,7 @@ def _parse_time(raw: str | None) -> datetime | None:
     if value.tzinfo is None:
         raise BadInput("'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00.")
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable UTC time
         raise BadInput("'at' is out of range.") from None
 

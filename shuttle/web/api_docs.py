@@ -162,7 +162,8 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
                      "encrypted); query: kind, granted, method, given_on, organisation_id", None),
     "my_consents": ("My own consents in each of my cases, in words", None),
     "withdraw_consent": ("Withdraw one of my own consents (take_part, share_information with an organisation, "
-                         "receive_messages); every gate reacts at once", {"kind": "string", "organisation_id": "string"}),
+                         "receive_messages); every gate reacts at once",
+                         {"kind": "string", "organisation_id": "string"}),
     "participant_assessments": ("A participant's current eligibility, suitability and risk judgements with "
                                 "their reasons and review-by dates (facilitators)", None),
     "proceedings": ("Mark court proceedings ongoing or over; whether that holds the exchange is the service's "

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from browsing import Site, keep_in_docs, screenshot, sign_in
+
 from shuttle.accounts.service import current_totp  # noqa: F401  (staff in World sign in without TOTP)
 
 

@@ -142,7 +142,8 @@ def test_the_facilitator_redacts_a_letter_and_sees_both_versions_side_by_side(br
     columns = staff.locator(".diff-column")
     assert columns.count() == 2 and columns.first.is_visible() and columns.last.is_visible()
     left, right = columns.first.bounding_box(), columns.last.bounding_box()
-    assert left and right and left["x"] + left["width"] <= right["x"] and abs(left["y"] - right["y"]) < 2  # side by side
+    # side by side
+    assert left and right and left["x"] + left["width"] <= right["x"] and abs(left["y"] - right["y"]) < 2
     assert columns.first.locator("del").all_text_contents() == ["[taken out: 07700 900123]", "[taken out: Elm Street]"]
     assert columns.last.locator("ins").all_text_contents() == ["[put in: [removed]]"] * 2
     assert columns.last.inner_text().startswith("Version 2")
@@ -259,7 +260,8 @@ def test_the_facilitator_cuts_a_video_and_previews_the_rendered_edit(browser: An
 
     # Seek the player to 0.5 s and take that time into the form with the helper button.
     player.evaluate("""v => new Promise(done => { const go = () => { v.addEventListener("seeked", done, { once: true });
-        v.currentTime = 0.5; }; v.readyState >= 1 ? go() : v.addEventListener("loadedmetadata", go, { once: true }); })""")
+        v.currentTime = 0.5; };
+        v.readyState >= 1 ? go() : v.addEventListener("loadedmetadata", go, { once: true }); })""")
     staff.get_by_role("button", name="Use the player's time for from (s)").click()
     assert staff.get_by_label("From (s)", exact=True).input_value() == "0.5"
     staff.get_by_label("To (s)", exact=True).fill("1.2")

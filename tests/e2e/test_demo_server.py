@@ -105,7 +105,8 @@ def test_demo_letter_journey_over_http(demo: tuple[str, str], clients: list[http
     flag = refused.json()["unresolved"][0]
     assert flag["kind"] == "watchlist" and flag["text"] == "Elm Street"
     view = fiona.post(f"/messages/{draft['id']}/actions/approve", json={
-        "version": view["version"], "resolutions": {flag["flag"]: "Sam knows the street; agreed at preparation."}}).json()
+        "version": view["version"],
+        "resolutions": {flag["flag"]: "Sam knows the street; agreed at preparation."}}).json()
     assert view["state"] == "released"
 
     sam = _sign_in(base, "sam", passwords["sam"])

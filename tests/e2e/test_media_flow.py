@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from support import need
+from world import World
 
-from shuttle.messages import authoring, review
+from shuttle.messages import review
 from shuttle.messages.models import Message
 from shuttle.services import Services
 from shuttle.web.app import build_app
-from support import need
-from world import World
 
 pytestmark = pytest.mark.ffmpeg
 PLANTED = ("Jessica's iPhone", "51.5074", "Elm Street 12", "RJ-secret-title")

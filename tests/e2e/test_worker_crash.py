@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from support import make_services, need
+from world import World
 
 from shuttle import schema
 from shuttle.audit.models import AuditEvent
@@ -24,8 +26,6 @@ from shuttle.jobs.models import Job
 from shuttle.messages import authoring
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.uploads import service as uploads
-from support import make_services, need
-from world import World
 
 pytestmark = [pytest.mark.ffmpeg, pytest.mark.slow]
 LEASE = 3

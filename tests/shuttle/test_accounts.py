@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from argon2 import Parameters, Type
+from cryptography.exceptions import InvalidTag
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from shuttle.config import Limits, Settings
 from shuttle.db import Database
 from shuttle.errors import BadInput, Conflict, NotAuthenticated, NotFound, TooManyRequests
 
-T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 STAFF_PASSWORD = "correct horse battery staple"
 PARTICIPANT_PASSWORD = "river-lantern-morning-42"
 POLICY = PasswordPolicy.for_tests()
@@ -386,7 +387,8 @@ def test_throttled_by_client_address(database: Database, settings: Settings) -> 
     for attempt in range(settings.limits.login_attempts_per_address):
         with pytest.raises(svc.LoginFailed):
             login(database, settings, f"user{attempt}", "not the password", client="192.0.2.7")
-    with pytest.raises(TooManyRequests, match=r"^Too many failed sign-ins from this network; try again in 15 minutes\.$"):
+    with pytest.raises(TooManyRequests,
+                       match=r"^Too many failed sign-ins from this network; try again in 15 minutes\.$"):
         login(database, settings, "jess", PARTICIPANT_PASSWORD, client="192.0.2.7")
     assert login(database, settings, "jess", PARTICIPANT_PASSWORD, client="192.0.2.8").stage == "full"
     after = T0 + timedelta(seconds=settings.limits.login_window_seconds + 1)
@@ -396,7 +398,7 @@ def test_throttled_by_client_address(database: Database, settings: Settings) -> 
 def test_a_new_invitation_code_unlocks_a_locked_out_account(database: Database, settings: Settings) -> None:
     """What the sign-in page tells a locked-out participant to do works, from the same address."""
     account_id, _ = make_account(database, settings, "jess", "participant", PARTICIPANT_PASSWORD)
-    for attempt in range(settings.limits.login_attempts):
+    for _attempt in range(settings.limits.login_attempts):
         with pytest.raises(svc.LoginFailed):
             login(database, settings, "jess", "not the password", client="192.0.2.7")
     with pytest.raises(TooManyRequests):
@@ -635,9 +637,9 @@ def test_passwords_are_argon2id_and_rehashed_when_parameters_change(database: Da
 def test_totp_secret_is_bound_to_its_account(settings: Settings) -> None:
     blob = encrypt_secret(settings.secret_key, "account-a", "JBSWY3DPEHPK3PXP")
     assert decrypt_secret(settings.secret_key, "account-a", blob) == "JBSWY3DPEHPK3PXP"
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTag):  # AES-GCM: sealed for another account
         decrypt_secret(settings.secret_key, "account-b", blob)
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTag):  # or with another key
         decrypt_secret("another-secret-key-" + "z" * 40, "account-a", blob)
 
 

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from world import World
 
 from shuttle.accounts.passwords import PasswordPolicy
 from shuttle.bootstrap import build_services
 from shuttle.config import ConfigError, Settings
 from shuttle.db import Base
 from shuttle.messages import authoring, delivery, review
-from world import World
 
 
 @pytest.fixture(scope="module")

@@ -84,7 +84,8 @@ def test_the_listening_line_comes_once_the_port_answers(data_dir: Path) -> None:
         port = free.getsockname()[1]
     assert main(["db", "upgrade"]) == 0
     with subprocess.Popen([sys.executable, "-m", "shuttle.cli", "serve", "--port", str(port), "--no-worker"],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=os.environ.copy()) as server:
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                          env=os.environ.copy()) as server:
         try:
             assert server.stdout is not None
             line = server.stdout.readline()
@@ -139,7 +140,8 @@ def test_bad_configuration_is_one_sentence(data_dir: Path, capsys: pytest.Captur
 
 
 @pytest.mark.ffmpeg
-def test_media_process_and_inspect_through_the_shuttle_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_media_process_and_inspect_through_the_shuttle_command(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     import json
     import shutil
     import subprocess
@@ -154,7 +156,7 @@ def test_media_process_and_inspect_through_the_shuttle_command(tmp_path: Path, c
     assert "Planted-Title" in capsys.readouterr().out
     assert main(["media", "process", str(clip), "--out", str(tmp_path / "out")]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert "Planted-Title".encode() not in Path(summary["delivery"]).read_bytes()
+    assert b"Planted-Title" not in Path(summary["delivery"]).read_bytes()
     playlist = tmp_path / "holiday.mp4"
     playlist.write_text("#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")
     assert main(["media", "process", str(playlist), "--out", str(tmp_path / "nothing")]) == 1

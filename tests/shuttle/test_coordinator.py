@@ -4,11 +4,12 @@ interest, partner organisations. Each through the real use cases, as a request w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from world import People, World
 
 from shuttle.accounts import enrolment
 from shuttle.accounts import service as accounts
@@ -18,12 +19,11 @@ from shuttle.accounts.totp import current_totp
 from shuttle.audit.models import AuditEvent
 from shuttle.cases import assignment, overview
 from shuttle.cases import service as cases
-from shuttle.errors import BadInput, Conflict, NotFound, NotAuthenticated
+from shuttle.errors import BadInput, Conflict, NotAuthenticated, NotFound
 from shuttle.messages import authoring, queries, review
 from shuttle.messages.models import Message
 from shuttle.organisations import service as organisations
 from shuttle.services import Services
-from world import People, World
 
 PASSWORD = "a lantern by the quay"
 
@@ -310,7 +310,7 @@ def test_the_case_list_filters_by_status_facilitator_and_overdue_reviews(world: 
     assert refs(status="paused") == {quiet_id}
     assert refs(facilitator=q.facilitator.account_id) == {other_id}
     assert refs(overdue=True) == set()
-    world.svc.clock = lambda: datetime.now(timezone.utc) + timedelta(days=10)
+    world.svc.clock = lambda: datetime.now(UTC) + timedelta(days=10)
     assert refs(overdue=True) == {busy_id}
     row = next(r for r in world.do(overview.case_list, p.coordinator, overview.CaseFilters()).rows if r.id == busy_id)
     assert (row.waiting, row.overdue) == (1, 1) and "Dear" not in repr(row)  # counts, never content

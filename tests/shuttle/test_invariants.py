@@ -13,24 +13,24 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select
+from support import make_services
+from world import World
 
 import shuttle.models  # noqa: F401
 from shuttle import blobs
 from shuttle.cases import service as cases
+from shuttle.cases.models import Case
 from shuttle.config import Settings
 from shuttle.db import Base, Database
 from shuttle.errors import NotFound, ShuttleError
 from shuttle.messages import authoring, delivery, on_behalf, queries, review, sharing
-from shuttle.messages.sharing import SupporterShare
-from shuttle.messages.models import Approval, Message, MessageVersion
-from shuttle.cases.models import Case
 from shuttle.messages.gates import release_blockers
+from shuttle.messages.models import Approval, Message, MessageVersion
 from shuttle.messages.release import approvals_of, release_facts
+from shuttle.messages.sharing import SupporterShare
 from shuttle.messages.states import HOLDABLE
-from support import make_services
-from world import World
 
 TEXTS = st.sampled_from([
     "Dear Sam, I am sorry.",

@@ -134,11 +134,10 @@ def test_complete_with_a_stale_token_rolls_back_the_callers_domain_change(
 
     # The slow worker's handler: a domain change (here: enqueuing the follow-up job) and the
     # completion, in one unit of work. LeaseLost aborts it before commit.
-    with pytest.raises(LeaseLost):
-        with database.uow() as uow:
-            queue.enqueue(uow.session, "notify_recipient", {"after": job_id})
-            queue.complete(uow.session, stale, {"by": "slow"})
-            uow.commit()
+    with pytest.raises(LeaseLost), database.uow() as uow:
+        queue.enqueue(uow.session, "notify_recipient", {"after": job_id})
+        queue.complete(uow.session, stale, {"by": "slow"})
+        uow.commit()
     assert _count(database) == 1  # the follow-up job was rolled back with it
 
     with database.uow() as uow:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text
+from world import World
 
 from shuttle.errors import Conflict, NotFound
 from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.models import Message
 from shuttle.services import Services
-from world import World
 
 LETTER = "Dear Sam,\u200b I want you to know how that night changed things.\r\nCall me on 07700 900123."
 

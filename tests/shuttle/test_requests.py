@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from world import People, World
 
 from shuttle import blobs
 from shuttle.audit.models import AuditEvent
@@ -14,7 +15,6 @@ from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import RecipientRequest
 from shuttle.retention import shred_case
 from shuttle.services import Services
-from world import People, World
 
 
 def _released(world: World, p: People, case_id: str, text: str = "Dear Sam, this is hard to write.") -> str:

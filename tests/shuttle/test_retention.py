@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from world import World
 
 from shuttle import blobs
 from shuttle.blobs import Blob
@@ -19,7 +20,6 @@ from shuttle.retention import shred_case, sweep
 from shuttle.services import Actor, Services
 from storage.errors import StorageError
 from storage.keyring import WrappedKey
-from world import World
 
 
 def _files(svc: Services) -> dict[str, bytes]:

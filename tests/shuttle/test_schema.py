@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from support import make_services
 
 from shuttle import schema
 from shuttle.db import Base, Database
-from support import make_services
 from shuttle.web.app import build_app
 
 
@@ -65,8 +65,8 @@ def test_upgrading_a_database_with_data_keeps_it_and_fills_the_new_columns(empty
         "INSERT INTO participants (id, case_id, account_id, side, role, acting_for, holding_deliveries, active)"
         " VALUES ('p1', 'c1', 'a2', 'harmed', 'principal', '', false, true)",
         "INSERT INTO assessments (participant_id, outcome, recorded_at) VALUES ('p1', 'suitable', :at)",
-        "INSERT INTO messages (id, case_id, author_participant_id, written_by, author_side, kind, state, receipt_shared,"
-        " submitted_at, created_at, updated_at, row_version) VALUES"
+        "INSERT INTO messages (id, case_id, author_participant_id, written_by, author_side, kind, state,"
+        " receipt_shared, submitted_at, created_at, updated_at, row_version) VALUES"
         " ('m1', 'c1', 'p1', 'a2', 'harmed', 'letter', 'awaiting_review', false, :at, :at, :at, 1),"
         " ('m2', 'c1', 'p1', 'a2', 'harmed', 'letter', 'draft', false, NULL, :at, :at, 1)",
     ]

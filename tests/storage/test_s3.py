@@ -6,8 +6,8 @@ to end on S3. All over HTTP against moto on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
-import socket
 import random
+import socket
 import subprocess
 import sys
 import tracemalloc

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from starlette.routing import Route
+from world import People, TestClient, World, web_client
 
 from shuttle import blobs
 from shuttle.messages import authoring, processing
@@ -24,7 +25,6 @@ from shuttle.services import Services
 from shuttle.uploads import service as uploads
 from shuttle.web import api, pages
 from shuttle.web.app import build_app
-from world import People, TestClient, World, web_client
 
 API = "/api/v1"
 TUS = {"Tus-Resumable": "1.0.0"}

@@ -73,7 +73,10 @@ def test_bad_input_is_a_4xx_with_a_sentence(app: Any, world: World, method: str,
     case_id, p = world.case()
     names = {"case_id": case_id, "facilitator": p.facilitator.account_id, "outsider": p.outsider_facilitator.account_id,
              "coordinator": p.coordinator.account_id}
-    fill = (lambda v: names.get(v[1:-1], v) if isinstance(v, str) and v.startswith("{") else v)
+
+    def fill(v: Any) -> Any:
+        return names.get(v[1:-1], v) if isinstance(v, str) and v.startswith("{") else v
+
     coordinator = world.sign_in(app, p.coordinator)
     answer = coordinator.request(method, "/api/v1" + path.format(**names),
                                  json={k: fill(v) for k, v in body.items()} if body is not None else None)

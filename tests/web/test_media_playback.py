@@ -7,13 +7,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from world import TestClient, World
 
 from shuttle import blobs
 from shuttle.messages import authoring, processing, review
 from shuttle.services import Services
 from shuttle.uploads import service as uploads
 from shuttle.web.app import build_app
-from world import TestClient, World
 
 PLAY = os.urandom(700_000)  # stands in for the worker's delivery file
 POSTER = os.urandom(5_000)

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from world import TestClient, World
 
 from shuttle import blobs
 from shuttle.messages import authoring, processing
@@ -16,7 +17,6 @@ from shuttle.services import Services
 from shuttle.uploads import service as uploads
 from shuttle.web.app import build_app
 from storage.errors import StorageUnavailable
-from world import TestClient, World
 
 PLAY = os.urandom(300_000)  # stands in for the worker's delivery file (several segments)
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from support import need
+from world import World
 
 from shuttle.messages import review
 from shuttle.messages.models import Message
 from shuttle.services import Services
 from shuttle.web.app import build_app
-from support import need
-from world import World
 
 pytestmark = pytest.mark.ffmpeg
 WORDS = "Dear Sam,\r\nthis is what my\u200b letter says. I live on Elm Street, 07700 900123."

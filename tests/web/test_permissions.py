@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
 from starlette.responses import JSONResponse
+from world import People, TestClient, World, web_client
 
 from shuttle import blobs
 from shuttle.accounts import enrolment
 from shuttle.cases import participation
 from shuttle.cases import service as cases
-from shuttle.messages import authoring, delivery, processing, review
+from shuttle.messages import authoring, delivery, processing, review, sharing
 from shuttle.messages import requests as recipient_requests
-from shuttle.messages import sharing
 from shuttle.messages.models import Message
 from shuttle.organisations import service as organisations
 from shuttle.referrals import service as referrals
@@ -32,7 +31,6 @@ from shuttle.services import Actor, Services
 from shuttle.uploads import service as uploads
 from shuttle.web import api
 from shuttle.web.app import build_app
-from world import People, TestClient, World, web_client
 
 OK = "2xx"  # allowed, and done
 NOW = 409  # allowed to this role, but not in the message's or case's current state
@@ -644,7 +642,7 @@ def test_permission_matrix(svc: Services) -> None:
     failures = []
     for (method, path, target), row in EXPECTED.items():
         body = targets.body(BODIES.get((method, path), {} if method != "GET" and "/actions/" in path else None))
-        for role, expected in zip(ROLES, row):
+        for role, expected in zip(ROLES, row, strict=True):
             client = clients[role]
             if target == "own session":
                 client = _client(world, app, actors[role])
@@ -693,10 +691,7 @@ def _compare_wrong_ids(client: TestClient, method: str, path: str, ids: dict[str
     not_found = NOT_FOUND_LENGTH if method == "HEAD" else NOT_FOUND
     for name in _ids_sent(method, path, ids):
         wrong = _send(client, method, path, {**ids, name: uuid.uuid4().hex}, body)
-        if answer.status_code in (401, 404):
-            expected = (answer.status_code, _said(method, answer))
-        else:
-            expected = (404, not_found)
+        expected = (answer.status_code, _said(method, answer)) if answer.status_code in (401, 404) else (404, not_found)
         if (wrong.status_code, _said(method, wrong)) != expected:
             failures.append(f"{method} {path} [{target}] as {role} with a random {name}: "
                             f"{wrong.status_code} {wrong.text[:120]}, but a foreign id gives {expected}")

@@ -27,7 +27,8 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 REFERENCE = re.compile(r'id="reference">(REF-[2-9A-Z]{4}-[2-9A-Z]{4})<')
 SELF_STEPS = [("who", {"source": "self_harmed"}),
               ("person", {"person_name": "Jessica Green"}),
-              ("what", {"offence": "Burglary at my home", "court": "no", "more": "I would like him to know\nhow it felt."}),
+              ("what", {"offence": "Burglary at my home", "court": "no",
+                        "more": "I would like him to know\nhow it felt."}),
               ("contact", {"contact_phone": "07700 900982", "safe_message": "no", "best_time": "after 6pm"})]
 
 
@@ -118,7 +119,7 @@ def test_an_organisation_is_asked_about_itself_and_may_change_an_answer(world: W
              ("person", {"person_name": "Sam Hill", "side": "responsible", "person_knows": "yes"}),
              ("what", {"offence": "Criminal damage", "court": "not_sure"}),
              ("contact", {"contact_via_referrer": "yes"})]
-    for step, fields in steps:
+    for _step, fields in steps:
         page = answer(client, page, fields)
     assert 'name="step" value="check"' in page.text
     page = answer(client, page, {}, action="change-person")

@@ -143,17 +143,10 @@ def test_queue_counts_working_days_and_escalates_overdue_messages_to_the_co_faci
     tick(world.svc)
     assert len(_escalations(world)) == 1  # once per time it waits
 
-
-def _escalations(world: World) -> list[tuple[str | None, Any]]:
-    with world.svc.db.uow() as uow:
-        escalations = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.escalate")).all()
-        return [(e.subject_id, e.details["to"]) for e in escalations]
-
     # Once, however often the queue is looked at; the message itself is untouched (never rejected).
     lead.get("/staff")
     co.get("/staff")
-    with world.svc.db.uow() as uow:
-        assert len(uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.escalate")).all()) == 1
+    assert len(_escalations(world)) == 1
     assert _state(world, older) == "awaiting_review" and _state(world, newer) == "awaiting_review"
 
     # The weekend does not count: sent Friday 16:00, still on time on Monday morning.
@@ -162,6 +155,12 @@ def _escalations(world: World) -> list[tuple[str | None, Any]]:
     clock.now = MONDAY_9AM + timedelta(days=7)
     item = world.sign_in(app, p.facilitator).get("/staff").text.split(f'id="queue-{friday}"')[1].split("</li>")[0]
     assert "On time" in _text_of(item) and "Waiting 2 days 17 h" in _text_of(item)
+
+
+def _escalations(world: World) -> list[tuple[str | None, Any]]:
+    with world.svc.db.uow() as uow:
+        escalations = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.escalate")).all()
+        return [(e.subject_id, e.details["to"]) for e in escalations]
 
 
 def _text_of(fragment: str) -> str:

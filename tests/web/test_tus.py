@@ -13,19 +13,19 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import select
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
+from sqlalchemy import select
 from support import serve_in_thread
+from world import World
+
 from shuttle.accounts import service as accounts
 from shuttle.messages import authoring
 from shuttle.messages.models import Message
 from shuttle.services import Services
 from shuttle.uploads import service as uploads
 from shuttle.web.app import build_app
-from world import World
 
 TUS = {"Tus-Resumable": "1.0.0"}
 #: An upload must start like a recording or picture (shuttle/uploads/sniff.py): an MP4 header.
@@ -65,7 +65,8 @@ def setup(sqlite_svc: Services) -> Iterator[tuple[Services, str, httpx.Client, h
 
 
 def _create(client: httpx.Client, message_id: str, length: int) -> str:
-    meta = f"message_id {base64.b64encode(message_id.encode()).decode()},filename {base64.b64encode(b'IMG_0042 at home.mov').decode()}"
+    meta = (f"message_id {base64.b64encode(message_id.encode()).decode()},"
+            f"filename {base64.b64encode(b'IMG_0042 at home.mov').decode()}")
     answer = client.post("/uploads", headers=TUS | {"Upload-Length": str(length), "Upload-Metadata": meta})
     assert answer.status_code == 201, answer.text
     return answer.headers["Location"].rsplit("/", 1)[1]
@@ -170,7 +171,8 @@ def test_creation_with_upload_and_termination(setup) -> None:  # type: ignore[no
     svc, _, harmed, _, message_id, _ = setup
     meta = f"message_id {base64.b64encode(message_id.encode()).decode()}"
     answer = harmed.post("/uploads", content=MP4_HEAD, headers=TUS | {
-        "Upload-Length": str(len(MP4_HEAD)), "Upload-Metadata": meta, "Content-Type": "application/offset+octet-stream"})
+        "Upload-Length": str(len(MP4_HEAD)), "Upload-Metadata": meta,
+        "Content-Type": "application/offset+octet-stream"})
     assert answer.status_code == 201 and answer.headers["Upload-Offset"] == str(len(MP4_HEAD))
     assert _stored(svc, message_id) == MP4_HEAD
     upload_id = answer.headers["Location"].rsplit("/", 1)[1]

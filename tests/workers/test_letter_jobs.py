@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from world import World
 
 from shuttle.jobs import queue
 from shuttle.jobs.models import Job
@@ -12,7 +13,6 @@ from shuttle.messages import authoring, queries, review
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.services import Services
 from workers.handlers import build_worker, tick
-from world import World
 
 
 def _message(svc: Services, message_id: str) -> Message:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from shuttle.web.pages import coordinator, notifications, participants
-from shuttle.web.pages import preparing
-from shuttle.web.pages import casework
+from shuttle.web.pages import (
+    casework,
+    coordinator,
+    coordinator_cases,
+    coordinator_organisations,
+    coordinator_staff,
+    notifications,
+    participants,
+    preparing,
+)
 from shuttle.web.pages import referrals as referral_pages
-from shuttle.web.pages import coordinator_cases, coordinator_organisations, coordinator_staff
 from shuttle.web.pages.common import error_page, go, render
 from shuttle.web.pages.signin import (
     account_page,

@@ -21,11 +21,11 @@ from starlette.routing import Route
 
 from shuttle import permissions
 from shuttle.access import cases_of, load_case, load_message
-from shuttle.cases import service as cases
-from shuttle.cases.models import Participant
-from shuttle.cases.facts import current_consent
-from shuttle.cases.views import case_view, for_participant
 from shuttle.accounts import service as accounts
+from shuttle.cases import service as cases
+from shuttle.cases.facts import current_consent
+from shuttle.cases.models import Participant
+from shuttle.cases.views import case_view, for_participant
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
 from shuttle.messages import authoring, delivery, drafting, queries, requests, sharing
 from shuttle.messages.diff import word_diff

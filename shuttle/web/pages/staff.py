@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
 from shuttle.cases import participation
 from shuttle.cases import service as cases
+from shuttle.cases.facts import facilitator_ids
 from shuttle.cases.models import Case, other_side
 from shuttle.cases.timeline import Entry, case_timeline
 from shuttle.cases.views import case_view
@@ -33,7 +34,7 @@ from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.models import MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.review import REJECTION_CODES
-from shuttle.messages.states import DELIVERED, FINAL, PREPARING, State
+from shuttle.messages.states import DELIVERED, FINAL, PREPARING, WAITING_ON_STAFF, State
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
@@ -67,7 +68,7 @@ def _dashboard(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
     for entry in my:
         case = found[entry["id"]]
         entry["between"] = f"{case.label_harmed} and {case.label_responsible}"
-        waiting = [m for m in queue if m["case_id"] == case.id and m["state"] in queries.WAITING_ON_STAFF]
+        waiting = [m for m in queue if m["case_id"] == case.id and m["state"] in WAITING_ON_STAFF]
         entry["waiting"] = len(waiting)
         entry["overdue"] = sum(1 for m in waiting if m["sla"] and m["sla"]["state"] == "overdue")
         if actor.role == "facilitator":
@@ -94,7 +95,7 @@ class QueueGroup:
 
 #: The dashboard queue in parts: what needs a decision first, then what is on its way.
 QUEUE_GROUPS = (
-    ("waiting", "Waiting for your review", queries.WAITING_ON_STAFF),
+    ("waiting", "Waiting for your review", WAITING_ON_STAFF),
     ("preparing", "Being prepared", PREPARING),
     ("approved", "Approved, not yet delivered", frozenset({State.APPROVED.value})),
 )
@@ -241,7 +242,13 @@ def duration_words(ms: int | None) -> str:
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
-def _side_by_side(before: str, after: str) -> dict[str, list[tuple[str, str]]]:
+class SideBySide(TypedDict):
+    left: list[tuple[str, str]]  # (op, text): the older text, removals marked
+    right: list[tuple[str, str]]  # the newer text, additions marked
+    changes: list[int]  # [removals, additions]
+
+
+def _side_by_side(before: str, after: str) -> SideBySide:
     """Two columns from one word diff: the older text with removals marked, the newer with additions."""
     ops = word_diff(before, after)
 
@@ -274,7 +281,7 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
     view["approved_by_me"] = actor.account_id in view["approved_by"]
     view["claimed_at"] = message.claimed_at.isoformat() if message.claimed_at else None
     view["schedulable"] = State(message.state) not in DELIVERED | FINAL
-    facilitators = cases.facilitator_ids(s, case.id)
+    facilitators = facilitator_ids(s, case.id)
     names = {a.id: a.display_name for a in s.scalars(select(Account).where(Account.id.in_(facilitators)))}
     view["others"] = [names[f] for f in facilitators if f != actor.account_id and f in names]
     view["entered_by_me"] = bool(view.get("entered_by")) and message.written_by == actor.account_id  # issue 10
@@ -312,8 +319,8 @@ def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
         numbers = {v["number"]: v for v in view["versions"]}
         first, last = view["versions"][0]["number"], view["versions"][-1]["number"]
         a, b = compare
-        a = a if a in numbers else first
-        b = b if b in numbers else last
+        a = a if a is not None and a in numbers else first
+        b = b if b is not None and b in numbers else last
         if a == b:
             a, b = first, last
         older, newer = numbers[min(a, b)], numbers[max(a, b)]
@@ -347,7 +354,9 @@ def _take_over(form: dict[str, str]) -> bool:
     return form.get("take_over") == "yes"
 
 
-REVIEW_FORM_ACTIONS = {
+# form -> (use case, its positional arguments after message_id, its keyword arguments)
+ReviewAction = Callable[[dict[str, str]], tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]
+REVIEW_FORM_ACTIONS: dict[str, ReviewAction] = {
     "edit-media": lambda f: (review.propose_media_edit, (),
                              {"edits": media_edits.from_form(f), "note": f.get("note", "")}),
     "claim": lambda f: (review.claim, (), {"take_over": _take_over(f)}),

@@ -134,13 +134,15 @@ def test_blurred_region_differs_and_the_rest_does_not(
     edits = EditList(blurs=(Blur(Region(0.25, 0.25, 0.5, 0.5), TimeRange(1.0, 5.0)),))
     blurred = _edited(fx, tools, tmp_path, edits).delivery
     plain = processed("edit_clip").delivery
-    inside_b, inside_p = frame_at(tools, blurred, 3.0, tmp_path / "b.png"), frame_at(tools, plain, 3.0, tmp_path / "p.png")
+    inside_b = frame_at(tools, blurred, 3.0, tmp_path / "b.png")
+    inside_p = frame_at(tools, plain, 3.0, tmp_path / "p.png")
     diff = ImageChops.difference(inside_b, inside_p)
     assert ImageStat.Stat(diff.crop(box)).mean[0] > 8  # the region changed a lot
     assert ImageStat.Stat(diff.crop((0, 0, 320, 50))).mean[0] < 3  # the top strip did not
     assert sharp_edges(inside_b, box) == 0  # and lost its detail
     assert sharp_edges(inside_p, box) > 100
-    before_b, before_p = frame_at(tools, blurred, 0.4, tmp_path / "b0.png"), frame_at(tools, plain, 0.4, tmp_path / "p0.png")
+    before_b = frame_at(tools, blurred, 0.4, tmp_path / "b0.png")
+    before_p = frame_at(tools, plain, 0.4, tmp_path / "p0.png")
     assert ImageStat.Stat(ImageChops.difference(before_b, before_p).crop(box)).mean[0] < 3  # not yet blurred
 
 

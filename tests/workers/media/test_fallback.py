@@ -25,7 +25,8 @@ Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/x/phone.mov':
     Chapter #0:0: start 0.000000, end 1.000000
       Metadata:
         title           : Intro
-  Stream #0:0[0x1](eng): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1920x1080 [SAR 1:1 DAR 16:9], 170 kb/s, 29.97 fps, 30 tbr, 12800 tbn (default)
+  Stream #0:0[0x1](eng): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1920x1080 [SAR 1:1 DAR 16:9], \
+170 kb/s, 29.97 fps, 30 tbr, 12800 tbn (default)
     Metadata:
       handler_name    : Core Media Video
     Side data:
@@ -67,7 +68,8 @@ def test_same_findings_with_and_without_ffprobe(fx: Fixtures, tools: Tools, fixt
     full = probe(path, tools)
     listed = probe(path, replace(tools, ffprobe=None))
     assert listed.found_metadata == full.found_metadata
-    assert (listed.kind, listed.width, listed.height, listed.rotation) == (full.kind, full.width, full.height, full.rotation)
+    assert (listed.kind, listed.width, listed.height, listed.rotation) == (
+        full.kind, full.width, full.height, full.rotation)
     assert listed.duration == pytest.approx(full.duration, abs=0.02)
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import need
 from fixtures import Fixtures
+from support import need
 from test_scrub import assert_clean_picture, assert_no_planted_bytes, ffprobe_json
 
 from workers.media.cli import cmd_process

@@ -80,7 +80,8 @@ def test_memory_limit() -> None:
 
 
 def test_no_core_dumps_and_few_files() -> None:
-    script = "import resource; print(resource.getrlimit(resource.RLIMIT_CORE), resource.getrlimit(resource.RLIMIT_NOFILE))"
+    script = ("import resource; "
+              "print(resource.getrlimit(resource.RLIMIT_CORE), resource.getrlimit(resource.RLIMIT_NOFILE))")
     result = run([*PY, script], limits=RunLimits(wall_seconds=20, open_files=64), capture_stdout=True)
     assert result.stdout.strip() == b"(0, 0) (64, 64)"
 
