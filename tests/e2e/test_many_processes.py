@@ -160,10 +160,19 @@ def test_two_web_and_two_worker_processes_share_one_service(service, tmp_path: P
 
 def _journey(world: World, p, case_id: str, a: str, b: str, web_a: subprocess.Popen[bytes],  # type: ignore[no-untyped-def]
              tmp_path: Path) -> None:
-    harmed = Person(world.username(p.harmed), world.PASSWORD, a)
+    people = [Person(world.username(who), world.PASSWORD, web)
+              for who, web in ((p.harmed, a), (p.facilitator, b), (p.responsible, a))]
+    try:
+        _exchange(people, case_id, a, b, web_a, tmp_path)
+    finally:
+        for person in people:  # (connections to the killed process too: no socket left open)
+            person.http.close()
+
+
+def _exchange(people: list[Person], case_id: str, a: str, b: str, web_a: subprocess.Popen[bytes],
+              tmp_path: Path) -> None:
+    harmed, staff, responsible = people
     assert harmed.ok("GET", f"{b}/api/v1/me")["role"] == "participant"  # signed in on A, known on B
-    staff = Person(world.username(p.facilitator), world.PASSWORD, b)
-    responsible = Person(world.username(p.responsible), world.PASSWORD, a)
 
     # A letter, requests alternating between the two web processes.
     draft = harmed.ok("POST", f"{a}/api/v1/cases/{case_id}/messages", 201, json={"text": "Dear Sam,"})
