@@ -116,11 +116,17 @@ def test_access_lines_never_carry_a_query_string(monkeypatch: pytest.MonkeyPatch
     logs.configure({"SHUTTLE_LOG_FORMAT": "json"})
     handler = Lines()
     access = logging.getLogger("uvicorn.access")
+    # An earlier test may have run uvicorn in this process, whose logging config disables or
+    # quietens its access logger: as a served process starts, it is on and at INFO.
+    monkeypatch.setattr(access, "disabled", False)
+    level = access.level
+    access.setLevel(logging.INFO)
     access.addHandler(handler)
     try:
         access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST",
                     f"/api/v1/cases/c/participants/p/photo?transcript={LETTER_CANARY}", "1.1", 201)
     finally:
         access.removeHandler(handler)
+        access.setLevel(level)
     [line] = handler.lines
     assert "/photo?" in line and "Nightjar" not in line
