@@ -73,7 +73,11 @@ class MessageVersion(Base):
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     origin: Mapped[str] = mapped_column(String(20))  # 'author' | 'facilitator'
-    created_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    created_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))  # the account that typed or sent it
+    #: whose words these are: the participant (principal or proxy) who wrote and sent them, or for
+    #: whom a facilitator entered them (`created_by` is then that facilitator); None for a
+    #: facilitator's proposed edit. Labels ("written by someone acting for them") come from here.
+    written_as_participant_id: Mapped[str | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     body_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)  # letter; media: transcript
     body_upload_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # media: the upload's parts
