@@ -1,10 +1,11 @@
 """Is an upload a recording or a picture? Decided from its first bytes as they arrive, so a
 document or a text file is refused at once, with a reason, before anything says "sent".
 
-The magic numbers are those of the media worker's `workers/media/sniff.py` (shuttle does not
-import workers): tests/web/test_upload_sniff.py checks that the two agree on every sample. The
-worker still decides for good; this only refuses early what it would refuse later, and leaves
-to it what the first bytes cannot tell (a piece too short, an audio tag longer than the piece).
+This module is the one place for the magic numbers and the refusal sentences: the media
+worker's `workers/media/sniff.py` imports them (workers use the domain, never the other way),
+and tests/web/test_upload_sniff.py checks that the two agree on every sample. The worker still
+decides for good; this only refuses early what it would refuse later, and leaves to it what the
+first bytes cannot tell (a piece too short, an audio tag longer than the piece).
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ HEIF = ("Please send this photo as JPEG: on an iPhone, set Settings > Camera > F
         "“Most Compatible” and take it again, or send a screenshot of it instead "
         "(HEIC photos, the iPhone's default, cannot be opened here).")
 
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
-_QUICKTIME_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+ID3_WITHOUT_AUDIO = "The file has an audio tag but no MP3, AAC or FLAC audio after it."
+
+#: ISO-BMFF major brands that are still images (HEIF/AVIF): ffmpeg 5.1 cannot read them (its mov
+#: demuxer reads tracks, not HEIF items), nor can Pillow without a plugin; see docs/media.md.
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+QUICKTIME_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 _MAGIC = (b"\x1a\x45\xdf\xa3", b"OggS", b"fLaC", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
@@ -35,51 +40,63 @@ def refusal(head: bytes, *, whole: bool) -> str | None:
     if head.startswith(b"ID3"):
         return _after_id3(head, whole)
     if head[4:8] == b"ftyp":
-        return HEIF if head[8:12] in _HEIF_BRANDS else None
+        return HEIF if head[8:12] in HEIF_BRANDS else None
     if _is_media(head):
         return None
-    return _why_not(head)
+    return why_not(head)
 
 
 def _is_media(head: bytes) -> bool:
-    if head[4:8] in _QUICKTIME_FIRST_ATOMS and int.from_bytes(head[:4], "big") >= 8:
+    if head[4:8] in QUICKTIME_FIRST_ATOMS and int.from_bytes(head[:4], "big") >= 8:
         return True
     if head.startswith(b"RIFF") and head[8:12] in (b"WAVE", b"WEBP"):
         return True
-    return head.startswith(_MAGIC) or _mpeg_audio(head)
+    return head.startswith(_MAGIC) or mpeg_audio(head) is not None
 
 
-def _mpeg_audio(head: bytes) -> bool:
-    """An MPEG audio frame header: ADTS (AAC) or MPEG-1/2 layer I-III (MP3), as the worker reads it."""
+def mpeg_audio(head: bytes) -> str | None:
+    """"aac" for an ADTS frame header, "mp3" for MPEG-1/2 layer I-III, else None."""
     if len(head) < 4 or head[0] != 0xFF or (head[1] & 0xE0) != 0xE0:
-        return False
-    if (head[1] & 0xF6) == 0xF0:  # ADTS
-        return ((head[2] >> 2) & 0xF) < 13
+        return None
+    if (head[1] & 0xF6) == 0xF0:  # 12-bit sync, layer 00: ADTS
+        return "aac" if ((head[2] >> 2) & 0xF) < 13 else None
     layer = (head[1] >> 1) & 0x3
     bitrate_index, rate_index = head[2] >> 4, (head[2] >> 2) & 0x3
-    return not (layer == 0 or bitrate_index == 0xF or rate_index == 0x3 or (head[1] >> 3) & 0x3 == 1)
+    if layer == 0 or bitrate_index == 0xF or rate_index == 0x3 or (head[1] >> 3) & 0x3 == 1:
+        return None
+    return "mp3"
+
+
+def id3_end(head: bytes) -> int | None:
+    """Where the audio after an ID3v2 tag starts (`head` starts with b"ID3"); None if the tag is malformed."""
+    if len(head) < 10:
+        return None
+    size = 0
+    for byte in head[6:10]:
+        if byte & 0x80:
+            return None
+        size = (size << 7) | byte
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def audio_after_id3(after: bytes) -> bool:
+    """Whether the bytes after an ID3v2 tag start FLAC or an MPEG audio frame."""
+    return after.startswith(b"fLaC") or mpeg_audio(after) is not None
 
 
 def _after_id3(head: bytes, whole: bool) -> str | None:
     """An ID3v2 tag may precede MP3, AAC or FLAC: judge what follows it, if this piece reaches it."""
-    if len(head) < 10:
+    offset = id3_end(head)
+    if offset is None:
         return NOT_ACCEPTED
-    size = 0
-    for byte in head[6:10]:
-        if byte & 0x80:
-            return NOT_ACCEPTED
-        size = (size << 7) | byte
-    offset = 10 + size + (10 if head[5] & 0x10 else 0)
     after = head[offset:offset + 16]
     if len(after) < 16 and not whole:
         return None  # the tag runs past this piece: the worker looks further
-    if after.startswith(b"fLaC") or _mpeg_audio(after):
-        return None
-    return "The file has an audio tag but no MP3, AAC or FLAC audio after it."
+    return None if audio_after_id3(after) else ID3_WITHOUT_AUDIO
 
 
-def _why_not(head: bytes) -> str:
-    """The same sentences as the worker for the refusals people are likely to meet."""
+def why_not(head: bytes) -> str:
+    """The sentence for a file that is not accepted media, for the refusals people are likely to meet."""
     text = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"#extm3u", b"[playlist]")) or b"#ext-x-" in text:
         return "This file is a playlist that points to other files; only a recording itself can be sent."
