@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
+from support import Clock
 from world import World
 
 from shuttle.audit.models import AuditEvent
@@ -25,14 +26,6 @@ SELF = {"source": "self_harmed", "person_name": "Jessica Green", "offence": "Bur
 AGENCY = {"source": "police", "referrer_name": "PC Dawn Price", "referrer_organisation": "Northshire Police",
           "referrer_contact": "dawn.price@example.org", "person_name": "Sam Hill", "side": "responsible",
           "person_knows": "yes", "offence": "Criminal damage", "court": "not_sure", "contact_via_referrer": "yes"}
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

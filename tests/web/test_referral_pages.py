@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from forms import csrf_of, sign_in_page
 from sqlalchemy import func, select
+from support import Clock
 from world import TestClient, World, web_client
 
 from shuttle.audit.models import AuditEvent
@@ -30,14 +31,6 @@ SELF_STEPS = [("who", {"source": "self_harmed"}),
               ("what", {"offence": "Burglary at my home", "court": "no",
                         "more": "I would like him to know\nhow it felt."}),
               ("contact", {"contact_phone": "07700 900982", "safe_message": "no", "best_time": "after 6pm"})]
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from forms import csrf_of as _csrf
 from forms import post_form as _post
 from sqlalchemy import select
+from support import Clock
 from world import People, World
 
 from shuttle.audit.models import AuditEvent
@@ -32,14 +33,6 @@ def _a_monday_ahead() -> datetime:
 
 
 MONDAY_9AM = _a_monday_ahead()
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
