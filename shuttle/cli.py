@@ -1,4 +1,4 @@
-"""The `shuttle` command: serve, worker, db upgrade, users, audit verify, demo.
+"""The `shuttle` command: serve, worker, db upgrade, users, audit verify, export, demo.
 
 Every failure a person can cause ends in one plain sentence on stderr and exit status 1.
 """
@@ -204,6 +204,64 @@ def cmd_cases_shred(args: argparse.Namespace) -> None:
     print(f"{args.reference}: {count} encrypted objects shredded (keys destroyed, bytes removed)")
 
 
+def cmd_export_case(args: argparse.Namespace) -> None:
+    """Write a case's signed record (audited, with the reason) to --out."""
+    from sqlalchemy import select as select_
+
+    from shuttle.cases.models import Case
+    from shuttle.exports.record import export_case
+    from shuttle.services import Actor
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CliError(f"{out} exists already; choose another --out or add --force to replace it")
+    svc = _services()
+    schema.check_current(svc.db)
+    with svc.db.uow() as uow:
+        case_id = uow.session.scalar(select_(Case.id).where(Case.reference == args.reference))
+        if case_id is None:
+            raise CliError(f"no case {args.reference}")
+        done = export_case(uow.session, svc, Actor(None, "coordinator"), case_id, args.reason)
+        uow.commit()
+    try:
+        out.write_bytes(done.data)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"{done.reference}: signed record written to {out} ({len(done.data)} bytes, "
+          f"manifest SHA-256 {done.manifest_sha256}); the export is in the audit log")
+
+
+def cmd_export_verify(args: argparse.Namespace) -> None:
+    """Check an exported record offline: needs no database, settings or network."""
+    from shuttle.exports.archive import KeyError_, verify
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    try:
+        result = verify(data, args.public_key)
+    except KeyError_ as exc:
+        raise CliError(str(exc)) from None
+    if not result.ok:
+        raise CliError(result.sentence() + ".")
+    print(result.sentence() + ".")
+
+
+def cmd_export_key(args: argparse.Namespace) -> None:
+    """Print the service's public signing key and its fingerprint (made now if there is none yet)."""
+    from shuttle.exports import signing
+    from shuttle.services import Actor
+
+    svc = _services()
+    schema.check_current(svc.db)
+    with svc.db.uow() as uow:
+        view = signing.view_of(signing.get_or_create(uow.session, svc, Actor(None, "coordinator")).public_key())
+        uow.commit()
+    print(view.pem.rstrip())
+    print(view.fingerprint_grouped)
+
+
 def cmd_sweep(args: argparse.Namespace) -> None:
     from shuttle.retention import sweep
 
@@ -288,6 +346,22 @@ def _parser() -> argparse.ArgumentParser:
     shred.add_argument("reference")
     shred.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     add("sweep", cmd_sweep, "expire abandoned uploads, remove shredded and orphaned bytes")
+    exportp = sub.add_parser("export", help="certified case records").add_subparsers(dest="export_command",
+                                                                                     required=True)
+    export_case_p = exportp.add_parser("case", help="write a case's signed record (a zip) to --out; audited")
+    export_case_p.set_defaults(func=cmd_export_case)
+    export_case_p.add_argument("reference", help="the case's reference, e.g. RJ-2026-0042")
+    export_case_p.add_argument("--reason", required=True, help="why it is exported (kept in the audit log)")
+    export_case_p.add_argument("--out", required=True, metavar="FILE", help="where to write the zip")
+    export_case_p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    export_verify_p = exportp.add_parser("verify", help="check a record's signature, every hash and its audit chain")
+    export_verify_p.set_defaults(func=cmd_export_verify)
+    export_verify_p.add_argument("file", metavar="FILE")
+    export_verify_p.add_argument("--public-key", metavar="KEY",
+                                 help="the service's public key (PEM file) or its SHA256 fingerprint; without it "
+                                      "the key inside the archive is used and its fingerprint printed")
+    exportp.add_parser("key", help="print the service's public signing key and fingerprint"
+                       ).set_defaults(func=cmd_export_key)
     from workers.media import cli as media_cli
 
     media = sub.add_parser("media", help="run the media pipeline on a local file").add_subparsers(

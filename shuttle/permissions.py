@@ -142,3 +142,12 @@ def may_run_service(role: str) -> bool:
 def may_record_own_conflict(m: Membership) -> bool:
     """A facilitator of a case says they know someone in it (so the coordinator replaces them)."""
     return m.is_facilitator
+
+
+# --- issue 11: the certified case record ------------------------------------------------------------
+
+
+def may_export_case(m: Membership) -> bool:
+    """A signed record of a case (with its content, for a court or an inspector): the case's
+    facilitators and the coordinator, always with a stated reason that the audit log keeps."""
+    return m.is_facilitator or m.kind == "coordinator"
