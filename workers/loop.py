@@ -247,7 +247,11 @@ class Worker:
 
     def _check_completed(self, job: ClaimedJob) -> None:
         """A handler that returned without `queue.complete` would leave the job to be re-run
-        on lease expiry, forever in the worst case: dead-letter it so the bug is visible."""
+        on lease expiry, forever in the worst case: dead-letter it so the bug is visible.
+
+        A job seen completed in a committed transaction (`job.completed`) needs no look-up."""
+        if job.completed.is_set():
+            return
         with self.db.uow() as uow:
             row = queue.get(uow.session, job.id)
             still_ours = (

@@ -12,12 +12,15 @@ from shuttle.services import Services
 from workers import letters
 from workers.loop import JobContext, is_outage
 from workers.media_jobs import MediaJob
+from workers.preload import preload
 
 
 def process_version(svc: Services, media: MediaJob, job: ClaimedJob, ctx: JobContext) -> None:
+    """Start (one transaction), do the work outside any transaction, finish (one transaction)."""
     version_id = str(job.payload["version_id"])
     with svc.db.uow() as uow:
-        wanted = processing.begin(uow.session, svc, version_id)
+        rows = preload(uow.session, version_id)
+        wanted = processing.begin(uow.session, svc, version_id)  # its audit event: last, so the chain lock is brief
         if wanted is None:
             queue.complete(uow.session, job, {"skipped": "the version is no longer waiting for processing"},
                            now=svc.now())
@@ -26,7 +29,7 @@ def process_version(svc: Services, media: MediaJob, job: ClaimedJob, ctx: JobCon
         return
     try:
         if wanted.kind == "letter":
-            letters.process(svc, job, wanted)
+            letters.process(svc, job, wanted, rows.body if rows else None)
         else:
             media(job, ctx, wanted)
     except PermanentJobError:

@@ -13,7 +13,10 @@ every published head (docs/deployment.md says where to keep them).
 for commits. Appends are serialized so that two transactions never both link to the same
 previous event (a fork): PostgreSQL takes a transaction-scoped advisory lock before reading
 the last event; SQLite transactions already begin with BEGIN IMMEDIATE (one writer).
-The lock is held until the caller commits: call `record` late in short transactions.
+The lock is held until the caller commits, and every writer of any event waits for it: so
+`record` does all it can before taking it (checks the details, formats the fields, flushes the
+caller's pending changes) and under it only reads the last event, hashes and inserts. Call
+`record` last in short transactions: whatever the caller does after it runs under the lock.
 """
 
 from __future__ import annotations
@@ -160,15 +163,7 @@ def record(
         raise ValueError("an audit event needs an action")
     at = now or utcnow()
     format_at(at)  # refuses naive datetimes before anything is written
-    clean_details = _normalise_details(details)
-    _lock_chain(session)
-    session.flush()  # earlier events of this same transaction count as "last"
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last is not None else (1, GENESIS_HASH)
     event = AuditEvent(
-        seq=seq,
         at=at,
         actor_id=actor_id,
         actor_role=actor_role,
@@ -176,9 +171,16 @@ def record(
         case_id=case_id,
         subject_type=subject_type,
         subject_id=subject_id,
-        details=clean_details,
-        prev_hash=prev_hash,
+        details=_normalise_details(details),
     )
+    # The caller's pending changes (and earlier events of this transaction) are written now,
+    # before the lock: under it, every other writer of the chain waits.
+    session.flush()
+    _lock_chain(session)
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    event.seq, event.prev_hash = (last.seq + 1, last.hash) if last is not None else (1, GENESIS_HASH)
     event.hash = _hash_of(event)
     session.add(event)
     session.flush()

@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import random
 import secrets
+import threading
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from shuttle.db import Database, new_id, utcnow
@@ -62,6 +63,9 @@ class ClaimedJob:
     attempts: int
     max_attempts: int
     lease_token: str
+    # Set once a transaction in which `complete` marked this job done has committed: the worker
+    # then knows the handler completed it without reading the job again.
+    completed: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
@@ -257,6 +261,22 @@ def complete(session: Session, job: ClaimedJob, result: Any = None, *, now: date
     )
     if outcome.rowcount != 1:
         raise LeaseLost(job.id)
+    session.info.setdefault(_COMPLETING, []).append(job)
+
+
+_COMPLETING = "shuttle.jobs.completing"  # session.info: jobs completed in its open transaction
+
+
+@event.listens_for(Session, "after_commit")
+def _completed(session: Session) -> None:
+    for job in session.info.pop(_COMPLETING, ()):
+        job.completed.set()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _not_completed(session: Session, _previous: Any) -> None:
+    # Any rollback, a savepoint's included: forgetting is safe (the worker then reads the job).
+    session.info.pop(_COMPLETING, None)
 
 
 def fail(
