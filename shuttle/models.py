@@ -21,6 +21,7 @@ FEATURE_MODELS = (
     "shuttle.cases.notes",
     "shuttle.messages.sharing",
     "shuttle.notifications.models",
+    "shuttle.agreements.models",
 )
 
 for _module in FEATURE_MODELS:

@@ -151,3 +151,31 @@ def may_export_case(m: Membership) -> bool:
     """A signed record of a case (with its content, for a court or an inspector): the case's
     facilitators and the coordinator, always with a stated reason that the audit log keeps."""
     return m.is_facilitator or m.kind == "coordinator"
+
+
+# --- issue 11: the outcome agreement, closure and feedback -----------------------------------------
+
+
+def may_see_agreement(m: Membership) -> bool:
+    """The case's facilitators, and the principals and proxies of each side (never a supporter)."""
+    return m.is_facilitator or may_write(m)
+
+
+def may_draft_agreement(m: Membership) -> bool:
+    """Drafting the agreement, tracking its items and closing the case: the case's facilitators."""
+    return m.is_facilitator
+
+
+def may_answer_agreement(m: Membership) -> bool:
+    """Agree, or ask for a change, for one's own side: its principal or a proxy."""
+    return may_write(m)
+
+
+def may_see_item_statuses(m: Membership, *, wants_outcome_news: bool) -> bool:
+    """How the agreement is kept: its facilitators, and a participant who asked to hear it."""
+    return m.is_facilitator or (may_write(m) and wants_outcome_news)
+
+
+def may_give_feedback(m: Membership) -> bool:
+    """Every participant of a case is offered the questionnaire at its closure; staff never answer it."""
+    return m.is_participant and m.participant_id is not None

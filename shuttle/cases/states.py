@@ -5,7 +5,7 @@ audit log (DESIGN.md section 3b). The exchange is possible only while a case is 
 paused, closing and closed hold everything pending.
 
     preparation --open--> open --pause--> paused --resume--> open
-    preparation / open / paused --close--> closing --finish--> closed
+    preparation / open / paused --close (with a ClosureReason)--> closing --finish--> closed
 """
 
 from __future__ import annotations
@@ -81,6 +81,36 @@ def action_to(status: Status, target: Status) -> Action:
             return action
     raise TransitionNotAllowed(status, Action.OPEN,
                                f"A case that is {describe(status)} cannot become {describe(target)}.")
+
+
+class ClosureReason(StrEnum):
+    """Why a case closes: given with the close step (preparation / open / paused -> closing)."""
+
+    COMPLETED = "completed"
+    WITHDRAWN_HARMED = "withdrawn_harmed"
+    WITHDRAWN_RESPONSIBLE = "withdrawn_responsible"
+    NOT_SUITABLE = "not_suitable"
+    NOT_CONTACTED = "not_contacted"
+
+
+CLOSURE_WORDS = {
+    ClosureReason.COMPLETED: "completed",
+    ClosureReason.WITHDRAWN_HARMED: "withdrawn by the person harmed's side",
+    ClosureReason.WITHDRAWN_RESPONSIBLE: "withdrawn by the person responsible's side",
+    ClosureReason.NOT_SUITABLE: "not suitable",
+    ClosureReason.NOT_CONTACTED: "could not be contacted",
+}
+
+
+def closure_reason(action: Action, raw: str | None) -> ClosureReason:
+    """The close step needs one of the closure reasons; no other step takes one."""
+    if action is not Action.CLOSE:
+        raise TransitionNotAllowed(Status.CLOSING, action, "Only closing a case takes a closure reason.")
+    try:
+        return ClosureReason(raw or "")
+    except ValueError:
+        raise TransitionNotAllowed(Status.CLOSING, action, "Say why the case closes: completed, withdrawn by "
+                                   "either side, not suitable, or could not be contacted.") from None
 
 
 def holds_everything(status: Status) -> bool:
