@@ -15,6 +15,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from shuttle.accounts import service as accounts
 from shuttle.cases import service as cases
+from shuttle.messages import authoring, review
 from shuttle.services import Actor, Services
 from workers.handlers import build_worker
 
@@ -118,6 +119,18 @@ class World:
     def sign_in(self, app: Any, actor: Actor, *, totp_secret: str | None = None) -> TestClient:
         """A client signed in as `actor` through the API, sending its CSRF token on every request."""
         return api_client(app, self.username(actor), self.PASSWORD, totp_secret=totp_secret)
+
+    def approved_letter(self, people: People, case_id: str, text: str = "Dear Sam, I have thought about it.",
+                        *, author: Actor | None = None) -> str:
+        """A letter written (by the harmed side unless `author`), processed, claimed and approved:
+        released at once where nothing holds it. Its id."""
+        writer = author or people.harmed
+        message = self.do(authoring.start_draft, writer, case_id, text)
+        self.do(authoring.submit, writer, message.id)
+        self.run_jobs()
+        self.do(review.claim, people.facilitator, message.id)
+        self.do(review.approve, people.facilitator, message.id)
+        return str(message.id)
 
     def run_jobs(self, limit: int = 20) -> int:
         ran = 0

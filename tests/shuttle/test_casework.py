@@ -245,17 +245,8 @@ def test_a_photographed_letter_is_entered_as_a_picture_message(world: World) -> 
 
 def _delivered_to_harmed(world: World, p: People, case_id: str) -> str:
     """The responsible side's letter to the harmed side (where the supporter is), released."""
-    first = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam.")
-    world.do(authoring.submit, p.harmed, first.id)
-    world.run_jobs()
-    world.do(review.claim, p.facilitator, first.id)
-    world.do(review.approve, p.facilitator, first.id)
-    reply = world.do(authoring.start_draft, p.responsible, case_id, "Dear Jessica, thank you.")
-    world.do(authoring.submit, p.responsible, reply.id)
-    world.run_jobs()
-    world.do(review.claim, p.facilitator, reply.id)
-    world.do(review.approve, p.facilitator, reply.id)
-    return str(reply.id)
+    world.approved_letter(p, case_id, "Dear Sam.")
+    return world.approved_letter(p, case_id, "Dear Jessica, thank you.", author=p.responsible)
 
 
 def test_a_supporter_sees_only_what_the_principal_shares_and_only_while_shared(world: World) -> None:

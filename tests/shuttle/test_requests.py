@@ -10,7 +10,7 @@ from world import People, World
 from shuttle import blobs
 from shuttle.audit.models import AuditEvent
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.messages import authoring, delivery, requests, review
+from shuttle.messages import authoring, delivery, requests
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.request_models import RecipientRequest
 from shuttle.retention import shred_case
@@ -18,12 +18,7 @@ from shuttle.services import Services
 
 
 def _released(world: World, p: People, case_id: str, text: str = "Dear Sam, this is hard to write.") -> str:
-    message = world.do(authoring.start_draft, p.harmed, case_id, text)
-    world.do(authoring.submit, p.harmed, message.id)
-    world.run_jobs()
-    world.do(review.claim, p.facilitator, message.id)
-    world.do(review.approve, p.facilitator, message.id)
-    return str(message.id)
+    return world.approved_letter(p, case_id, text)
 
 
 def test_a_request_is_recorded_shown_to_the_facilitators_and_answered_once(svc: Services) -> None:

@@ -14,7 +14,7 @@ from world import People, World
 
 from shuttle.audit.models import AuditEvent
 from shuttle.errors import Conflict
-from shuttle.messages import authoring, delivery, review, sharing
+from shuttle.messages import delivery, review, sharing
 from shuttle.messages.models import Message
 from shuttle.services import Services
 
@@ -132,17 +132,8 @@ def test_with_one_facilitator_the_page_says_they_approve_it_themselves(world: Wo
 
 
 def _reply_to_jessica(world: World, p: People, case_id: str) -> str:
-    first = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam.")
-    world.do(authoring.submit, p.harmed, first.id)
-    world.run_jobs()
-    world.do(review.claim, p.facilitator, first.id)
-    world.do(review.approve, p.facilitator, first.id)
-    reply = world.do(authoring.start_draft, p.responsible, case_id, "Dear Jessica, thank you for writing.")
-    world.do(authoring.submit, p.responsible, reply.id)
-    world.run_jobs()
-    world.do(review.claim, p.facilitator, reply.id)
-    world.do(review.approve, p.facilitator, reply.id)
-    return str(reply.id)
+    world.approved_letter(p, case_id, "Dear Sam.")
+    return world.approved_letter(p, case_id, "Dear Jessica, thank you for writing.", author=p.responsible)
 
 
 def test_jessica_shares_a_letter_with_her_supporter_who_opens_it_when_ready(world: World, app: Any) -> None:

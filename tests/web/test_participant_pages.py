@@ -47,12 +47,7 @@ def setup(sqlite_svc: Services) -> tuple[Any, World, str, People]:
 
 def _approved_letter(world: World, p: People, case_id: str, author: Actor | None = None,
                      text: str = "Dear Sam, I have thought about what to say.") -> str:
-    message = world.do(authoring.start_draft, author or p.harmed, case_id, text)
-    world.do(authoring.submit, author or p.harmed, message.id)
-    world.run_jobs()
-    world.do(review.claim, p.facilitator, message.id)
-    world.do(review.approve, p.facilitator, message.id)
-    return str(message.id)
+    return world.approved_letter(p, case_id, text, author=author)
 
 
 def test_a_letter_is_not_sent_with_a_flag_its_author_has_not_seen(setup: Any) -> None:
