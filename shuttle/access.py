@@ -61,7 +61,8 @@ def load_message(session: Session, actor: Actor, message_id: str) -> tuple[Messa
     assert case is not None
     member = membership(session, actor, case.id)
     if not permissions.may_see_message(member, author_side=message.author_side, state=State(message.state),
-                                       submitted=message.first_submitted_at is not None):
+                                       submitted=message.first_submitted_at is not None,
+                                       author_participant_id=message.author_participant_id):
         raise NotFound()
     return message, case, member
 
@@ -77,4 +78,20 @@ def cases_of(session: Session, actor: Actor) -> list[tuple[Case, Membership]]:
     else:
         return []
     cases = session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.created_at.desc())).all()
-    return [(case, membership(session, actor, case.id)) for case in cases]
+    found = memberships(session, actor, [case.id for case in cases])
+    return [(case, found[case.id]) for case in cases]
+
+
+def memberships(session: Session, actor: Actor, case_ids: list[str]) -> dict[str, Membership]:
+    """`membership` in each of many cases, in at most one query."""
+    if not case_ids or actor.account_id is None or actor.role not in ("facilitator", "participant"):
+        return {case_id: membership(session, actor, case_id) for case_id in case_ids}  # no query for these
+    if actor.role == "facilitator":
+        mine = set(session.scalars(select(CaseFacilitator.case_id).where(
+            CaseFacilitator.case_id.in_(case_ids), CaseFacilitator.account_id == actor.account_id)))
+        return {c: Membership("facilitator") if c in mine else permissions.NO_MEMBERSHIP for c in case_ids}
+    parts = {p.case_id: p for p in session.scalars(select(Participant).where(
+        Participant.case_id.in_(case_ids), Participant.account_id == actor.account_id,
+        Participant.active.is_(True)))}
+    return {c: Membership("participant", parts[c].side, parts[c].role, parts[c].id) if c in parts
+            else permissions.NO_MEMBERSHIP for c in case_ids}

@@ -48,8 +48,12 @@ def current_assessment(session: Session, participant_id: str, now: datetime | No
     date has not passed; otherwise the latest suitability outcome ('not_suitable'), 'expired',
     or None when there is none yet. Sending and receiving need 'suitable'."""
     today = (now or utcnow()).date()
-    eligibility = latest_assessment(session, participant_id, "eligibility")
-    suitability = latest_assessment(session, participant_id, "suitability")
+    return assessment_status(latest_assessment(session, participant_id, "eligibility"),
+                             latest_assessment(session, participant_id, "suitability"), today)
+
+
+def assessment_status(eligibility: Assessment | None, suitability: Assessment | None, today: date) -> str | None:
+    """`current_assessment` from the person's latest eligibility and suitability assessments."""
     if suitability is None:
         return None
     if suitability.outcome != "suitable" or (eligibility is not None and eligibility.outcome != "eligible"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,14 +12,22 @@ from sqlalchemy.orm import Session
 
 from shuttle import permissions
 from shuttle.access import cases_of, load_case
-from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.messages import sla
-from shuttle.messages.models import Approval, Message, MessageVersion
+from shuttle.messages.models import Approval, Message
 from shuttle.messages.numbering import Numbered, message_names
+from shuttle.messages.staff_view import (
+    StaffMessage,
+    StaffRows,
+    duration_words,
+    plain,
+    staff_message,
+    staff_messages,
+)
 from shuttle.messages.states import WAITING_ON_STAFF, State
-from shuttle.messages.views import for_member, for_staff
+from shuttle.messages.views import for_member
+from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
 
 #: What a facilitator has to do something about, in the order they should do it.
@@ -29,9 +38,20 @@ QUEUE_STATES = (State.AWAITING_REVIEW, State.IN_REVIEW, State.PROCESSING_FAILED,
 def case_messages(session: Session, svc: Services, actor: Actor, case_id: str) -> list[dict[str, Any]]:
     case, member = load_case(session, actor, case_id)
     messages = session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.created_at)).all()
-    return [for_member(session, svc, member, m, case) for m in messages
-            if permissions.may_see_message(member, author_side=m.author_side, state=State(m.state),
-                                           submitted=m.first_submitted_at is not None)]
+    seen = [m for m in messages if permissions.may_see_message(
+        member, author_side=m.author_side, state=State(m.state), submitted=m.first_submitted_at is not None,
+        author_participant_id=m.author_participant_id)]
+    if member.is_facilitator:  # staff views in a bounded number of queries
+        return [view.as_dict() for view in staff_messages(session, svc, [(m, case) for m in seen])]
+    return [for_member(session, svc, member, m, case) for m in seen]
+
+
+def staff_case_messages(session: Session, svc: Services, case: Case, member: Membership) -> list[StaffMessage]:
+    """The case's messages its facilitator `member` may see, as staff views, oldest first."""
+    messages = session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.created_at)).all()
+    return staff_messages(session, svc, [(m, case) for m in messages if permissions.may_see_message(
+        member, author_side=m.author_side, state=State(m.state), submitted=m.first_submitted_at is not None,
+        author_participant_id=m.author_participant_id)])
 
 
 def case_message_names(session: Session, case_id: str) -> dict[str, str]:
@@ -56,8 +76,7 @@ def review_queue(session: Session, svc: Services, actor: Actor) -> list[dict[str
     """Every message waiting on the facilitators of my cases, oldest first."""
     if actor.role != "facilitator":
         return []
-    rows = _queued(session, actor)
-    return [for_staff(session, svc, message, case) for message, case in rows]
+    return [view.as_dict() for view in staff_messages(session, svc, _queued(session, actor))]
 
 
 def my_cases(session: Session, actor: Actor) -> list[dict[str, Any]]:
@@ -165,9 +184,42 @@ def _approvers(session: Session, version_ids: list[str]) -> dict[str, list[str]]
     return found
 
 
+@dataclass(frozen=True)
+class Deadline:
+    state: str  # sla.status: "on_time", "due_soon", "overdue"
+    label: str
+    due: str
+
+
+@dataclass(frozen=True)
+class QueueItem(StaffMessage):
+    """A message in a facilitator's queue: its staff view, how long it waited, its review deadline."""
+
+    waiting_since: str
+    waited: str
+    approved_by_me: bool
+    has_poster: bool
+    duration_ms: int | None
+    sla: Deadline | None
+    escalated_to: tuple[str, ...]
+    escalated_to_me: bool
+
+    @property
+    def duration(self) -> str:
+        return duration_words(self.duration_ms)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: plain(getattr(self, f.name)) for f in fields(QueueItem)}
+
+
 def facilitator_queue(session: Session, svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    """`queue_items` as plain dicts."""
+    return [item.as_dict() for item in queue_items(session, svc, actor)]
+
+
+def queue_items(session: Session, svc: Services, actor: Actor) -> list[QueueItem]:
     """The review queue with each message's waiting time and review deadline
-    (SHUTTLE_REVIEW_SLA_WORKING_DAYS, working days Monday to Friday).
+    (SHUTTLE_REVIEW_SLA_WORKING_DAYS, working days Monday to Friday), in a bounded number of queries.
 
     An overdue message goes to the co-facilitator: it comes first in their queue marked
     `escalated_to_me` (the periodic tick records the escalation; this view writes nothing).
@@ -182,27 +234,26 @@ def facilitator_queue(session: Session, svc: Services, actor: Actor) -> list[dic
     for message, _ in rows:  # the rest (being prepared, approved): since it was sent
         since.setdefault(message.id, message.submitted_at or message.created_at)
     facilitators = _facilitators_in_order(session, {c.id for _, c in rows})
-    names = {a.id: a.display_name for a in session.scalars(
-        select(Account).where(Account.id.in_({f for fs in facilitators.values() for f in fs})))}
+    loaded = StaffRows.load(session, [m for m, _ in rows], accounts={f for fs in facilitators.values() for f in fs})
     items = []
     for message, case in rows:
-        item = for_staff(session, svc, message, case)
-        item["waiting_since"] = since[message.id].isoformat()
-        item["waited"] = sla.describe_wait(max(now - since[message.id], timedelta(0)))
-        item["approved_by_me"] = actor.account_id in item["approved_by"]
-        current = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
-        item["has_poster"] = bool(current and current.poster_blob_id and current.processed_blob_id)
-        item["duration_ms"] = current.duration_ms if current else None
-        item["sla"] = None
-        item["escalated_to"] = []
-        item["escalated_to_me"] = False
+        view = staff_message(svc, loaded, message, case)
+        current = next((v for v in loaded.versions[message.id] if v.id == message.current_version_id), None)
+        deadline, escalated_to, escalated_to_me = None, [], False
         if days and message.state in WAITING_ON_STAFF:
             status = sla.status(since[message.id], now, days)
-            item["sla"] = {"state": status.state, "label": status.label, "due": status.due.isoformat()}
+            deadline = Deadline(status.state, status.label, status.due.isoformat())
             if status.overdue:
-                targets = escalation_targets(facilitators[case.id], message.claimed_by, item["approved_by"])
-                item["escalated_to"] = [names.get(t, "") for t in targets]
-                item["escalated_to_me"] = actor.account_id in targets
-        items.append(item)
-    items.sort(key=lambda i: not i["escalated_to_me"])  # stable: oldest first within each group
+                targets = escalation_targets(facilitators[case.id], message.claimed_by, view.approved_by)
+                escalated_to = [loaded.names.get(t, "") for t in targets]
+                escalated_to_me = actor.account_id in targets
+        items.append(QueueItem(
+            **{f.name: getattr(view, f.name) for f in fields(StaffMessage)},
+            waiting_since=since[message.id].isoformat(),
+            waited=sla.describe_wait(max(now - since[message.id], timedelta(0))),
+            approved_by_me=actor.account_id in view.approved_by,
+            has_poster=bool(current and current.poster_blob_id and current.processed_blob_id),
+            duration_ms=current.duration_ms if current else None,
+            sla=deadline, escalated_to=tuple(escalated_to), escalated_to_me=escalated_to_me))
+    items.sort(key=lambda i: not i.escalated_to_me)  # stable: oldest first within each group
     return items

@@ -58,6 +58,15 @@ def release_facts(session: Session, svc: Services, case: Case, message: Message,
     would hold a version once approved)."""
     wanted = version_id or message.approved_version_id
     version = session.get(MessageVersion, wanted) if wanted else None
+    return facts_from(svc, case, message, version, approvals=approvals_of(session, wanted),
+                      recipients=_recipient_gates(session, case, message, svc.now()),
+                      author=_author_gate(session, case, message, svc.now()))
+
+
+def facts_from(svc: Services, case: Case, message: Message, version: MessageVersion | None, *, approvals: int,
+               recipients: tuple[PersonGate, ...], author: PersonGate) -> ReleaseFacts:
+    """The facts for the gates from rows already read (`release_facts` reads them for one
+    message; `messages.staff_view` for many at once)."""
     pending_edit = bool(
         version is not None
         and version.origin == "facilitator"
@@ -67,11 +76,11 @@ def release_facts(session: Session, svc: Services, case: Case, message: Message,
     reply_allowed = message.author_side == "harmed" or case.responsible_may_reply
     return ReleaseFacts(
         case_status=case.status,
-        approvals=approvals_of(session, wanted),
+        approvals=approvals,
         approvals_required=case.approvals_required,
         edits_pending_acceptance=pending_edit,
-        recipients=_recipient_gates(session, case, message, svc.now()),
-        author=_author_gate(session, case, message, svc.now()),
+        recipients=recipients,
+        author=author,
         scheduled_at=message.scheduled_release_at,
         now=svc.now(),
         reply_allowed=reply_allowed,

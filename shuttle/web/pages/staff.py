@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
@@ -24,7 +24,7 @@ from shuttle.accounts.models import Account
 from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.cases.facts import facilitator_ids
-from shuttle.cases.models import Case, other_side
+from shuttle.cases.models import other_side
 from shuttle.cases.timeline import Entry, case_timeline
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
@@ -34,7 +34,9 @@ from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.models import MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.review import REJECTION_CODES
-from shuttle.messages.states import DELIVERED, FINAL, PREPARING, WAITING_ON_STAFF, State
+from shuttle.messages.staff_dashboard import dashboard
+from shuttle.messages.staff_view import duration_words
+from shuttle.messages.states import DELIVERED, FINAL, State
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
@@ -54,59 +56,20 @@ def _return_to(form: dict[str, str], default: str) -> str:
     return wanted if RETURN_TO.match(wanted) else default
 
 
+def _fields(view: Any) -> dict[str, Any]:
+    """A view model's fields as a template's names."""
+    return {f.name: getattr(view, f.name) for f in fields(view)}
+
+
 # --- dashboard -----------------------------------------------------------------------------------
-
-
-def _dashboard(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
-    queue = queries.facilitator_queue(s, svc, actor)
-    for item in queue:
-        item["duration"] = duration_words(item["duration_ms"])
-    my = queries.my_cases(s, actor)
-    ids = [c["id"] for c in my]
-    found = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
-    open_requests: list[dict[str, Any]] = []
-    for entry in my:
-        case = found[entry["id"]]
-        entry["between"] = f"{case.label_harmed} and {case.label_responsible}"
-        waiting = [m for m in queue if m["case_id"] == case.id and m["state"] in WAITING_ON_STAFF]
-        entry["waiting"] = len(waiting)
-        entry["overdue"] = sum(1 for m in waiting if m["sla"] and m["sla"]["state"] == "overdue")
-        if actor.role == "facilitator":
-            open_requests += requests.open_requests(s, svc, actor, case.id)
-        entry["requests"] = sum(1 for r in open_requests if r["case_id"] == case.id)
-    groups = [QueueGroup(key, heading, [m for m in queue if m["state"] in states])
-              for key, heading, states in QUEUE_GROUPS]
-    return {"queue": queue, "groups": groups, "cases": my, "requests": open_requests,
-            "sla_days": svc.settings.review_sla_working_days,
-            "waiting": len(groups[0].items),
-            "overdue": sum(1 for m in queue if m["sla"] and m["sla"]["state"] == "overdue"),
-            "processing": any(m["state"] in PREPARING for m in queue),
-            "expired_assessments": participation.expired_assessments(s, svc, actor)}
-
-
-@dataclass(frozen=True)
-class QueueGroup:
-    """One part of the dashboard queue; its heading's count is len(items), exactly what is listed."""
-
-    key: str
-    heading: str
-    items: list[dict[str, Any]]
-
-
-#: The dashboard queue in parts: what needs a decision first, then what is on its way.
-QUEUE_GROUPS = (
-    ("waiting", "Waiting for your review", WAITING_ON_STAFF),
-    ("preparing", "Being prepared", PREPARING),
-    ("approved", "Approved, not yet delivered", frozenset({State.APPROVED.value})),
-)
 
 
 async def staff_page(request: Request) -> Response:
     principal = await signed_in(request)
     if principal.role != "facilitator":
         return go("/")  # each role's own start page
-    board = await run(request, _dashboard)
-    return render(request, "staff/home.html", principal=principal, **board)
+    board = await run(request, dashboard)
+    return render(request, "staff/home.html", principal=principal, **_fields(board))
 
 
 # --- case page -----------------------------------------------------------------------------------
@@ -230,16 +193,6 @@ async def staff_case_page(request: Request) -> Response:
 
 
 # --- review page ---------------------------------------------------------------------------------
-
-
-def duration_words(ms: int | None) -> str:
-    """'1.3 s', '42 s', '3 min 5 s': tenths matter for a short clip someone is cutting."""
-    if not ms:
-        return ""
-    if ms < 10_000:
-        return f"{ms / 1000:.1f} s".replace(".0 s", " s")
-    minutes, seconds = divmod(round(ms / 1000), 60)
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 class SideBySide(TypedDict):
