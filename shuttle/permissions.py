@@ -56,15 +56,25 @@ def is_recipient_side(m: Membership, author_side: str) -> bool:
     return may_write(m) and m.side is not None and m.side != author_side
 
 
-def may_see_message(m: Membership, *, author_side: str, state: State, submitted: bool) -> bool:
+def may_see_message(m: Membership, *, author_side: str, state: State, submitted: bool,
+                    author_participant_id: str) -> bool:
     """The author side sees its own; facilitators see a message of their case once it has been
     sent to them (an unsent draft is the author's private work: not listed, counted or shown);
-    the other side learns of a message only once it is delivered."""
+    the other side learns of a message only once it is delivered. A draft never sent is its
+    writer's alone (`author_participant_id`, who started it): the side's other person (a
+    principal's proxy, or the reverse) learns of it once it is sent (issue 13)."""
     if is_author_side(m, author_side):
-        return True
+        return submitted or m.participant_id == author_participant_id
     if m.is_facilitator:
         return submitted
     return is_recipient_side(m, author_side) and state in DELIVERED
+
+
+def may_change_message(m: Membership, *, author_side: str, author_participant_id: str) -> bool:
+    """A side's message is written, changed, sent, withdrawn and its suggested edits answered only
+    by the person who started it (issue 13): a proxy never takes over its principal's draft, nor
+    the reverse, so each version is truly its writer's words and labelled as theirs."""
+    return is_author_side(m, author_side) and m.participant_id == author_participant_id
 
 
 def may_read_draft(m: Membership, *, author_side: str) -> bool:

@@ -42,9 +42,31 @@ def may_start(session: Session, case: Case, member: Membership) -> bool:
 
 
 def _as_author(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case, Membership]:
+    """A message of the actor's side (its status, what was sent): 404 for anyone else."""
     message, case, member = load_message(session, actor, message_id)
     if not permissions.is_author_side(member, message.author_side):
         raise NotFound()
+    return message, case, member
+
+
+class NotTheWriter(Conflict):
+    """The other person of the side (a principal's proxy, or the reverse) tried to change a message."""
+
+    def __init__(self) -> None:
+        super().__init__("Only the person who started it can change this message, send it, withdraw it or answer "
+                         "your facilitator about it. Your facilitator can tell you more.", code="not_the_writer")
+
+
+def _as_writer(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case, Membership]:
+    """A message the actor started (issue 13): only they read its draft, change, send or withdraw
+    it, or answer a facilitator's edit. The side's other person learns of it once it is sent
+    (`permissions.may_see_message`) and is then told who started it."""
+    message, case, member = _as_author(session, actor, message_id)
+    if not permissions.may_change_message(member, author_side=message.author_side,
+                                          author_participant_id=message.author_participant_id):
+        if message.first_submitted_at is None:
+            raise NotFound()
+        raise NotTheWriter()
     return message, case, member
 
 
@@ -91,7 +113,7 @@ def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, t
     For an audio, video or image message the text is its transcript (captions for people who
     cannot hear or see it), which goes through processing and review with the media."""
     check_letter(svc, text)
-    message, _, _ = _as_author(session, actor, message_id)
+    message, _, _ = _as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message can no longer be changed.", code="not_editable")
@@ -105,7 +127,7 @@ def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, t
 
 
 def read_draft(session: Session, svc: Services, actor: Actor, message_id: str) -> str:
-    message, _, _ = _as_author(session, actor, message_id)
+    message, _, _ = _as_writer(session, actor, message_id)
     if message.draft_blob_id is None:
         return ""
     return blobs.load_text(session, svc.store, message.draft_blob_id)
@@ -131,10 +153,16 @@ def next_version_number(session: Session, message_id: str) -> int:
 
 def add_version(session: Session, svc: Services, message: Message, *, origin: str, created_by: str | None,
                 body_blob_id: str | None = None, body_upload_id: str | None = None,
-                payload: dict[str, object] | None = None) -> MessageVersion:
-    """Record a new immutable version and queue it for processing, in the caller's transaction."""
+                payload: dict[str, object] | None = None, written_as: str | None = None) -> MessageVersion:
+    """Record a new immutable version and queue it for processing, in the caller's transaction.
+    `written_as`: the participant whose words it is; a facilitator's edit carries the participant
+    of the version it edits (`messages.writers`)."""
+    if written_as is None and origin == "facilitator" and message.current_version_id is not None:
+        edited = session.get(MessageVersion, message.current_version_id)
+        written_as = edited.written_as_participant_id if edited is not None else None
     version = MessageVersion(message_id=message.id, number=next_version_number(session, message.id),
                              origin=origin, created_by=created_by, created_at=svc.now(),
+                             written_as_participant_id=written_as,
                              body_blob_id=body_blob_id, body_upload_id=body_upload_id)
     session.add(version)
     session.flush()
@@ -147,7 +175,7 @@ def add_version(session: Session, svc: Services, message: Message, *, origin: st
 
 def submit(session: Session, svc: Services, actor: Actor, message_id: str,
            *, expected_version: int | None = None) -> Message:
-    message, case, _ = _as_author(session, actor, message_id)
+    message, case, member = _as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message has already been sent.", code="not_editable")
@@ -159,7 +187,7 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
         if message.draft_blob_id is None or not blobs.load_text(session, svc.store, message.draft_blob_id).strip():
             raise BadInput("The letter is empty.")
         add_version(session, svc, message, origin="author", created_by=actor.account_id,
-                    body_blob_id=message.draft_blob_id)
+                    body_blob_id=message.draft_blob_id, written_as=member.participant_id)
     else:
         if message.draft_upload_id is None:
             raise BadInput("Record or upload your message first, and wait until the upload has finished.")
@@ -168,7 +196,8 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
             blobs.shred(session, transcript, now=svc.now())
             transcript = None
         add_version(session, svc, message, origin="author", created_by=actor.account_id,
-                    body_upload_id=message.draft_upload_id, body_blob_id=transcript)
+                    body_upload_id=message.draft_upload_id, body_blob_id=transcript,
+                    written_as=member.participant_id)
     message.draft_blob_id = None
     message.draft_upload_id = None
     message.submitted_at = svc.now()
@@ -179,7 +208,7 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
 
 def withdraw(session: Session, svc: Services, actor: Actor, message_id: str,
              *, expected_version: int | None = None) -> Message:
-    message, _, _ = _as_author(session, actor, message_id)
+    message, _, _ = _as_writer(session, actor, message_id)
     lifecycle.transition(session, message, Action.WITHDRAW, actor, expected_version=expected_version,
                          now=svc.now())
     message.claimed_by = None
@@ -195,7 +224,7 @@ def _pending_edit(session: Session, message: Message) -> MessageVersion:
 
 def accept_edit(session: Session, svc: Services, actor: Actor, message_id: str,
                 *, expected_version: int | None = None) -> Message:
-    message, _, _ = _as_author(session, actor, message_id)
+    message, _, _ = _as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     version = _pending_edit(session, message)
     version.author_decision = "accepted"
@@ -207,7 +236,7 @@ def accept_edit(session: Session, svc: Services, actor: Actor, message_id: str,
 def decline_edit(session: Session, svc: Services, actor: Actor, message_id: str,
                  *, expected_version: int | None = None) -> Message:
     """The facilitator's wording is set aside; the author's last text comes back as a draft to revise."""
-    message, _, _ = _as_author(session, actor, message_id)
+    message, _, _ = _as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     version = _pending_edit(session, message)
     version.author_decision = "declined"

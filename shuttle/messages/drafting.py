@@ -41,9 +41,10 @@ def author_flags(text: str) -> list[dict[str, Any]]:
 
 
 def text_flags(session: Session, svc: Services, actor: Actor, message_id: str, text: str) -> list[dict[str, Any]]:
-    """`author_flags`, for the message's author side only (404 otherwise)."""
+    """`author_flags`, for the person who writes the message only (404 otherwise)."""
     message, _, member = load_message(session, actor, message_id)
-    if not permissions.is_author_side(member, message.author_side):
+    if not permissions.may_change_message(member, author_side=message.author_side,
+                                          author_participant_id=message.author_participant_id):
         raise NotFound()
     return author_flags(text)
 

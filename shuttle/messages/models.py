@@ -75,8 +75,9 @@ class MessageVersion(Base):
     origin: Mapped[str] = mapped_column(String(20))  # 'author' | 'facilitator'
     created_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))  # the account that typed or sent it
     #: whose words these are: the participant (principal or proxy) who wrote and sent them, or for
-    #: whom a facilitator entered them (`created_by` is then that facilitator); None for a
-    #: facilitator's proposed edit. Labels ("written by someone acting for them") come from here.
+    #: whom a facilitator entered them (`created_by` is then that facilitator); a facilitator's
+    #: proposed edit carries the participant of the version it edits. Labels ("written by someone
+    #: acting for them") come from here (`messages.writers`).
     written_as_participant_id: Mapped[str | None] = mapped_column(ForeignKey("participants.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     body_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)  # letter; media: transcript

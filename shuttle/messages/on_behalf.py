@@ -73,7 +73,7 @@ def _send(session: Session, svc: Services, actor: Actor, message: Message, parti
           body_blob_id: str | None = None, body_upload_id: str | None = None) -> Message:
     """Sent to review at once: the facilitator's typing is not a draft anyone else could read."""
     add_version(session, svc, message, origin="author", created_by=actor.account_id,
-                body_blob_id=body_blob_id, body_upload_id=body_upload_id)
+                body_blob_id=body_blob_id, body_upload_id=body_upload_id, written_as=participant.id)
     message.submitted_at = message.first_submitted_at = svc.now()
     lifecycle.transition(session, message, Action.SUBMIT, actor, now=svc.now(),
                          details={"on_behalf_of": participant.id})

@@ -36,8 +36,10 @@ class Gone(ShuttleError):
 
 
 def _author_message(session: Session, actor: Actor, message_id: str) -> Message:
+    """A message the actor started: only they upload its recording or photo (issue 13)."""
     message, _, member = load_message(session, actor, message_id)
-    if not permissions.is_author_side(member, message.author_side):
+    if not permissions.may_change_message(member, author_side=message.author_side,
+                                          author_participant_id=message.author_participant_id):
         raise NotFound()
     return message
 

@@ -287,6 +287,7 @@ YES: dict[str, set[str]] = {
     "is_recipient_side": {"recipient principal", "recipient proxy"},
     "may_see_message": {"facilitator", "author principal", "author proxy", "recipient principal", "recipient proxy"},
     "may_read_draft": {"author principal", "author proxy"},
+    "may_change_message": {"author principal"},  # a message the principal (p1) started
     "may_review": {"facilitator"},
     "may_open": {"recipient principal", "recipient proxy"},
     "may_keep_private_notes": {"facilitator"},
@@ -303,8 +304,10 @@ ASK: dict[str, Callable[[perm.Membership], bool]] = {
     "may_write": perm.may_write,
     "is_author_side": lambda m: perm.is_author_side(m, AUTHOR_SIDE),
     "is_recipient_side": lambda m: perm.is_recipient_side(m, AUTHOR_SIDE),
-    "may_see_message": lambda m: perm.may_see_message(m, author_side=AUTHOR_SIDE, state=S.RELEASED, submitted=True),
+    "may_see_message": lambda m: perm.may_see_message(m, author_side=AUTHOR_SIDE, state=S.RELEASED, submitted=True,
+                                                      author_participant_id="p1"),
     "may_read_draft": lambda m: perm.may_read_draft(m, author_side=AUTHOR_SIDE),
+    "may_change_message": lambda m: perm.may_change_message(m, author_side=AUTHOR_SIDE, author_participant_id="p1"),
     "may_review": perm.may_review,
     "may_open": lambda m: perm.may_open(m, author_side=AUTHOR_SIDE, state=S.RELEASED),
     "may_keep_private_notes": perm.may_keep_private_notes,
@@ -339,7 +342,8 @@ def test_seeing_and_opening_a_message_in_every_state(kind: str, state: State) ->
     m = KINDS[kind]
     author_side = kind in {"author principal", "author proxy"}
     recipient = kind in {"recipient principal", "recipient proxy"}
-    assert perm.may_see_message(m, author_side=AUTHOR_SIDE, state=state, submitted=True) is (
+    assert perm.may_see_message(m, author_side=AUTHOR_SIDE, state=state, submitted=True,
+                                author_participant_id="p1") is (
         author_side or kind == "facilitator" or (recipient and state in DELIVERED_STATES))
     assert perm.may_open(m, author_side=AUTHOR_SIDE, state=state) is (recipient and state in DELIVERED_STATES)
     assert perm.may_share_with_supporter(m, author_side=AUTHOR_SIDE, state=state) is (recipient and state is S.VIEWED)
@@ -349,9 +353,15 @@ def test_seeing_and_opening_a_message_in_every_state(kind: str, state: State) ->
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_an_unsent_draft_is_the_authors_alone(kind: str) -> None:
-    sees = perm.may_see_message(KINDS[kind], author_side=AUTHOR_SIDE, state=S.DRAFT, submitted=False)
-    assert sees is (kind in {"author principal", "author proxy"})
+def test_an_unsent_draft_is_its_writers_alone(kind: str) -> None:
+    """Not staff's, and (issue 13) not the proxy's when the principal (p1) started it: once sent,
+    the whole side sees it."""
+    sees = perm.may_see_message(KINDS[kind], author_side=AUTHOR_SIDE, state=S.DRAFT, submitted=False,
+                                author_participant_id="p1")
+    assert sees is (kind == "author principal")
+    sent = perm.may_see_message(KINDS[kind], author_side=AUTHOR_SIDE, state=S.CHANGES_REQUESTED, submitted=True,
+                                author_participant_id="p1")
+    assert sent is (kind in {"author principal", "author proxy", "facilitator"})
 
 
 #: (initiator, responsible may reply, harmed side has sent) -> may the responsible principal start?

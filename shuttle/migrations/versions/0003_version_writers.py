@@ -4,7 +4,8 @@ Backfill: an author's version is the words of the participant of the case whose 
 it (`created_by`): before 0003 a proxy could send a letter its principal had started, and such
 a version is now the proxy's, so it is labelled as written by someone acting for the side. A
 version a facilitator entered on a participant's behalf is that participant's (the message's
-author). A facilitator's proposed edit stays NULL.
+author). A facilitator's proposed edit carries the words of the author's version it edits: it is
+given that version's participant (its origin and created_by still say a facilitator made it).
 
 Revision ID: 0003
 Revises: 0002
@@ -35,6 +36,12 @@ def upgrade() -> None:
         " WHERE m.id = message_versions.message_id AND p.account_id = message_versions.created_by),"
         " (SELECT m.author_participant_id FROM messages m WHERE m.id = message_versions.message_id))"
         " WHERE origin = 'author'")
+    op.execute(  # keep: a facilitator's edit is of the latest author's version before it
+        "UPDATE message_versions SET written_as_participant_id = ("
+        "SELECT v.written_as_participant_id FROM message_versions v"
+        " WHERE v.message_id = message_versions.message_id AND v.origin = 'author'"
+        " AND v.number < message_versions.number ORDER BY v.number DESC LIMIT 1)"
+        " WHERE origin = 'facilitator'")
     # ### end Alembic commands ###
 
 
