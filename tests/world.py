@@ -11,12 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import select
 from starlette.exceptions import StarletteDeprecationWarning
 
+from shuttle import blobs
 from shuttle.accounts import service as accounts
 from shuttle.cases import service as cases
-from shuttle.messages import authoring, review
+from shuttle.messages import authoring, processing, review
+from shuttle.messages.models import Message
 from shuttle.services import Actor, Services
+from shuttle.uploads import service as uploads
 from workers.handlers import build_worker
 
 with warnings.catch_warnings():
@@ -130,6 +134,29 @@ class World:
         self.run_jobs()
         self.do(review.claim, people.facilitator, message.id)
         self.do(review.approve, people.facilitator, message.id)
+        return str(message.id)
+
+    def processed_video(self, people: People, case_id: str, play: bytes, *, poster: bytes | None = b"poster",
+                        report: str = '{"flags": [], "removed": []}') -> str:
+        """A video message uploaded and submitted by the harmed side, with the media worker's reporting
+        use cases standing in for the worker (`play` as its delivery file): awaiting review. Its id."""
+        message = self.do(authoring.start_media, people.harmed, case_id, "video")
+        upload = self.do(uploads.create, people.harmed, message.id, 4)
+        self.do(uploads.record_part, people.harmed, upload.id, 0, self.svc.store.put_bytes(b"orig"))
+        self.do(authoring.submit, people.harmed, message.id)
+        with self.svc.db.uow() as uow:
+            version_id = uow.session.scalars(select(Message.current_version_id).where(Message.id == message.id)).one()
+            assert version_id is not None
+            wanted = processing.begin(uow.session, self.svc, version_id)
+            assert wanted is not None
+            media = blobs.store_bytes(uow.session, self.svc.store, play)
+            poster_id = blobs.store_bytes(uow.session, self.svc.store, poster).id if poster is not None else None
+            findings = blobs.store_text(uow.session, self.svc.store, report)
+            uow.session.flush()
+            processing.finish(uow.session, self.svc, wanted.version_id, processed_blob_id=media.id,
+                              report_blob_id=findings.id, flag_count=0,
+                              media=processing.MediaFacts("video/mp4", 3000, poster_id))
+            uow.commit()
         return str(message.id)
 
     def run_jobs(self, limit: int = 20) -> int:

@@ -18,11 +18,8 @@ import pytest
 from starlette.routing import Route
 from world import People, TestClient, World, web_client
 
-from shuttle import blobs
-from shuttle.messages import authoring, processing
-from shuttle.messages.models import Message
+from shuttle.messages import authoring
 from shuttle.services import Services
-from shuttle.uploads import service as uploads
 from shuttle.web import api, pages
 from shuttle.web.app import build_app
 
@@ -50,23 +47,7 @@ class Scene:
 
 
 def _processed_video(svc: Services, world: World, p: People, case_id: str) -> str:
-    """A video message taken through upload, submit and the worker's reporting use cases."""
-    message = world.do(authoring.start_media, p.harmed, case_id, "video")
-    upload = world.do(uploads.create, p.harmed, message.id, 4)
-    world.do(uploads.record_part, p.harmed, upload.id, 0, svc.store.put_bytes(b"orig"))
-    world.do(authoring.submit, p.harmed, message.id)
-    with svc.db.uow() as uow:
-        version_id = uow.session.get(Message, message.id).current_version_id  # type: ignore[union-attr]
-        wanted = processing.begin(uow.session, svc, version_id)
-        assert wanted is not None
-        media = blobs.store_bytes(uow.session, svc.store, PLAY)
-        poster = blobs.store_bytes(uow.session, svc.store, b"poster")
-        report = blobs.store_text(uow.session, svc.store, '{"flags": [], "removed": []}')
-        uow.session.flush()
-        processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=media.id, report_blob_id=report.id,
-                          flag_count=0, media=processing.MediaFacts("video/mp4", 3000, poster.id))
-        uow.commit()
-    return message.id
+    return world.processed_video(p, case_id, PLAY)
 
 
 @pytest.fixture

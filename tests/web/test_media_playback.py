@@ -9,10 +9,8 @@ from collections.abc import Iterator
 import pytest
 from world import TestClient, World
 
-from shuttle import blobs
-from shuttle.messages import authoring, processing, review
+from shuttle.messages import review
 from shuttle.services import Services
-from shuttle.uploads import service as uploads
 from shuttle.web.app import build_app
 
 PLAY = os.urandom(700_000)  # stands in for the worker's delivery file
@@ -20,30 +18,7 @@ POSTER = os.urandom(5_000)
 
 
 def _processed_video(svc: Services, world: World, p, case_id: str) -> str:  # type: ignore[no-untyped-def]
-    """A video message taken through upload, submit and the worker's reporting use cases."""
-    message = world.do(authoring.start_media, p.harmed, case_id, "video")
-    upload = world.do(uploads.create, p.harmed, message.id, 4)
-    stored = svc.store.put_bytes(b"orig")
-    world.do(uploads.record_part, p.harmed, upload.id, 0, stored)
-    world.do(authoring.submit, p.harmed, message.id)
-    with svc.db.uow() as uow:
-        wanted = processing.begin(uow.session, svc, message.current_version_id or _current(svc, message.id))
-        assert wanted is not None
-        media = blobs.store_bytes(uow.session, svc.store, PLAY)
-        poster = blobs.store_bytes(uow.session, svc.store, POSTER)
-        report = blobs.store_text(uow.session, svc.store, '{"flags": [], "removed": ["gps"]}')
-        uow.session.flush()
-        processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=media.id, report_blob_id=report.id,
-                          flag_count=0, media=processing.MediaFacts("video/mp4", 3000, poster.id))
-        uow.commit()
-    return message.id
-
-
-def _current(svc: Services, message_id: str) -> str:
-    from shuttle.messages.models import Message
-
-    with svc.db.uow() as uow:
-        return uow.session.get(Message, message_id).current_version_id  # type: ignore[union-attr, return-value]
+    return world.processed_video(p, case_id, PLAY, poster=POSTER, report='{"flags": [], "removed": ["gps"]}')
 
 
 @pytest.fixture

@@ -10,11 +10,7 @@ from collections.abc import Iterator
 import pytest
 from world import TestClient, World
 
-from shuttle import blobs
-from shuttle.messages import authoring, processing
-from shuttle.messages.models import Message
 from shuttle.services import Services
-from shuttle.uploads import service as uploads
 from shuttle.web.app import build_app
 from storage.errors import StorageUnavailable
 
@@ -22,22 +18,7 @@ PLAY = os.urandom(300_000)  # stands in for the worker's delivery file (several 
 
 
 def processed_video(svc: Services, world: World, p, case_id: str) -> str:  # type: ignore[no-untyped-def]
-    """A video message through upload, submit and the worker's reporting use cases."""
-    message = world.do(authoring.start_media, p.harmed, case_id, "video")
-    upload = world.do(uploads.create, p.harmed, message.id, 4)
-    world.do(uploads.record_part, p.harmed, upload.id, 0, svc.store.put_bytes(b"orig"))
-    world.do(authoring.submit, p.harmed, message.id)
-    with svc.db.uow() as uow:
-        version_id = uow.session.get(Message, message.id).current_version_id  # type: ignore[union-attr]
-        wanted = processing.begin(uow.session, svc, version_id)
-        assert wanted is not None
-        media = blobs.store_bytes(uow.session, svc.store, PLAY)
-        report = blobs.store_text(uow.session, svc.store, '{"flags": [], "removed": []}')
-        uow.session.flush()
-        processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=media.id, report_blob_id=report.id,
-                          flag_count=0, media=processing.MediaFacts("video/mp4", 3000, None))
-        uow.commit()
-    return message.id
+    return world.processed_video(p, case_id, PLAY, poster=None)
 
 
 @pytest.fixture
