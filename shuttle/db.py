@@ -6,6 +6,9 @@ settings and hands it to whatever needs it.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import time
 import uuid
 from datetime import UTC, datetime
 from types import TracebackType
@@ -57,21 +60,79 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+#: Rows SQLite's ANALYZE samples per index when `PRAGMA optimize` decides to gather statistics:
+#: bounded, so running it when a connection opens costs milliseconds even at 100k messages.
+ANALYSIS_LIMIT = 400
+BUSY_TIMEOUT_MS = 30000
+#: How often a pooled SQLite connection runs `PRAGMA optimize` when it is given back.
+OPTIMIZE_EVERY_SECONDS = 3600.0
+#: The execution option that marks a read-only transaction (see `UnitOfWork.readonly`).
+READ_ONLY = "shuttle_read_only"
+#: SQL that changes something: refused in a read-only unit of work.
+_WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
+
+
+class WriteInReadOnly(RuntimeError):
+    """A read-only unit of work tried to write (the web layer then redoes the request in a
+    unit of work that may write; a test sees it as an error)."""
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
-    """Foreign keys on, WAL, and BEGIN IMMEDIATE so writers queue instead of failing."""
+    """Foreign keys on, WAL, statistics kept (`PRAGMA optimize`), and BEGIN IMMEDIATE for
+    units of work that may write, so writers queue instead of failing on a lock upgrade;
+    read-only ones begin deferred and never take the write lock (WAL: readers never wait)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+        cursor.execute("PRAGMA busy_timeout=0")  # opening never waits behind a writer for it
+        with contextlib.suppress(sqlite3.Error):  # on open: statistics that are missing or stale
+            cursor.execute("PRAGMA optimize=0x10002")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        """A long-lived connection refreshes the statistics its queries would use about once an
+        hour (SQLite's advice for connections kept open), bounded by the analysis limit."""
+        if dbapi_connection is None:
+            return
+        now = time.monotonic()
+        if now - record.info.setdefault("optimized_at", now) >= OPTIMIZE_EVERY_SECONDS:
+            record.info["optimized_at"] = now
+            dbapi_connection.execute("PRAGMA busy_timeout=0")  # never wait for the write lock here
+            with contextlib.suppress(sqlite3.Error):  # busy: the next hour will do
+                dbapi_connection.execute("PRAGMA optimize")
+            dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def _refuse_writes(engine: Engine) -> None:
+    """A statement that writes, sent in a read-only unit of work, is refused before it runs."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        if conn.get_execution_options().get(READ_ONLY) and statement.lstrip()[:7].lower().startswith(_WRITES):
+            raise WriteInReadOnly(f"a read-only unit of work tried to write: {statement[:60]}")
+
+
+@event.listens_for(Session, "before_flush")
+def _read_only_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """The same refusal at the ORM's flush (it also covers sessions bound to one connection,
+    as the tests' savepoint databases are), before any SQL is sent."""
+    if session.info.get(READ_ONLY) and (
+        session.new or session.deleted or any(session.is_modified(row) for row in session.dirty)
+    ):
+        session.info["write_refused"] = True
+        raise WriteInReadOnly("a read-only unit of work tried to write (changed rows at flush)")
 
 
 def make_engine(url: str) -> Engine:
@@ -81,21 +142,33 @@ def make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
         _sqlite_pragmas(engine)
+        _refuse_writes(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    _refuse_writes(engine)
+    return engine
 
 
 class UnitOfWork:
-    """One transaction. Rolls back on exit unless `commit()` was called (cosmicpython)."""
+    """One transaction. Rolls back on exit unless `commit()` was called (cosmicpython).
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    `readonly` (set before entering): on SQLite the transaction begins deferred, so it never
+    takes the write lock; any write in it raises `WriteInReadOnly` instead of running.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], *, readonly: bool = False) -> None:
         self._factory = factory
+        self.readonly = readonly
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
+        if self.readonly:
+            self.session.info[READ_ONLY] = True
+            if isinstance(self.session.get_bind(), Engine):  # begin now, marked (not on a shared connection)
+                self.session.connection(execution_options={READ_ONLY: True})
         return self
 
     def __exit__(
@@ -111,6 +184,11 @@ class UnitOfWork:
         self.session.commit()
 
     @property
+    def write_refused(self) -> bool:
+        """Whether a write was refused in this (read-only) unit of work, even if caught."""
+        return bool(self.session.info.get("write_refused"))
+
+    @property
     def is_postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
@@ -123,12 +201,28 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.sessions, readonly=readonly)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def optimize(self) -> None:
+        """Keep the query planner's statistics current (SQLite's `PRAGMA optimize`: cheap, it
+        analyses only tables whose statistics are missing or stale); PostgreSQL's autovacuum
+        does this by itself. Run when the engine closes, and from time to time by the tick."""
+        if self.dialect == "sqlite":
+            with self.engine.connect() as conn:
+                raw: Any = conn.connection.dbapi_connection  # autocommit: no BEGIN IMMEDIATE around it
+                raw.execute("PRAGMA busy_timeout=1000")  # a second at most behind a writer
+                try:
+                    raw.execute("PRAGMA optimize")
+                finally:
+                    raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
     def dispose(self) -> None:
+        if self.dialect == "sqlite" and getattr(self.engine.pool, "checkedin", lambda: 0)():  # it was used
+            with contextlib.suppress(Exception):  # closing must not fail on it (a database already gone, say)
+                self.optimize()
         self.engine.dispose()

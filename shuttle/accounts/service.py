@@ -329,15 +329,19 @@ def _live_session(
     """The session row and its account if the token is current; None for anything else."""
     if not token or len(token) > 200:
         return None
-    row = session.scalar(
-        select(AuthSession).where(AuthSession.token_hash == _digest(settings, "session", token))
-    )
-    if row is None or row.revoked_at is not None:
+    found = session.execute(  # one statement: the session row and its account together
+        select(AuthSession, Account)
+        .join(Account, Account.id == AuthSession.account_id)
+        .where(AuthSession.token_hash == _digest(settings, "session", token))
+    ).first()
+    if found is None:
+        return None
+    row, account = found
+    if row.revoked_at is not None:
         return None
     if row.expires_at <= now or row.absolute_expires_at <= now:
         return None
-    account = session.get(Account, row.account_id)
-    if account is None or not account.active:
+    if not account.active:
         return None
     return row, account
 

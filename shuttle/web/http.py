@@ -10,19 +10,20 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shuttle.accounts import service as accounts
 from shuttle.accounts.service import CountedFailure, Principal
+from shuttle.db import UnitOfWork, WriteInReadOnly
 from shuttle.errors import BadInput, Conflict, Forbidden, NotAuthenticated, TooLarge
 from shuttle.services import Actor, Services
 
@@ -154,15 +155,117 @@ def csrf_matches(expected: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
 
 
-def _principal(session: Session, svc: Services, request: Request, csrf_given: str | None) -> Principal:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        raise NotAuthenticated("Please sign in.")
-    principal = accounts.authenticate(session, svc.settings, token, now=svc.now())
-    if request.method not in SAFE_METHODS and not csrf_matches(principal.csrf_token, csrf_given):
-        raise Forbidden("The form has expired or did not come from this site. Reload the page and try again.",
-                        code="csrf")
+#: Where a request keeps who is signed in and a unit of work left open for it (scope["state"]).
+REQUEST_UNIT = "shuttle_request_unit"
+#: Use cases (by code object) seen writing when run for a GET: later they begin ready to write.
+_WRITES_ON_READ: set[object] = set()
+
+
+class _Redo(Exception):
+    """A read-only unit of work met a write: the whole step is redone in one that may write."""
+
+    def __init__(self, *, learn: bool) -> None:
+        super().__init__()
+        self.learn = learn
+
+
+@dataclass
+class RequestUnit:
+    """One request's database state: the principal once looked up, and the read-only unit of work
+    that lookup began, kept open (safe methods only) for the request's use case to continue in."""
+
+    principal: Principal | None = None
+    looked_up: bool = False
+    held: UnitOfWork | None = None
+
+    def take(self) -> UnitOfWork | None:
+        held, self.held = self.held, None
+        return held
+
+
+class OneUnitOfWork:
+    """ASGI middleware: gives each HTTP request its RequestUnit, so the session is looked up once
+    and a page that asks who is signed in and then runs its view does both in one unit of work;
+    closes whatever unit of work the request left open."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        unit = RequestUnit()
+        scope.setdefault("state", {})[REQUEST_UNIT] = unit
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            held = unit.take()
+            if held is not None:
+                await run_in_threadpool(held.__exit__, None, None, None)
+
+
+def request_unit(request: Request) -> RequestUnit | None:
+    found = request.scope.get("state", {}).get(REQUEST_UNIT)
+    return found if isinstance(found, RequestUnit) else None
+
+
+def _open(svc: Services, *, readonly: bool) -> UnitOfWork:
+    uow = svc.db.uow()
+    uow.readonly = readonly  # set, not passed: a Database subclass may take no arguments
+    uow.__enter__()
+    return uow
+
+
+def _portable(uow: UnitOfWork) -> bool:
+    """Whether a unit of work may be continued on another thread (the tests' turn-taking ones
+    hold a per-thread lock for their length, so they are not kept open between steps)."""
+    return type(uow) is UnitOfWork
+
+
+def _authenticate(uow: UnitOfWork, svc: Services, token: str) -> Principal:
+    principal = accounts.authenticate(uow.session, svc.settings, token, now=svc.now())
+    if uow.readonly and uow.session.dirty:  # the idle expiry slides (at most once a minute): a write
+        raise _Redo(learn=False)
     return principal
+
+
+def _in_unit(svc: Services, step: Callable[[UnitOfWork], T], *, readonly: bool, unit: RequestUnit | None,
+             learn_as: object = None) -> T:
+    """`step(uow)` in a unit of work (read-only if asked: on SQLite it never takes the write lock),
+    continuing the one the request holds if it suits; a read-only one that meets a write is
+    abandoned and the step redone in one that may write (remembered under `learn_as`). Closed
+    at the end unless the step left it held by the request."""
+    held = unit.take() if unit is not None else None
+    if held is not None and not readonly:
+        held.__exit__(None, None, None)
+        held = None
+    uow = held or _open(svc, readonly=readonly)
+    try:
+        try:
+            try:
+                return step(uow)
+            except WriteInReadOnly:
+                raise _Redo(learn=True) from None
+            except Exception:
+                if uow.readonly and uow.write_refused:  # a refused write the step caught and went on from
+                    raise _Redo(learn=True) from None
+                raise
+        except _Redo as redo:
+            if not uow.readonly:
+                raise
+            if redo.learn and learn_as is not None:
+                _WRITES_ON_READ.add(learn_as)
+            uow.__exit__(None, None, None)
+            uow = _open(svc, readonly=False)
+            return step(uow)
+    finally:
+        if unit is None or unit.held is not uow:
+            uow.__exit__(None, None, None)
+
+
+def _code(use_case: Callable[..., Any]) -> object:
+    return getattr(use_case, "__code__", use_case)
 
 
 async def run(
@@ -170,61 +273,99 @@ async def run(
     use_case: Callable[..., T],
     *args: Any,
     csrf: str | None = None,
+    writes: bool | None = None,
     **kwargs: Any,
 ) -> T:
-    """Authenticate and run `use_case(session, svc, actor, *args)` in one committed unit of work."""
+    """Authenticate and run `use_case(session, svc, actor, *args)` in one committed unit of work.
+
+    The session is looked up once per request (later steps reuse the principal). For GET and
+    HEAD the unit of work is read-only (on SQLite: a deferred BEGIN, never the write lock) and
+    continues the one `current_principal` began, if any; a use case that writes there (an
+    audited view, the idle expiry sliding) is redone ready to write, and remembered so.
+    `writes`: True or False when the caller knows (then nothing is remembered).
+    """
     svc = services(request)
     csrf = csrf if csrf is not None else request.headers.get("x-csrf-token")
+    unit = request_unit(request)
+    readonly = (request.method in SAFE_METHODS and writes is not True
+                and (writes is False or _code(use_case) not in _WRITES_ON_READ))
 
-    def work() -> T:
-        with svc.db.uow() as uow:
-            principal = _principal(uow.session, svc, request, csrf)
-            actor = Actor(principal.account_id, principal.role)
-            try:
-                result = use_case(uow.session, svc, actor, *args, **kwargs)
-                uow.commit()
-            except StaleDataError:
-                raise Conflict("Someone else changed this at the same moment. Reload and try again.",
-                               code="stale") from None
-            return result
+    def step(uow: UnitOfWork) -> T:
+        if unit is not None and unit.principal is not None:
+            principal = unit.principal
+        else:
+            token = request.cookies.get(SESSION_COOKIE)
+            if not token:
+                raise NotAuthenticated("Please sign in.")
+            principal = _authenticate(uow, svc, token)
+            if unit is not None:
+                unit.principal, unit.looked_up = principal, True
+        if request.method not in SAFE_METHODS and not csrf_matches(principal.csrf_token, csrf):
+            raise Forbidden("The form has expired or did not come from this site. Reload the page and try again.",
+                            code="csrf")
+        actor = Actor(principal.account_id, principal.role)
+        try:
+            result = use_case(uow.session, svc, actor, *args, **kwargs)
+            if uow.readonly and uow.write_refused:
+                raise _Redo(learn=True)
+            uow.commit()
+        except StaleDataError:
+            raise Conflict("Someone else changed this at the same moment. Reload and try again.",
+                           code="stale") from None
+        return result
 
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(
+        lambda: _in_unit(svc, step, readonly=readonly, unit=unit, learn_as=_code(use_case) if writes is None else None))
 
 
 async def run_anonymous(request: Request, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """For sign-in steps: commits even when the step fails, so failed attempts are counted."""
     svc = services(request)
+    unit = request_unit(request)
+    if unit is not None:  # a sign-in step may change who is signed in: look again if asked
+        unit.principal, unit.looked_up = None, False
 
-    def work() -> T:
-        with svc.db.uow() as uow:
-            try:
-                result = use_case(uow.session, svc, *args, **kwargs)
-            except CountedFailure:
-                uow.commit()
-                raise
+    def step(uow: UnitOfWork) -> T:
+        try:
+            result = use_case(uow.session, svc, *args, **kwargs)
+        except CountedFailure:
             uow.commit()
-            return result
+            raise
+        uow.commit()
+        return result
 
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(lambda: _in_unit(svc, step, readonly=request.method in SAFE_METHODS, unit=unit))
 
 
 async def current_principal(request: Request) -> Principal | None:
-    """Who is signed in (fully), for pages that look different per role; None if nobody."""
+    """Who is signed in (fully), for pages that look different per role; None if nobody.
+
+    Looked up once per request. For GET and HEAD the read-only unit of work it began is kept
+    open for the page's `run`, so the page's whole request is one unit of work."""
+    unit = request_unit(request)
+    if unit is not None and unit.looked_up:
+        return unit.principal
     svc = services(request)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
+    safe = request.method in SAFE_METHODS
 
-    def work() -> Principal | None:
-        with svc.db.uow() as uow:
-            try:
-                principal = accounts.authenticate(uow.session, svc.settings, token, now=svc.now())
-            except NotAuthenticated:
-                return None
+    def step(uow: UnitOfWork) -> Principal | None:
+        try:
+            principal = _authenticate(uow, svc, token)
+        except NotAuthenticated:
+            return None
+        if uow.readonly and unit is not None and _portable(uow):
+            unit.held = uow  # the page's `run` continues in it (or OneUnitOfWork closes it)
+        else:
             uow.commit()
-            return principal
+        return principal
 
-    return await run_in_threadpool(work)
+    principal = await run_in_threadpool(lambda: _in_unit(svc, step, readonly=safe, unit=unit))
+    if unit is not None:
+        unit.principal, unit.looked_up = principal, True
+    return principal
 
 
 # --- the edge: every route's input is checked for shape before its handler runs -----------------------

@@ -84,7 +84,7 @@ async def _serve(request: Request, rendition: str) -> Response:
     version = request.query_params.get("version")
     ref = await run(request, media_ref, request.path_params["message_id"],
                     version_id=None if version is None else id_or_missing(version), rendition=rendition,
-                    audit_view=starts_at_zero)
+                    audit_view=starts_at_zero, writes=None if starts_at_zero else False)  # a seek only reads
     etag = f'"{ref.blob_id}"'
     headers = {"Accept-Ranges": "bytes", "ETag": etag}
     try:
