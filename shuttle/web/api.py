@@ -31,16 +31,16 @@ from shuttle.web import (
     referral_api,
     tus,
 )
+from shuttle.web import (
+    contract as c,
+)
+from shuttle.web.contract import answer, read
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
-from shuttle.web.http import SESSION_COOKIE, client_address, field, read_json, run, run_anonymous, services
-
-
-def ok(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status)
+from shuttle.web.http import SESSION_COOKIE, client_address, run, run_anonymous, services
 
 
 def _session_answer(request: Request, issued: IssuedSession) -> JSONResponse:
-    response = ok({"stage": issued.stage, "csrf_token": issued.csrf_token})
+    response = answer(c.SessionStage, {"stage": issued.stage, "csrf_token": issued.csrf_token})
     set_session_cookie(response, services(request).settings, issued)
     return response
 
@@ -49,38 +49,38 @@ def _session_answer(request: Request, issued: IssuedSession) -> JSONResponse:
 
 
 async def login(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Login)
     issued = await run_anonymous(
         request, lambda s, svc: accounts.login_password(
-            s, svc.settings, username=field(data, "username", str), password=field(data, "password", str),
+            s, svc.settings, username=body.username, password=body.password,
             client=client_address(request), user_agent=request.headers.get("user-agent", ""),
             passwords=svc.passwords, now=svc.now()))
     return _session_answer(request, issued)
 
 
 async def login_totp(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.TotpCode)
     token = request.cookies.get(SESSION_COOKIE, "")
     issued = await run_anonymous(
-        request, lambda s, svc: accounts.login_totp(s, svc.settings, token=token, code=field(data, "code", str),
+        request, lambda s, svc: accounts.login_totp(s, svc.settings, token=token, code=body.code,
                                                     client=client_address(request), now=svc.now()))
     return _session_answer(request, issued)
 
 
 async def redeem_invitation(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.InvitationCode)
     issued = await run_anonymous(
-        request, lambda s, svc: accounts.redeem_invitation(s, svc.settings, code=field(data, "code", str),
+        request, lambda s, svc: accounts.redeem_invitation(s, svc.settings, code=body.code,
                                                            client=client_address(request), now=svc.now()))
     return _session_answer(request, issued)
 
 
 async def set_password(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.NewPassword)
     token = request.cookies.get(SESSION_COOKIE, "")
     issued = await run_anonymous(
         request, lambda s, svc: accounts.set_password(s, svc.settings, token=token,
-                                                      new_password=field(data, "password", str),
+                                                      new_password=body.password,
                                                       passwords=svc.passwords, now=svc.now()))
     return _session_answer(request, issued)
 
@@ -88,7 +88,7 @@ async def set_password(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     await run(request, lambda s, svc, actor: accounts.logout(s, svc.settings, token, now=svc.now()))
-    response = ok({"signed_out": True})
+    response = answer(c.SignedOut, {"signed_out": True})
     clear_session_cookie(response)
     return response
 
@@ -97,53 +97,49 @@ async def me(request: Request) -> Response:
     def view(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
         return {"account_id": actor.account_id, "role": actor.role, "cases": queries.my_cases(s, actor)}
 
-    return ok(await run(request, view))
+    return answer(c.Me, await run(request, view))
 
 
 # --- cases ---------------------------------------------------------------------------------------
 
 
 async def list_cases(request: Request) -> Response:
-    return ok(await run(request, lambda s, svc, actor: queries.my_cases(s, actor)))
+    return answer(list[c.CaseSummary], await run(request, lambda s, svc, actor: queries.my_cases(s, actor)))
 
 
 async def get_case(request: Request) -> Response:
-    return ok(await run(request, lambda s, svc, actor: case_view(s, actor, request.path_params["case_id"])))
+    case_id = request.path_params["case_id"]
+    return answer(c.CaseView, await run(request, lambda s, svc, actor: case_view(s, actor, case_id)))
 
 
 async def case_settings(request: Request) -> Response:
-    data = await read_json(request)
-    version = field(data, "version", int, required=False)
-    data.pop("version", None)
-    await run(request, cases.update_settings, request.path_params["case_id"], data, expected_version=version)
+    body = await read(request, c.CaseSettings)
+    await run(request, cases.update_settings, request.path_params["case_id"],
+              body.model_dump(exclude_unset=True, exclude={"version"}), expected_version=body.version)
     return await get_case(request)
 
 
 async def case_status(request: Request) -> Response:
-    data = await read_json(request)
-    await run(request, cases.set_status, request.path_params["case_id"], field(data, "status", str),
-              expected_version=field(data, "version", int, required=False),
-              reason=field(data, "reason", str, default=""))
+    body = await read(request, c.CaseStatus)
+    await run(request, cases.set_status, request.path_params["case_id"], body.status,
+              expected_version=body.version, reason=body.reason)
     return await get_case(request)
 
 
 async def consent(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Consent)
     p = request.path_params
-    await run(request, cases.record_consent, p["case_id"], p["participant_id"], kind=field(data, "kind", str),
-              granted=field(data, "granted", bool), note=field(data, "note", str, default=""),
-              method=field(data, "method", str, default="in_person"),
-              given_on=people_api.day(data, "given_on"),
-              organisation_id=field(data, "organisation_id", str, required=False) or None)
+    await run(request, cases.record_consent, p["case_id"], p["participant_id"], kind=body.kind,
+              granted=body.granted, note=body.note, method=body.method,
+              given_on=people_api.day(body.given_on, "given_on"), organisation_id=body.organisation_id or None)
     return await get_case(request)
 
 
 async def assessment(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Assessment)
     p = request.path_params
-    await run(request, cases.record_assessment, p["case_id"], p["participant_id"],
-              outcome=field(data, "outcome", str), kind=field(data, "kind", str, required=False),
-              reasons=field(data, "reasons", str, default=""), review_by=people_api.day(data, "review_by"))
+    await run(request, cases.record_assessment, p["case_id"], p["participant_id"], outcome=body.outcome,
+              kind=body.kind, reasons=body.reasons, review_by=people_api.day(body.review_by, "review_by"))
     return await get_case(request)
 
 
@@ -151,20 +147,19 @@ async def invitation(request: Request) -> Response:
     """A new invitation code for a participant of the case (the case's facilitators only); shown once."""
     p = request.path_params
     issued = await run(request, accounts.invite_participant, p["case_id"], p["participant_id"])
-    return ok({"participant_id": issued.participant_id, "username": issued.username, "code": issued.code,
-               "expires_at": issued.expires_at.isoformat()}, status=201)
+    return answer(c.Invitation, {"participant_id": issued.participant_id, "username": issued.username,
+                                 "code": issued.code, "expires_at": issued.expires_at}, status=201)
 
 
 async def holding(request: Request) -> Response:
-    data = await read_json(request)
-    holding = field(data, "holding", bool)
+    holding = (await read(request, c.Holding)).holding
     await run(request, cases.set_holding, request.path_params["case_id"], holding)
-    return ok({"holding": holding})
+    return answer(c.HoldingNow, {"holding": holding})
 
 
 async def withdraw_from_case(request: Request) -> Response:
     await run(request, cases.withdraw_own_consent, request.path_params["case_id"])
-    return ok({"withdrawn": True})
+    return answer(c.Withdrawn, {"withdrawn": True})
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -179,52 +174,51 @@ def _message_view(message_id: str) -> Callable[[Session, Services, Actor], dict[
 
 
 async def case_messages(request: Request) -> Response:
-    return ok(await run(request, queries.case_messages, request.path_params["case_id"]))
+    return answer(list[c.MessageView], await run(request, queries.case_messages, request.path_params["case_id"]))
 
 
 async def start_letter(request: Request) -> Response:
     """A letter ({"text": ...}) or an empty audio/video/image message ({"kind": ...}) to upload into."""
-    data = await read_json(request)
+    body = await read(request, c.StartMessage)
     case_id = request.path_params["case_id"]
-    kind = field(data, "kind", str, default="letter")
-    if kind == "letter":
-        message = await run(request, authoring.start_draft, case_id, field(data, "text", str))
+    if body.kind == "letter":
+        if body.text is None:
+            raise BadInput("'text' is required.", details={"fields": [{"field": "text", "problem": "is required"}]})
+        message = await run(request, authoring.start_draft, case_id, body.text)
     else:
-        message = await run(request, authoring.start_media, case_id, kind)
-    return ok(await run(request, _message_view(message.id)), status=201)
+        message = await run(request, authoring.start_media, case_id, body.kind)
+    return answer(c.MessageView, await run(request, _message_view(message.id)), status=201)
 
 
 async def get_message(request: Request) -> Response:
-    return ok(await run(request, _message_view(request.path_params["message_id"])))
+    return answer(c.MessageView, await run(request, _message_view(request.path_params["message_id"])))
 
 
 async def get_draft(request: Request) -> Response:
     text = await run(request, authoring.read_draft, request.path_params["message_id"])
-    return ok({"text": text})
+    return answer(c.Text, {"text": text})
 
 
 async def put_draft(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Draft)
     message_id = request.path_params["message_id"]
-    await run(request, authoring.save_draft, message_id, field(data, "text", str),
-              expected_version=field(data, "version", int, required=False))
-    return ok(await run(request, _message_view(message_id)))
+    await run(request, authoring.save_draft, message_id, body.text, expected_version=body.version)
+    return answer(c.MessageView, await run(request, _message_view(message_id)))
 
 
 async def get_version(request: Request) -> Response:
     p = request.path_params
-    return ok(await run(request, review.read_version, p["message_id"], p["version_id"]))
+    return answer(c.VersionView, await run(request, review.read_version, p["message_id"], p["version_id"]))
 
 
 async def open_message(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.OpenMessage)
     message_id = request.path_params["message_id"]
-    text = await run(request, delivery.open_message, message_id,
-                     share_receipt=field(data, "share_receipt", bool, default=False))
+    text = await run(request, delivery.open_message, message_id, share_receipt=body.share_receipt)
     if text is not None:
-        return ok({"text": text})
+        return answer(c.Opened, {"text": text})
     base = f"/api/v1/messages/{message_id}"
-    return ok({"media": f"{base}/media", "poster": f"{base}/poster"})
+    return answer(c.Opened, {"media": f"{base}/media", "poster": f"{base}/poster"})
 
 
 def _parse_time(raw: str | None) -> datetime | None:
@@ -242,27 +236,25 @@ def _parse_time(raw: str | None) -> datetime | None:
         raise BadInput("'at' is out of range.") from None
 
 
-#: action name -> (use case, positional args after the message id, keyword args). One table, one route.
+#: action name -> (use case, positional args after the message id, keyword args), from the action's
+#: body (contract.ACTION_BODIES). One table, one route.
 ActionCall = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
-ACTIONS: dict[str, Callable[[dict[str, Any]], ActionCall]] = {
-    "submit": lambda d: (authoring.submit, (), {}),
-    "withdraw": lambda d: (authoring.withdraw, (), {}),
-    "accept-edit": lambda d: (authoring.accept_edit, (), {}),
-    "decline-edit": lambda d: (authoring.decline_edit, (), {}),
-    "claim": lambda d: (review.claim, (), {"take_over": field(d, "take_over", bool, default=False)}),
-    "unclaim": lambda d: (review.unclaim, (), {}),
-    "request-changes": lambda d: (review.request_changes, (), {"note": field(d, "note", str)}),
-    "edit": lambda d: (review.propose_edit, (), {"text": field(d, "text", str),
-                                                 "note": field(d, "note", str, default="")}),
-    "edit-media": lambda d: (review.propose_media_edit, (), {"edits": field(d, "edits", dict),
-                                                             "note": field(d, "note", str, default="")}),
-    "reject": lambda d: (review.reject, (), {"code": field(d, "code", str),
-                                             "note": field(d, "note", str, default="")}),
-    "approve": lambda d: (review.approve, (), {"resolutions": field(d, "resolutions", dict, default={})}),
-    "recall": lambda d: (review.recall, (), {"reason": field(d, "reason", str)}),
-    "incident": lambda d: (review.record_incident, (), {"note": field(d, "note", str)}),
-    "schedule": lambda d: (review.schedule_release, (_parse_time(field(d, "at", str, required=False)),), {}),
-    "retry": lambda d: (review.retry_processing, (), {}),
+ACTIONS: dict[str, Callable[[Any], ActionCall]] = {
+    "submit": lambda b: (authoring.submit, (), {}),
+    "withdraw": lambda b: (authoring.withdraw, (), {}),
+    "accept-edit": lambda b: (authoring.accept_edit, (), {}),
+    "decline-edit": lambda b: (authoring.decline_edit, (), {}),
+    "claim": lambda b: (review.claim, (), {"take_over": b.take_over}),
+    "unclaim": lambda b: (review.unclaim, (), {}),
+    "request-changes": lambda b: (review.request_changes, (), {"note": b.note}),
+    "edit": lambda b: (review.propose_edit, (), {"text": b.text, "note": b.note}),
+    "edit-media": lambda b: (review.propose_media_edit, (), {"edits": dict(b.edits), "note": b.note}),
+    "reject": lambda b: (review.reject, (), {"code": b.code, "note": b.note}),
+    "approve": lambda b: (review.approve, (), {"resolutions": dict(b.resolutions)}),
+    "recall": lambda b: (review.recall, (), {"reason": b.reason}),
+    "incident": lambda b: (review.record_incident, (), {"note": b.note}),
+    "schedule": lambda b: (review.schedule_release, (_parse_time(b.at),), {}),
+    "retry": lambda b: (review.retry_processing, (), {}),
 }
 
 
@@ -270,20 +262,19 @@ async def message_action(request: Request) -> Response:
     name = request.path_params["action"]
     if name not in ACTIONS:
         raise NotFound()
-    data = await read_json(request)
+    body = await read(request, c.ACTION_BODIES[name])
     message_id = request.path_params["message_id"]
-    use_case, args, kwargs = ACTIONS[name](data)
-    await run(request, use_case, message_id, *args,
-              expected_version=field(data, "version", int, required=False), **kwargs)
-    return ok(await run(request, _message_view(message_id)))
+    use_case, args, kwargs = ACTIONS[name](body)
+    await run(request, use_case, message_id, *args, expected_version=body.version, **kwargs)
+    return answer(c.MessageView, await run(request, _message_view(message_id)))
 
 
 async def review_queue(request: Request) -> Response:
-    return ok(await run(request, queries.review_queue))
+    return answer(list[c.MessageView], await run(request, queries.review_queue))
 
 
 async def openapi_document(request: Request) -> Response:
-    return ok(openapi.document(ROUTES, services(request).settings.public_base_url))
+    return answer(c.Document, openapi.document(ROUTES, services(request).settings.public_base_url))
 
 
 ROUTES = [

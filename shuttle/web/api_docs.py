@@ -1,171 +1,409 @@
-"""One line and the body fields of each API endpoint, for the OpenAPI document."""
+"""Each API operation in words and in types: its summary, the body it takes, what it answers with each
+status, and the headers and query values it reads. shuttle/web/openapi.py makes the document from this
+table and the route table; the models are shuttle/web/contract.py's."""
 
 from __future__ import annotations
 
-DESCRIPTIONS: dict[str, tuple[str, dict[str, str] | None]] = {
-    "login": ("Sign in with username and password (staff then need /session/totp)",
-              {"username": "string", "password": "string"}),
-    "logout": ("Sign out: the session is revoked on the server", None),
-    "login_totp": ("Second factor for staff", {"code": "string"}),
-    "redeem_invitation": ("A participant's first sign-in with the code a facilitator gave them", {"code": "string"}),
-    "set_password": ("Choose a password after redeeming an invitation", {"password": "string"}),
-    "me": ("Who is signed in, and their cases", None),
-    "list_cases": ("My cases", None),
-    "get_case": ("A case as I may see it", None),
-    "case_settings": ("Change case settings (facilitators)", {"version": "integer"}),
-    "case_status": ("Move a case through its life (facilitators): status open, paused, closing (holds everything "
-                    "pending) or closed (from closing); the reason is kept in the audit log",
-                    {"status": "string", "version": "integer", "reason": "string"}),
-    "consent": ("Record a consent or its withdrawal (append-only): take_part, share_information (with "
-                "organisation_id) or receive_messages; method in_person, phone or signed_form; given_on a date",
-                {"kind": "string", "granted": "boolean", "note": "string", "method": "string",
-                 "given_on": "string", "organisation_id": "string"}),
-    "assessment": ("Record an assessment: kind eligibility (eligible, not_eligible), suitability (suitable, "
-                   "not_suitable) or risk (low, medium, high), with reasons (stored encrypted) and review_by; "
-                   "without kind, 'suitable' records eligible and suitable",
-                   {"outcome": "string", "kind": "string", "reasons": "string", "review_by": "string"}),
-    "invitation": ("A new one-time invitation code for a participant of the case (its facilitators only); "
-                   "shown once, in this answer", None),
-    "holding": ("A participant pauses or resumes deliveries to themselves", {"holding": "boolean"}),
-    "withdraw_from_case": ("A participant withdraws from the process: everything pending is held", None),
-    "case_messages": ("The case's messages I may see", None),
-    "start_letter": ("Start a letter (a draft only I can see), or an audio/video/image message to upload into",
-                     {"text": "string", "kind": "string"}),
-    "get_message": ("A message as I may see it", None),
-    "get_draft": ("My draft's text", None),
-    "put_draft": ("Autosave my draft", {"text": "string", "version": "integer"}),
-    "get_version": ("A version's text and flags (facilitators; audited)", None),
-    "open_message": ("Open a delivered message now (recipient)", {"share_receipt": "boolean"}),
-    "message_action": ("submit, withdraw, accept-edit, decline-edit, claim, unclaim, request-changes, edit, "
-                       "edit-media, reject, approve, schedule, retry, recall, incident. approve needs "
-                       "'resolutions': {flag id: reason for keeping it} for every flag of the version "
-                       "(flag ids from the version's flags); 409 'flags_unresolved' lists those left open. "
-                       "recall needs 'reason' (a released message not yet opened); incident needs 'note'",
-                       {"version": "integer", "note": "string", "text": "string", "code": "string", "at": "string",
-                        "take_over": "boolean", "edits": "object", "resolutions": "object", "reason": "string"}),
-    "review_queue": ("Everything waiting on me across my cases, oldest first", None),
-    "openapi_document": ("This document", None),
-    "get_notifications": ("My digest e-mail settings: my address (kept encrypted), whether I want a digest, "
-                          "the time of day digests go out (UTC), whether this service sends e-mail at all", None),
-    "put_notifications": ("Give or change my address and choose whether to get a digest (participants: the same "
-                          "words every time; facilitators: counts of their work)",
-                          {"address": "string", "wants": "boolean"}),
-    "delete_notifications": ("Remove my address (it is shredded) and stop digests", None),
-    "options": ("tus 1.0: what this server supports (version, extensions, max size, checksums)", None),
-    "create": ("tus 1.0 creation (and creation-with-upload): headers Upload-Length, Upload-Metadata "
-               "'message_id <base64>'; file names are dropped", None),
-    "head": ("tus 1.0: the upload's offset, to resume after a cut", None),
-    "patch": ("tus 1.0: append bytes at Upload-Offset (application/offset+octet-stream); "
-              "Upload-Checksum checked (460 on mismatch)", None),
-    "delete": ("tus 1.0 termination: the upload's parts are destroyed", None),
-    "put_media": ("Upload a whole recording or file in one request (no resuming)", None),
-    "message_media": ("The processed media, with HTTP Range (206/416, If-Range); recipients only after opening",
-                      None),
-    "message_poster": ("The poster frame of a processed video (JPEG)", None),
-    "draft_flags": ("Contact details found in my saved draft or transcript, as the facilitator will see them "
-                    "(the case's watch list is never shown to authors); 'key' fingerprints them", None),
-    "message_transcript": ("The processed transcript of an audio, video or image message "
-                           "(recipients only after opening)", None),
-    "message_requests": ("The recipient side's requests about a message delivered to it, with the answers", None),
-    "ask_facilitator": ("A recipient asks the facilitators to hold, return or destroy a delivered message",
-                        {"kind": "string", "note": "string"}),
-    "case_requests": ("A case's unanswered recipient requests, oldest first (facilitators)", None),
-    "handle_request": ("A facilitator answers a recipient request: done or declined, with a note shown to them",
-                       {"outcome": "string", "note": "string"}),
-    # issue 10: referrals (shuttle/web/referral_api.py)
-    "send_referral": ("Send a referral (no account; rate-limited per address): the public form's questions "
-                      "(source, person_name, offence, court, contact_*, and for organisations referrer_* , side, "
-                      "person_knows); 400 'invalid_referral' lists each field's problem; 201 gives the reference",
-                      {"source": "string", "person_name": "string", "offence": "string", "court": "string",
-                       "more": "string", "side": "string", "person_knows": "string", "referrer_name": "string",
-                       "referrer_organisation": "string", "referrer_contact": "string", "contact_phone": "string",
-                       "safe_message": "string", "contact_email": "string", "contact_address": "string",
-                       "contact_via_referrer": "string", "best_time": "string"}),
-    "list_referrals": ("The referrals inbox (coordinator): waiting for first contact first, with the first-contact "
-                       "clock; ?status=new|contacted|accepted|declined", None),
-    "get_referral": ("One referral with every answer and its contact attempts (coordinator)", None),
-    "contact_attempt": ("Record a contact attempt (coordinator): method phone, letter, email, in_person or "
-                        "via_agency; outcome reached, no_answer, left_message or wrong_details; the first "
-                        "'reached' stops the first-contact clock",
-                        {"method": "string", "outcome": "string", "at": "string", "note": "string"}),
-    "decline_referral": ("Decline a referral (coordinator): reason not_eligible, declined_by_person, "
-                         "not_contactable, court_proceedings or other (with a note)",
-                         {"reason": "string", "note": "string", "version": "integer"}),
-    "accept_referral": ("Accept a referral (coordinator): a case in preparation with the next reference of the "
-                        "year and its facilitators (two, or the only one the service has)",
-                        {"facilitators": "array", "version": "integer"}),
-    # issue 10: casework (shuttle/web/casework_api.py)
-    "get_preparation": ("A participant's preparation meetings (newest first) and what they want from the process "
-                        "(facilitators of the case)", None),
-    "add_meeting": ("Log a preparation meeting: held_on (YYYY-MM-DD), how (phone, video_call, in_person, "
-                    "prison_visit), who attended and notes (kept encrypted)",
-                    {"held_on": "string", "how": "string", "attended": "string", "notes": "string"}),
-    "put_wishes": ("What the person wants: the questions they want answered, whether they want a reply, whether "
-                   "they want to hear how the outcome is kept (true, false or null: not asked yet)",
-                   {"questions": "array", "wants_reply": "boolean", "wants_outcome_news": "boolean"}),
-    "letter_on_behalf": ("A facilitator enters a letter a principal or proxy dictated; it is sent to review at "
-                         "once, marked as entered on their behalf (with two facilitators, the other approves it)",
-                         {"text": "string"}),
-    "photo_on_behalf": ("A facilitator enters a photographed handwritten letter (the body: image/jpeg, image/png or "
-                        "image/webp; ?transcript= its words typed out) for a principal or proxy", None),
-    "case_notes": ("Private facilitator notes of the case (?message_id= one message's); each reading is audited",
-                   None),
-    "add_case_note": ("Add a private facilitator note to the case or to one of its messages (encrypted; never "
-                      "shown to participants or the coordinator)", {"text": "string", "message_id": "string"}),
-    "message_supporters": ("The recipient's supporters and whether this message is shared with each", None),
-    "share_message": ("The recipient shares an opened message with a supporter of their side (shared: true), or "
-                      "stops sharing it (false); audited", {"shared": "boolean"}),
-    "shared_with_me": ("A supporter: the messages shared with me now (no words until I open one)", None),
-    "shared_message": ("A supporter: a message shared with me; its words only once I chose to open it", None),
-    "open_shared": ("A supporter opens a message shared with them (needs their own consent and assessment)", None),
-    # issue 10: the coordinator (shuttle/web/coordinator_api.py); anyone else gets 404
-    "staff_list": ("Staff accounts with their status (active, waiting to enrol, deactivated), last sign-in and "
-                   "open cases (coordinator)", None),
-    "create_staff": ("Create a facilitator or coordinator; answers the one-time enrolment link, shown only now "
-                     "(coordinator)", {"username": "string", "display_name": "string", "role": "string"}),
-    "deactivate_staff": ("Deactivate a staff account: its sessions end at once (coordinator)", None),
-    "reactivate_staff": ("Reactivate a staff account (coordinator)", None),
-    "reset_second_factor": ("A lost second factor: password and authenticator stop working, sessions end; answers "
-                            "a new enrolment link (coordinator; audited)", None),
-    "new_enrolment_link": ("A new enrolment link for someone not enrolled yet; older links stop working "
-                           "(coordinator)", None),
-    "coordinator_cases": ("Every case with its facilitators, reviews waiting and overdue; no message content. "
-                          "Query: status, facilitator (account id), overdue=yes (coordinator)", None),
-    "coordinator_case": ("One case's staffing: facilitators, conflicts of interest, who may join (coordinator)", None),
-    "reassign": ("Replace a facilitator (leaving, joining: account ids; reason: leave, sickness, "
-                 "conflict_of_interest, workload, other); their claimed messages go back to the queue (coordinator)",
-                 {"leaving": "string", "joining": "string", "reason": "string"}),
-    "add_facilitator": ("Add a second facilitator (a case has one or two) (coordinator)", {"account_id": "string"}),
-    "remove_facilitator": ("Remove one of two facilitators; refused while the case needs two approvals "
-                           "(coordinator)", None),
-    "record_conflict": ("Record that a facilitator knows someone in the case: they cannot be assigned to it "
-                        "(coordinator)", {"account_id": "string"}),
-    "own_conflict": ("A facilitator of the case records their own conflict of interest with it", None),
-    "list_organisations": ("Partner organisations, active first (coordinator)", None),
-    "add_organisation": ("Add a partner organisation; names are unique ignoring capitals (coordinator)",
-                         {"name": "string", "kind": "string"}),
-    "rename_organisation": ("Rename a partner organisation (coordinator)", {"name": "string"}),
-    "deactivate_organisation": ("No longer offered on new consent forms (coordinator)", None),
-    "reactivate_organisation": ("Offered again on new consent forms (coordinator)", None),
-    "enrolment_details": ("A new staff member's enrolment link: the account and the authenticator secret to add "
-                          "(no session needed; the token is the link's last part)", {"token": "string"}),
-    "complete_enrolment": ("Finish enrolling: a password and a code from the authenticator; answers a session",
-                           {"token": "string", "password": "string", "code": "string"}),
-    "add_person": ("Add a new person to a side as principal, proxy (acting_for) or supporter: creates their "
-                   "participant account without a password (issue an invitation code next)",
-                   {"name": "string", "side": "string", "role": "string", "acting_for": "string",
-                    "username": "string"}),
-    "deactivate": ("Deactivate a participant: their sessions end; pending messages they wrote are held",
-                   {"reason": "string"}),
-    "participant_consents": ("A participant's current consents, in words (facilitators)", None),
-    "consent_scan": ("Record a consent form with its scanned copy as the body (PDF, JPEG or PNG, stored "
-                     "encrypted); query: kind, granted, method, given_on, organisation_id", None),
-    "my_consents": ("My own consents in each of my cases, in words", None),
-    "withdraw_consent": ("Withdraw one of my own consents (take_part, share_information with an organisation, "
-                         "receive_messages); every gate reacts at once",
-                         {"kind": "string", "organisation_id": "string"}),
-    "participant_assessments": ("A participant's current eligibility, suitability and risk judgements with "
-                                "their reasons and review-by dates (facilitators)", None),
-    "proceedings": ("Mark court proceedings ongoing or over; whether that holds the exchange is the service's "
-                    "setting SHUTTLE_HOLD_DURING_PROCEEDINGS", {"ongoing": "boolean", "reason": "string"}),
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from shuttle.accounts.enrolment import IssuedEnrolment, StaffRow
+from shuttle.cases.overview import CaseList, CaseStaffing
+from shuttle.cases.preparation import PreparationView
+from shuttle.messages.sharing import SharedItem, SupporterChoice
+from shuttle.organisations.service import OrganisationRow
+from shuttle.web import contract as c
+
+
+@dataclass(frozen=True)
+class Header:
+    """A request header an operation reads (`schema`: its JSON Schema), or one it answers with."""
+
+    name: str
+    description: str
+    required: bool = False
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One operation: `answers` maps each success status to its JSON body's shape (None: no JSON body);
+    `statuses` are the refusals it may answer beyond those every operation of its kind may."""
+
+    summary: str
+    body: type[BaseModel] | None = None
+    answers: Mapping[int, Any] = field(default_factory=dict)
+    statuses: tuple[int, ...] = ()
+    headers: tuple[Header, ...] = ()
+    answer_headers: Mapping[int, tuple[Header, ...]] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    content: Mapping[str, str] = field(default_factory=dict)  # a raw body: media type -> what it is
+
+
+NATURAL = {"type": "string", "pattern": "^[0-9]{1,18}$"}
+TUS_RESUMABLE = Header("Tus-Resumable", "The tus version: 1.0.0 (412 otherwise)", True,
+                       {"type": "string", "enum": ["1.0.0"]})
+OFFSET = Header("Upload-Offset", "Bytes the server holds", schema={"type": "string"})
+LENGTH = Header("Upload-Length", "The whole upload's size in bytes", schema={"type": "string"})
+EXPIRES = Header("Upload-Expires", "When an unfinished upload is destroyed (RFC 9110 date)")
+UPLOAD_STATE = (Header("Tus-Resumable", "1.0.0"), OFFSET, LENGTH, EXPIRES)
+TUS_OPTIONS = Doc("", headers=(), answer_headers={204: (
+    Header("Tus-Resumable", "1.0.0"), Header("Tus-Version", "1.0.0"), Header("Tus-Extension", "The extensions"),
+    Header("Tus-Max-Size", "The largest upload, in bytes"), Header("Tus-Checksum-Algorithm", "sha1,sha256,md5"))})
+TUS_CREATE = Doc("", headers=(
+    TUS_RESUMABLE, Header("Upload-Length", "The whole upload's size in bytes", True, NATURAL),
+    Header("Upload-Metadata", "'message_id <base64 of the message id>'; other keys (a file name) are dropped")),
+    answer_headers={201: (Header("Location", "The upload's address"), *UPLOAD_STATE)},
+    content={"application/offset+octet-stream": "creation-with-upload: the first bytes"})
+TUS_HEAD = Doc("", headers=(TUS_RESUMABLE,), answer_headers={200: UPLOAD_STATE})
+TUS_PATCH = Doc("", headers=(
+    TUS_RESUMABLE, Header("Upload-Offset", "Where these bytes go: the offset the server holds", True, NATURAL),
+    Header("Upload-Checksum", "'<sha1|sha256|md5> <base64 digest>' of this piece (460 on mismatch)")),
+    answer_headers={204: UPLOAD_STATE}, content={"application/offset+octet-stream": "The next bytes"})
+TUS_DELETE = Doc("", headers=(TUS_RESUMABLE,), answer_headers={204: (Header("Tus-Resumable", "1.0.0"),)})
+RANGE = Doc("", headers=(
+    Header("Range", "bytes=<first>-[<last>] or bytes=-<suffix> (one range; a malformed one is ignored)"),
+    Header("If-Range", "The ETag: the range applies only if the file is still this one")),
+    answer_headers={200: (Header("Accept-Ranges", "bytes"), Header("ETag", "The file's tag"),
+                          Header("Content-Length", "Bytes in the answer")),
+                    206: (Header("Accept-Ranges", "bytes"), Header("ETag", "The file's tag"),
+                          Header("Content-Range", "bytes <first>-<last>/<size>"),
+                          Header("Content-Length", "Bytes in the answer")),
+                    416: (Header("Content-Range", "bytes */<size>"),)},
+    query={"version": "A version id (staff: a version under review)"})
+MEDIA_BODY = {"application/octet-stream": "The whole recording or picture"}
+PHOTO_BODY = {"image/jpeg": "The photographed letter", "image/png": "The photographed letter",
+              "image/webp": "The photographed letter"}
+SCAN_BODY = {"application/pdf": "The scanned form", "image/jpeg": "The scanned form", "image/png": "The scanned form"}
+TRANSCRIPT_QUERY = {"transcript": "The letter's words typed out"}
+NOTES_QUERY = {"message_id": "Only this message's notes"}
+STATUS_QUERY = {"status": "new, contacted, accepted or declined"}
+CASES_QUERY = {"status": "A case status", "facilitator": "A facilitator's account id", "overdue": "yes: only overdue"}
+SCAN_QUERY = {"kind": "take_part (default), share_information or receive_messages",
+              "granted": "true (default) or false", "method": "signed_form (default), in_person or phone",
+              "given_on": "A date like 2026-03-14",
+              "organisation_id": "For share_information: the organisation's id"}
+
+
+def _with(summary: str, how: Doc | None = None, **kwargs: Any) -> Doc:
+    """A Doc from its summary and types, with the headers, body and query of `how` (tus, Range)."""
+    if how is None:
+        return Doc(summary, **kwargs)
+    return Doc(summary, headers=how.headers, answer_headers=how.answer_headers,
+               query={**how.query, **kwargs.pop("query", {})}, content={**how.content, **kwargs.pop("content", {})},
+               **kwargs)
+
+
+DOCS: dict[str, Doc] = {
+    'login': _with(
+        'Sign in with username and password (staff then need /session/totp)',
+        body=c.Login, answers={200: c.SessionStage}, statuses=(429,)),
+    'logout': _with(
+        'Sign out: the session is revoked on the server',
+        answers={200: c.SignedOut}),
+    'login_totp': _with(
+        'Second factor for staff',
+        body=c.TotpCode, answers={200: c.SessionStage}, statuses=(429,)),
+    'redeem_invitation': _with(
+        "A participant's first sign-in with the code a facilitator gave them",
+        body=c.InvitationCode, answers={200: c.SessionStage}, statuses=(429,)),
+    'set_password': _with(
+        'Choose a password after redeeming an invitation',
+        body=c.NewPassword, answers={200: c.SessionStage}, statuses=(429,)),
+    'me': _with(
+        'Who is signed in, and their cases',
+        answers={200: c.Me}),
+    'list_cases': _with(
+        'My cases',
+        answers={200: list[c.CaseSummary]}),
+    'get_case': _with(
+        'A case as I may see it',
+        answers={200: c.CaseView}),
+    'case_settings': _with(
+        'Change case settings (facilitators)',
+        body=c.CaseSettings, answers={200: c.CaseView}),
+    'case_status': _with(
+        'Move a case through its life (facilitators): status open, paused, closing (holds everything pending)'
+        ' or closed (from closing); the reason is kept in the audit log',
+        body=c.CaseStatus, answers={200: c.CaseView}),
+    'consent': _with(
+        'Record a consent or its withdrawal (append-only): take_part, share_information (with '
+        'organisation_id) or receive_messages; method in_person, phone or signed_form; given_on a date',
+        body=c.Consent, answers={200: c.CaseView}),
+    'assessment': _with(
+        'Record an assessment: kind eligibility (eligible, not_eligible), suitability (suitable, '
+        'not_suitable) or risk (low, medium, high), with reasons (stored encrypted) and review_by; without '
+        "kind, 'suitable' records eligible and suitable",
+        body=c.Assessment, answers={200: c.CaseView}),
+    'invitation': _with(
+        'A new one-time invitation code for a participant of the case (its facilitators only); shown once, in'
+        ' this answer',
+        answers={201: c.Invitation}),
+    'holding': _with(
+        'A participant pauses or resumes deliveries to themselves',
+        body=c.Holding, answers={200: c.HoldingNow}),
+    'withdraw_from_case': _with(
+        'A participant withdraws from the process: everything pending is held',
+        answers={200: c.Withdrawn}),
+    'case_messages': _with(
+        "The case's messages I may see",
+        answers={200: list[c.MessageView]}),
+    'start_letter': _with(
+        'Start a letter (a draft only I can see), or an audio/video/image message to upload into',
+        body=c.StartMessage, answers={201: c.MessageView}),
+    'get_message': _with(
+        'A message as I may see it',
+        answers={200: c.MessageView}),
+    'get_draft': _with(
+        "My draft's text",
+        answers={200: c.Text}),
+    'put_draft': _with(
+        'Autosave my draft',
+        body=c.Draft, answers={200: c.MessageView}),
+    'get_version': _with(
+        "A version's text and flags (facilitators; audited)",
+        answers={200: c.VersionView}),
+    'open_message': _with(
+        'Open a delivered message now (recipient)',
+        body=c.OpenMessage, answers={200: c.Opened}),
+    'message_action': _with(
+        'submit, withdraw, accept-edit, decline-edit, claim, unclaim, request-changes, edit, edit-media, '
+        "reject, approve, schedule, retry, recall, incident. approve needs 'resolutions': {flag id: reason "
+        "for keeping it} for every flag of the version (flag ids from the version's flags); 409 "
+        "'flags_unresolved' lists those left open. recall needs 'reason' (a released message not yet opened);"
+        " incident needs 'note'",
+        body=c.AnyAction, answers={200: c.MessageView}),
+    'review_queue': _with(
+        'Everything waiting on me across my cases, oldest first',
+        answers={200: list[c.MessageView]}),
+    'openapi_document': _with(
+        'This document',
+        answers={200: c.Document}),
+    'export_case': _with(
+        "A case's certified record, as a signed zip (application/zip): its timeline, the approved and delivered "
+        "words, consents, assessments, the outcome agreement and its audit events linked to the chain head (the "
+        "case's facilitators and the coordinator); 'reason' (a string) is required and kept in the audit log",
+        answers={200: None}),
+    'get_notifications': _with(
+        'My digest e-mail settings: my address (kept encrypted), whether I want a digest, the time of day '
+        'digests go out (UTC), whether this service sends e-mail at all',
+        answers={200: c.Notifications}),
+    'put_notifications': _with(
+        'Give or change my address and choose whether to get a digest (participants: the same words every '
+        'time; facilitators: counts of their work)',
+        body=c.NotificationChoice, answers={200: c.Notifications}),
+    'delete_notifications': _with(
+        'Remove my address (it is shredded) and stop digests',
+        answers={200: c.Notifications}),
+    'options': _with(
+        'tus 1.0: what this server supports (version, extensions, max size, checksums)',
+        answers={204: None}, how=TUS_OPTIONS),
+    'create': _with(
+        "tus 1.0 creation (and creation-with-upload): headers Upload-Length, Upload-Metadata 'message_id "
+        "<base64>'; file names are dropped",
+        answers={201: None}, statuses=(412, 415), how=TUS_CREATE),
+    'head': _with(
+        "tus 1.0: the upload's offset, to resume after a cut",
+        answers={200: None}, statuses=(412,), how=TUS_HEAD),
+    'patch': _with(
+        'tus 1.0: append bytes at Upload-Offset (application/offset+octet-stream); Upload-Checksum checked '
+        '(460 on mismatch)',
+        answers={204: None}, statuses=(412, 415, 460), how=TUS_PATCH),
+    'delete': _with(
+        "tus 1.0 termination: the upload's parts are destroyed",
+        answers={204: None}, statuses=(412,), how=TUS_DELETE),
+    'put_media': _with(
+        'Upload a whole recording or file in one request (no resuming)',
+        answers={201: c.Uploaded}, statuses=(411, 415), content=MEDIA_BODY),
+    'message_media': _with(
+        'The processed media, with HTTP Range (206/416, If-Range); recipients only after opening',
+        answers={200: None, 206: None}, statuses=(416,), how=RANGE),
+    'message_poster': _with(
+        'The poster frame of a processed video (JPEG)',
+        answers={200: None, 206: None}, statuses=(416,), how=RANGE),
+    'draft_flags': _with(
+        "Contact details found in my saved draft or transcript, as the facilitator will see them (the case's "
+        "watch list is never shown to authors); 'key' fingerprints them",
+        answers={200: c.DraftFlags}, statuses=(429,)),
+    'message_transcript': _with(
+        'The processed transcript of an audio, video or image message (recipients only after opening)',
+        answers={200: c.Text}),
+    'message_requests': _with(
+        "The recipient side's requests about a message delivered to it, with the answers",
+        answers={200: list[c.RequestRow]}),
+    'ask_facilitator': _with(
+        'A recipient asks the facilitators to hold, return or destroy a delivered message',
+        body=c.AskFacilitator, answers={201: c.RequestRow}),
+    'case_requests': _with(
+        "A case's unanswered recipient requests, oldest first (facilitators)",
+        answers={200: list[c.RequestRow]}),
+    'handle_request': _with(
+        'A facilitator answers a recipient request: done or declined, with a note shown to them',
+        body=c.HandleRequest, answers={200: c.HandledRequest}),
+    'send_referral': _with(
+        "Send a referral (no account; rate-limited per address): the public form's questions (source, "
+        'person_name, offence, court, contact_*, and for organisations referrer_* , side, person_knows); 400 '
+        "'invalid_referral' lists each field's problem; 201 gives the reference",
+        body=c.Referral, answers={201: c.ReferralSent}, statuses=(429,)),
+    'list_referrals': _with(
+        'The referrals inbox (coordinator): waiting for first contact first, with the first-contact clock; '
+        '?status=new|contacted|accepted|declined',
+        answers={200: list[c.ReferralRow]}, query=STATUS_QUERY),
+    'get_referral': _with(
+        'One referral with every answer and its contact attempts (coordinator)',
+        answers={200: c.ReferralRow}),
+    'contact_attempt': _with(
+        'Record a contact attempt (coordinator): method phone, letter, email, in_person or via_agency; '
+        "outcome reached, no_answer, left_message or wrong_details; the first 'reached' stops the "
+        'first-contact clock',
+        body=c.ContactAttempt, answers={201: c.ReferralRow}),
+    'decline_referral': _with(
+        'Decline a referral (coordinator): reason not_eligible, declined_by_person, not_contactable, '
+        'court_proceedings or other (with a note)',
+        body=c.DeclineReferral, answers={200: c.ReferralRow}),
+    'accept_referral': _with(
+        'Accept a referral (coordinator): a case in preparation with the next reference of the year and its '
+        'facilitators (two, or the only one the service has)',
+        body=c.AcceptReferral, answers={201: c.ReferralRow}),
+    'get_preparation': _with(
+        "A participant's preparation meetings (newest first) and what they want from the process "
+        '(facilitators of the case)',
+        answers={200: PreparationView}),
+    'add_meeting': _with(
+        'Log a preparation meeting: held_on (YYYY-MM-DD), how (phone, video_call, in_person, prison_visit), '
+        'who attended and notes (kept encrypted)',
+        body=c.Meeting, answers={201: PreparationView}),
+    'put_wishes': _with(
+        'What the person wants: the questions they want answered, whether they want a reply, whether they '
+        'want to hear how the outcome is kept (true, false or null: not asked yet)',
+        body=c.Wishes, answers={200: PreparationView}),
+    'letter_on_behalf': _with(
+        'A facilitator enters a letter a principal or proxy dictated; it is sent to review at once, marked as'
+        ' entered on their behalf (with two facilitators, the other approves it)',
+        body=c.Letter, answers={201: c.MessageView}),
+    'photo_on_behalf': _with(
+        'A facilitator enters a photographed handwritten letter (the body: image/jpeg, image/png or '
+        'image/webp; ?transcript= its words typed out) for a principal or proxy',
+        answers={201: c.MessageView}, content=PHOTO_BODY, query=TRANSCRIPT_QUERY),
+    'case_notes': _with(
+        "Private facilitator notes of the case (?message_id= one message's); each reading is audited",
+        answers={200: list[c.NoteRow]}, query=NOTES_QUERY),
+    'add_case_note': _with(
+        'Add a private facilitator note to the case or to one of its messages (encrypted; never shown to '
+        'participants or the coordinator)',
+        body=c.CaseNote, answers={201: c.NoteAdded}),
+    'message_supporters': _with(
+        "The recipient's supporters and whether this message is shared with each",
+        answers={200: list[SupporterChoice]}),
+    'share_message': _with(
+        'The recipient shares an opened message with a supporter of their side (shared: true), or stops '
+        'sharing it (false); audited',
+        body=c.Share, answers={200: list[SupporterChoice]}),
+    'shared_with_me': _with(
+        'A supporter: the messages shared with me now (no words until I open one)',
+        answers={200: list[SharedItem]}),
+    'shared_message': _with(
+        'A supporter: a message shared with me; its words only once I chose to open it',
+        answers={200: SharedItem}),
+    'open_shared': _with(
+        'A supporter opens a message shared with them (needs their own consent and assessment)',
+        answers={200: SharedItem}),
+    'staff_list': _with(
+        'Staff accounts with their status (active, waiting to enrol, deactivated), last sign-in and open '
+        'cases (coordinator)',
+        answers={200: list[StaffRow]}),
+    'create_staff': _with(
+        'Create a facilitator or coordinator; answers the one-time enrolment link, shown only now '
+        '(coordinator)',
+        body=c.CreateStaff, answers={201: IssuedEnrolment}),
+    'deactivate_staff': _with(
+        'Deactivate a staff account: its sessions end at once (coordinator)',
+        answers={200: c.AccountActive}),
+    'reactivate_staff': _with(
+        'Reactivate a staff account (coordinator)',
+        answers={200: c.AccountActive}),
+    'reset_second_factor': _with(
+        'A lost second factor: password and authenticator stop working, sessions end; answers a new enrolment'
+        ' link (coordinator; audited)',
+        answers={201: IssuedEnrolment}),
+    'new_enrolment_link': _with(
+        'A new enrolment link for someone not enrolled yet; older links stop working (coordinator)',
+        answers={201: IssuedEnrolment}),
+    'coordinator_cases': _with(
+        'Every case with its facilitators, reviews waiting and overdue; no message content. Query: status, '
+        'facilitator (account id), overdue=yes (coordinator)',
+        answers={200: CaseList}, query=CASES_QUERY),
+    'coordinator_case': _with(
+        "One case's staffing: facilitators, conflicts of interest, who may join (coordinator)",
+        answers={200: CaseStaffing}),
+    'reassign': _with(
+        'Replace a facilitator (leaving, joining: account ids; reason: leave, sickness, conflict_of_interest,'
+        ' workload, other); their claimed messages go back to the queue (coordinator)',
+        body=c.Reassign, answers={200: CaseStaffing}),
+    'add_facilitator': _with(
+        'Add a second facilitator (a case has one or two) (coordinator)',
+        body=c.AccountRef, answers={200: CaseStaffing}),
+    'remove_facilitator': _with(
+        'Remove one of two facilitators; refused while the case needs two approvals (coordinator)',
+        answers={200: CaseStaffing}),
+    'record_conflict': _with(
+        'Record that a facilitator knows someone in the case: they cannot be assigned to it (coordinator)',
+        body=c.AccountRef, answers={200: CaseStaffing}),
+    'own_conflict': _with(
+        'A facilitator of the case records their own conflict of interest with it',
+        answers={200: c.OwnConflict}),
+    'list_organisations': _with(
+        'Partner organisations, active first (coordinator)',
+        answers={200: list[OrganisationRow]}),
+    'add_organisation': _with(
+        'Add a partner organisation; names are unique ignoring capitals (coordinator)',
+        body=c.NewOrganisation, answers={201: OrganisationRow}),
+    'rename_organisation': _with(
+        'Rename a partner organisation (coordinator)',
+        body=c.OrganisationName, answers={200: OrganisationRow}),
+    'deactivate_organisation': _with(
+        'No longer offered on new consent forms (coordinator)',
+        answers={200: OrganisationRow}),
+    'reactivate_organisation': _with(
+        'Offered again on new consent forms (coordinator)',
+        answers={200: OrganisationRow}),
+    'enrolment_details': _with(
+        "A new staff member's enrolment link: the account and the authenticator secret to add (no session "
+        "needed; the token is the link's last part)",
+        body=c.EnrolmentToken, answers={200: c.EnrolmentDetails}),
+    'complete_enrolment': _with(
+        'Finish enrolling: a password and a code from the authenticator; answers a session',
+        body=c.CompleteEnrolment, answers={200: c.SessionStage}, statuses=(429,)),
+    'add_person': _with(
+        'Add a new person to a side as principal, proxy (acting_for) or supporter: creates their participant '
+        'account without a password (issue an invitation code next)',
+        body=c.AddPerson, answers={201: c.PersonAdded}),
+    'deactivate': _with(
+        'Deactivate a participant: their sessions end; pending messages they wrote are held',
+        body=c.Deactivate, answers={200: c.CaseView}),
+    'participant_consents': _with(
+        "A participant's current consents, in words (facilitators)",
+        answers={200: list[c.ConsentWords]}),
+    'consent_scan': _with(
+        'Record a consent form with its scanned copy as the body (PDF, JPEG or PNG, stored encrypted); query:'
+        ' kind, granted, method, given_on, organisation_id',
+        answers={201: c.CaseView}, content=SCAN_BODY, query=SCAN_QUERY),
+    'my_consents': _with(
+        'My own consents in each of my cases, in words',
+        answers={200: list[c.MyCaseConsents]}),
+    'withdraw_consent': _with(
+        'Withdraw one of my own consents (take_part, share_information with an organisation, '
+        'receive_messages); every gate reacts at once',
+        body=c.WithdrawConsent, answers={200: c.Withdrawn}),
+    'participant_assessments': _with(
+        "A participant's current eligibility, suitability and risk judgements with their reasons and "
+        'review-by dates (facilitators)',
+        answers={200: list[c.AssessmentRow]}),
+    'proceedings': _with(
+        "Mark court proceedings ongoing or over; whether that holds the exchange is the service's setting "
+        'SHUTTLE_HOLD_DURING_PROCEEDINGS',
+        body=c.Proceedings, answers={200: c.CaseView}),
 }

@@ -3,37 +3,23 @@ notes, letters entered on a participant's behalf, and a recipient sharing a mess
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.access import load_message
 from shuttle.cases import notes, preparation
+from shuttle.cases.preparation import PreparationView
 from shuttle.errors import BadInput
 from shuttle.messages import on_behalf, sharing
+from shuttle.messages.sharing import SharedItem, SupporterChoice
 from shuttle.messages.views import for_member
-from shuttle.web.http import field, read_body, read_json, run
-
-
-def _json(value: Any) -> Any:
-    """Dataclass views as JSON: dates and times in ISO 8601."""
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "__dataclass_fields__"):
-        return _json(asdict(value))
-    return value
-
-
-def ok(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(_json(data), status_code=status)
+from shuttle.web import contract as c
+from shuttle.web.contract import answer, read
+from shuttle.web.http import read_body, run
 
 
 def _day(raw: str) -> date:
@@ -43,38 +29,29 @@ def _day(raw: str) -> date:
         raise BadInput("'held_on' is a date like 2026-03-14.") from None
 
 
-def _yes_no_unknown(data: dict[str, Any], name: str) -> bool | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, bool):
-        raise BadInput(f"'{name}' is true, false or null (not asked yet).")
-    return value
-
-
 # --- preparation ---------------------------------------------------------------------------------
 
 
 async def get_preparation(request: Request) -> Response:
     p = request.path_params
-    return ok(await run(request, preparation.preparation, p["case_id"], p["participant_id"]))
+    return answer(PreparationView, await run(request, preparation.preparation, p["case_id"], p["participant_id"]))
 
 
 async def add_meeting(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Meeting)
     p = request.path_params
     await run(request, preparation.record_meeting, p["case_id"], p["participant_id"],
-              held_on=_day(field(data, "held_on", str)), how=field(data, "how", str),
-              attended=field(data, "attended", str), notes=field(data, "notes", str, default=""))
-    return ok(await run(request, preparation.preparation, p["case_id"], p["participant_id"]), status=201)
+              held_on=_day(body.held_on), how=body.how, attended=body.attended, notes=body.notes)
+    return answer(PreparationView, await run(request, preparation.preparation, p["case_id"], p["participant_id"]),
+                  status=201)
 
 
 async def put_wishes(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Wishes)
     p = request.path_params
-    questions = data.get("questions", [])
-    await run(request, preparation.record_wishes, p["case_id"], p["participant_id"], questions=questions,
-              wants_reply=_yes_no_unknown(data, "wants_reply"),
-              wants_outcome_news=_yes_no_unknown(data, "wants_outcome_news"))
-    return ok(await run(request, preparation.preparation, p["case_id"], p["participant_id"]))
+    await run(request, preparation.record_wishes, p["case_id"], p["participant_id"], questions=list(body.questions),
+              wants_reply=body.wants_reply, wants_outcome_news=body.wants_outcome_news)
+    return answer(PreparationView, await run(request, preparation.preparation, p["case_id"], p["participant_id"]))
 
 
 # --- private notes -------------------------------------------------------------------------------
@@ -84,15 +61,14 @@ async def case_notes(request: Request) -> Response:
     """Reading notes is audited (a content view), like reading a message's version."""
     case_id = request.path_params["case_id"]
     message_id = request.query_params.get("message_id") or None
-    return ok(await run(request, notes.read_notes, case_id, message_id=message_id))
+    return answer(list[c.NoteRow], await run(request, notes.read_notes, case_id, message_id=message_id))
 
 
 async def add_case_note(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.CaseNote)
     case_id = request.path_params["case_id"]
-    note = await run(request, notes.add_note, case_id, field(data, "text", str),
-                     message_id=field(data, "message_id", str, required=False))
-    return ok({"id": note.id, "message_id": note.message_id, "at": note.at}, status=201)
+    note = await run(request, notes.add_note, case_id, body.text, message_id=body.message_id)
+    return answer(c.NoteAdded, {"id": note.id, "message_id": note.message_id, "at": note.at}, status=201)
 
 
 # --- on a participant's behalf -------------------------------------------------------------------
@@ -107,10 +83,10 @@ def _message_view(message_id: str) -> Any:
 
 
 async def letter_on_behalf(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Letter)
     p = request.path_params
-    message = await run(request, on_behalf.enter_letter, p["case_id"], p["participant_id"], field(data, "text", str))
-    return ok(await run(request, _message_view(message.id)), status=201)
+    message = await run(request, on_behalf.enter_letter, p["case_id"], p["participant_id"], body.text)
+    return answer(c.MessageView, await run(request, _message_view(message.id)), status=201)
 
 
 async def photo_on_behalf(request: Request) -> Response:
@@ -119,37 +95,37 @@ async def photo_on_behalf(request: Request) -> Response:
     body = await read_body(request, on_behalf.MAX_PHOTO_BYTES + 1)
     transcript = request.query_params.get("transcript", "")
     message = await run(request, on_behalf.enter_photo, p["case_id"], p["participant_id"], body, transcript)
-    return ok(await run(request, _message_view(message.id)), status=201)
+    return answer(c.MessageView, await run(request, _message_view(message.id)), status=201)
 
 
 # --- supporters ----------------------------------------------------------------------------------
 
 
 async def message_supporters(request: Request) -> Response:
-    return ok(await run(request, sharing.supporters_for, request.path_params["message_id"]))
+    return answer(list[SupporterChoice], await run(request, sharing.supporters_for, request.path_params["message_id"]))
 
 
 async def share_message(request: Request) -> Response:
     """{"shared": true} shares the message with this supporter; false stops sharing it."""
-    data = await read_json(request)
+    body = await read(request, c.Share)
     message_id, supporter_id = request.path_params["message_id"], request.path_params["supporter_id"]
-    if field(data, "shared", bool):
+    if body.shared:
         await run(request, sharing.share, message_id, supporter_id)
     else:
         await run(request, sharing.unshare, message_id, supporter_id)
-    return ok(await run(request, sharing.supporters_for, message_id))
+    return answer(list[SupporterChoice], await run(request, sharing.supporters_for, message_id))
 
 
 async def shared_with_me(request: Request) -> Response:
-    return ok(await run(request, sharing.shared_with_me))
+    return answer(list[SharedItem], await run(request, sharing.shared_with_me))
 
 
 async def shared_message(request: Request) -> Response:
-    return ok(await run(request, sharing.shared_item, request.path_params["message_id"]))
+    return answer(SharedItem, await run(request, sharing.shared_item, request.path_params["message_id"]))
 
 
 async def open_shared(request: Request) -> Response:
-    return ok(await run(request, sharing.open_shared, request.path_params["message_id"]))
+    return answer(SharedItem, await run(request, sharing.open_shared, request.path_params["message_id"]))
 
 
 ROUTES = [

@@ -7,46 +7,31 @@ missing id whatever they send (invariant 7).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle import permissions
 from shuttle.accounts import enrolment
+from shuttle.accounts.enrolment import IssuedEnrolment, StaffRow
 from shuttle.cases import assignment
-from shuttle.cases.overview import case_list, case_staffing
+from shuttle.cases.overview import CaseList, CaseStaffing, case_list, case_staffing
 from shuttle.errors import NotFound
 from shuttle.organisations import service as organisations
+from shuttle.organisations.service import OrganisationRow
 from shuttle.services import Actor, Services
+from shuttle.web import contract as c
+from shuttle.web.contract import answer, parse, read
 from shuttle.web.cookies import set_session_cookie
-from shuttle.web.http import field, id_or_missing, read_json, run, run_anonymous, services
+from shuttle.web.http import id_or_missing, read_json, run, run_anonymous, services
 from shuttle.web.pages.coordinator_cases import filters_from
 
 T = TypeVar("T")
 UseCase = Callable[[Session, Services, Actor], T]
-
-
-def plain(value: Any) -> Any:
-    """A view model (frozen dataclasses, tuples, datetimes) as JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def answer(value: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(plain(value), status_code=status)
 
 
 def coordinator(call: UseCase[T]) -> UseCase[T]:
@@ -59,41 +44,41 @@ def coordinator(call: UseCase[T]) -> UseCase[T]:
     return checked
 
 
-def _id(data: dict[str, Any], name: str) -> str:
-    return id_or_missing(field(data, name, str))
-
-
 # --- staff ------------------------------------------------------------------------------------------
 
 
 async def staff_list(request: Request) -> Response:
-    return answer(await run(request, enrolment.staff_list))
+    return answer(list[StaffRow], await run(request, enrolment.staff_list))
 
 
 async def create_staff(request: Request) -> Response:
     data = await read_json(request)
-    issued = await run(request, coordinator(lambda s, svc, actor: enrolment.create_staff(
-        s, svc, actor, username=field(data, "username", str), display_name=field(data, "display_name", str),
-        role=field(data, "role", str))))
-    return answer(issued, 201)
+
+    def create(s: Session, svc: Services, actor: Actor) -> IssuedEnrolment:
+        body = parse(c.CreateStaff, data)
+        return enrolment.create_staff(s, svc, actor, username=body.username, display_name=body.display_name,
+                                      role=body.role)
+
+    return answer(IssuedEnrolment, await run(request, coordinator(create)), 201)
 
 
 async def deactivate_staff(request: Request) -> Response:
     account = await run(request, enrolment.deactivate_staff, request.path_params["account_id"])
-    return answer({"account_id": account.id, "active": account.active})
+    return answer(c.AccountActive, {"account_id": account.id, "active": account.active})
 
 
 async def reactivate_staff(request: Request) -> Response:
     account = await run(request, enrolment.reactivate_staff, request.path_params["account_id"])
-    return answer({"account_id": account.id, "active": account.active})
+    return answer(c.AccountActive, {"account_id": account.id, "active": account.active})
 
 
 async def reset_second_factor(request: Request) -> Response:
-    return answer(await run(request, enrolment.reset_second_factor, request.path_params["account_id"]), 201)
+    return answer(IssuedEnrolment, await run(request, enrolment.reset_second_factor, request.path_params["account_id"]),
+                  201)
 
 
 async def new_enrolment_link(request: Request) -> Response:
-    return answer(await run(request, enrolment.new_link, request.path_params["account_id"]), 201)
+    return answer(IssuedEnrolment, await run(request, enrolment.new_link, request.path_params["account_id"]), 201)
 
 
 # --- cases ------------------------------------------------------------------------------------------
@@ -101,32 +86,36 @@ async def new_enrolment_link(request: Request) -> Response:
 
 async def coordinator_cases(request: Request) -> Response:
     filters = filters_from(request.query_params)
-    return answer(await run(request, case_list, filters))
+    return answer(CaseList, await run(request, case_list, filters))
 
 
 async def coordinator_case(request: Request) -> Response:
-    return answer(await run(request, case_staffing, request.path_params["case_id"]))
+    return answer(CaseStaffing, await run(request, case_staffing, request.path_params["case_id"]))
 
 
 async def _staffing_after(request: Request, call: UseCase[Any]) -> Response:
     case_id = request.path_params["case_id"]
     await run(request, coordinator(call))
-    return answer(await run(request, case_staffing, case_id))
+    return answer(CaseStaffing, await run(request, case_staffing, case_id))
 
 
 async def reassign(request: Request) -> Response:
     data = await read_json(request)
     case_id = request.path_params["case_id"]
-    return await _staffing_after(request, lambda s, svc, actor: assignment.replace_facilitator(
-        s, svc, actor, case_id, leaving=_id(data, "leaving"), joining=_id(data, "joining"),
-        reason=field(data, "reason", str)))
+
+    def replace(s: Session, svc: Services, actor: Actor) -> Any:
+        body = parse(c.Reassign, data)
+        return assignment.replace_facilitator(s, svc, actor, case_id, leaving=id_or_missing(body.leaving),
+                                              joining=id_or_missing(body.joining), reason=body.reason)
+
+    return await _staffing_after(request, replace)
 
 
 async def add_facilitator(request: Request) -> Response:
     data = await read_json(request)
     case_id = request.path_params["case_id"]
     return await _staffing_after(request, lambda s, svc, actor: assignment.add_facilitator(
-        s, svc, actor, case_id, _id(data, "account_id")))
+        s, svc, actor, case_id, id_or_missing(parse(c.AccountRef, data).account_id)))
 
 
 async def remove_facilitator(request: Request) -> Response:
@@ -139,41 +128,47 @@ async def record_conflict(request: Request) -> Response:
     data = await read_json(request)
     case_id = request.path_params["case_id"]
     return await _staffing_after(request, lambda s, svc, actor: assignment.record_conflict(
-        s, svc, actor, case_id, _id(data, "account_id")))
+        s, svc, actor, case_id, id_or_missing(parse(c.AccountRef, data).account_id)))
 
 
 async def own_conflict(request: Request) -> Response:
     """A facilitator of the case records that they know someone in it."""
     recorded = await run(request, assignment.record_own_conflict, request.path_params["case_id"])
-    return answer({"recorded": True, "new": recorded})
+    return answer(c.OwnConflict, {"recorded": True, "new": recorded})
 
 
 # --- organisations -----------------------------------------------------------------------------------
 
 
 async def list_organisations(request: Request) -> Response:
-    return answer(await run(request, organisations.list_all))
+    return answer(list[OrganisationRow], await run(request, organisations.list_all))
 
 
 async def add_organisation(request: Request) -> Response:
     data = await read_json(request)
-    return answer(await run(request, coordinator(lambda s, svc, actor: organisations.add(
-        s, svc, actor, name=field(data, "name", str), kind=field(data, "kind", str, default="other")))), 201)
+
+    def add(s: Session, svc: Services, actor: Actor) -> OrganisationRow:
+        body = parse(c.NewOrganisation, data)
+        return organisations.add(s, svc, actor, name=body.name, kind=body.kind)
+
+    return answer(OrganisationRow, await run(request, coordinator(add)), 201)
 
 
 async def rename_organisation(request: Request) -> Response:
     data = await read_json(request)
     organisation_id = request.path_params["organisation_id"]
-    return answer(await run(request, coordinator(lambda s, svc, actor: organisations.rename(
-        s, svc, actor, organisation_id, name=field(data, "name", str)))))
+    return answer(OrganisationRow, await run(request, coordinator(lambda s, svc, actor: organisations.rename(
+        s, svc, actor, organisation_id, name=parse(c.OrganisationName, data).name))))
 
 
 async def deactivate_organisation(request: Request) -> Response:
-    return answer(await run(request, organisations.set_active, request.path_params["organisation_id"], False))
+    return answer(OrganisationRow, await run(request, organisations.set_active, request.path_params["organisation_id"],
+                                             False))
 
 
 async def reactivate_organisation(request: Request) -> Response:
-    return answer(await run(request, organisations.set_active, request.path_params["organisation_id"], True))
+    return answer(OrganisationRow, await run(request, organisations.set_active, request.path_params["organisation_id"],
+                                             True))
 
 
 # --- the enrolment link (no session yet; public like the other /session routes) ---------------------------
@@ -182,21 +177,19 @@ async def reactivate_organisation(request: Request) -> Response:
 async def enrolment_details(request: Request) -> Response:
     """What the link's page shows: the account, the authenticator secret and its otpauth URI (read-only;
     POST so the token stays out of addresses and logs)."""
-    data = await read_json(request)
-    page = await run_anonymous(request, lambda s, svc: enrolment.enrolment_page(
-        s, svc.settings, field(data, "token", str), now=svc.now()))
-    return answer({"username": page.username, "display_name": page.display_name, "role": page.role,
-                   "purpose": page.purpose, "secret": page.secret, "otpauth_uri": page.uri,
-                   "expires_at": page.expires_at})
+    token = (await read(request, c.EnrolmentToken)).token
+    page = await run_anonymous(request, lambda s, svc: enrolment.enrolment_page(s, svc.settings, token, now=svc.now()))
+    return answer(c.EnrolmentDetails, {
+        "username": page.username, "display_name": page.display_name, "role": page.role, "purpose": page.purpose,
+        "secret": page.secret, "otpauth_uri": page.uri, "expires_at": page.expires_at})
 
 
 async def complete_enrolment(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.CompleteEnrolment)
     issued = await run_anonymous(request, lambda s, svc: enrolment.complete_enrolment(
-        s, svc.settings, token=field(data, "token", str), password=field(data, "password", str),
-        code=field(data, "code", str), user_agent=request.headers.get("user-agent", ""),
-        passwords=svc.passwords, now=svc.now()))
-    response = JSONResponse({"stage": issued.stage, "csrf_token": issued.csrf_token})
+        s, svc.settings, token=body.token, password=body.password, code=body.code,
+        user_agent=request.headers.get("user-agent", ""), passwords=svc.passwords, now=svc.now()))
+    response = answer(c.SessionStage, {"stage": issued.stage, "csrf_token": issued.csrf_token})
     set_session_cookie(response, services(request).settings, issued)
     return response
 

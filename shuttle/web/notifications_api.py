@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.notifications import service as notifications
-from shuttle.web.http import field, read_json, run
+from shuttle.web import contract as c
+from shuttle.web.contract import answer, read
+from shuttle.web.http import run
 
 
 async def get_notifications(request: Request) -> Response:
-    return JSONResponse(await run(request, notifications.view))
+    return answer(c.Notifications, await run(request, notifications.view))
 
 
 async def put_notifications(request: Request) -> Response:
-    data = await read_json(request)
-    address, wants = field(data, "address", str), field(data, "wants", bool)
-    await run(request, lambda s, svc, actor: notifications.save(s, svc, actor, address=address, wants=wants))
-    return JSONResponse(await run(request, notifications.view))
+    body = await read(request, c.NotificationChoice)
+    await run(request, lambda s, svc, actor: notifications.save(s, svc, actor, address=body.address, wants=body.wants))
+    return answer(c.Notifications, await run(request, notifications.view))
 
 
 async def delete_notifications(request: Request) -> Response:
     await run(request, notifications.remove)
-    return JSONResponse(await run(request, notifications.view))
+    return answer(c.Notifications, await run(request, notifications.view))
 
 
 ROUTES = [

@@ -1,44 +1,119 @@
-"""The OpenAPI document of /api/v1, built from the route table so it cannot drift from it."""
+"""The OpenAPI 3.1 document of /api/v1, made from the route table and the typed bodies
+(shuttle/web/api_docs.py, shuttle/web/contract.py), so it cannot drift from either."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from shuttle.web.api_docs import DESCRIPTIONS
+from shuttle.web.api_docs import DOCS, Doc
+from shuttle.web.contract import ACTION_BODIES, Error, schema_of
 
 PARAM = re.compile(r"{(\w+)}")
+#: What every id in an address looks like (shuttle.web.http.ID_SHAPE); any other answers 404.
+ID_PATTERN = "^[0-9a-f]{32}$"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+#: Operations anyone may call (shuttle.web.app.SignInFirst lets them through without a session).
+PUBLIC = {"openapi_document", "options", "send_referral"}
+SIGN_IN = {"login", "login_totp", "redeem_invitation", "set_password", "enrolment_details", "complete_enrolment"}
+WORDS = {
+    200: "OK", 201: "Created", 204: "Done; no body", 206: "Partial content: the range asked for",
+    400: "Bad input: the message says what is wrong ('fields' names each field at fault)",
+    401: "Not signed in, or the credentials are wrong", 403: "The X-CSRF-Token header is missing or wrong",
+    404: "Missing, or not yours to see (answered alike)", 409: "Stale version or not allowed in the current state",
+    411: "The body's length was not given", 412: "Not tus 1.0.0 (Tus-Resumable)",
+    413: "The body is larger than this operation takes", 415: "Not a kind of body this operation takes",
+    416: "The range starts past the end of the file", 429: "Too many attempts; Retry-After says when to try again",
+    460: "The piece's checksum does not match (tus checksum extension)",
+    503: "Stored files cannot be reached just now; Retry-After says when to try again",
+}
 
 
-def _operation(path: str, method: str, endpoint_name: str) -> dict[str, Any]:
-    summary, body = DESCRIPTIONS.get(endpoint_name, (endpoint_name.replace("_", " "), None))
+def _statuses(name: str, method: str, doc: Doc) -> set[int]:
+    """Every refusal this operation may answer."""
+    if name == "openapi_document" or method == "OPTIONS":
+        return {400}  # a NUL in the query (shuttle.web.http.EdgeRoute)
+    found = {400, 401, 404, 503, *doc.statuses}
+    if method in UNSAFE:
+        found |= {409} if name in SIGN_IN or name in PUBLIC else {403, 409}
+    if doc.body is not None or doc.content:
+        found.add(413)
+    return found
+
+
+def _hoist(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its $defs moved to components (one name, one shape)."""
+    for name, shape in schema.pop("$defs", {}).items():
+        if components.setdefault(name, shape) != shape:
+            raise ValueError(f"two shapes are both called {name} in the API document")
+    return schema
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _parameters(path: str, doc: Doc) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for name in PARAM.findall(path):
+        schema: dict[str, Any] = {"type": "string", "pattern": ID_PATTERN} if name.endswith("_id") else {
+            "type": "string", "enum": sorted(ACTION_BODIES)} if name == "action" else {"type": "string"}
+        found.append({"name": name, "in": "path", "required": True, "schema": schema})
+    found += [{"name": name, "in": "query", "required": False, "description": words, "schema": {"type": "string"}}
+              for name, words in doc.query.items()]
+    found += [{"name": h.name, "in": "header", "required": h.required, "description": h.description,
+               "schema": dict(h.schema)} for h in doc.headers]
+    return found
+
+
+def _operation(path: str, method: str, name: str, components: dict[str, Any]) -> dict[str, Any]:
+    doc = DOCS.get(name, Doc(name.replace("_", " ")))
+    responses: dict[str, Any] = {}
+    for status, shape in sorted(doc.answers.items()):
+        answer: dict[str, Any] = {"description": WORDS[status]}
+        if shape is not None:
+            answer["content"] = _json(_hoist(schema_of(shape, "serialization"), components))
+        elif status in (200, 206) and method == "GET":
+            answer["content"] = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+        if status in doc.answer_headers:
+            answer["headers"] = {h.name: {"description": h.description, "schema": dict(h.schema)}
+                                 for h in doc.answer_headers[status]}
+        responses[str(status)] = answer
+    for status in sorted(_statuses(name, method, doc)):
+        refusal: dict[str, Any] = {"description": WORDS[status]}
+        if method != "HEAD":  # a HEAD answer has no body
+            refusal["content"] = _json({"$ref": "#/components/schemas/Error"})
+        responses[str(status)] = refusal
     operation: dict[str, Any] = {
-        "operationId": f"{endpoint_name}_{method.lower()}",
-        "summary": summary,
-        "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                       for name in PARAM.findall(path)],
-        "responses": {
-            "200": {"description": "OK"},
-            "400": {"description": "Bad input: the message says what is wrong"},
-            "401": {"description": "Not signed in"},
-            "404": {"description": "Missing, or not yours to see (answered alike)"},
-            "409": {"description": "Stale version or not allowed in the current state"},
-        },
+        "operationId": f"{name}_{method.lower()}",
+        "summary": doc.summary,
+        "parameters": _parameters(path, doc),
+        "responses": responses,
     }
-    if body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "properties": {name: {"type": kind} for name, kind in body.items()}}}}}
+    if doc.body is not None:
+        schema = _hoist(schema_of(doc.body), components)
+        operation["requestBody"] = {"required": bool(schema.get("required")), "content": _json(schema)}
+    elif doc.content:
+        operation["requestBody"] = {"required": method == "PATCH", "content": {
+            media_type: {"schema": {"type": "string", "format": "binary", "description": words}}
+            for media_type, words in doc.content.items()}}
+    if name not in PUBLIC and name not in SIGN_IN:
+        operation["security"] = [{"session": []}]
     return operation
 
 
-def document(routes: list[Route], base_url: str) -> dict[str, Any]:
+def document(routes: Sequence[BaseRoute], base_url: str) -> dict[str, Any]:
+    components: dict[str, Any] = {"Error": _hoist(schema_of(Error, "serialization"), {})}
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
+        if not isinstance(route, Route):
+            continue
         methods = route.methods or set()
         for method in sorted(methods if methods == {"HEAD"} else methods - {"HEAD"}):
-            paths.setdefault(route.path, {})[method.lower()] = _operation(route.path, method, route.name)
+            paths.setdefault(route.path, {})[method.lower()] = _operation(route.path, method, route.name, components)
     return {
         "openapi": "3.1.0",
         "info": {"title": "shuttle API", "version": "1",
@@ -47,4 +122,9 @@ def document(routes: list[Route], base_url: str) -> dict[str, Any]:
                                 "other unsafe request."},
         "servers": [{"url": f"{base_url}/api/v1"}],
         "paths": paths,
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "shuttle_session",
+                                            "description": "Set by POST /session (and /session/totp for staff)"}},
+        },
     }

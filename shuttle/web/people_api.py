@@ -8,35 +8,19 @@ from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.cases import participation
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput
-from shuttle.web.http import field, read_body, read_json, run
+from shuttle.web import contract as c
+from shuttle.web.contract import answer, read
+from shuttle.web.http import read_body, run
 
 
-def _json(value: Any) -> Any:
-    """Dataclass views as JSON: dates and times in ISO 8601."""
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if hasattr(value, "__dataclass_fields__"):
-        return _json(asdict(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def ok(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(_json(data), status_code=status)
-
-
-def day(data: dict[str, Any], name: str) -> date | None:
-    """An optional date field like 2026-03-14."""
-    raw = field(data, name, str, required=False)
+def day(raw: str | None, name: str) -> date | None:
+    """An optional date field like 2026-03-14 (`name`: the field, for the sentence)."""
     if not raw:
         return None
     try:
@@ -51,29 +35,26 @@ async def _case(request: Request) -> dict[str, Any]:
 
 
 async def add_person(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.AddPerson)
     participant = await run(request, participation.add_person, request.path_params["case_id"],
-                            display_name=field(data, "name", str), side=field(data, "side", str),
-                            role=field(data, "role", str, default="principal"),
-                            acting_for=field(data, "acting_for", str, default=""),
-                            username=field(data, "username", str, default=""))
+                            display_name=body.name, side=body.side, role=body.role, acting_for=body.acting_for,
+                            username=body.username)
     view = await _case(request)
-    return ok({"participant_id": participant.id, "case": view}, status=201)
+    return answer(c.PersonAdded, {"participant_id": participant.id, "case": view}, status=201)
 
 
 async def deactivate(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.Deactivate)
     p = request.path_params
-    await run(request, participation.deactivate_participant, p["case_id"], p["participant_id"],
-              reason=field(data, "reason", str, default=""))
-    return ok(await _case(request))
+    await run(request, participation.deactivate_participant, p["case_id"], p["participant_id"], reason=body.reason)
+    return answer(c.CaseView, await _case(request))
 
 
 async def participant_consents(request: Request) -> Response:
     """A participant's current consents (the case's facilitators)."""
     p = request.path_params
     found = await run(request, participation.participant_consents, p["case_id"], p["participant_id"])
-    return ok([{**asdict(c), "words": c.words, "how": c.how} for c in found])
+    return answer(list[c.ConsentWords], [{**asdict(x), "words": x.words, "how": x.how} for x in found])
 
 
 async def consent_scan(request: Request) -> Response:
@@ -83,39 +64,40 @@ async def consent_scan(request: Request) -> Response:
     scan = await read_body(request, participation.MAX_SCAN_BYTES)
     if not scan:
         raise BadInput("Send the scanned form as the request body.")
-    given_on = day(dict(q), "given_on")
+    given_on = day(q.get("given_on"), "given_on")
     await run(request, participation.record_consent_form, p["case_id"], p["participant_id"],
               kind=q.get("kind", "take_part"), granted=q.get("granted", "true").lower() in {"1", "true", "yes"},
               method=q.get("method", "signed_form"), given_on=given_on,
               organisation_id=q.get("organisation_id") or None, scan=scan)
-    return ok(await _case(request), status=201)
+    return answer(c.CaseView, await _case(request), status=201)
 
 
 async def my_consents(request: Request) -> Response:
     found = await run(request, participation.my_consents)
-    return ok([{"case_id": c.case_id, "reference": c.reference,
-                "consents": [{**asdict(x), "words": x.words, "how": x.how} for x in c.consents]} for c in found])
+    return answer(list[c.MyCaseConsents], [
+        {"case_id": mine.case_id, "reference": mine.reference,
+         "consents": [{**asdict(x), "words": x.words, "how": x.how} for x in mine.consents]} for mine in found])
 
 
 async def withdraw_consent(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.WithdrawConsent)
     await run(request, participation.withdraw_my_consent, request.path_params["case_id"],
-              kind=field(data, "kind", str), organisation_id=field(data, "organisation_id", str, required=False))
-    return ok({"withdrawn": True})
+              kind=body.kind, organisation_id=body.organisation_id)
+    return answer(c.Withdrawn, {"withdrawn": True})
 
 
 async def participant_assessments(request: Request) -> Response:
     """A participant's current judgements with their reasons (the case's facilitators)."""
     p = request.path_params
     found = await run(request, participation.participant_assessments, p["case_id"], p["participant_id"])
-    return ok([{**asdict(x.assessment), "reasons": x.reasons} for x in found])
+    return answer(list[c.AssessmentRow], [{**asdict(x.assessment), "reasons": x.reasons} for x in found])
 
 
 async def proceedings(request: Request) -> Response:
-    data = await read_json(request)
-    await run(request, participation.set_proceedings, request.path_params["case_id"],
-              field(data, "ongoing", bool), reason=field(data, "reason", str, default=""))
-    return ok(await _case(request))
+    body = await read(request, c.Proceedings)
+    await run(request, participation.set_proceedings, request.path_params["case_id"], body.ongoing,
+              reason=body.reason)
+    return answer(c.CaseView, await _case(request))
 
 
 ROUTES = [

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput
 from shuttle.referrals import service, views
-from shuttle.web.http import client_address, field, read_json, run, run_anonymous
+from shuttle.web import contract as c
+from shuttle.web.contract import answer, read
+from shuttle.web.http import client_address, run, run_anonymous
 
 
 def _time(raw: str | None) -> datetime | None:
@@ -29,49 +31,44 @@ def _time(raw: str | None) -> datetime | None:
 
 
 async def send_referral(request: Request) -> Response:
-    data = await read_json(request)
-    referral = await run_anonymous(request, lambda s, svc: service.submit(s, svc, data, client=client_address(request),
-                                                                          channel="api"))
-    return JSONResponse({"reference": referral.reference, "received_at": referral.received_at.isoformat()},
-                        status_code=201)
+    answers = (await read(request, c.Referral)).model_dump(exclude_unset=True)
+    referral = await run_anonymous(request, lambda s, svc: service.submit(
+        s, svc, answers, client=client_address(request), channel="api"))
+    return answer(c.ReferralSent, {"reference": referral.reference, "received_at": referral.received_at},
+                  status=201)
 
 
 async def list_referrals(request: Request) -> Response:
     status = request.query_params.get("status") or None
-    return JSONResponse(await run(request, views.inbox, status))
+    return answer(list[c.ReferralRow], await run(request, views.inbox, status))
 
 
 async def get_referral(request: Request) -> Response:
-    return JSONResponse(await run(request, views.referral, request.path_params["referral_id"]))
+    return answer(c.ReferralRow, await run(request, views.referral, request.path_params["referral_id"]))
 
 
 async def contact_attempt(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.ContactAttempt)
     referral_id = request.path_params["referral_id"]
-    await run(request, service.record_contact, referral_id, method=field(data, "method", str),
-              outcome=field(data, "outcome", str), at=_time(field(data, "at", str, required=False)),
-              note=field(data, "note", str, default=""))
-    return JSONResponse(await run(request, views.referral, referral_id), status_code=201)
+    await run(request, service.record_contact, referral_id, method=body.method, outcome=body.outcome,
+              at=_time(body.at), note=body.note)
+    return answer(c.ReferralRow, await run(request, views.referral, referral_id), status=201)
 
 
 async def decline_referral(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.DeclineReferral)
     referral_id = request.path_params["referral_id"]
-    await run(request, service.decline, referral_id, reason=field(data, "reason", str),
-              note=field(data, "note", str, default=""),
-              expected_version=field(data, "version", int, required=False))
-    return JSONResponse(await run(request, views.referral, referral_id))
+    await run(request, service.decline, referral_id, reason=body.reason, note=body.note,
+              expected_version=body.version)
+    return answer(c.ReferralRow, await run(request, views.referral, referral_id))
 
 
 async def accept_referral(request: Request) -> Response:
-    data = await read_json(request)
+    body = await read(request, c.AcceptReferral)
     referral_id = request.path_params["referral_id"]
-    chosen = field(data, "facilitators", list)
-    if not all(isinstance(f, str) for f in chosen):
-        raise BadInput("'facilitators' is a list of account ids.")
-    await run(request, service.accept, referral_id, facilitators=chosen,
-              expected_version=field(data, "version", int, required=False))
-    return JSONResponse(await run(request, views.referral, referral_id), status_code=201)
+    await run(request, service.accept, referral_id, facilitators=list(body.facilitators),
+              expected_version=body.version)
+    return answer(c.ReferralRow, await run(request, views.referral, referral_id), status=201)
 
 
 ROUTES = [
