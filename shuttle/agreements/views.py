@@ -122,6 +122,7 @@ class ParticipantAgreementPage:
     status: str
     my_label: str
     other_label: str
+    sees_agreement: bool
     latest: VersionView | None
     my_answer: str | None
     other_answer: str | None
@@ -252,8 +253,9 @@ def participant_page(session: Session, svc: Services, actor: Actor, case_id: str
                           delivered_text(session, svc, m) if closing and m.kind == "letter" else None)
             for m in rows if not closed_by_request(session, m.id))
     return ParticipantAgreementPage(
-        case.id, case.status, case.label_of(member.side), case.label_of(other_side(member.side)), latest_view,
-        mine, theirs, agreed_at, may_answer, sees, service.feedback_pending(session, case, member), delivered)
+        case.id, case.status, case.label_of(member.side), case.label_of(other_side(member.side)),
+        permissions.may_see_agreement(member), latest_view, mine, theirs, agreed_at, may_answer, sees,
+        service.feedback_pending(session, case, member), delivered)
 
 
 # --- the facilitators' dashboard -------------------------------------------------------------------

@@ -5,11 +5,13 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from shuttle.web.pages import (
+    agreements,
     casework,
     coordinator,
     coordinator_cases,
     coordinator_organisations,
     coordinator_staff,
+    exports,
     notifications,
     participants,
     preparing,
@@ -46,6 +48,8 @@ ROUTES = [
     *coordinator_staff.ROUTES,
     *coordinator_cases.ROUTES,
     *coordinator_organisations.ROUTES,
+    *agreements.ROUTES,
+    *exports.ROUTES,
     Route("/staff", staff_page),
     Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
     Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),

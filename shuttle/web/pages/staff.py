@@ -21,6 +21,7 @@ from starlette.responses import Response
 from shuttle.access import load_case, load_message
 from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
+from shuttle.agreements import views as agreement_views
 from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.cases.facts import facilitator_ids
@@ -68,8 +69,9 @@ async def staff_page(request: Request) -> Response:
     principal = await signed_in(request)
     if principal.role != "facilitator":
         return go("/")  # each role's own start page
-    board = await run(request, dashboard)
-    return render(request, "staff/home.html", principal=principal, **_fields(board))
+    board, agreement_due = await run(request, lambda s, svc, actor: (
+        dashboard(s, svc, actor), agreement_views.due_items(s, svc, actor)))  # issue 11: agreement items due
+    return render(request, "staff/home.html", principal=principal, agreement_due=agreement_due, **_fields(board))
 
 
 # --- case page -----------------------------------------------------------------------------------
