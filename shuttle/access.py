@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuttle import permissions
+from shuttle.accounts.models import Account
 from shuttle.cases.models import Case, CaseFacilitator, Participant
 from shuttle.errors import NotFound
 from shuttle.messages.models import Message
@@ -65,6 +66,21 @@ def load_message(session: Session, actor: Actor, message_id: str) -> tuple[Messa
                                        author_participant_id=message.author_participant_id):
         raise NotFound()
     return message, case, member
+
+
+def load_case_as_facilitator(session: Session, actor: Actor, case_id: str) -> tuple[Case, list[Account]]:
+    """`load_case` for one of the case's facilitators, with the case's facilitators' accounts (the
+    lead, assigned first, first): two queries. NotFound for anyone else, as for a missing case."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound()
+    facilitators = list(session.scalars(select(Account).join(CaseFacilitator, CaseFacilitator.account_id == Account.id)
+                                        .where(CaseFacilitator.case_id == case.id).order_by(CaseFacilitator.id)))
+    member = (Membership("facilitator") if actor.role == "facilitator" and actor.account_id is not None
+              and actor.account_id in {a.id for a in facilitators} else permissions.NO_MEMBERSHIP)
+    if not (permissions.may_see_case(member) and member.is_facilitator):
+        raise NotFound()
+    return case, facilitators
 
 
 def cases_of(session: Session, actor: Actor) -> list[tuple[Case, Membership]]:

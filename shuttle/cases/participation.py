@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -117,10 +118,15 @@ def current_consents(session: Session, participant_id: str) -> list[ConsentView]
     """The latest record of each consent (per organisation for sharing), oldest kind first."""
     rows = session.scalars(select(Consent).where(Consent.participant_id == participant_id)
                            .order_by(Consent.id)).all()
+    return consent_views(participant_id, rows,
+                         _organisation_names(session, {row.organisation_id for row in rows}))
+
+
+def consent_views(participant_id: str, rows: Sequence[Consent], names: Mapping[str, str]) -> list[ConsentView]:
+    """`current_consents` from the participant's consent records (oldest first) and organisation names."""
     latest: dict[tuple[str, str | None], Consent] = {}
     for row in rows:
         latest[(row.kind, row.organisation_id)] = row
-    names = _organisation_names(session, {k[1] for k in latest if k[1]})
     order = {kind: n for n, kind in enumerate(CONSENT_KINDS)}
     return [ConsentView(participant_id=participant_id, kind=row.kind, organisation_id=row.organisation_id,
                         organisation=names.get(row.organisation_id or "", ""), granted=row.granted,
@@ -137,9 +143,15 @@ def _organisation_names(session: Session, ids: set[str | None]) -> dict[str, str
 
 
 def current_assessments(session: Session, participant_id: str, now: datetime) -> list[AssessmentView]:
+    return assessment_views({kind: facts.latest_assessment(session, participant_id, kind)
+                             for kind in ASSESSMENT_OUTCOMES}, now)
+
+
+def assessment_views(latest: Mapping[str, Assessment | None], now: datetime) -> list[AssessmentView]:
+    """`current_assessments` from the latest assessment of each kind."""
     found = []
     for kind in ASSESSMENT_OUTCOMES:
-        row = facts.latest_assessment(session, participant_id, kind)
+        row = latest.get(kind)
         if row is not None:
             found.append(AssessmentView(kind=kind, outcome=row.outcome, review_by=row.review_by,
                                         recorded_at=row.recorded_at,

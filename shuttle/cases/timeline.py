@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from shuttle.access import load_case
 from shuttle.accounts.models import Account
 from shuttle.audit.models import AuditEvent
-from shuttle.cases.models import Participant
+from shuttle.cases.models import Case, Participant
 from shuttle.errors import NotFound
 from shuttle.messages.models import Message
 from shuttle.messages.numbering import Numbered, message_names
@@ -262,14 +262,28 @@ def case_timeline(session: Session, actor: Actor, case_id: str) -> list[Entry]:
         raise NotFound()
     rows = list(session.scalars(select(Message).where(Message.case_id == case.id,
                                                        Message.first_submitted_at.is_not(None))))
-    names = message_names(Numbered(m.id, m.kind, m.first_submitted_at, m.created_at) for m in rows)
-    messages = [MessageFacts(m.id, m.kind, m.author_side, describe(State(m.state)), names[m.id]) for m in rows]
     participants = list(session.scalars(select(Participant).where(Participant.case_id == case.id)))
-    raw = list(session.scalars(select(AuditEvent).where(  # as audit.events_for_case, less the many views
-        AuditEvent.case_id == case.id, AuditEvent.action != "message.view_content").order_by(AuditEvent.seq)))
+    raw = list(session.scalars(timeline_events(case.id)))
     actor_ids = {e.actor_id for e in raw if e.actor_id}
     staff = {a.id: a.display_name for a in session.scalars(
         select(Account).where(Account.id.in_(actor_ids), Account.role != "participant"))}
+    return timeline_of(case, rows, participants, raw, staff)
+
+
+def timeline_events(case_id: str) -> Select[AuditEvent]:
+    """The audit events a case's timeline reads: as audit.events_for_case, less the many views."""
+    return select(AuditEvent).where(AuditEvent.case_id == case_id,
+                                    AuditEvent.action != "message.view_content").order_by(AuditEvent.seq)
+
+
+def timeline_of(case: Case, rows: Iterable[Message], participants: Iterable[Participant],
+                raw: Iterable[AuditEvent], staff: Mapping[str, str]) -> list[Entry]:
+    """The timeline from rows already read: the case's messages (those never sent are left out),
+    its participants, its events (`timeline_events`) and the names of staff who acted in it."""
+    sent = [m for m in rows if m.first_submitted_at is not None]
+    names = message_names(Numbered(m.id, m.kind, m.first_submitted_at, m.created_at) for m in sent)
+    messages = [MessageFacts(m.id, m.kind, m.author_side, describe(State(m.state)), names[m.id]) for m in sent]
+    participants = list(participants)
     cast = Cast(labels={"harmed": case.label_harmed, "responsible": case.label_responsible}, staff=staff,
                 accounts={p.account_id: Person(p.side, p.role) for p in participants},
                 participants={p.id: Person(p.side, p.role) for p in participants})

@@ -23,6 +23,7 @@ from shuttle.accounts.models import Account
 from shuttle.cases.facts import assessment_status
 from shuttle.cases.models import Assessment, Case, Consent, Participant, other_side
 from shuttle.jobs.models import Job
+from shuttle.messages import writers
 from shuttle.messages.gates import PersonGate, release_blockers
 from shuttle.messages.lifecycle import position
 from shuttle.messages.models import Approval, Message, MessageVersion
@@ -136,10 +137,15 @@ class StaffRows:
     participants: Mapping[str, Participant]  # everyone in the messages' cases, in the database's order
     names: Mapping[str, str]  # account id -> display name
     people: Mapping[str, PersonFacts] = field(default_factory=dict)  # participant id -> gate facts
+    roles: Mapping[str, str] = field(default_factory=dict)  # account id -> role, for the accounts read here
 
     @staticmethod
-    def load(session: Session, messages: Sequence[Message], *, accounts: Iterable[str] = ()) -> StaffRows:
-        """Read the rows for `messages` (and the names of `accounts` too, for the caller)."""
+    def load(session: Session, messages: Sequence[Message], *, accounts: Iterable[str] = (),
+             participants: Mapping[str, Participant] | None = None, people: Mapping[str, PersonFacts] | None = None,
+             names: Mapping[str, str] | None = None) -> StaffRows:
+        """Read the rows for `messages` (and the names of `accounts` too, for the caller). What the
+        caller read already is not read again: the participants of the messages' cases with their
+        gate facts, the names of accounts."""
         ids = [m.id for m in messages]
         versions: dict[str, list[MessageVersion]] = {i: [] for i in ids}
         if ids:
@@ -155,15 +161,21 @@ class StaffRows:
                                             .order_by(Approval.id)):
                 approvals[approval.version_id].append(approval)
         case_ids = {m.case_id for m in messages}
-        participants = {p.id: p for p in session.scalars(
-            select(Participant).where(Participant.case_id.in_(case_ids)))} if case_ids else {}
+        if participants is None:
+            participants = {p.id: p for p in session.scalars(
+                select(Participant).where(Participant.case_id.in_(case_ids)))} if case_ids else {}
+        known = dict(names or {})
         wanted = {*accounts, *(m.claimed_by for m in messages if m.claimed_by),
-                  *(m.written_by for m in messages if m.written_by)}
-        names = dict(session.execute(select(Account.id, Account.display_name)
-                                     .where(Account.id.in_(wanted))).all()) if wanted else {}
-        gated = {m.case_id for m in messages if m.state == State.APPROVED}
-        people = _person_facts(session, [p.id for p in participants.values() if p.case_id in gated])
-        return StaffRows(versions, jobs, approvals, participants, names, people)
+                  *(m.written_by for m in messages if m.written_by)} - known.keys()
+        roles: dict[str, str] = {}
+        if wanted:
+            for account_id, name, role in session.execute(select(Account.id, Account.display_name, Account.role)
+                                                          .where(Account.id.in_(wanted))):
+                known[account_id], roles[account_id] = name, role
+        if people is None:
+            gated = {m.case_id for m in messages if m.state == State.APPROVED}
+            people = _person_facts(session, [p.id for p in participants.values() if p.case_id in gated])
+        return StaffRows(versions, jobs, approvals, participants, known, people, roles)
 
     def standing(self, version_id: str | None) -> list[str]:
         """The facilitators whose approval of the version stands, first approver first."""
@@ -235,7 +247,8 @@ def staff_message(svc: Services, rows: StaffRows, message: Message, case: Case) 
         id=message.id, case_id=case.id, case_reference=case.reference,
         kind=message.kind, author_side=message.author_side,
         author_label=case.label_of(message.author_side),
-        written_as=_written_as(author), entered_by=_entered_by(rows, author, message),
+        written_as=_written_as(rows.participants.get(writers.writer_id(message, current))),  # its words' writer
+        entered_by=_entered_by(rows, author, message),
         state=message.state, status=describe(State(message.state)),
         held_from=message.held_from, version=message.row_version,
         claimed_by=rows.names.get(message.claimed_by) if message.claimed_by else None,

@@ -1,16 +1,14 @@
-"""Pages for preparing a case (issue 10): the case page's people, consent forms, assessments and
-court proceedings (forms post to /staff/cases/{id}/people), and a participant's own consents
+"""Pages for preparing a case (issue 10): the forms of the case page's people, consent forms,
+assessments and court proceedings (forms post to /staff/cases/{id}/people; what the case page
+shows of them is `cases.workspace.CasePreparation`), and a participant's own consents
 (/me/consents), which they can withdraw at any time."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,9 +16,7 @@ from starlette.routing import Route
 
 from shuttle.cases import participation
 from shuttle.cases import service as cases
-from shuttle.cases.models import Participant
 from shuttle.errors import BadInput
-from shuttle.services import Actor, Services
 from shuttle.web.http import read_body, read_form, run
 from shuttle.web.pages.common import go, render, signed_in
 
@@ -28,36 +24,6 @@ OUTCOME_WORDS = {"eligible": "eligible", "not_eligible": "not eligible", "suitab
                  "not_suitable": "not suitable", "low": "low", "medium": "medium", "high": "high"}
 #: A form with a scanned consent form: the scan and a few short fields.
 MAX_FORM_BYTES = participation.MAX_SCAN_BYTES + 64 * 1024
-
-
-@dataclass(frozen=True)
-class PersonPreparation:
-    participant_id: str
-    consents: tuple[participation.ConsentView, ...]
-    assessments: tuple[participation.AssessmentView, ...]
-
-
-@dataclass(frozen=True)
-class CasePreparation:
-    people: dict[str, PersonPreparation]
-    organisations: tuple[participation.OrganisationChoice, ...]
-    proceedings_ongoing: bool
-    proceedings_hold: bool  # the service's setting: proceedings hold the exchange
-    today: date
-    max_scan_mb: int
-
-
-def case_preparation(s: Session, svc: Services, actor: Actor, case_id: str) -> CasePreparation:
-    """What the case page shows of each person's consents and assessments (the case's facilitators)."""
-    case, _ = cases._managed_case(s, actor, case_id)
-    people = {}
-    for p in s.scalars(select(Participant).where(Participant.case_id == case.id)):
-        people[p.id] = PersonPreparation(p.id, tuple(participation.current_consents(s, p.id)),
-                                         tuple(participation.current_assessments(s, p.id, svc.now())))
-    return CasePreparation(people=people, organisations=tuple(participation.organisations(s)),
-                           proceedings_ongoing=case.proceedings_ongoing,
-                           proceedings_hold=svc.settings.hold_during_proceedings, today=svc.now().date(),
-                           max_scan_mb=participation.MAX_SCAN_BYTES // (1024 * 1024))
 
 
 # --- the facilitator's forms ---------------------------------------------------------------------

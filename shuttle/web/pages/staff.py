@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shuttle.access import load_case, load_message
+from shuttle.access import load_message
 from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
 from shuttle.agreements import views as agreement_views
@@ -26,10 +26,9 @@ from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.cases.facts import facilitator_ids
 from shuttle.cases.models import other_side
-from shuttle.cases.timeline import Entry, case_timeline
-from shuttle.cases.views import case_view
+from shuttle.cases.workspace import case_workspace
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
-from shuttle.messages import approval_view, queries, requests, review
+from shuttle.messages import approval_view, requests, review
 from shuttle.messages import edits as media_edits
 from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.models import MessageVersion
@@ -41,7 +40,6 @@ from shuttle.messages.states import DELIVERED, FINAL, State
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
-from shuttle.web.pages import preparing as preparing_pages
 from shuttle.web.pages.common import go, render, signed_in
 
 KIND_WORDS = KIND_NAMES
@@ -142,39 +140,6 @@ def _handle_request(s: Session, svc: Services, actor: Actor, case_id: str, form:
     requests.handle(s, svc, actor, wanted, form.get("outcome", ""), form.get("note", ""))
 
 
-def _case_page(s: Session, svc: Services, actor: Actor, case_id: str) -> dict[str, Any]:
-    case, member = load_case(s, actor, case_id)
-    if not member.is_facilitator:
-        raise NotFound()
-    view = case_view(s, actor, case_id)
-    sides = []
-    for side in ("harmed", "responsible"):
-        people = [p for p in view["participants"] if p["side"] == side]
-        sides.append({"side": side, "label": view["settings"][f"label_{side}"], "people": people})
-    messages = queries.case_messages(s, svc, actor, case_id)
-    names = queries.case_message_names(s, case.id)
-    for m in messages:
-        m["name"] = names[m["id"]]
-    return {"case": view, "sides": sides, "messages": messages,
-            "moves": sorted(cases.STATUS_MOVES[case.status], key=["open", "paused", "closing", "closed"].index),
-            "preparing": preparing_pages.case_preparation(s, svc, actor, case.id),
-            "timeline": _newest_first(case_timeline(s, actor, case_id)),
-            "requests": requests.open_requests(s, svc, actor, case_id)}
-
-
-def _newest_first(entries: list[Entry]) -> list[Entry]:
-    """Newest first; a message's state now is said once, at its latest entry."""
-    seen: set[str] = set()
-    result = []
-    for entry in reversed(entries):
-        if entry.message_id in seen:
-            entry = replace(entry, message_state=None)
-        elif entry.message_id:
-            seen.add(entry.message_id)
-        result.append(entry)
-    return result
-
-
 async def staff_case_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id = request.path_params["case_id"]
@@ -186,12 +151,13 @@ async def staff_case_page(request: Request) -> Response:
         done = await run(request, act, case_id, csrf=form.get("csrf_token"))
         if isinstance(done, accounts.IssuedInvitation):
             # Shown once, in the answer to this POST: never stored, never in a URL, no GET that writes.
-            page = await run(request, _case_page, case_id, csrf=form.get("csrf_token"))
+            page = await run(request, case_workspace, case_id, csrf=form.get("csrf_token"))
             letter = await run(request, participation.invitation_letter, case_id, done, csrf=form.get("csrf_token"))
-            return render(request, "staff/case.html", principal=principal, invitation=done, letter=letter, **page)
+            return render(request, "staff/case.html", principal=principal, invitation=done, letter=letter,
+                          **_fields(page))
         return go(_return_to(form, f"/staff/cases/{case_id}"))
-    page = await run(request, _case_page, case_id)
-    return render(request, "staff/case.html", principal=principal, **page)
+    page = await run(request, case_workspace, case_id)
+    return render(request, "staff/case.html", principal=principal, **_fields(page))
 
 
 # --- review page ---------------------------------------------------------------------------------
