@@ -135,8 +135,17 @@ def _line(value: dict[str, Any]) -> bytes:
     return (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def export_case(session: Session, svc: Services, actor: Actor, case_id: str, reason: str) -> Export:
-    """The signed record of a case, for one of its facilitators or the coordinator; audited."""
+@dataclass(frozen=True)
+class ExportForm:
+    """What the export page says before anything is exported (no content)."""
+
+    case_id: str
+    reference: str
+    status: str
+    fingerprint: str | None  # the signing key's, if it was made already
+
+
+def _exportable(session: Session, actor: Actor, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound()
@@ -145,6 +154,18 @@ def export_case(session: Session, svc: Services, actor: Actor, case_id: str, rea
     member = Membership("coordinator") if operator else membership(session, actor, case.id)
     if not permissions.may_export_case(member):
         raise NotFound()
+    return case
+
+
+def export_form(session: Session, svc: Services, actor: Actor, case_id: str) -> ExportForm:
+    case = _exportable(session, actor, case_id)
+    public = signing.existing_public(session, svc)
+    return ExportForm(case.id, case.reference, case.status, public.fingerprint_grouped if public else None)
+
+
+def export_case(session: Session, svc: Services, actor: Actor, case_id: str, reason: str) -> Export:
+    """The signed record of a case, for one of its facilitators or the coordinator; audited."""
+    case = _exportable(session, actor, case_id)
     why = check_reason(reason)
     now = svc.now()
     key = signing.get_or_create(session, svc, actor)

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from shuttle import blobs
+from shuttle import blobs, permissions
 from shuttle.audit import log as audit
 from shuttle.audit.models import AuditEvent
-from shuttle.errors import ShuttleError
+from shuttle.errors import NotFound, ShuttleError
 from shuttle.services import Actor, Services
 
 KEY_CREATED = "export.signing_key.created"
@@ -96,6 +96,20 @@ def existing(session: Session, svc: Services) -> Ed25519PrivateKey | None:
 def existing_public(session: Session, svc: Services) -> PublicKeyView | None:
     key = existing(session, svc)
     return view_of(key.public_key()) if key is not None else None
+
+
+def make_key(session: Session, svc: Services, actor: Actor) -> PublicKeyView:
+    """The coordinator's "make the key now" (so it can be published before the first export)."""
+    if not permissions.may_run_service(actor.role):
+        raise NotFound()
+    return view_of(get_or_create(session, svc, actor).public_key())
+
+
+def public_key_page(session: Session, svc: Services, actor: Actor) -> PublicKeyView | None:
+    """The coordinator's page: the public key, or None before it is made. Reads only."""
+    if not permissions.may_run_service(actor.role):
+        raise NotFound()
+    return existing_public(session, svc)
 
 
 def get_or_create(session: Session, svc: Services, actor: Actor) -> Ed25519PrivateKey:

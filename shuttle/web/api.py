@@ -21,8 +21,10 @@ from shuttle.messages import authoring, delivery, queries, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web import (
+    agreement_api,
     casework_api,
     coordinator_api,
+    export_api,
     media,
     notifications_api,
     openapi,
@@ -311,3 +313,5 @@ ROUTES += coordinator_api.ROUTES
 ROUTES += casework_api.ROUTES
 ROUTES += people_api.ROUTES
 ROUTES += notifications_api.ROUTES
+ROUTES += agreement_api.ROUTES
+ROUTES += export_api.ROUTES

@@ -255,3 +255,36 @@ def test_the_key_is_made_once_kept_encrypted_and_survives_rotation(svc: Services
         assert [e.details for e in again] == [details]  # the same key, re-wrapped under the new KEK version
         stored_key = uow.session.get(Blob, details["blob_id"])
         assert stored_key is not None and stored_key.kek_version == svc.store.keyring.primary_version
+
+
+def test_the_cli_exports_a_case_by_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("SHUTTLE_DATABASE_URL", "SHUTTLE_SECRET_KEY", "SHUTTLE_KEYRING", "SHUTTLE_BLOB_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHUTTLE_DATA_DIR", str(tmp_path / "data"))
+    assert main(["db", "upgrade"]) == 0
+    assert main(["demo", "--no-serve"]) == 0
+    capsys.readouterr()
+    assert main(["export", "key"]) == 0
+    printed = capsys.readouterr().out
+    assert "BEGIN PUBLIC KEY" in printed and "SHA256: " in printed
+    fingerprint = printed.strip().splitlines()[-1]
+    out = tmp_path / "record.zip"
+    assert main(["export", "case", "RJ-2026-0001", "--reason", "Inspection.", "--out", str(out)]) == 0
+    assert "signed record written" in capsys.readouterr().out
+    assert main(["export", "case", "RJ-2026-0001", "--reason", "Again.", "--out", str(out)]) == 1
+    assert "exists already" in capsys.readouterr().err
+    assert main(["export", "case", "RJ-1999-0000", "--reason", "x", "--out", str(tmp_path / "n.zip")]) == 1
+    assert capsys.readouterr().err.strip().endswith("\nshuttle: no case RJ-1999-0000")
+    assert main(["export", "case", "RJ-2026-0001", "--reason", " ", "--out", str(tmp_path / "n.zip")]) == 1
+    assert "Say why" in capsys.readouterr().err
+    assert main(["export", "verify", str(out), "--public-key", fingerprint]) == 0
+    assert "the key whose fingerprint was given" in capsys.readouterr().out
+    assert main(["export", "verify", str(out)]) == 0  # the archive's own key: said, with its fingerprint
+    said = capsys.readouterr().out
+    assert "the public key inside the archive" in said and "compare that fingerprint" in said
+    assert main(["audit", "verify", "--against", str(tmp_path / "head.txt")]) == 1  # no such file: one sentence
+    capsys.readouterr()
+    (tmp_path / "head.txt").write_bytes(_members(out.read_bytes())["audit/head.txt"])
+    assert main(["audit", "verify", "--against", str(tmp_path / "head.txt")]) == 0  # the export's head holds
+    assert "holding 1 published head" in capsys.readouterr().out

@@ -20,6 +20,9 @@ from world import People, TestClient, World, web_client
 
 from shuttle import blobs
 from shuttle.accounts import enrolment
+from shuttle.agreements import service as agreement_service
+from shuttle.agreements import views as agreement_views
+from shuttle.agreements.rules import Item as AgreementItem
 from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.messages import authoring, delivery, processing, review, sharing
@@ -269,6 +272,8 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("POST", "/cases/{case_id}/conflict", "staffed case"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    # the certified case record (shuttle/web/export_api.py): the case's facilitators and the coordinator
+    ("POST", "/cases/{case_id}/export", "case"):          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   OK,   ANON),
     ("GET", "/coordinator/organisations", "-"):           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("POST", "/coordinator/organisations", "-"):          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("PATCH", "/coordinator/organisations/{organisation_id}", "organisation"):
@@ -277,6 +282,25 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("POST", "/coordinator/organisations/{organisation_id}/reactivate", "deactivated organisation"):
                                                           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    # the end of a case (shuttle/web/agreement_api.py): the facilitators draft the agreement, track its
+    # items and close the case with a reason; each side's principal or proxy answers the agreement; every
+    # participant answers the questionnaire once the case is closing ("agreement case": a case of the same
+    # people with a drafted agreement; "agreed agreement": one both sides agreed to, with its first item;
+    # "closable case": an open case of the same people; "closing case": one closed with a reason)
+    ("GET", "/cases/{case_id}/agreement", "case"):        (OK,   OK,   OK,   OK,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/agreement/versions", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/agreement/answers", "agreement case"):
+                                                          (OK,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/agreement/items/{item_id}/updates", "agreed agreement"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/closure", "closable case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/closure/finish", "closing case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/feedback", "closing case"):
+                                                          (OK,   OK,   OK,   OK,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/feedback", "case"):        (NOW,  NOW,  NOW,  NOW,  NO,   NO,   NO,   NO,   ANON),
 }
 
 #: The body each request sends (None: no body). Actions not listed send {}.
@@ -323,8 +347,16 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
                                                         "reason": "sickness"},
     ("POST", "/coordinator/cases/{case_id}/facilitators"): {"account_id": "{joining}"},
     ("POST", "/coordinator/cases/{case_id}/conflicts"): {"account_id": "{joining}"},
+    ("POST", "/cases/{case_id}/export"): {"reason": "Court order 17."},
     ("POST", "/coordinator/organisations"): {"name": "Northshire Police", "kind": "police"},
     ("PATCH", "/coordinator/organisations/{organisation_id}"): {"name": "Northshire Probation Service"},
+    ("POST", "/cases/{case_id}/agreement/versions"): {"items": [
+        {"what": "Sam repairs the fence", "owner": "responsible", "due_on": None, "check": "Fiona looks"}]},
+    ("POST", "/cases/{case_id}/agreement/answers"): {"version": 1, "decision": "agree"},
+    ("POST", "/cases/{case_id}/agreement/items/{item_id}/updates"): {"status": "done", "note": "Seen it."},
+    ("POST", "/cases/{case_id}/closure"): {"reason": "completed"},
+    ("POST", "/cases/{case_id}/closure/finish"): {},
+    ("POST", "/cases/{case_id}/feedback"): {"satisfied": 4, "recommend": True},
 }
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -580,6 +612,29 @@ class Targets:
     def deactivated_organisation(self) -> dict[str, str]:
         made = self.organisation()
         self._as(organisations.set_active, self.people.coordinator, made["organisation_id"], False)
+        return made
+
+    def closable_case(self) -> dict[str, str]:
+        """Another open case of the same people (closing it changes nothing in "case")."""
+        case_id, _ = self.world.case(people=self.people)
+        return {"case_id": case_id}
+
+    def agreement_case(self) -> dict[str, str]:
+        made = self.closable_case()
+        self._as(agreement_service.draft_version, self.people.facilitator, made["case_id"],
+                 [AgreementItem("Sam repairs the fence", "responsible", None, "Fiona looks")])
+        return made
+
+    def agreed_agreement(self) -> dict[str, str]:
+        made = self.agreement_case()
+        for side in (self.people.harmed, self.people.responsible):
+            self._as(agreement_service.answer, side, made["case_id"], version=1, decision="agree")
+        page = self._as(agreement_views.staff_page, self.people.facilitator, made["case_id"])
+        return {**made, "item_id": page.versions[0].items[0].id}
+
+    def closing_case(self) -> dict[str, str]:
+        made = self.closable_case()
+        self._as(agreement_service.close_case, self.people.facilitator, made["case_id"], reason="completed")
         return made
 
     def spare_participant(self) -> dict[str, str]:
