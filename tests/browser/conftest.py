@@ -9,18 +9,16 @@ Screenshots go to test-artifacts/screenshots (kept by CI as artifacts).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import Site
-from support import make_services, need, serve_in_thread
+from browsing import Site, serving
+from support import make_services, need
 from world import World
 
 from shuttle.db import Base, Database
-from shuttle.web.app import build_app
 
 CHROMIUM = os.environ.get("SHUTTLE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -53,18 +51,8 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     world = World(svc)
     case_id, people = world.case(**{"read_receipts_allowed": True, "watchlist": ["Elm Street"],
                                     **getattr(request, "param", {})})
-    from workers.handlers import build_worker
-
-    stop = threading.Event()
-    worker = build_worker(svc)
-    worker.poll_interval = 0.2
-    worker_thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    worker_thread.start()
-    base, stop_server = serve_in_thread(build_app(svc, check_schema=False))
     try:
-        yield Site(base, svc, world, case_id, people)
+        with serving(svc) as base:
+            yield Site(base, svc, world, case_id, people)
     finally:
-        stop_server()
-        stop.set()
-        worker_thread.join(timeout=10)
         db.dispose()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import SHOTS, Site, keep_in_docs, screenshot, sign_in
+from browsing import SHOTS, Site, keep_in_docs, redeem, screenshot, send_first_letter, sign_in
 
 from shuttle.cases import service as cases
 
@@ -99,22 +99,11 @@ def test_a_facilitator_prepares_a_case_and_the_first_letter_is_written(browser: 
     staff.get_by_role("button", name="Open the exchange").click()
     staff.get_by_text(re.compile(r"Status:\s*open")).wait_for()
 
-    person = browser.new_context(viewport=viewport).new_page()
-    person.goto(f"{site.base}/invite")
-    person.get_by_label("Invitation code").fill(code)
-    person.get_by_role("button", name="Continue").click()
-    person.get_by_label("New password").fill(PASSWORD)
-    person.get_by_label("Type it again").fill(PASSWORD)
-    person.get_by_role("button", name="Save password").click()
+    person = redeem(browser, site.base, code, PASSWORD, viewport)
     person.get_by_role("link", name="What you have agreed to (your consents)").click()
     assert "You agreed to take part in the process" in person.locator("main").inner_text()
     _shot(person, f"participant-consents-{width}")
-    person.goto(f"{site.base}/me")
-    person.get_by_role("link", name="Write a letter").click()
-    person.get_by_label("Your letter").fill("Dear Sam, I have wanted to write this for a long time.")
-    person.get_by_role("button", name="Save draft").click()
-    person.get_by_role("button", name="Send to my facilitator").click()
-    person.get_by_text(re.compile("sent to your facilitator|being prepared|waiting for a facilitator")).wait_for()
+    send_first_letter(person, site.base)
     _shot(person, f"participant-first-letter-sent-{width}")
 
 

@@ -10,7 +10,6 @@ At the end of each run the audit chain verifies and every step has left its even
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,9 +17,9 @@ from typing import Any
 
 import pyotp
 import pytest
-from browsing import keep_in_docs, screenshot
+from browsing import keep_in_docs, redeem, screenshot, send_first_letter, serving
 from participant_helpers import DESKTOP, PHONE
-from support import make_services, serve_in_thread
+from support import make_services
 from test_preparing_journey import _add, _person, _print_view, _record
 from world import World
 
@@ -31,7 +30,6 @@ from shuttle.cases.models import Case
 from shuttle.config import Settings
 from shuttle.db import Base, Database
 from shuttle.services import Services
-from shuttle.web.app import build_app
 
 PASSWORD = "a kettle on the harbour stove"
 FACILITATORS = {"nina": "Nina Reyes", "omar": "Omar Haddad"}
@@ -59,20 +57,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     svc = make_services(db, settings)
     world = World(svc)
     coordinator = world.account("cora", "coordinator")
-    from workers.handlers import build_worker
-
-    stop = threading.Event()
-    worker = build_worker(svc)
-    worker.poll_interval = 0.2
-    worker_thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    worker_thread.start()
-    base, stop_server = serve_in_thread(build_app(svc, check_schema=False))
     try:
-        yield Service(base, svc, world.username(coordinator))
+        with serving(svc) as base:
+            yield Service(base, svc, world.username(coordinator))
     finally:
-        stop_server()
-        stop.set()
-        worker_thread.join(timeout=10)
         db.dispose()
 
 
@@ -200,15 +188,7 @@ def _prepare(staff: Any, reference: str, harmed: str, responsible: str, width: i
 
 
 def _redeem(browser: Any, base: str, code: str, viewport: dict[str, int]) -> Any:
-    page = _window(browser, viewport)
-    page.goto(f"{base}/invite")
-    page.get_by_label("Invitation code").fill(code)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("New password").fill(PASSWORD)
-    page.get_by_label("Type it again").fill(PASSWORD)
-    page.get_by_role("button", name="Save password").click()
-    page.wait_for_url(re.compile(r"/me"))
-    return page
+    return redeem(browser, base, code, PASSWORD, viewport)
 
 
 def _approve(staff: Any, base: str) -> None:
@@ -275,12 +255,7 @@ def test_a_new_service_takes_a_referral_to_the_first_opened_letter(browser: Any,
     author.get_by_role("link", name="What you have agreed to (your consents)").click()
     assert "You agreed to take part in the process" in author.locator("main").inner_text()
     _shot(author, f"journey-consents-{width}")
-    author.goto(f"{service.base}/me")
-    author.get_by_role("link", name="Write a letter").click()
-    author.get_by_label("Your letter").fill("Dear Sam, I have wanted to write this for a long time.")
-    author.get_by_role("button", name="Save draft").click()
-    author.get_by_role("button", name="Send to my facilitator").click()
-    author.get_by_text(re.compile("sent to your facilitator|being prepared|waiting for a facilitator")).wait_for()
+    send_first_letter(author, service.base)
     _shot(author, f"journey-letter-sent-{width}")
 
     _approve(staff["omar"], service.base)
