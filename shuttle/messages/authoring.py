@@ -17,6 +17,7 @@ from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.states import DELIVERED, EDITABLE, Action, State
 from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
+from storage.store import StoredObject
 
 PROCESS_JOB = "process_version"
 
@@ -107,18 +108,37 @@ def _new_message(session: Session, svc: Services, actor: Actor, case_id: str, ki
     return message
 
 
+def seal_draft(svc: Services, text: str) -> StoredObject:
+    """A draft's text encrypted and written to the blob store, outside any transaction: a caller
+    that seals before its unit of work begins keeps the encryption and the file's fsync out of
+    the database's write lock (SQLite has one for the whole service), and hands the result to
+    `save_draft(sealed=...)`. If the save is then refused, the ciphertext has no recorded key:
+    unreadable, and removed by the orphan sweeper (or at once with `discard_sealed`)."""
+    check_letter(svc, text)
+    return svc.store.put_bytes(text.encode("utf-8"))
+
+
+def discard_sealed(svc: Services, sealed: StoredObject) -> None:
+    """A sealed draft whose save was refused: its ciphertext removed now rather than by the sweeper."""
+    svc.store.delete(sealed.object_id)
+
+
 def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, text: str,
-               *, expected_version: int | None = None) -> Message:
+               *, expected_version: int | None = None, sealed: StoredObject | None = None) -> Message:
     """Autosave: the new text replaces the draft; the old draft's key is destroyed.
     For an audio, video or image message the text is its transcript (captions for people who
-    cannot hear or see it), which goes through processing and review with the media."""
+    cannot hear or see it), which goes through processing and review with the media.
+    `sealed`: the text already encrypted and written by `seal_draft` (only its key is recorded here)."""
     check_letter(svc, text)
+    if sealed is not None and sealed.size != len(text.encode("utf-8")):
+        raise ValueError("the sealed draft is not this text")
     message, _, _ = _as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message can no longer be changed.", code="not_editable")
     old = message.draft_blob_id
-    message.draft_blob_id = blobs.store_text(session, svc.store, text).id
+    stored = sealed if sealed is not None else svc.store.put_bytes(text.encode("utf-8"))
+    message.draft_blob_id = blobs.record(session, stored).id
     message.updated_at = svc.now()
     session.flush()
     if old:
