@@ -12,6 +12,9 @@ by the recipient (see `closed_by_request`, asked by `delivery`).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,11 +23,13 @@ from sqlalchemy.orm import Session
 from shuttle import blobs, permissions
 from shuttle.access import load_case, load_message
 from shuttle.audit import log as audit
+from shuttle.blobs import Blob
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound
 from shuttle.messages.models import Message
 from shuttle.messages.request_models import REQUEST_KINDS, REQUEST_OUTCOMES, RecipientRequest
 from shuttle.messages.states import State
+from shuttle.messages.views import day
 from shuttle.services import Actor, Services
 
 MAX_NOTE_CHARS = 2000
@@ -35,6 +40,8 @@ KIND_WORDS = {
     "destroy": "destroy it",
 }
 OUTCOME_WORDS = {"done": "done", "declined": "not done"}
+#: Requests that, once done, close the message to the recipient.
+CLOSING_KINDS = ("return", "destroy")
 
 
 def _iso(value: Any) -> str | None:
@@ -84,22 +91,71 @@ def request(session: Session, svc: Services, actor: Actor, message_id: str, kind
     return row
 
 
-def _as_dict(session: Session, svc: Services, row: RecipientRequest, case: Case) -> dict[str, Any]:
-    message = session.get(Message, row.message_id)
-    participant = session.get(Participant, row.participant_id)
-    assert message is not None and participant is not None
-    return {
-        "id": row.id, "case_id": row.case_id, "case_reference": case.reference,
-        "message_id": row.message_id, "message_kind": message.kind, "message_state": message.state,
-        "kind": row.kind, "kind_words": KIND_WORDS[row.kind],
-        "from_label": case.label_of(participant.side),  # who asks: the recipient side
-        "requested_by_role": participant.role,
-        "note": _text(session, svc, row.note_blob_id),
-        "requested_at": _iso(row.requested_at),
-        "handled_at": _iso(row.handled_at), "outcome": row.outcome,
-        "outcome_words": OUTCOME_WORDS.get(row.outcome or "", ""),
-        "outcome_note": _text(session, svc, row.outcome_note_blob_id),
-    }
+@dataclass(frozen=True)
+class RequestView:
+    """A recipient's request about a message, with the facilitators' answer once there is one."""
+
+    id: str
+    case_id: str
+    case_reference: str
+    message_id: str
+    message_kind: str
+    message_state: str
+    kind: str
+    kind_words: str
+    from_label: str  # who asks: the recipient side
+    requested_by_role: str
+    note: str
+    requested_at: datetime
+    handled_at: datetime | None
+    outcome: str | None
+    outcome_words: str
+    outcome_note: str
+
+    @property
+    def requested_on(self) -> str | None:
+        return day(self.requested_at)
+
+    @property
+    def handled_on(self) -> str | None:
+        return day(self.handled_at)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "case_id": self.case_id, "case_reference": self.case_reference,
+            "message_id": self.message_id, "message_kind": self.message_kind, "message_state": self.message_state,
+            "kind": self.kind, "kind_words": self.kind_words, "from_label": self.from_label,
+            "requested_by_role": self.requested_by_role, "note": self.note,
+            "requested_at": _iso(self.requested_at), "handled_at": _iso(self.handled_at), "outcome": self.outcome,
+            "outcome_words": self.outcome_words, "outcome_note": self.outcome_note,
+        }
+
+
+def _views(session: Session, svc: Services, rows: Sequence[RecipientRequest], case: Case) -> list[RequestView]:
+    """The requests' views: their messages, the people who asked and the notes' keys in one
+    query each, whatever the number of requests."""
+    messages = {m.id: m for m in session.scalars(select(Message).where(
+        Message.id.in_({row.message_id for row in rows})))} if rows else {}
+    people = {p.id: p for p in session.scalars(select(Participant).where(
+        Participant.id.in_({row.participant_id for row in rows})))} if rows else {}
+    notes = {b for row in rows for b in (row.note_blob_id, row.outcome_note_blob_id) if b}
+    if notes:  # into the session, so that blobs.load_text finds each key without a query
+        session.scalars(select(Blob).where(Blob.id.in_(notes))).all()
+    return [_view(session, svc, row, case, messages[row.message_id], people[row.participant_id]) for row in rows]
+
+
+def _view(session: Session, svc: Services, row: RecipientRequest, case: Case, message: Message,
+          participant: Participant) -> RequestView:
+    return RequestView(
+        id=row.id, case_id=row.case_id, case_reference=case.reference,
+        message_id=row.message_id, message_kind=message.kind, message_state=message.state,
+        kind=row.kind, kind_words=KIND_WORDS[row.kind],
+        from_label=case.label_of(participant.side), requested_by_role=participant.role,
+        note=_text(session, svc, row.note_blob_id),
+        requested_at=row.requested_at, handled_at=row.handled_at, outcome=row.outcome,
+        outcome_words=OUTCOME_WORDS.get(row.outcome or "", ""),
+        outcome_note=_text(session, svc, row.outcome_note_blob_id),
+    )
 
 
 def open_requests(session: Session, svc: Services, actor: Actor, case_id: str) -> list[dict[str, Any]]:
@@ -110,7 +166,7 @@ def open_requests(session: Session, svc: Services, actor: Actor, case_id: str) -
     rows = session.scalars(select(RecipientRequest).where(
         RecipientRequest.case_id == case.id, RecipientRequest.handled_at.is_(None),
     ).order_by(RecipientRequest.requested_at, RecipientRequest.id)).all()
-    return [_as_dict(session, svc, row, case) for row in rows]
+    return [view.as_json() for view in _views(session, svc, rows, case)]
 
 
 def handle(session: Session, svc: Services, actor: Actor, request_id: str, outcome: str,
@@ -139,17 +195,61 @@ def handle(session: Session, svc: Services, actor: Actor, request_id: str, outco
 
 
 def for_message(session: Session, svc: Services, actor: Actor, message_id: str) -> list[dict[str, Any]]:
-    """The recipient side's requests about one message delivered to it, newest first."""
+    """The recipient side's requests about one message delivered to it, newest first (JSON)."""
+    return [view.as_json() for view in request_views(session, svc, actor, message_id)]
+
+
+def request_views(session: Session, svc: Services, actor: Actor, message_id: str) -> list[RequestView]:
+    """The recipient side's requests about one message delivered to it, newest first; 404 for anyone else."""
     message, case, member = load_message(session, actor, message_id)
     if not permissions.may_open(member, author_side=message.author_side, state=State(message.state)):
         raise NotFound()
     rows = session.scalars(select(RecipientRequest).where(RecipientRequest.message_id == message.id)
                            .order_by(RecipientRequest.requested_at.desc(), RecipientRequest.id)).all()
-    return [_as_dict(session, svc, row, case) for row in rows]
+    return _views(session, svc, rows, case)
 
 
 def closed_by_request(session: Session, message_id: str) -> str | None:
     """'return' or 'destroy' when the facilitators did that at the recipient's request, else None."""
-    return session.scalar(select(RecipientRequest.kind).where(
-        RecipientRequest.message_id == message_id, RecipientRequest.kind.in_(("return", "destroy")),
-        RecipientRequest.outcome == "done").limit(1))
+    return standings(session, [message_id])[message_id].closed
+
+
+@dataclass(frozen=True)
+class LatestRequest:
+    """The recipient's latest request about a message, as their home page mentions it."""
+
+    kind: str
+    words: str
+    handled: bool
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class RequestStanding:
+    """What the recipient's requests mean for one message delivered to them."""
+
+    latest: LatestRequest | None
+    #: 'return' or 'destroy' once the facilitators did that at the recipient's request: the
+    #: message can no longer be opened by them
+    closed: str | None
+    #: kept for them at their request: their latest request is to hold it, and it was not declined
+    held: bool
+
+
+def standing_of(rows: Sequence[RecipientRequest]) -> RequestStanding:
+    """The standing of a message from its requests, oldest first (pure)."""
+    closed = next((row.kind for row in rows if row.kind in CLOSING_KINDS and row.outcome == "done"), None)
+    last = rows[-1] if rows else None
+    latest = None if last is None else LatestRequest(last.kind, KIND_WORDS[last.kind], last.handled_at is not None,
+                                                     last.outcome)
+    return RequestStanding(latest, closed, bool(last and last.kind == "hold" and last.outcome != "declined"))
+
+
+def standings(session: Session, message_ids: Collection[str]) -> dict[str, RequestStanding]:
+    """The standing of each message, in one query whatever the number of messages."""
+    found: dict[str, list[RecipientRequest]] = {m: [] for m in message_ids}
+    # asked even for no message, so that a page runs the same statements whatever it lists
+    for row in session.scalars(select(RecipientRequest).where(RecipientRequest.message_id.in_(found))
+                               .order_by(RecipientRequest.requested_at, RecipientRequest.id)):
+        found[row.message_id].append(row)
+    return {m: standing_of(rows) for m, rows in found.items()}

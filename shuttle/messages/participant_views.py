@@ -1,0 +1,403 @@
+"""What the participants' pages show, as typed view models built in a bounded number of queries.
+
+The pages (`shuttle/web/pages/participants.py`) only parse input, call one of these builders and
+render. Each builder loads what it needs in one query per kind of thing (messages with their
+versions, authors, writers and jobs; requests; notes), whatever the number of messages, then
+builds frozen dataclasses from the preloaded rows. The words for states come from `states.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from shuttle import permissions
+from shuttle.access import cases_of, load_case, load_message
+from shuttle.cases.facts import current_consent
+from shuttle.cases.models import Case, Participant, other_side
+from shuttle.cases.states import Status
+from shuttle.errors import Conflict, NotFound
+from shuttle.messages import authoring, delivery, requests, sharing
+from shuttle.messages.diff import word_diff
+from shuttle.messages.drafting import author_flags, flags_key
+from shuttle.messages.models import Message
+from shuttle.messages.requests import LatestRequest, RequestView
+from shuttle.messages.sharing import SupporterChoice
+from shuttle.messages.states import AUTHOR_STEP, AUTHOR_WORDS, AUTHOR_WORDS_RECALLED, DELIVERED, State
+from shuttle.messages.views import (
+    AuthorView,
+    RecipientView,
+    author_notes,
+    author_view,
+    day,
+    load_rows,
+    recipient_view,
+    visible,
+)
+from shuttle.permissions import Membership
+from shuttle.services import Actor, Services
+from shuttle.uploads.limits import MAX_RECORDING_SECONDS
+
+#: A kind of message in the participants' words.
+KIND_NAMES = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
+#: What the file chooser offers for each kind.
+ACCEPT = {"video": "video/*", "audio": "audio/*", "image": "image/jpeg,image/png,image/webp", "letter": ""}
+#: Case statuses in which nobody starts a message any more.
+ENDING = frozenset({Status.CLOSING, Status.CLOSED})
+
+
+def refusal(view: AuthorView) -> str | None:
+    """Why the worker could not use the author's own letter or file, as a sentence; None otherwise.
+
+    A refusal is stored as `changes_requested` with the version's processing error (see
+    processing.fail): it must not read as a facilitator's request for changes."""
+    reason = (view.processing_error or "").strip().rstrip(".")
+    if view.state != State.CHANGES_REQUESTED or not reason:
+        return None
+    if not reason[1:2].isupper():  # "The file is empty" reads "the file is empty"; "MP4 ..." stays
+        reason = reason[:1].lower() + reason[1:]
+    if view.kind == "letter":
+        return f"We could not use this letter: {reason}. You can change it and send it again."
+    return f"We could not use this file: {reason}. You can send another."
+
+
+def author_words(view: AuthorView) -> tuple[str, str]:
+    """The author's message in their words (short status, what it means for them)."""
+    refused = refusal(view)
+    if refused is not None:
+        return "Could not be used", refused
+    return AUTHOR_WORDS_RECALLED if view.recalled else AUTHOR_WORDS[view.state]
+
+
+# --- the participant's home ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxLine:
+    """A message delivered to me, as my home lists it."""
+
+    id: str
+    from_label: str
+    by_proxy: bool
+    delivered_on: str  # YYYY-MM-DD, or "" when not known
+    opened: bool
+    request: LatestRequest | None  # my latest request about it
+
+
+@dataclass(frozen=True)
+class MineLine:
+    """A message of my side, as my home lists it."""
+
+    id: str
+    kind_name: str
+    to: str
+    state: State
+    words: str
+    written_as: str
+
+
+@dataclass(frozen=True)
+class HomeCase:
+    """One exchange on my home page: my place in it, what waits for me, what I wrote."""
+
+    id: str
+    reference: str
+    status: str
+    side: str | None
+    participant_role: str | None
+    my_label: str
+    other_label: str
+    acting_for: str
+    taking_part: bool
+    holding: bool
+    may_write: bool
+    may_start: bool
+    waiting: tuple[InboxLine, ...]  # delivered, not opened, and I may open it now
+    on_hold: tuple[InboxLine, ...]  # delivered, not opened, but opening would not work just now
+    held: tuple[InboxLine, ...]  # kept for me at my request
+    opened: tuple[InboxLine, ...]
+    mine: tuple[MineLine, ...]  # newest first
+
+
+def _inbox_line(view: RecipientView, latest: LatestRequest | None) -> InboxLine:
+    return InboxLine(view.id, view.from_label, view.by_proxy,
+                     view.delivered_at.isoformat()[:10] if view.delivered_at else "", view.opened, latest)
+
+
+def _mine_line(view: AuthorView) -> MineLine:
+    return MineLine(view.id, KIND_NAMES[view.kind], view.to, view.state, author_words(view)[0], view.written_as)
+
+
+def _home_case(session: Session, case: Case, member: Membership, me: Participant,
+               views: Sequence[AuthorView | RecipientView], standing: dict[str, requests.RequestStanding]) -> HomeCase:
+    taking_part = current_consent(session, me.id, "take_part")
+    inbox = [v for v in views if isinstance(v, RecipientView)]
+    delivered = [v for v in inbox if not standing[v.id].closed]
+    unopened = [v for v in delivered if not v.opened and not standing[v.id].held]
+    # "Open it now" only when opening works: while the case is paused (or my consent is not
+    # current) a waiting message is on hold for now.
+    openable = delivery.may_open_now(session, case.status, me.id, case.label_of(member.side or ""))
+
+    def lines(chosen: list[RecipientView]) -> tuple[InboxLine, ...]:
+        return tuple(_inbox_line(v, standing[v.id].latest) for v in chosen)
+
+    return HomeCase(
+        id=case.id, reference=case.reference, status=case.status, side=member.side,
+        participant_role=member.participant_role, my_label=case.label_of(member.side or ""),
+        other_label=case.label_of(other_side(member.side or "")),
+        acting_for=me.acting_for if me.role == "proxy" else "", taking_part=taking_part,
+        holding=me.holding_deliveries, may_write=permissions.may_write(member),
+        may_start=taking_part and case.status not in ENDING and authoring.may_start(session, case, member),
+        waiting=lines(unopened) if openable else (), on_hold=() if openable else lines(unopened),
+        held=lines([v for v in delivered if not v.opened and standing[v.id].held]),
+        opened=lines([v for v in delivered if v.opened]),
+        mine=tuple(_mine_line(v) for v in reversed(views) if isinstance(v, AuthorView)),
+    )
+
+
+def participant_home(session: Session, svc: Services, actor: Actor) -> list[HomeCase]:
+    """Every exchange I take part in, newest first. The messages of all of them (with their
+    versions, authors and jobs) in one query, my requests about them in another."""
+    mine = [(case, member) for case, member in cases_of(session, actor)
+            if member.is_participant and member.participant_id is not None]
+    rows = load_rows(session, Message.case_id.in_([case.id for case, _ in mine]))
+    views: dict[str, list[AuthorView | RecipientView]] = {case.id: [] for case, _ in mine}
+    for case, member in mine:
+        for row in rows:
+            if row.message.case_id == case.id and visible(member, row.message):
+                own = permissions.is_author_side(member, row.message.author_side)
+                views[case.id].append(author_view(row, case, member=member) if own else recipient_view(row, case))
+    standing = requests.standings(session, [v.id for vs in views.values() for v in vs
+                                            if isinstance(v, RecipientView)])
+    result = []
+    for case, member in mine:
+        me = session.get(Participant, member.participant_id)  # loaded with the memberships
+        assert me is not None
+        result.append(_home_case(session, case, member, me, views[case.id], standing))
+    return result
+
+
+# --- my place in one case: writing, pausing -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyCase:
+    """One exchange as I stand in it, for the pages where I write, record or pause deliveries."""
+
+    id: str
+    reference: str
+    status: str
+    side: str | None
+    participant_role: str | None
+    my_label: str
+    other_label: str
+    read_receipts_allowed: bool
+    may_start: bool
+    holding: bool
+    taking_part: bool
+
+
+def _my_case(session: Session, actor: Actor, case_id: str, *, standing: bool) -> MyCase:
+    case, member = load_case(session, actor, case_id)
+    if not permissions.may_write(member) or (standing and member.participant_id is None):
+        raise NotFound()
+    me = session.get(Participant, member.participant_id) if standing and member.participant_id else None
+    return MyCase(
+        id=case.id, reference=case.reference, status=case.status, side=member.side,
+        participant_role=member.participant_role, my_label=case.label_of(member.side or ""),
+        other_label=case.label_of(other_side(member.side or "")), read_receipts_allowed=case.read_receipts_allowed,
+        may_start=False if standing else authoring.may_start(session, case, member),
+        holding=bool(me and me.holding_deliveries),
+        taking_part=bool(me and current_consent(session, me.id, "take_part")),
+    )
+
+
+def case_for_writing(session: Session, svc: Services, actor: Actor, case_id: str) -> MyCase:
+    """The case I write or record in (404 unless I may write in it), and whether I may start now."""
+    return _my_case(session, actor, case_id, standing=False)
+
+
+def my_standing(session: Session, svc: Services, actor: Actor, case_id: str) -> MyCase:
+    """Whether I hold deliveries and still take part (404 unless I write in the case)."""
+    return _my_case(session, actor, case_id, standing=True)
+
+
+# --- my own message --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of my message's journey: written, with the facilitator, approved, delivered, opened."""
+
+    label: str
+    when: str | None
+    status: str  # done | current | todo
+    current: bool
+
+
+@dataclass(frozen=True)
+class DraftFlag:
+    """Something in my draft that looks like contact details, with why it matters (never the watch list)."""
+
+    kind: str
+    text: str
+    why: str
+
+
+@dataclass(frozen=True)
+class MyMessage(AuthorView):
+    """My side's message, with everything its page shows."""
+
+    kind_name: str
+    accept: str
+    refused: bool
+    words: str
+    meaning: str
+    held_from: str | None
+    delivered_at: datetime | None
+    timeline: tuple[Step, ...]
+    max_seconds: int
+    draft: str
+    draft_flags: tuple[DraftFlag, ...]
+    flags_key: str
+    sent_text: str | None
+    transcript: str | None
+    diff: tuple[tuple[str, str], ...] | None
+
+    def with_draft(self, text: str) -> MyMessage:
+        """The page again with the words as they were typed, whatever was (or was not) saved."""
+        return replace(self, draft=text)
+
+
+def timeline(view: AuthorView, message: Message, read_receipts: bool, refused: bool) -> tuple[Step, ...]:
+    steps = [("Written", day(message.created_at)), ("With your facilitator", day(view.submitted_at)),
+             ("Approved", None), ("Delivered", day(message.released_at))]
+    if read_receipts:
+        steps.append(("Opened (if they tell you)", day(view.opened_at)))
+    state = view.state
+    at = 0 if refused else AUTHOR_STEP.get(state)  # refused: back with its author, not with staff
+    if state == State.HELD and message.held_from:
+        at = AUTHOR_STEP.get(State(message.held_from))
+    if at is None:
+        return ()  # rejected or withdrawn: no journey left to show
+    result = []
+    for i, (label, when) in enumerate(steps):
+        status = "done" if i < at or (i == at and state in DELIVERED) else "current" if i == at else "todo"
+        result.append(Step(label, when if status != "todo" else None, status, i == at))
+    return tuple(result)
+
+
+def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -> MyMessage:
+    """My side's message and everything its page shows (404 for anyone not on the author's side:
+    recipients read in /me/inbox, facilitators in /staff)."""
+    message, case, member = load_message(session, actor, message_id)
+    if not permissions.is_author_side(member, message.author_side):
+        raise NotFound()
+    row = load_rows(session, Message.id == message.id)[0]
+    view = author_view(row, case, author_notes(session, svc, [message.id])[message.id], member)
+    refused = refusal(view) is not None
+    words, meaning = author_words(view)
+    draft = authoring.read_draft(session, svc, actor, message_id) if view.has_draft else ""
+    flags = author_flags(draft)  # never the watch list (invariant 10)
+    diff = None
+    if view.pending_edit and message.kind == "letter":
+        diff = tuple(readable_diff(word_diff(*authoring.pending_edit_texts(session, svc, message))))
+    return MyMessage(
+        **{name: getattr(view, name) for name in AuthorView.__dataclass_fields__},
+        kind_name=KIND_NAMES[view.kind], accept=ACCEPT[view.kind], refused=refused, words=words, meaning=meaning,
+        held_from=message.held_from, delivered_at=message.released_at,
+        timeline=timeline(view, message, case.read_receipts_allowed, refused),
+        max_seconds=MAX_RECORDING_SECONDS.get(message.kind, 0),
+        draft=draft, draft_flags=tuple(DraftFlag(f["kind"], f["text"], f["why"]) for f in flags),
+        flags_key=flags_key(flags),
+        sent_text=authoring.sent_text(session, svc, actor, message_id),
+        transcript=delivery.transcript(session, svc, actor, message_id) if view.preview else None,
+        diff=diff,
+    )
+
+
+def readable_diff(diff: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Neighbouring changes separated only by spaces read as one: "Elm Street" crossed out and
+    "the street" added, rather than word by word."""
+    out: list[tuple[str, str]] = []
+    removed: list[str] = []
+    added: list[str] = []
+    spaces = ""
+
+    def flush() -> None:
+        for op, parts in (("removed", removed), ("added", added)):
+            if "".join(parts).strip():
+                out.append((op, "".join(parts).rstrip()))
+            parts.clear()
+
+    for op, text in diff:
+        if op == "same" and not text.strip() and (removed or added):
+            spaces += text
+            continue
+        if op == "same":
+            flush()
+            out.append(("same", spaces + text))
+        else:
+            for parts in (removed, added):
+                if parts:
+                    parts.append(spaces)
+            (removed if op == "removed" else added).append(text)
+        spaces = ""
+    flush()
+    if spaces:
+        out.append(("same", spaces))
+    return out
+
+
+# --- a message delivered to me ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxItem(RecipientView):
+    """A message delivered to me, with my choices about it."""
+
+    kind_name: str
+    read_receipts_allowed: bool
+    requests: tuple[RequestView, ...]  # newest first
+    waiting_request: RequestView | None  # asked, not yet answered
+    closed: str | None  # 'return' or 'destroy': done at my request, it cannot be opened any more
+    may_ask: bool
+    supporters: tuple[SupporterChoice, ...]
+    blocked: str | None  # why it cannot be shown just now
+    text: str | None  # a letter's words, once opened
+    transcript: str | None  # the words of a recording or a photographed letter, once opened
+
+
+def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -> InboxItem:
+    """A message delivered to my side (404 for anything else)."""
+    message, case, member = load_message(session, actor, message_id)
+    if member.is_facilitator or permissions.is_author_side(member, message.author_side):
+        raise NotFound()
+    view = recipient_view(load_rows(session, Message.id == message.id)[0], case)  # labelled by its words' writer
+    asked = tuple(requests.request_views(session, svc, actor, message_id))
+    waiting = next((r for r in asked if r.handled_at is None), None)
+    closed = requests.standings(session, [message.id])[message.id].closed
+    showing = view.opened and not closed
+    # issue 10: share an opened message with a supporter
+    supporters = tuple(sharing.supporters_for(session, svc, actor, message_id)) if showing else ()
+    blocked, text, transcript = None, None, None
+    if not view.opened and not closed and member.participant_id is not None and \
+            not delivery.may_open_now(session, case.status, member.participant_id, case.label_of(member.side or "")):
+        blocked = "on hold"  # the page offers no "Open it now" that could not work
+    if showing:
+        try:
+            if message.kind == "letter":
+                text = delivery.open_message(session, svc, actor, message_id)
+            else:
+                transcript = delivery.transcript(session, svc, actor, message_id)
+        except Conflict as exc:  # paused, or consent withdrawn since: say so instead of showing it
+            blocked = exc.message
+    return InboxItem(
+        **{name: getattr(view, name) for name in RecipientView.__dataclass_fields__},
+        kind_name=KIND_NAMES[view.kind], read_receipts_allowed=case.read_receipts_allowed,
+        requests=asked, waiting_request=waiting, closed=closed, may_ask=not closed and waiting is None,
+        supporters=supporters, blocked=blocked, text=text, transcript=transcript,
+    )
