@@ -4,7 +4,8 @@ In the record: the case (reference, status, side labels, settings, facilitators,
 its timeline, every message with an approved version (the delivered words: a letter's processed
 text, a recording's or photographed letter's processed transcript; media files are not included,
 only described), every consent and assessment record (the judgement and its dates; an assessment's
-reasons are the facilitators' private notes and stay out, as do consent scans), the case's audit
+reasons are the facilitators' private notes and stay out, as do consent scans), the outcome agreement
+(every version, its items, the sides' answers, each item's marks; `agreement`), the case's audit
 events with their hashes in the chain running to the head at export time, and a readable summary.
 The archive is signed with the service's key (`signing`); its layout is `archive`'s.
 
@@ -34,6 +35,7 @@ from shuttle.cases.models import Assessment, Case, CaseFacilitator, Consent, Par
 from shuttle.cases.timeline import Cast, Entry, Event, MessageFacts, Person, assemble
 from shuttle.errors import BadInput, NotFound
 from shuttle.exports import archive, signing
+from shuttle.exports.agreement import agreement_record
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.states import State, describe
@@ -252,6 +254,8 @@ def export_case(session: Session, svc: Services, actor: Actor, case_id: str, rea
          "reasons": "kept by the facilitators (private notes), not in this record"}
         for a in assessments if a.participant_id in people])
 
+    files["agreement.json"] = archive.canonical_json(agreement_record(session, svc, case))
+
     entries = _timeline(session, case, messages, names, participants)
     files["timeline.json"] = archive.canonical_json([
         {"at": _iso(e.at), "who": e.who, "what": e.what, "message": e.message_name} for e in entries])
@@ -272,7 +276,8 @@ def export_case(session: Session, svc: Services, actor: Actor, case_id: str, rea
         "contents": {"media_files": "not included (transcripts only)",
                      "assessment_reasons": "not included (private facilitator notes)",
                      "consent_scans": "not included (whether one was kept is said)",
-                     "outcome_agreement": "not recorded by this service version"},
+                     "agreement_notes": "not included (the notes kept with item marks and change requests "
+                                        "are the facilitators' only)"},
     }
     files["summary.html"] = _summary(case_facts, message_rows, files, entries, manifest,
                                      signing.view_of(key.public_key()))
@@ -321,6 +326,20 @@ Created {{ case.created_at }}. Facilitators: {{ case.facilitators | map(attribut
 <table><thead><tr><th>When</th><th>Who</th><th>What</th></tr></thead><tbody>
 {% for e in entries %}<tr><td>{{ e.at.isoformat() }}</td><td>{{ e.who }}</td><td>{% if e.message_name %}
 {{ e.message_name }}: {% endif %}{{ e.what }}</td></tr>{% endfor %}</tbody></table>
+<h2>Outcome agreement</h2>
+{% set a = agreement.agreement %}
+{% if a %}<p>{% if a.agreed_version %}Version {{ a.agreed_version }} was agreed by both sides on {{ a.agreed_at }}.
+{% else %}No version has been agreed by both sides.{% endif %} Every version is in <code>agreement.json</code>.</p>
+{% for v in a.versions %}<h3>Version {{ v.number }} ({{ v.state }}), drafted {{ v.created_at }}</h3>
+<p>{% for ans in v.answers %}{{ ans.side_label }} {{ ans.words }} on {{ ans.at }}. {% else %}No answers.{% endfor %}</p>
+<table><thead><tr><th>Item</th><th>Who</th><th>By</th><th>What</th><th>How it is checked</th><th>Marks</th></tr></thead>
+<tbody>{% for i in v["items"] %}<tr><td>{{ i.number }}</td><td>{{ i.owner_words }}</td><td>{{ i.due_on or "" }}</td>
+<td>{{ i.what if i.what is not none else i.destroyed }}</td><td>{{ i.check or "" }}</td><td>
+{% for h in i.history %}{{ h.words }} ({{ h.at }}){% if not loop.last %}; {% endif %}{% else %}none{% endfor %}
+</td></tr>{% endfor %}</tbody></table>
+{% endfor %}{% else %}<p>No outcome agreement was drafted.</p>{% endif %}
+{% if agreement.closure %}<p>The case was closed: {{ agreement.closure.words }}
+({{ agreement.closure.at }}).</p>{% endif %}
 <h2>Consents and assessments</h2>
 <p>Every consent and assessment record, oldest first, is in <code>consents.json</code> and
 <code>assessments.json</code>. Assessment reasons are the facilitators' private notes and are not in this record.</p>
@@ -329,8 +348,8 @@ Created {{ case.created_at }}. Facilitators: {{ case.facilitators | map(attribut
 their hashes, linked through the {{ manifest.audit_chain.events }} events of the service's chain from event
 {{ manifest.audit_chain.first_seq }} to the head at export time: event {{ manifest.audit_head.seq }},
 <code>{{ manifest.audit_head.hash }}</code>.</p>
-<p>Not in this record: media files (transcripts only), assessment reasons, scanned consent forms; this
-service version records no outcome agreement.</p>
+<p>Not in this record: media files (transcripts only), assessment reasons, scanned consent forms, and the notes
+the facilitators keep with the agreement's item marks and the sides' change requests.</p>
 </body></html>
 """)
 
@@ -338,5 +357,6 @@ service version records no outcome agreement.</p>
 def _summary(case: dict[str, Any], messages: list[dict[str, Any]], files: dict[str, bytes], entries: list[Entry],
              manifest: dict[str, Any], key: signing.PublicKeyView) -> bytes:
     texts = {m["text_file"]: files[m["text_file"]].decode("utf-8") for m in messages if m["text_file"]}
+    agreement = json.loads(files["agreement.json"])
     return SUMMARY.render(case=case, messages=messages, texts=texts, entries=entries, manifest=manifest,
-                          key=key).encode("utf-8")
+                          agreement=agreement, key=key).encode("utf-8")

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from world import People, World
 
+from shuttle.agreements.models import AgreementItem
 from shuttle.audit import log as audit
 from shuttle.audit.models import AuditEvent
 from shuttle.blobs import Blob
@@ -288,3 +289,42 @@ def test_the_cli_exports_a_case_by_reference(tmp_path: Path, monkeypatch: pytest
     (tmp_path / "head.txt").write_bytes(_members(out.read_bytes())["audit/head.txt"])
     assert main(["audit", "verify", "--against", str(tmp_path / "head.txt")]) == 0  # the export's head holds
     assert "holding 1 published head" in capsys.readouterr().out
+
+
+def test_the_agreement_its_answers_and_item_history_are_in_the_record(world: World) -> None:
+    from shuttle.agreements import rules
+    from shuttle.agreements import service as agreements
+
+    case_id, p = world.case()
+    empty = _members(world.do(export_case, p.facilitator, case_id, "Before any agreement.").data)
+    assert json.loads(empty["agreement.json"]) == {"agreement": None, "closure": None}
+    assert "No outcome agreement was drafted." in empty["summary.html"].decode()
+    today = world.svc.now().date()
+    world.do(agreements.draft_version, p.facilitator, case_id,
+             [rules.Item("Sam repairs the fence", "responsible", today, "Fiona visits and looks")])
+    world.do(agreements.answer, p.responsible, case_id, version=1, decision="change", note="Not by then, please.")
+    world.do(agreements.draft_version, p.facilitator, case_id,
+             [rules.Item("Sam repairs the fence by spring", "responsible", None, "Fiona visits and looks")])
+    world.do(agreements.answer, p.harmed, case_id, version=2, decision="agree")
+    world.do(agreements.answer, p.responsible, case_id, version=2, decision="agree")
+    version = world.do(lambda s, svc: agreements.latest_version(s, agreements.agreement_of(s, case_id)))
+    item_id = world.do(lambda s, svc: s.scalar(select(AgreementItem.id).where(AgreementItem.version_id == version.id)))
+    world.do(agreements.mark_item, p.facilitator, case_id, item_id, status="done", note="Saw it on Tuesday.")
+    world.do(agreements.close_case, p.facilitator, case_id, reason="completed")
+    data = world.do(export_case, p.coordinator, case_id, "Agreement review.").data
+    assert archive.verify(data).ok
+    members = _members(data)
+    record = json.loads(members["agreement.json"])["agreement"]
+    assert json.loads(members["agreement.json"])["closure"]["reason"] == "completed"
+    assert record["agreed_version"] == 2 and record["agreed_at"]
+    first, second = record["versions"]
+    assert first["state"] == "change_asked" and [a["decision"] for a in first["answers"]] == ["change"]
+    assert [i["what"] for i in first["items"]] == ["Sam repairs the fence"]
+    assert second["state"] == "agreed" and [a["side"] for a in second["answers"]] == ["harmed", "responsible"]
+    [item] = second["items"]
+    assert (item["what"], item["check"], item["owner"]) == ("Sam repairs the fence by spring",
+                                                             "Fiona visits and looks", "responsible")
+    assert [h["status"] for h in item["history"]] == ["done"]
+    everything = b"".join(members.values()).decode("utf-8", "replace")
+    assert "Saw it on Tuesday." not in everything and "Not by then, please." not in everything  # staff-only notes
+    assert "Sam repairs the fence by spring" in members["summary.html"].decode()
