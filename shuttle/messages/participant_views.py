@@ -200,9 +200,10 @@ class MyCase:
     taking_part: bool
 
 
-def _my_case(session: Session, actor: Actor, case_id: str, *, standing: bool) -> MyCase:
+def _my_case(session: Session, actor: Actor, case_id: str, *, standing: bool, writing: bool = True) -> MyCase:
     case, member = load_case(session, actor, case_id)
-    if not permissions.may_write(member) or (standing and member.participant_id is None):
+    if not member.is_participant or (writing and not permissions.may_write(member)) or \
+            (standing and member.participant_id is None):
         raise NotFound()
     me = session.get(Participant, member.participant_id) if standing and member.participant_id else None
     return MyCase(
@@ -223,6 +224,11 @@ def case_for_writing(session: Session, svc: Services, actor: Actor, case_id: str
 def my_standing(session: Session, svc: Services, actor: Actor, case_id: str) -> MyCase:
     """Whether I hold deliveries and still take part (404 unless I write in the case)."""
     return _my_case(session, actor, case_id, standing=True)
+
+
+def case_to_leave(session: Session, svc: Services, actor: Actor, case_id: str) -> MyCase:
+    """The case I may stop taking part in (404 unless I take part in it)."""
+    return _my_case(session, actor, case_id, standing=True, writing=False)
 
 
 # --- my own message --------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from shuttle.accounts import service as accounts
 from shuttle.cases import service as cases
-from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
 from shuttle.messages import authoring, delivery, drafting, participant_views, requests
 from shuttle.messages.drafting import flags_key
@@ -250,7 +249,7 @@ async def leave_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id = request.path_params["case_id"]
     if request.method == "GET":
-        case = await run(request, lambda s, svc, actor: case_view(s, actor, case_id))
+        case = await run(request, participant_views.case_to_leave, case_id)
         return render(request, "me/leave.html", principal=principal, case=case, participant=True)
     form = await read_form(request)
     if form.get("confirm") != "yes":
