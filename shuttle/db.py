@@ -181,6 +181,12 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.readonly:  # nothing to write: the transaction just ends on exit (a rollback is as good)
+            session = self.session
+            if session.new or session.deleted or any(session.is_modified(row) for row in session.dirty):
+                session.info["write_refused"] = True
+                raise WriteInReadOnly("a read-only unit of work has unsaved changes at commit")
+            return
         self.session.commit()
 
     @property

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -748,6 +748,55 @@ def change_password(
     revoke_all(session, account.id, now=now, keep=principal.session_id)
 
 
+#: The one statement a request's sign-in check runs (a session and its account, columns only:
+#: no ORM objects); built once, so only its parameter changes from request to request.
+_SESSION_CHECK = (
+    select(
+        AuthSession.id.label("session_id"), AuthSession.stage, AuthSession.csrf_token,
+        AuthSession.last_seen_at, AuthSession.expires_at, AuthSession.absolute_expires_at,
+        AuthSession.revoked_at, Account.id.label("account_id"), Account.username, Account.role,
+        Account.display_name, Account.active,
+    )
+    .join(Account, Account.id == AuthSession.account_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """A current session's principal, and the idle expiry to slide to if a slide is due."""
+
+    principal: Principal
+    slide_to: datetime | None
+
+
+def check_session(
+    session: Session, settings: Settings, token: str | None, *, now: datetime, stage: str = "full"
+) -> SessionCheck:
+    """The principal behind a session token, without writing anything (one statement);
+    NotAuthenticated if the token is not a current session at `stage`."""
+    now = _now(now)
+    if not token or len(token) > 200:
+        raise NotAuthenticated(SIGN_IN_AGAIN)
+    found = session.execute(_SESSION_CHECK, {"token_hash": _digest(settings, "session", token)}).first()
+    if (found is None or found.revoked_at is not None or found.expires_at <= now
+            or found.absolute_expires_at <= now or not found.active or found.stage != stage):
+        raise NotAuthenticated(SIGN_IN_AGAIN)
+    principal = Principal(account_id=found.account_id, username=found.username, role=found.role,
+                          display_name=found.display_name, session_id=found.session_id,
+                          csrf_token=found.csrf_token)
+    slide_to = None
+    if (now - found.last_seen_at).total_seconds() > SLIDE_AFTER_SECONDS:
+        slide_to = min(now + timedelta(seconds=settings.limits.session_idle_seconds), found.absolute_expires_at)
+    return SessionCheck(principal, slide_to)
+
+
+def slide_session(session: Session, session_id: str, *, now: datetime, expires_at: datetime) -> None:
+    """Move a session's idle expiry (what `check_session` said is due)."""
+    session.execute(update(AuthSession).where(AuthSession.id == session_id)
+                    .values(last_seen_at=_now(now), expires_at=expires_at))
+
+
 def authenticate(
     session: Session,
     settings: Settings,
@@ -761,17 +810,10 @@ def authenticate(
     The expiry is moved (a write) only when the last move is over a minute old, so the
     effective idle timeout is between idle-60 s and idle.
     """
-    now = _now(now)
-    found = _live_session(session, settings, token, now)
-    if found is None or found[0].stage != stage:
-        raise NotAuthenticated(SIGN_IN_AGAIN)
-    row, account = found
-    if (now - row.last_seen_at).total_seconds() > SLIDE_AFTER_SECONDS:
-        row.last_seen_at = now
-        row.expires_at = min(
-            now + timedelta(seconds=settings.limits.session_idle_seconds), row.absolute_expires_at
-        )
-    return _principal(account, row)
+    checked = check_session(session, settings, token, now=now, stage=stage)
+    if checked.slide_to is not None:
+        slide_session(session, checked.principal.session_id, now=now, expires_at=checked.slide_to)
+    return checked.principal
 
 
 def session_stage(

@@ -224,10 +224,13 @@ def _portable(uow: UnitOfWork) -> bool:
 
 
 def _authenticate(uow: UnitOfWork, svc: Services, token: str) -> Principal:
-    principal = accounts.authenticate(uow.session, svc.settings, token, now=svc.now())
-    if uow.readonly and uow.session.dirty:  # the idle expiry slides (at most once a minute): a write
-        raise _Redo(learn=False)
-    return principal
+    now = svc.now()
+    checked = accounts.check_session(uow.session, svc.settings, token, now=now)
+    if checked.slide_to is not None:  # the idle expiry slides (at most once a minute): a write
+        if uow.readonly:
+            raise _Redo(learn=False)
+        accounts.slide_session(uow.session, checked.principal.session_id, now=now, expires_at=checked.slide_to)
+    return checked.principal
 
 
 def _in_unit(svc: Services, step: Callable[[UnitOfWork], T], *, readonly: bool, unit: RequestUnit | None,
