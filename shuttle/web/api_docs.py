@@ -15,6 +15,7 @@ from shuttle.cases.overview import CaseList, CaseStaffing
 from shuttle.cases.preparation import PreparationView
 from shuttle.messages.sharing import SharedItem, SupporterChoice
 from shuttle.organisations.service import OrganisationRow
+from shuttle.web import agreement_api as ag
 from shuttle.web import contract as c
 
 
@@ -207,14 +208,14 @@ DOCS: dict[str, Doc] = {
         answers={201: None}, statuses=(412, 415), how=TUS_CREATE),
     'head': _with(
         "tus 1.0: the upload's offset, to resume after a cut",
-        answers={200: None}, statuses=(412,), how=TUS_HEAD),
+        answers={200: None}, statuses=(410, 412), how=TUS_HEAD),
     'patch': _with(
         'tus 1.0: append bytes at Upload-Offset (application/offset+octet-stream); Upload-Checksum checked '
         '(460 on mismatch)',
-        answers={204: None}, statuses=(412, 415, 460), how=TUS_PATCH),
+        answers={204: None}, statuses=(410, 412, 415, 460), how=TUS_PATCH),
     'delete': _with(
         "tus 1.0 termination: the upload's parts are destroyed",
-        answers={204: None}, statuses=(412,), how=TUS_DELETE),
+        answers={204: None}, statuses=(410, 412), how=TUS_DELETE),
     'put_media': _with(
         'Upload a whole recording or file in one request (no resuming)',
         answers={201: c.Uploaded}, statuses=(411, 415), content=MEDIA_BODY),
@@ -406,4 +407,32 @@ DOCS: dict[str, Doc] = {
         "Mark court proceedings ongoing or over; whether that holds the exchange is the service's setting "
         'SHUTTLE_HOLD_DURING_PROCEEDINGS',
         body=c.Proceedings, answers={200: c.CaseView}),
+    # issue 11: the outcome agreement, closure and feedback (shuttle/web/agreement_api.py)
+    'get_agreement': _with(
+        "The outcome agreement as I may see it: the facilitators' page (every version, each side's answers "
+        "and notes, item tracking, the closure), or a participant's own (the latest or agreed version, the "
+        'item statuses only if they asked to hear them, the questionnaire, what they received)',
+        answers={200: ag.AgreementView}),
+    'draft_agreement': _with(
+        'Draft the agreement, or a new version after a change was asked for (facilitators): items of what, '
+        'owner (harmed, responsible, both, service), due_on and how it is checked; texts kept encrypted',
+        body=ag.DraftBody, answers={201: ag.Drafted}),
+    'answer_agreement': _with(
+        "Agree to the latest version for my side, or ask for a change with a note (principals and proxies); "
+        "agreed by both is recorded with its date",
+        body=ag.AnswerBody, answers={200: ag.Answered}),
+    'mark_agreement_item': _with(
+        'Mark an item of the agreed version done, missed or varied (with a note) (facilitators)',
+        body=ag.MarkBody, answers={201: ag.Marked}),
+    'close_case': _with(
+        'Close the case with its reason (facilitators): it becomes closing, everything pending is held, and '
+        'each participant is offered the questionnaire',
+        body=ag.CloseBody, answers={200: ag.Closed}),
+    'finish_case': _with(
+        'Finish closing: closing becomes closed (a reason is needed if the case was closed without one)',
+        body=ag.FinishBody, answers={200: ag.Closed}),
+    'give_feedback': _with(
+        'Answer the closing questionnaire once (or decline it): stored apart from who gave it, with only '
+        'the side and the quarter the case closed in',
+        body=ag.FeedbackBody, answers={200: ag.FeedbackDone}),
 }

@@ -185,3 +185,35 @@ def test_a_supporter_sees_no_agreement_but_is_offered_the_questionnaire(world: W
     assert version
     post_form(fiona, url, page, action="close", reason="not_contacted", confirm="yes", version=version.group(1))
     assert "Would you tell us how it went?" in _text(sue.get(mine))
+
+
+def test_the_agreement_through_the_api(world: World, app: Any) -> None:
+    case_id, p = world.case()
+    fiona, jessica, sam = (world.sign_in(app, actor) for actor in (p.facilitator, p.harmed, p.responsible))
+    api = f"/api/v1/cases/{case_id}"
+    refused = fiona.post(f"{api}/agreement/versions", json={"items": [{"what": "x", "owner": "responsible",
+                                                                        "check": "", "due_on": "soon"}]})
+    assert refused.status_code == 400 and "due_on" in refused.json()["message"]
+    item = {"what": "Sam repairs the fence", "owner": "responsible", "due_on": None, "check": "Fiona looks"}
+    assert fiona.post(f"{api}/agreement/versions", json={"items": [item]}).json() == {"version": 1}
+    assert jessica.post(f"{api}/agreement/answers", json={"version": 1, "decision": "change",
+                                                          "note": "Paint it too"}).json() == {"state": "change_asked"}
+    mine = sam.get(f"{api}/agreement").json()
+    assert mine["other_answer"] == "change" and "Paint it too" not in str(mine)
+    assert "Paint it too" in str(fiona.get(f"{api}/agreement").json())
+    fiona.post(f"{api}/agreement/versions", json={"items": [{**item, "what": "Sam repairs and paints the fence"}]})
+    assert jessica.post(f"{api}/agreement/answers", json={"version": 2, "decision": "agree"}).status_code == 200
+    assert sam.post(f"{api}/agreement/answers", json={"version": 2, "decision": "agree"}).json() == {
+        "state": "agreed"}
+    staff = fiona.get(f"{api}/agreement").json()
+    assert staff["agreed_version"] == 2 and staff["agreed_at"]
+    item_id = staff["versions"][0]["items"][0]["id"]
+    assert fiona.post(f"{api}/agreement/items/{item_id}/updates", json={"status": "done"}).status_code == 201
+    assert sam.post(f"{api}/feedback", json={"satisfied": 5}).status_code == 409  # not closing yet
+    assert fiona.post(f"{api}/closure", json={"reason": "someday"}).status_code == 400
+    assert fiona.post(f"{api}/closure", json={"reason": "completed"}).json() == {"status": "closing",
+                                                                                  "reason": "completed"}
+    assert sam.post(f"{api}/feedback", json={"satisfied": 7}).status_code == 400
+    assert sam.post(f"{api}/feedback", json={"declined": True}).json() == {"done": True}
+    assert sam.post(f"{api}/feedback", json={"satisfied": 5}).status_code == 409  # asked once
+    assert fiona.post(f"{api}/closure/finish", json={}).json() == {"status": "closed", "reason": "completed"}

@@ -615,8 +615,24 @@ class Targets:
         return made
 
     def closable_case(self) -> dict[str, str]:
-        """Another open case of the same people (closing it changes nothing in "case")."""
-        case_id, _ = self.world.case(people=self.people)
+        """Another open case of the same people, ready for the exchange (closing it changes nothing in
+        "case"). Its own reference series: World.case numbers as accepting a referral does."""
+        self.made = getattr(self, "made", 0) + 1
+        staff = self.people.facilitator
+        with self.world.svc.db.uow() as uow:
+            case_id = cases.create_case(uow.session, staff, reference=f"AG-2026-{self.made:04d}",
+                                        facilitators=[staff.account_id or ""], now=self.world.svc.now()).id
+            uow.commit()
+        members = (("harmed", self.people.harmed, "principal", ""), ("responsible", self.people.responsible,
+                   "principal", ""), ("harmed", self.people.harmed_proxy, "proxy", "mother of Jessica"),
+                   ("harmed", self.people.supporter, "supporter", ""))
+        for side, actor, role, acting_for in members:
+            added = self._as(cases.add_participant, staff, case_id, account_id=actor.account_id, side=side,
+                             role=role, acting_for=acting_for)
+            for kind in ("take_part", "receive_messages"):
+                self._as(cases.record_consent, staff, case_id, added.id, kind=kind, granted=True)
+            self._as(cases.record_assessment, staff, case_id, added.id, outcome="suitable")
+        self._as(cases.set_status, staff, case_id, "open")
         return {"case_id": case_id}
 
     def agreement_case(self) -> dict[str, str]:
