@@ -61,6 +61,7 @@ def test_the_agreement_from_draft_to_both_sides_agreeing(world: World, app: Any)
     jessica, _ = sign_in_page(app, world, p.harmed)
     sam, _ = sign_in_page(app, world, p.responsible)
     mine = f"/me/cases/{case_id}/agreement"
+    assert f"/staff/cases/{case_id}/agreement" in fiona.get(f"/staff/cases/{case_id}").text
     assert "No agreement has been drafted yet" in _text(fiona.get(f"/staff/cases/{case_id}/agreement"))
     due = (world.svc.now().date() + timedelta(days=3)).isoformat()
     _draft(world, fiona, case_id, **ITEM_1, **{"item-1-due": due})
