@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from workers.media.profile import DEFAULT_PROFILE, DeliveryProfile
 from workers.media.run import ProgressCallback, RunResult, run
 from workers.media.scratch import Scratch, default_root
 from workers.media.tools import Tools
-from workers.media.transcode import Plan, poster_command, poster_time, transcode
+from workers.media.transcode import Plan, PosterShot, poster_command, poster_time, transcode
 from workers.media.verify import VerificationReport, verify_av, verify_image
 
 # Share of the progress bar each step gets (transcoding is nearly all of the time).
@@ -154,30 +155,58 @@ def _av(
     report: _Progress, should_stop: Callable[[], bool] | None,
 ) -> tuple[dict[str, Path], dict[str, VerificationReport], tuple[int | None, int | None], float | None]:
     forbidden = [*found.metadata_strings, *forbidden]
+    poster = work / "poster.jpg"
+
+    def poster_shot(plan: Plan) -> PosterShot | None:  # taken by the transcode itself, from its own decode
+        if found.kind != "video":
+            return None
+        return PosterShot(poster, poster_time(_picture_seconds(plan.expected_duration, found)))
+
     plan, done = transcode(source, found, work / ("delivery" + (".mp4" if found.kind == "video" else ".m4a")),
                            tools=tools, limits=limits, edits=edits, profile=profile,
-                           progress=report.span(PROBED, TRANSCODED), should_stop=should_stop)
+                           progress=report.span(PROBED, TRANSCODED), should_stop=should_stop,
+                           poster=poster_shot)
     delivery = work / ("delivery" + plan.suffix)
     _check_ran(done, delivery)
-    checked = verify_av(delivery, plan, tools=tools, limits=limits, forbidden=forbidden)
-    check_complete(found, plan, checked.duration)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-poster") as beside:
+        # The poster's own checks run beside the delivery's (whose ffprobe is a child process).
+        shot = beside.submit(_checked_poster, poster, forbidden, profile) if _made(poster) else None
+        checked = verify_av(delivery, plan, tools=tools, limits=limits, forbidden=forbidden)
+        check_complete(found, plan, checked.duration)
+        poster_report = shot.result() if shot is not None else None
     files, reports = {"delivery": delivery}, {"delivery": checked}
     if found.kind == "video":
-        poster = _poster(delivery, work / "poster.jpg", found, checked.duration, tools=tools,
-                         limits=limits, profile=profile, should_stop=should_stop)
-        reports["poster"] = verify_image(poster, max_side=profile.max_long_side, forbidden=forbidden)
+        if poster_report is None:  # no frame at that time in the transcode (a still picture with sound)
+            _poster(delivery, poster, found, checked.duration, tools=tools,
+                    limits=limits, profile=profile, should_stop=should_stop)
+            poster_report = _checked_poster(poster, forbidden, profile)
+        reports["poster"] = poster_report
         files["poster"] = poster
     return files, reports, (checked.width, checked.height), checked.duration
+
+
+def _made(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 0
+
+
+def _checked_poster(poster: Path, forbidden: list[str | bytes], profile: DeliveryProfile) -> VerificationReport:
+    return verify_image(poster, max_side=profile.max_long_side, forbidden=forbidden)
+
+
+def _picture_seconds(duration: float | None, found: Probe) -> float | None:
+    """How long the picture lasts: the shorter of the output's and the video stream's length."""
+    known = [d for d in (duration, found.video_seconds) if d is not None]
+    return min(known) if known else None
 
 
 def _poster(
     delivery: Path, poster: Path, found: Probe, duration: float | None, *, tools: Tools,
     limits: MediaLimits, profile: DeliveryProfile, should_stop: Callable[[], bool] | None,
 ) -> Path:
-    """A JPEG of a frame that exists: about 1 s in, within the video's own length (a still
-    picture with sound has one frame and seconds of audio), else the first frame."""
-    known = [d for d in (duration, found.video_seconds) if d is not None]
-    picture_seconds = min(known) if known else None
+    """A JPEG of a frame that exists, from the delivery file, when the transcode took none: about
+    1 s in, within the video's own length (a still picture with sound has one frame and seconds
+    of audio), else the first frame."""
+    picture_seconds = _picture_seconds(duration, found)
     shot = None
     for at in dict.fromkeys((poster_time(picture_seconds), 0.0)):
         poster.unlink(missing_ok=True)

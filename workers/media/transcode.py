@@ -77,11 +77,22 @@ def _hdr_source(probe: Probe) -> tuple[str, str | None, str | None] | None:
     return video.color_transfer, video.color_primaries, video.color_space
 
 
+@dataclass(frozen=True)
+class PosterShot:
+    """A poster frame taken from the transcode's own decode, after every filter (scale, blurs,
+    cuts), as a second output: the first frame at or after `at` seconds of the output, else
+    (a still picture with sound, a clip shorter than it said) the very first frame."""
+
+    path: Path
+    at: float
+
+
 def build_command(
     source: Path, probe: Probe, the_plan: Plan, output: Path, *, tools: Tools, threads: int,
     edits: EditList | None = None, profile: DeliveryProfile = DEFAULT_PROFILE,
+    poster: PosterShot | None = None,
 ) -> list[str]:
-    """The full ffmpeg argv for one delivery file."""
+    """The full ffmpeg argv for one delivery file (and, with `poster`, its poster frame)."""
     codecs = [c for c in probe.codecs]
     decoders = [name for codec in codecs for name in DECODERS.get(codec, [codec])]
     inp = ffmpeg.input(file_url(source), **input_options(probe.demuxer, decoders=decoders, threads=threads))
@@ -92,10 +103,34 @@ def build_command(
         audio = _audio_chain(inp[str(probe.audio_stream)], the_plan, edits)
     if edits is not None and edits.cuts and probe.duration is not None:
         video, audio = edit_graph.apply_cuts(video, audio, edits, probe.duration)
+    still = None
+    if poster is not None and video is not None:
+        branches = video.split()
+        video, still = branches[0], branches[1]
     opts = _output_options(the_plan, threads, profile)
     streams = [s for s in (video, audio) if s is not None]
     out = ffmpeg.output(*streams, "file:" + str(output), **opts)
+    if still is not None:
+        assert poster is not None
+        out = ffmpeg.merge_outputs(out, _poster_output(still, poster, profile))
     return _argv(tools, out, "-filter_complex_threads", str(threads))
+
+
+def _poster_output(stream: Any, poster: PosterShot, profile: DeliveryProfile) -> Any:
+    """One JPEG file: `select` passes the first frame, then the first at or after `at` (if any),
+    and drops every other frame itself; the image muxer writes each over the last (`update`).
+    The two are retimed to 0 s and 1 s at 1 fps, so no frame rate conversion duplicates the
+    first in place of the second. The branch always gets a frame (an output that gets none
+    fails the whole run in newer ffmpeg) and costs a comparison per frame and two JPEG encodes."""
+    at = f"{poster.at:.3f}"
+    chosen = (stream.filter("select", f"eq(selected_n,0)+gte(t,{at})*lt(prev_selected_t,{at})")
+              .filter("setpts", "N/TB"))
+    return ffmpeg.output(chosen, "file:" + str(poster.path), r=1, **_poster_options(profile, frames=2))
+
+
+def _poster_options(profile: DeliveryProfile, frames: int = 1) -> dict[str, Any]:
+    return {"vframes": frames, "c:v": "mjpeg", "q:v": profile.poster_quality, "pix_fmt": "yuvj420p",
+            "f": "image2", "update": 1, "map_metadata": -1, "fflags": "+bitexact", "flags:v": "+bitexact"}
 
 
 def _video_chain(stream: Any, the_plan: Plan, edits: EditList | None, profile: DeliveryProfile) -> Any:
@@ -144,12 +179,14 @@ def transcode(
     source: Path, probe: Probe, output: Path, *, tools: Tools, limits: MediaLimits,
     edits: EditList | None = None, profile: DeliveryProfile = DEFAULT_PROFILE,
     progress: ProgressCallback | None = None, should_stop: Callable[[], bool] | None = None,
-    run_limits: RunLimits | None = None,
+    run_limits: RunLimits | None = None, poster: Callable[[Plan], PosterShot | None] | None = None,
 ) -> tuple[Plan, RunResult]:
-    """Write the delivery file to `output` (which must not exist). Returns the plan and run."""
+    """Write the delivery file to `output` (which must not exist). Returns the plan and run.
+
+    `poster`: given the plan, where and when to take a poster frame in the same run (or None)."""
     the_plan = plan(probe, limits, edits, profile)
     argv = build_command(source, probe, the_plan, output, tools=tools, threads=limits.threads,
-                         edits=edits, profile=profile)
+                         edits=edits, profile=profile, poster=poster(the_plan) if poster else None)
     wall = limits.transcode_wall(probe.duration, probe.kind)
     result = run(argv, limits=run_limits or limits.run_limits(wall), progress=progress,
                  total_seconds=the_plan.expected_duration or the_plan.max_duration,
@@ -169,11 +206,7 @@ def poster_command(delivery: Path, output: Path, at: float, *, tools: Tools,
     """One JPEG frame, `at` seconds in, taken from our own (already clean) delivery file."""
     opts = input_options("mov", decoders=["h264"])
     inp = ffmpeg.input(file_url(delivery), ss=f"{at:.3f}", **opts)
-    out = ffmpeg.output(
-        inp["v:0"], "file:" + str(output), vframes=1, **{"c:v": "mjpeg", "q:v": profile.poster_quality},
-        pix_fmt="yuvj420p", f="image2", update=1, map_metadata=-1, fflags="+bitexact",
-        **{"flags:v": "+bitexact"},
-    )
+    out = ffmpeg.output(inp["v:0"], "file:" + str(output), **_poster_options(profile))
     return _argv(tools, out)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import mmap
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,10 @@ def verify_av(
     problems: list[str] = []
     if sniff_file(path) != MP4:
         raise VerificationFailed(["the output is not an MP4 file"])
-    tags, streams, chapters, duration, format_name = probe_container(path, MP4, tools, limits)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-bytes") as beside:
+        searched = beside.submit(search_bytes, path, needles)  # while ffprobe (a child process) reads it
+        tags, streams, chapters, duration, format_name = probe_container(path, MP4, tools, limits)
+        found_in_bytes = searched.result()
     problems += _check_format_tags(tags)
     problems += [f"{len(chapters)} chapters remain"] if chapters else []
     problems += _check_stream_set(streams, the_plan)
@@ -197,7 +201,7 @@ def verify_av(
         problems.append("the output has no duration")
     elif duration > the_plan.max_duration + 1.0:
         problems.append(f"the output lasts {duration:.1f} s, over the {the_plan.max_duration:.0f} s limit")
-    problems += search_bytes(path, needles)
+    problems += found_in_bytes
     if problems:
         raise VerificationFailed(problems)
     video = next((s for s in streams if s.type == "video"), None)
