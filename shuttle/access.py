@@ -83,6 +83,35 @@ def load_case_as_facilitator(session: Session, actor: Actor, case_id: str) -> tu
     return case, facilitators
 
 
+def load_message_as_facilitator(session: Session, actor: Actor,
+                                message_id: str) -> tuple[Message, Case, list[str]]:
+    """`load_message` for one of the case's facilitators, with the ids of the case's facilitators
+    (the lead, assigned first, first): two queries. NotFound for anyone else, as for a missing id."""
+    found = session.execute(select(Message, Case).join(Case, Case.id == Message.case_id)
+                            .where(Message.id == message_id)).first()
+    if found is None:
+        raise NotFound()
+    message, case = found
+    facilitators = list(session.scalars(select(CaseFacilitator.account_id).where(CaseFacilitator.case_id == case.id)
+                                        .order_by(CaseFacilitator.id)))
+    member = (Membership("facilitator") if actor.role == "facilitator" and actor.account_id is not None
+              and actor.account_id in facilitators else permissions.NO_MEMBERSHIP)
+    if not member.is_facilitator or not permissions.may_see_message(
+            member, author_side=message.author_side, state=State(message.state),
+            submitted=message.first_submitted_at is not None, author_participant_id=message.author_participant_id):
+        raise NotFound()
+    return message, case, facilitators
+
+
+def facilitator_cases(session: Session, actor: Actor) -> list[Case]:
+    """The cases a facilitator facilitates, newest first, in one query (none for anyone else)."""
+    if actor.role != "facilitator" or actor.account_id is None:
+        return []
+    return list(session.scalars(select(Case).where(Case.id.in_(
+        select(CaseFacilitator.case_id).where(CaseFacilitator.account_id == actor.account_id)))
+        .order_by(Case.created_at.desc())))
+
+
 def cases_of(session: Session, actor: Actor) -> list[tuple[Case, Membership]]:
     """The cases an actor belongs to, newest first."""
     if actor.role == "facilitator":

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shuttle.access import load_case_as_facilitator
 from shuttle.accounts.models import Account
 from shuttle.cases.facts import assessment_status
-from shuttle.cases.models import ASSESSMENT_OUTCOMES, Assessment, Consent, Participant
+from shuttle.cases.models import ASSESSMENT_OUTCOMES, Consent, Participant
 from shuttle.cases.participation import (
     MAX_SCAN_BYTES,
     AssessmentView,
@@ -31,7 +31,7 @@ from shuttle.cases.timeline import Entry, timeline_events, timeline_of
 from shuttle.messages.models import Message
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.request_view import OpenRequest, open_requests
-from shuttle.messages.staff_view import PersonFacts, StaffMessage, StaffRows, staff_message
+from shuttle.messages.staff_view import PeopleRecords, PersonFacts, StaffMessage, StaffRows, staff_message
 from shuttle.messages.states import State
 from shuttle.organisations.models import Organisation
 from shuttle.permissions import Membership, may_see_message
@@ -162,23 +162,11 @@ def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str) 
                              .where(Participant.case_id == case.id)
                              .order_by(Participant.side, Participant.role)).all()
     ids = [p.id for p, _ in people]
-    consents: dict[str, list[Consent]] = {i: [] for i in ids}
-    latest: dict[tuple[str, str], Assessment] = {}
-    if ids:
-        for consent in session.scalars(select(Consent).where(Consent.participant_id.in_(ids)).order_by(Consent.id)):
-            consents[consent.participant_id].append(consent)
-        for assessment in session.scalars(select(Assessment).where(Assessment.participant_id.in_(ids))
-                                          .order_by(Assessment.id)):
-            latest[(assessment.participant_id, assessment.kind)] = assessment  # the latest of each kind wins
+    records = PeopleRecords.load(session, ids)
+    consents, latest, facts = records.consents, records.assessments, records.facts()
     referenced = {c.organisation_id for rows in consents.values() for c in rows if c.organisation_id}
     organisations = list(session.scalars(select(Organisation).where(
         or_(Organisation.active.is_(True), Organisation.id.in_(referenced))).order_by(Organisation.name)))
-    facts = {}
-    for i in ids:
-        granted = {c.kind: c.granted for c in consents[i]}  # the latest of each kind wins
-        facts[i] = PersonFacts(takes_part=bool(granted.get("take_part")),
-                               receives=bool(granted.get("receive_messages")),
-                               eligibility=latest.get((i, "eligibility")), suitability=latest.get((i, "suitability")))
     rows = [_person(p, account, consents[p.id], facts[p.id], now.date()) for p, account in people]
 
     member = Membership("facilitator")

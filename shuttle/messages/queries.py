@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from shuttle import permissions
 from shuttle.access import cases_of, load_case
+from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
-from shuttle.cases.models import Case, CaseFacilitator
+from shuttle.cases.models import Case, CaseFacilitator, Participant
 from shuttle.messages import sla
 from shuttle.messages.models import Approval, Message
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.staff_view import (
+    PersonFacts,
     StaffMessage,
     StaffRows,
     duration_words,
@@ -27,7 +29,6 @@ from shuttle.messages.staff_view import (
 )
 from shuttle.messages.states import WAITING_ON_STAFF, State
 from shuttle.messages.views import participant_case_messages
-from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
 
 #: What a facilitator has to do something about, in the order they should do it.
@@ -45,14 +46,6 @@ def case_messages(session: Session, svc: Services, actor: Actor, case_id: str) -
         author_participant_id=m.author_participant_id)]
     # staff views in a bounded number of queries
     return [view.as_dict() for view in staff_messages(session, svc, [(m, case) for m in seen])]
-
-
-def staff_case_messages(session: Session, svc: Services, case: Case, member: Membership) -> list[StaffMessage]:
-    """The case's messages its facilitator `member` may see, as staff views, oldest first."""
-    messages = session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.created_at)).all()
-    return staff_messages(session, svc, [(m, case) for m in messages if permissions.may_see_message(
-        member, author_side=m.author_side, state=State(m.state), submitted=m.first_submitted_at is not None,
-        author_participant_id=m.author_participant_id)])
 
 
 def case_message_names(session: Session, case_id: str) -> dict[str, str]:
@@ -114,6 +107,20 @@ def _facilitators_in_order(session: Session, case_ids: set[str]) -> dict[str, li
     for case_id, account_id in rows:
         result[case_id].append(account_id)
     return result
+
+
+def _facilitators_named(session: Session, case_ids: set[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """`_facilitators_in_order` with their names, in one query."""
+    order: dict[str, list[str]] = {case_id: [] for case_id in case_ids}
+    names: dict[str, str] = {}
+    if case_ids:
+        for case_id, account_id, name in session.execute(
+                select(CaseFacilitator.case_id, Account.id, Account.display_name)
+                .join(Account, Account.id == CaseFacilitator.account_id)
+                .where(CaseFacilitator.case_id.in_(case_ids)).order_by(CaseFacilitator.id)):
+            order[case_id].append(account_id)
+            names[account_id] = name
+    return order, names
 
 
 def escalation_targets(facilitators: list[str], claimed_by: str | None,
@@ -218,13 +225,19 @@ def facilitator_queue(session: Session, svc: Services, actor: Actor) -> list[dic
     return [item.as_dict() for item in queue_items(session, svc, actor)]
 
 
-def queue_items(session: Session, svc: Services, actor: Actor) -> list[QueueItem]:
+def queue_items(session: Session, svc: Services, actor: Actor, *,
+                participants: Mapping[str, Participant] | None = None,
+                people: Mapping[str, PersonFacts] | None = None,
+                names: Mapping[str, str] | None = None) -> list[QueueItem]:
     """The review queue with each message's waiting time and review deadline
     (SHUTTLE_REVIEW_SLA_WORKING_DAYS, working days Monday to Friday), in a bounded number of queries.
 
     An overdue message goes to the co-facilitator: it comes first in their queue marked
     `escalated_to_me` (the periodic tick records the escalation; this view writes nothing).
     Nothing is ever rejected or changed because of the deadline.
+
+    What the caller read already (`StaffRows.load`'s participants, people and names: the
+    dashboard reads the people of all the facilitator's cases) is not read again.
     """
     if actor.role != "facilitator":
         return []
@@ -234,8 +247,9 @@ def queue_items(session: Session, svc: Services, actor: Actor) -> list[QueueItem
     since = waiting_since([m for m, _ in rows if m.state in WAITING_ON_STAFF])
     for message, _ in rows:  # the rest (being prepared, approved): since it was sent
         since.setdefault(message.id, message.submitted_at or message.created_at)
-    facilitators = _facilitators_in_order(session, {c.id for _, c in rows})
-    loaded = StaffRows.load(session, [m for m, _ in rows], accounts={f for fs in facilitators.values() for f in fs})
+    facilitators, named = _facilitators_named(session, {c.id for _, c in rows})
+    loaded = StaffRows.load(session, [m for m, _ in rows], participants=participants, people=people,
+                            names={**(names or {}), **named})
     items = []
     for message, case in rows:
         view = staff_message(svc, loaded, message, case)

@@ -367,6 +367,17 @@ def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
     version = session.get(MessageVersion, version_id or message.current_version_id or "")
     if version is None or version.message_id != message.id:
         raise NotFound()
+    return version_content(session, svc, actor, message, version)
+
+
+def version_content(session: Session, svc: Services, actor: Actor, message: Message,
+                    version: MessageVersion) -> dict[str, Any]:
+    """`read_version` for a version of a message the caller checked the actor reviews (audited)."""
+    wanted = [b for b in (version.processed_blob_id, version.body_blob_id, version.transcript_blob_id,
+                          version.report_blob_id) if b]
+    # The keys of its blobs in one query; load_text finds them in the session (held here, as the
+    # session keeps only weak references).
+    held = session.scalars(select(blobs.Blob).where(blobs.Blob.id.in_(wanted))).all() if wanted else []
     processed = version.processed_blob_id is not None
     text = None
     if message.kind == "letter":
@@ -380,6 +391,7 @@ def read_version(session: Session, svc: Services, actor: Actor, message_id: str,
     audit.record(session, action="message.view_content", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=message.case_id, subject_type="message_version", subject_id=version.id,
                  now=svc.now())
+    del held
     found = report.get("flags", [])
     for flag, item in zip(found, flags.items(found), strict=True):
         flag["id"] = item.id

@@ -4,18 +4,20 @@ whatever the number of messages and cases."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuttle.access import cases_of
+from shuttle.access import facilitator_cases
 from shuttle.accounts.models import Account
 from shuttle.cases.models import Assessment, Case, Participant
 from shuttle.cases.participation import ExpiredAssessment
 from shuttle.messages.queries import QueueItem, queue_items
 from shuttle.messages.request_view import OpenRequest, open_requests
+from shuttle.messages.staff_view import PeopleRecords
 from shuttle.messages.states import PREPARING, WAITING_ON_STAFF, State
 from shuttle.services import Actor, Services
 
@@ -68,37 +70,33 @@ def _overdue(item: QueueItem) -> bool:
     return item.sla is not None and item.sla.state == "overdue"
 
 
-def expired_assessments_in(session: Session, svc: Services, cases: Sequence[Case]) -> list[ExpiredAssessment]:
-    """`participation.expired_assessments` for cases already read: current judgements past their
-    review date, in two queries."""
-    if not cases:
-        return []
-    today = svc.now().date()
-    people = session.execute(select(Participant, Account.display_name)
-                             .outerjoin(Account, Account.id == Participant.account_id)
-                             .where(Participant.case_id.in_([c.id for c in cases]), Participant.active.is_(True))
-                             ).all()
-    latest: dict[tuple[str, str], Assessment] = {}
-    if people:
-        for row in session.scalars(select(Assessment).where(Assessment.participant_id.in_(
-                [p.id for p, _ in people])).order_by(Assessment.id)):
-            latest[(row.participant_id, row.kind)] = row  # the latest of each kind wins
+def expired_from(cases: Sequence[Case], people: Sequence[tuple[Participant, Account | None]],
+                 assessments: Mapping[tuple[str, str], Assessment], today: date) -> list[ExpiredAssessment]:
+    """`participation.expired_assessments` from rows already read: current judgements of active
+    participants past their review date, case by case."""
     found = []
     for case in cases:
-        for participant, name in people:
-            if participant.case_id != case.id:
+        for participant, account in people:
+            if participant.case_id != case.id or not participant.active:
                 continue
             for kind in ("eligibility", "suitability"):
-                judged = latest.get((participant.id, kind))
+                judged = assessments.get((participant.id, kind))
                 if judged is not None and judged.review_by is not None and judged.review_by < today:
-                    found.append(ExpiredAssessment(case.id, case.reference, name or "", kind, judged.review_by))
+                    found.append(ExpiredAssessment(case.id, case.reference, account.display_name if account else "",
+                                                   kind, judged.review_by))
     return found
 
 
 def dashboard(session: Session, svc: Services, actor: Actor) -> Dashboard:
-    queue = queue_items(session, svc, actor)
-    mine = [case for case, member in cases_of(session, actor) if member.is_facilitator]
-    asked = open_requests(session, svc, mine) if actor.role == "facilitator" else []
+    """The dashboard of a facilitator: the people of all their cases (with their consents and
+    assessments) are read once and serve both the queue's release gates and the expired list."""
+    mine = facilitator_cases(session, actor)
+    people = session.execute(select(Participant, Account).outerjoin(Account, Account.id == Participant.account_id)
+                             .where(Participant.case_id.in_([c.id for c in mine]))).all() if mine else []
+    records = PeopleRecords.load(session, [p.id for p, _ in people])
+    queue = queue_items(session, svc, actor, participants={p.id: p for p, _ in people}, people=records.facts(),
+                        names={a.id: a.display_name for _, a in people if a is not None})
+    asked = open_requests(session, svc, mine)
     lines = []
     for case in mine:
         waiting = [m for m in queue if m.case_id == case.id and m.state in WAITING_ON_STAFF]
@@ -112,4 +110,4 @@ def dashboard(session: Session, svc: Services, actor: Actor) -> Dashboard:
                      sla_days=svc.settings.review_sla_working_days, waiting=len(groups[0].items),
                      overdue=sum(1 for m in queue if _overdue(m)),
                      processing=any(m.state in PREPARING for m in queue),
-                     expired_assessments=tuple(expired_assessments_in(session, svc, mine)))
+                     expired_assessments=tuple(expired_from(mine, people, records.assessments, svc.now().date())))

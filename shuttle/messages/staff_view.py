@@ -189,23 +189,43 @@ class StaffRows:
                           holding_deliveries=participant.holding_deliveries, active=participant.active)
 
 
+@dataclass(frozen=True)
+class PeopleRecords:
+    """Participants' consent records (oldest first) and latest assessment of each kind."""
+
+    consents: Mapping[str, list[Consent]]  # participant id -> records, oldest first
+    assessments: Mapping[tuple[str, str], Assessment]  # (participant id, kind) -> the latest
+
+    @staticmethod
+    def load(session: Session, participant_ids: Sequence[str]) -> PeopleRecords:
+        """Two queries, whatever the number of people."""
+        consents: dict[str, list[Consent]] = {p: [] for p in participant_ids}
+        latest: dict[tuple[str, str], Assessment] = {}
+        if participant_ids:
+            for consent in session.scalars(select(Consent).where(Consent.participant_id.in_(participant_ids))
+                                           .order_by(Consent.id)):
+                consents[consent.participant_id].append(consent)
+            for assessment in session.scalars(select(Assessment).where(
+                    Assessment.participant_id.in_(participant_ids)).order_by(Assessment.id)):
+                latest[(assessment.participant_id, assessment.kind)] = assessment  # the latest of each kind wins
+        return PeopleRecords(consents, latest)
+
+    def facts(self) -> dict[str, PersonFacts]:
+        """What the person gates ask, per participant: the latest consent of each kind (whatever
+        its organisation, as `cases.facts.current_consent`) and the latest assessments."""
+        found = {}
+        for participant_id, records in self.consents.items():
+            granted = {c.kind: c.granted for c in records}  # the latest of each kind wins
+            found[participant_id] = PersonFacts(
+                takes_part=bool(granted.get("take_part")), receives=bool(granted.get("receive_messages")),
+                eligibility=self.assessments.get((participant_id, "eligibility")),
+                suitability=self.assessments.get((participant_id, "suitability")))
+        return found
+
+
 def _person_facts(session: Session, participant_ids: list[str]) -> dict[str, PersonFacts]:
     """Each participant's latest consent of each kind and latest assessment of each kind, in two queries."""
-    if not participant_ids:
-        return {}
-    consents: dict[tuple[str, str], bool] = {}
-    for consent in session.scalars(select(Consent).where(Consent.participant_id.in_(participant_ids))
-                                   .order_by(Consent.id)):
-        consents[(consent.participant_id, consent.kind)] = bool(consent.granted)  # the latest wins
-    assessments: dict[tuple[str, str], Assessment] = {}
-    for assessment in session.scalars(select(Assessment).where(Assessment.participant_id.in_(participant_ids))
-                                      .order_by(Assessment.id)):
-        assessments[(assessment.participant_id, assessment.kind)] = assessment
-    return {p: PersonFacts(takes_part=consents.get((p, "take_part"), False),
-                           receives=consents.get((p, "receive_messages"), False),
-                           eligibility=assessments.get((p, "eligibility")),
-                           suitability=assessments.get((p, "suitability")))
-            for p in participant_ids}
+    return PeopleRecords.load(session, participant_ids).facts() if participant_ids else {}
 
 
 def _written_as(author: Participant | None) -> str:

@@ -11,40 +11,30 @@ import re
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shuttle.access import load_message
 from shuttle.accounts import service as accounts
-from shuttle.accounts.models import Account
 from shuttle.agreements import views as agreement_views
 from shuttle.cases import participation
 from shuttle.cases import service as cases
-from shuttle.cases.facts import facilitator_ids
-from shuttle.cases.models import other_side
 from shuttle.cases.workspace import case_workspace
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
 from shuttle.messages import approval_view, requests, review
 from shuttle.messages import edits as media_edits
-from shuttle.messages.diff import highlight, word_diff
-from shuttle.messages.models import MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.review import REJECTION_CODES
+from shuttle.messages.review_view import review_view
+from shuttle.messages.review_view import side_by_side as _side_by_side  # noqa: F401 (tests/web/test_staff_diff.py)
 from shuttle.messages.staff_dashboard import dashboard
-from shuttle.messages.staff_view import duration_words
-from shuttle.messages.states import DELIVERED, FINAL, State
-from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages.common import go, render, signed_in
 
 KIND_WORDS = KIND_NAMES
-FLAG_WORDS = {"phone": "phone number", "email": "e-mail address", "url": "web address", "postcode": "postcode",
-              "handle": "social media name", "watchlist": "watch-list term"}
 #: Where a form may send the facilitator back to after it is done (never another site).
 RETURN_TO = re.compile(r"^/staff(/(cases|messages)/[0-9a-f]{32})?(#[a-z0-9-]+)?$")
 MAX_WATCHLIST_CHARS = 30_000
@@ -163,97 +153,6 @@ async def staff_case_page(request: Request) -> Response:
 # --- review page ---------------------------------------------------------------------------------
 
 
-class SideBySide(TypedDict):
-    left: list[tuple[str, str]]  # (op, text): the older text, removals marked
-    right: list[tuple[str, str]]  # the newer text, additions marked
-    changes: list[int]  # [removals, additions]
-
-
-def _side_by_side(before: str, after: str) -> SideBySide:
-    """Two columns from one word diff: the older text with removals marked, the newer with additions."""
-    ops = word_diff(before, after)
-
-    def column(keep: str) -> list[tuple[str, str]]:
-        out: list[tuple[str, str]] = []
-        for op, text in ops:
-            if op not in ("same", keep):
-                continue
-            core = text.strip()
-            if op == "same" or not core:
-                out.append(("same", text))
-                continue
-            lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
-            out += [("same", lead), (op, core), ("same", trail)]  # spaces around a change are not the change
-        return [(op, text) for op, text in out if text]
-
-    return {"left": column("removed"), "right": column("added"),
-            "changes": [sum(1 for op, _ in ops if op == "removed"), sum(1 for op, _ in ops if op == "added")]}
-
-
-def _review_view(s: Session, svc: Services, actor: Actor, message_id: str,
-                 compare: tuple[int | None, int | None]) -> dict[str, Any]:
-    message, case, member = load_message(s, actor, message_id)
-    if not member.is_facilitator:
-        raise NotFound()
-    view = for_member(s, svc, member, message, case)
-    view["watchlist"] = list(case.watchlist or [])
-    view["kind_name"] = KIND_WORDS.get(message.kind, "Message")
-    view["prefill"] = {}
-    view["approved_by_me"] = actor.account_id in view["approved_by"]
-    view["claimed_at"] = message.claimed_at.isoformat() if message.claimed_at else None
-    view["schedulable"] = State(message.state) not in DELIVERED | FINAL
-    facilitators = facilitator_ids(s, case.id)
-    names = {a.id: a.display_name for a in s.scalars(select(Account).where(Account.id.in_(facilitators)))}
-    view["others"] = [names[f] for f in facilitators if f != actor.account_id and f in names]
-    view["entered_by_me"] = bool(view.get("entered_by")) and message.written_by == actor.account_id  # issue 10
-    view["approved_by_names"] = [names.get(a, "a former facilitator") for a in view["approved_by"]]
-    view["needs_second"] = case.approvals_required > 1 and 0 < view["approvals"] < case.approvals_required
-    rows = {v.id: v for v in s.scalars(select(MessageVersion).where(MessageVersion.message_id == message.id))}
-    for v in view["versions"]:
-        row = rows[v["id"]]
-        v["by"] = names.get(row.created_by) if v["origin"] == "facilitator" else view["author_label"]
-        v["edits"] = media_edits.in_words(row.edits)
-        v["duration"] = duration_words(row.duration_ms)
-    read: dict[str, dict[str, Any]] = {}
-
-    def version(version_id: str) -> dict[str, Any]:
-        if version_id not in read:  # each read of content is audited once per page
-            read[version_id] = review.read_version(s, svc, actor, message_id, version_id)
-        return read[version_id]
-
-    current = None
-    if message.current_version_id:
-        current = version(message.current_version_id)
-        current["segments"] = highlight(current["text"] or current.get("transcript") or "", current["flags"])
-        current["flag_list"] = [{"kind": f["kind"], "words": FLAG_WORDS.get(str(f["kind"]), str(f["kind"])),
-                                 "text": f.get("text", "")} for f in current["flags"]]
-        current["duration"] = duration_words(current["duration_ms"])
-        row = rows[message.current_version_id]
-        current["edits"] = media_edits.in_words(row.edits)
-        current["is_media_edit"] = bool(row.edits)
-        view["prefill"] = media_edits.form_fields(row.edits)
-    view["current"] = current
-    if message.kind in ("audio", "video"):
-        originals = [v for v in view["versions"] if v["origin"] == "author" and v["processed"]]
-        view["original"] = originals[-1] if originals else None
-    if message.kind == "letter" and len(view["versions"]) > 1:
-        numbers = {v["number"]: v for v in view["versions"]}
-        first, last = view["versions"][0]["number"], view["versions"][-1]["number"]
-        a, b = compare
-        a = a if a is not None and a in numbers else first
-        b = b if b is not None and b in numbers else last
-        if a == b:
-            a, b = first, last
-        older, newer = numbers[min(a, b)], numbers[max(a, b)]
-        view["compare"] = {"a": older, "b": newer,
-                           **_side_by_side(version(older["id"])["text"] or "", version(newer["id"])["text"] or "")}
-        view["diff"] = True
-    view["requests"] = [r for r in requests.open_requests(s, svc, actor, case.id) if r["message_id"] == message.id]
-    view["incidents"] = review.incidents(s, svc, actor, message_id)
-    view["recipient_label"] = case.label_of(other_side(message.author_side))
-    return view
-
-
 def _release_time(form: dict[str, str]) -> datetime:
     """A datetime-local value ('2026-05-01T14:30') in the browser's time zone when staff.js sent
     its offset (minutes, as Date.getTimezoneOffset gives it), else in UTC."""
@@ -311,7 +210,7 @@ async def review_page(request: Request) -> Response:
         return go(_return_to(form, f"/staff/messages/{message_id}"))
     query = request.query_params
     compare = (to_int(query.get("from", "")), to_int(query.get("to", "")))
-    view = await run(request, _review_view, message_id, compare)
+    view = await run(request, review_view, message_id, compare)
     return render(request, "staff/review.html", principal=principal, m=view, rejection_codes=REJECTION_CODES,
                   kind_words=KIND_WORDS)
 
