@@ -17,6 +17,7 @@ from shuttle.messages.sharing import SharedItem, SupporterChoice
 from shuttle.organisations.service import OrganisationRow
 from shuttle.web import agreement_api as ag
 from shuttle.web import contract as c
+from shuttle.web import export_api as ex
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,12 @@ DOCS: dict[str, Doc] = {
     'export_case': _with(
         "A case's certified record, as a signed zip (application/zip): its timeline, the approved and delivered "
         "words, consents, assessments, the outcome agreement and its audit events linked to the chain head (the "
-        "case's facilitators and the coordinator); 'reason' (a string) is required and kept in the audit log",
-        answers={200: None}),
+        "case's facilitators and the coordinator); 'reason' is required and kept in the audit log",
+        body=ex.ExportReason, answers={200: None}),
+    'export_key': _with(
+        "The service's public signing key and its fingerprint, to publish so a certified record can be checked "
+        "offline (shuttle export verify FILE --public-key KEY); the coordinator only",
+        answers={200: ex.PublicSigningKey}),
     'get_notifications': _with(
         'My digest e-mail settings: my address (kept encrypted), whether I want a digest, the time of day '
         'digests go out (UTC), whether this service sends e-mail at all',

@@ -143,3 +143,18 @@ def test_the_api_answers_the_zip_and_names_a_missing_reason(app: Any, world: Wor
     assert world.sign_in(app, p.responsible).post(f"/api/v1/cases/{case_id}/export",
                                                    json={"reason": "Mine."}).status_code == 404
     assert len(_exports(world)) == 1
+
+
+def test_the_api_gives_the_coordinator_the_public_key(app: Any, world: World, case: tuple[str, People]) -> None:
+    case_id, p = case
+    coordinator = world.sign_in(app, p.coordinator)
+    before = coordinator.get("/api/v1/coordinator/export-key")
+    assert before.status_code == 200 and before.json() == {"made": False, "algorithm": "Ed25519",
+                                                           "fingerprint": None, "pem": None}
+    data = _download(coordinator.post(f"/api/v1/cases/{case_id}/export", json={"reason": "Inspection."}))
+    key = coordinator.get("/api/v1/coordinator/export-key").json()
+    assert key["made"] and archive.verify(data, key["pem"]).fingerprint == key["fingerprint"]
+    assert archive.verify(data, key["fingerprint"]).ok
+    assert world.sign_in(app, p.facilitator).get("/api/v1/coordinator/export-key").status_code == 404
+    wrong = coordinator.post(f"/api/v1/cases/{case_id}/export", json={"reason": 17})
+    assert wrong.status_code == 400 and "'reason'" in wrong.json()["message"]
