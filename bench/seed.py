@@ -283,7 +283,8 @@ def _serve(kind: str, data_dir: str, port: str, database_url: str = "") -> None:
         svc = build_services(Settings.from_env(env_for(Path(data_dir), database_url or None)))
         app = build_app(svc, run_worker=kind == "service-worker", check_schema=False)  # create_all, not migrations
     uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(port), log_level="warning", lifespan="on",
-                                  server_header=False, access_log=False)).run()
+                                  server_header=False, access_log=False,
+                                  timeout_keep_alive=600)).run()  # a client's idle connections stay usable
 
 
 class Server:
@@ -356,8 +357,8 @@ class Connection:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         return cls(reader, writer, f"127.0.0.1:{port}")
 
-    def request(self, path: str, cookie: str | None) -> bytes:
-        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}", "Accept: application/json"]
+    def request(self, path: str, cookie: str | None, accept: str = "application/json") -> bytes:
+        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}", f"Accept: {accept}"]
         if cookie:
             lines.append(f"Cookie: shuttle_session={cookie}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
