@@ -50,6 +50,7 @@ UNLISTED = frozenset({MANIFEST, SIGNATURE})
 EVENT_FIELDS = ("seq", "at", "actor_id", "actor_role", "action", "case_id", "subject_type", "subject_id",
                 "details", "prev_hash", "hash")
 MAX_MEMBERS = 100_000
+MAX_UNPACKED = 4 * 2**30  # a record is read whole into memory to be checked
 
 
 def sha256(data: bytes) -> str:
@@ -221,6 +222,8 @@ def verify(data: bytes, public_key: str | None = None) -> Verification:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
             raise zipfile.BadZipFile("too many members")
+        if sum(info.file_size for info in infos) > MAX_UNPACKED:
+            raise zipfile.BadZipFile(f"it would unpack to more than {MAX_UNPACKED // 2**30} GiB")
         members = {info.filename: archive.read(info) for info in infos}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         result.problems.append(f"the file is not a readable zip archive ({exc})")

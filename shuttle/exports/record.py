@@ -117,10 +117,15 @@ def _chain(session: Session, case_id: str, head: audit.ChainHead) -> tuple[bytes
         return b"", 0, 0, None
     lines: list[bytes] = []
     own = 0
-    stmt = (select(AuditEvent).where(AuditEvent.seq >= first, AuditEvent.seq <= head.seq)
-            .order_by(AuditEvent.seq).execution_options(yield_per=CHAIN_BATCH))
-    for event in session.scalars(stmt):
-        if event.case_id == case_id:
+    # Other cases' events as three columns (no ORM objects kept in the session); this case's whole.
+    links = session.execute(select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.case_id)
+                            .where(AuditEvent.seq >= first, AuditEvent.seq <= head.seq)
+                            .order_by(AuditEvent.seq).execution_options(yield_per=CHAIN_BATCH))
+    whole = {e.seq: e for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case_id, AuditEvent.seq >= first, AuditEvent.seq <= head.seq))}
+    for seq, prev_hash, hash_, event_case in links:
+        event = whole.get(seq) if event_case == case_id else None
+        if event is not None:
             own += 1
             line: dict[str, Any] = {"seq": event.seq, "at": audit.format_at(event.at), "actor_id": event.actor_id,
                                     "actor_role": event.actor_role, "action": event.action,
@@ -128,7 +133,7 @@ def _chain(session: Session, case_id: str, head: audit.ChainHead) -> tuple[bytes
                                     "subject_id": event.subject_id, "details": event.details,
                                     "prev_hash": event.prev_hash, "hash": event.hash}
         else:
-            line = {"seq": event.seq, "prev_hash": event.prev_hash, "hash": event.hash}
+            line = {"seq": seq, "prev_hash": prev_hash, "hash": hash_}
         lines.append(_line(line))
     return b"".join(lines), len(lines), own, first
 

@@ -328,3 +328,25 @@ def test_the_agreement_its_answers_and_item_history_are_in_the_record(world: Wor
     everything = b"".join(members.values()).decode("utf-8", "replace")
     assert "Saw it on Tuesday." not in everything and "Not by then, please." not in everything  # staff-only notes
     assert "Sam repairs the fence by spring" in members["summary.html"].decode()
+
+
+def test_a_shredded_case_exports_what_is_left_and_says_what_was_destroyed(world: World) -> None:
+    from shuttle.retention import shred_case
+
+    case_id, p = world.case()
+    _released(world, p, case_id)
+    world.do(shred_case, p.coordinator, "RJ-2026-0001")
+    data = world.do(export_case, p.facilitator, case_id, "After retention.").data
+    assert archive.verify(data).ok
+    members = _members(data)
+    [message] = json.loads(members["messages.json"])
+    assert message["text_file"] is None and "crypto-shredded" in message["text_missing"]
+    assert LETTER not in b"".join(members.values()).decode("utf-8", "replace")
+    assert any(json.loads(line).get("action") == "case.shred" for line in members["audit/chain.jsonl"].splitlines())
+
+
+def test_what_is_not_a_record_is_said_in_one_sentence(tmp_path: Path) -> None:
+    assert archive.verify(b"not a zip").problems[0].startswith("the file is not a readable zip archive")
+    assert archive.verify(_zip({"summary.html": b"x"})).problems == ["the archive has no manifest.json"]
+    with pytest.raises(archive.KeyError_):
+        archive.verify(_zip({}), "not a key")
