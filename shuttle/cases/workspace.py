@@ -141,8 +141,9 @@ def newest_first(entries: Sequence[Entry]) -> list[Entry]:
     return result
 
 
-def _person(p: Participant, account: Account | None, consents: Sequence[Consent], facts: PersonFacts,
+def person_row(p: Participant, account: Account | None, consents: Sequence[Consent], facts: PersonFacts,
             today: date) -> PersonRow:
+    """A participant's line in the participants table from their rows (`PeopleRecords`)."""
     took_part = [c for c in consents if c.kind == "take_part"]
     latest = took_part[-1] if took_part else None
     withdrew = (latest.recorded_at.isoformat() if latest is not None and not latest.granted
@@ -167,7 +168,7 @@ def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str) 
     referenced = {c.organisation_id for rows in consents.values() for c in rows if c.organisation_id}
     organisations = list(session.scalars(select(Organisation).where(
         or_(Organisation.active.is_(True), Organisation.id.in_(referenced))).order_by(Organisation.name)))
-    rows = [_person(p, account, consents[p.id], facts[p.id], now.date()) for p, account in people]
+    rows = [person_row(p, account, consents[p.id], facts[p.id], now.date()) for p, account in people]
 
     member = Membership("facilitator")
     messages = list(session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.created_at)))

@@ -13,36 +13,22 @@ from datetime import date
 from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shuttle import permissions
-from shuttle.access import load_case
 from shuttle.cases import notes, preparation
-from shuttle.cases.views import case_view
+from shuttle.cases.casework_view import notes_page as notes_page_view
+from shuttle.cases.casework_view import person_page as person_page_view
 from shuttle.errors import BadInput, NotFound, ShuttleError
-from shuttle.messages import on_behalf, queries, sharing
-from shuttle.services import Actor, Services
+from shuttle.messages import on_behalf, sharing
 from shuttle.web.http import read_body, read_form, run
-from shuttle.web.pages.common import go, render, signed_in
+from shuttle.web.pages.common import go, render, signed_in, view_fields
 
 YES_NO_UNKNOWN = {"yes": True, "no": False, "unknown": None}
 
 
 # --- a person's preparation ----------------------------------------------------------------------
-
-
-def _person(s: Session, svc: Services, actor: Actor, case_id: str, participant_id: str) -> dict[str, Any]:
-    """The person, their preparation and whether a letter may be entered for them: facilitators only."""
-    prep = preparation.preparation(s, svc, actor, case_id, participant_id)
-    view = case_view(s, actor, case_id)
-    person = next(p for p in view["participants"] if p["id"] == participant_id)
-    return {"case": view, "person": person, "prep": prep, "today": svc.now().date().isoformat(),
-            "side_label": view["settings"][f"label_{person['side']}"],
-            "may_write_for": person["role"] in permissions.AUTHORING_ROLES and person.get("active", True),
-            "ways": preparation.MEETING_WAYS}
 
 
 def _day(raw: str) -> date:
@@ -81,8 +67,8 @@ async def person_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id, participant_id = request.path_params["case_id"], request.path_params["participant_id"]
     if request.method == "GET":
-        page = await run(request, _person, case_id, participant_id)
-        return render(request, "staff/person.html", principal=principal, form={}, **page)
+        page = await run(request, person_page_view, case_id, participant_id)
+        return render(request, "staff/person.html", principal=principal, form={}, **view_fields(page))
     form = await read_form(request)
     action = form.get("action", "")
     if action not in PERSON_ACTIONS:
@@ -93,9 +79,9 @@ async def person_page(request: Request) -> Response:
     except NotFound:
         raise
     except ShuttleError as exc:
-        page = await run(request, _person, case_id, participant_id, csrf=form.get("csrf_token"))
+        page = await run(request, person_page_view, case_id, participant_id, csrf=form.get("csrf_token"))
         return render(request, "staff/person.html", status=exc.status, principal=principal, form=form,
-                      error=exc.message, error_field=ERROR_FIELD[action], error_action=action, **page)
+                      error=exc.message, error_field=ERROR_FIELD[action], error_action=action, **view_fields(page))
     if action == "letter":
         return go(f"/staff/messages/{done.id}")
     return go(f"/staff/cases/{case_id}/people/{participant_id}#{'meetings' if action == 'meeting' else 'wishes'}")
@@ -154,22 +140,13 @@ async def photo_page(request: Request) -> Response:
     except NotFound:
         raise
     except ShuttleError as exc:
-        page = await run(request, _person, case_id, participant_id, csrf=form.get("csrf_token"))
+        page = await run(request, person_page_view, case_id, participant_id, csrf=form.get("csrf_token"))
         return render(request, "staff/person.html", status=exc.status, principal=principal, form=form,
-                      error=exc.message, error_field="photo", error_action="photo", **page)
+                      error=exc.message, error_field="photo", error_action="photo", **view_fields(page))
     return go(f"/staff/messages/{done.id}")
 
 
 # --- private notes -------------------------------------------------------------------------------
-
-
-def _notes(s: Session, svc: Services, actor: Actor, case_id: str, message_id: str | None) -> dict[str, Any]:
-    """The case's (or one message's) private notes; reading them is audited by the use case."""
-    case, _ = load_case(s, actor, case_id)
-    shown = notes.read_notes(s, svc, actor, case_id, message_id=message_id)
-    names = queries.case_message_names(s, case.id)
-    return {"case_id": case.id, "reference": case.reference, "notes": shown, "names": names,
-            "message_id": message_id, "message_name": names.get(message_id or "")}
 
 
 async def notes_page(request: Request) -> Response:
@@ -177,17 +154,17 @@ async def notes_page(request: Request) -> Response:
     case_id = request.path_params["case_id"]
     if request.method == "GET":
         message_id = request.query_params.get("message") or None
-        page = await run(request, _notes, case_id, message_id)
-        return render(request, "staff/notes.html", principal=principal, text="", **page)
+        page = await run(request, notes_page_view, case_id, message_id)
+        return render(request, "staff/notes.html", principal=principal, text="", **view_fields(page))
     form = await read_form(request)
     message_id = form.get("message_id") or None
     try:
         await run(request, notes.add_note, case_id, form.get("text", ""), message_id=message_id,
                   csrf=form.get("csrf_token"))
     except BadInput as exc:
-        page = await run(request, _notes, case_id, message_id, csrf=form.get("csrf_token"))
+        page = await run(request, notes_page_view, case_id, message_id, csrf=form.get("csrf_token"))
         return render(request, "staff/notes.html", status=400, principal=principal, text=form.get("text", ""),
-                      error=exc.message, **page)
+                      error=exc.message, **view_fields(page))
     return go(f"/staff/cases/{case_id}/notes" + (f"?message={message_id}" if message_id else ""))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,11 @@ async def error_page(request: Request, status: int, message: str) -> Response:
 
 
 STAFF_PAGE = re.compile(r"^(/staff/(messages|cases)/[A-Za-z0-9_-]{1,64})(/[a-z-]{1,32})?$")
+
+
+def view_fields(view: Any) -> dict[str, Any]:
+    """A view model's (frozen dataclass's) fields as a template's names: render(..., **view_fields(v))."""
+    return {f.name: getattr(view, f.name) for f in fields(view)}
 
 
 def staff_way_back(request: Request, status: int) -> tuple[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +31,7 @@ from shuttle.messages.review_view import side_by_side as _side_by_side  # noqa: 
 from shuttle.messages.staff_dashboard import dashboard
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
-from shuttle.web.pages.common import go, render, signed_in
+from shuttle.web.pages.common import go, render, signed_in, view_fields
 
 KIND_WORDS = KIND_NAMES
 #: Where a form may send the facilitator back to after it is done (never another site).
@@ -45,11 +44,6 @@ def _return_to(form: dict[str, str], default: str) -> str:
     return wanted if RETURN_TO.match(wanted) else default
 
 
-def _fields(view: Any) -> dict[str, Any]:
-    """A view model's fields as a template's names."""
-    return {f.name: getattr(view, f.name) for f in fields(view)}
-
-
 # --- dashboard -----------------------------------------------------------------------------------
 
 
@@ -59,7 +53,7 @@ async def staff_page(request: Request) -> Response:
         return go("/")  # each role's own start page
     board, agreement_due = await run(request, lambda s, svc, actor: (
         dashboard(s, svc, actor), agreement_views.due_items(s, svc, actor)))  # issue 11: agreement items due
-    return render(request, "staff/home.html", principal=principal, agreement_due=agreement_due, **_fields(board))
+    return render(request, "staff/home.html", principal=principal, agreement_due=agreement_due, **view_fields(board))
 
 
 # --- case page -----------------------------------------------------------------------------------
@@ -144,10 +138,10 @@ async def staff_case_page(request: Request) -> Response:
             page = await run(request, case_workspace, case_id, csrf=form.get("csrf_token"))
             letter = await run(request, participation.invitation_letter, case_id, done, csrf=form.get("csrf_token"))
             return render(request, "staff/case.html", principal=principal, invitation=done, letter=letter,
-                          **_fields(page))
+                          **view_fields(page))
         return go(_return_to(form, f"/staff/cases/{case_id}"))
     page = await run(request, case_workspace, case_id)
-    return render(request, "staff/case.html", principal=principal, **_fields(page))
+    return render(request, "staff/case.html", principal=principal, **view_fields(page))
 
 
 # --- review page ---------------------------------------------------------------------------------
