@@ -13,6 +13,14 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+def _checkins(env: Mapping[str, str]) -> str:
+    raw = env.get("SHUTTLE_AFTERCARE_CHECKINS", "3d,14d")
+    if not all(p.strip()[:-1].isascii() and p.strip()[:-1].isdigit() and p.strip().endswith("d") and len(p.strip()) <= 4
+               for p in raw.split(",") if p.strip()):
+        raise ConfigError(f"SHUTTLE_AFTERCARE_CHECKINS is days after the exchange ends, like 3d,14d; got {raw!r}")
+    return raw
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -126,6 +134,8 @@ class Settings:
     first_contact_working_hours: int = 48  # Mon-Fri hours (shuttle.referrals.clock); 0: no clock
     hold_during_proceedings: bool = True  # court proceedings ongoing hold the exchange until lifted
     assessment_review_days: int = 180  # default review-by date of an assessment recorded without one
+    #: Aftercare check-ins, in days after the exchange ends (the case closes): "3d,14d"; "" for none.
+    aftercare_checkins: str = "3d,14d"
     # Digest e-mails (shuttle.notifications): an SMTP relay; nothing is sent while smtp_host is empty.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -200,6 +210,7 @@ class Settings:
             first_contact_working_hours=_int(env, "SHUTTLE_FIRST_CONTACT_WORKING_HOURS", 48),
             hold_during_proceedings=_bool(env, "SHUTTLE_HOLD_DURING_PROCEEDINGS", True),
             assessment_review_days=_int(env, "SHUTTLE_ASSESSMENT_REVIEW_DAYS", 180),
+            aftercare_checkins=_checkins(env),
             smtp_host=env.get("SHUTTLE_SMTP_HOST", "").strip(),
             smtp_port=_int(env, "SHUTTLE_SMTP_PORT", 587),
             smtp_username=env.get("SHUTTLE_SMTP_USERNAME", ""),

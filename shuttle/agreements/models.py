@@ -116,3 +116,44 @@ class FeedbackAnswer(Base):
     satisfied: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1..5
     recommend: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     comment_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+
+
+class CheckIn(Base):
+    """An aftercare check-in with one participant, scheduled when the exchange ends (the service's
+    setting, e.g. 3 and 14 days after); once recorded, how the person is and whether they got what
+    they wanted are kept encrypted ({"wellbeing": ..., "got_what_wanted": ...} as JSON)."""
+
+    __tablename__ = "aftercare_checkins"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    done_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
+    record_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+
+
+class SupportService(Base):
+    """The service's signposting directory (kept by the coordinator): public information, in clear."""
+
+    __tablename__ = "support_services"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    helps_with: Mapped[str] = mapped_column(String(500))
+    how_to_reach: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SharedSupport(Base):
+    """A directory entry a facilitator shared onto a participant's page."""
+
+    __tablename__ = "shared_support"
+    __table_args__ = (UniqueConstraint("participant_id", "service_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("support_services.id"))
+    shared_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

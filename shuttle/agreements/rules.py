@@ -15,6 +15,7 @@ from datetime import date
 from enum import StrEnum
 
 from shuttle.cases.states import Status
+from shuttle.errors import BadInput, Conflict
 
 SIDES = ("harmed", "responsible")
 #: Who does an item: one side, both, or the service (the facilitators).
@@ -56,6 +57,13 @@ class RuleBroken(Exception):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.message, self.field = message, field
+
+
+def refused(exc: RuleBroken) -> BadInput | Conflict:
+    """A broken rule about a field is bad input (the form again, the field named); else a conflict."""
+    if exc.field:
+        return BadInput(exc.message, details={"field": exc.field})
+    return Conflict(exc.message, code="agreement")
 
 
 @dataclass(frozen=True)
@@ -179,3 +187,40 @@ def feedback_offered(status: Status) -> bool:
 def quarter(day: date) -> str:
     """'2026Q4': the only time kept with a feedback answer (figures are by quarter)."""
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+# --- aftercare -----------------------------------------------------------------------------------
+
+GOT_WHAT_WANTED = ("yes", "partly", "no", "not_asked")
+MAX_WELLBEING_CHARS = 5_000
+
+
+def checkin_offsets(setting: str) -> list[int]:
+    """The service setting '3d,14d' as days after the exchange ends: [3, 14] ('' : no check-ins)."""
+    days = []
+    for part in (p.strip() for p in setting.split(",")):
+        if not part:
+            continue
+        if not (part.endswith("d") and part[:-1].isascii() and part[:-1].isdigit() and len(part) <= 4):
+            raise ValueError(f"a check-in is a number of days like 3d, not {part!r}")
+        days.append(int(part[:-1]))
+    return sorted(set(days))
+
+
+def check_checkin(wellbeing: str, got_what_wanted: str) -> None:
+    if not wellbeing.strip():
+        raise RuleBroken("Say how the person is.", "wellbeing")
+    if len(wellbeing) > MAX_WELLBEING_CHARS:
+        raise RuleBroken(f"How the person is can be up to {MAX_WELLBEING_CHARS} characters.", "wellbeing")
+    if got_what_wanted not in GOT_WHAT_WANTED:
+        raise RuleBroken("Say whether they got what they wanted from the process.", "got_what_wanted")
+
+
+def check_support_entry(name: str, helps_with: str, how_to_reach: str) -> None:
+    entries = ((name, "name", "its name", 120), (helps_with, "helps_with", "what it helps with", 500),
+               (how_to_reach, "how_to_reach", "how to reach it", 500))
+    for value, field, words, most in entries:
+        if not value.strip():
+            raise RuleBroken(f"Give {words}.", field)
+        if len(value) > most:
+            raise RuleBroken(f"{words.capitalize()} can be up to {most} characters.", field)

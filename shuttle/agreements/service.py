@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from shuttle import blobs, permissions
 from shuttle.access import load_case
-from shuttle.agreements import rules
+from shuttle.agreements import aftercare, rules
 from shuttle.agreements.models import (
     Agreement,
     AgreementAnswer,
@@ -35,12 +35,7 @@ from shuttle.errors import BadInput, Conflict, NotFound
 from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
 
-
-def refused(exc: rules.RuleBroken) -> BadInput | Conflict:
-    """A broken rule about a field is bad input (the form again, the field named); else a conflict."""
-    if exc.field:
-        return BadInput(exc.message, details={"field": exc.field})
-    return Conflict(exc.message, code="agreement")
+refused = rules.refused
 
 
 def _case(session: Session, actor: Actor, case_id: str,
@@ -196,6 +191,7 @@ def close_case(session: Session, svc: Services, actor: Actor, case_id: str, *, r
                                           .order_by(Participant.id)):
         if session.get(FeedbackDone, participant_id) is None:
             session.add(FeedbackDone(participant_id=participant_id, done=False))
+    aftercare.schedule_checkins(session, svc, case)  # the exchange has ended
     session.flush()
     return closure
 
@@ -224,6 +220,8 @@ def finish_case(session: Session, svc: Services, actor: Actor, case_id: str, *, 
         if states.Status(case.status) is not states.Status.CLOSING:
             raise Conflict(f"A case that is {states.describe(states.Status(case.status))} cannot be finished.",
                            code="case_status")
+        if closure is None:  # closed by the case's status step alone: its check-ins were never scheduled
+            aftercare.schedule_checkins(session, svc, case)
         _record_closure(session, svc, actor, case, why)
     return cases.set_status(session, svc, actor, case.id, states.Status.CLOSED.value)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from shuttle import blobs, permissions
 from shuttle.access import load_case
 from shuttle.accounts.models import Account
-from shuttle.agreements import rules, service
+from shuttle.agreements import aftercare, rules, service
 from shuttle.agreements.models import Agreement, AgreementAnswer, AgreementItem, AgreementVersion, ItemUpdate
 from shuttle.cases import states
 from shuttle.cases.facts import person_gate
@@ -102,6 +102,20 @@ class StaffAgreementPage:
     case_version: int
     closure_reasons: tuple[tuple[str, str], ...]
     owners: tuple[tuple[str, str], ...]
+    checkins: tuple[aftercare.CheckInView, ...]
+    people: tuple[PersonView, ...]
+    directory: tuple[aftercare.SupportEntry, ...]
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """Someone a facilitator may share support with, and what was shared with them."""
+
+    participant_id: str
+    name: str
+    side_label: str
+    role: str
+    shared: tuple[aftercare.SupportEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,7 @@ class ParticipantAgreementPage:
     sees_statuses: bool
     feedback_pending: bool
     delivered: tuple[DeliveredView, ...]
+    support: tuple[aftercare.SupportEntry, ...]
 
     @property
     def closing(self) -> bool:
@@ -212,7 +227,17 @@ def staff_page(session: Session, svc: Services, actor: Actor, case_id: str) -> S
         states.Action.CLOSE in states.allowed_actions(status), status is states.Status.CLOSING,
         case.row_version, tuple((r.value, states.CLOSURE_WORDS[r]) for r in states.ClosureReason),
         (("harmed", case.label_harmed), ("responsible", case.label_responsible), ("both", "both sides"),
-         ("service", "the facilitators")))
+         ("service", "the facilitators")),
+        tuple(aftercare.checkins(session, svc, actor, case.id)), _people(session, case),
+        tuple(aftercare.directory(session, svc, actor, active_only=True)))
+
+
+def _people(session: Session, case: Case) -> tuple[PersonView, ...]:
+    rows = session.execute(select(Participant, Account.display_name).join(Account, Account.id == Participant.account_id)
+                           .where(Participant.case_id == case.id, Participant.active.is_(True))
+                           .order_by(Participant.side, Participant.role, Account.display_name)).all()
+    return tuple(PersonView(p.id, name, case.label_of(p.side), p.role, tuple(aftercare.shared_with(session, p.id)))
+                 for p, name in rows)
 
 
 def participant_page(session: Session, svc: Services, actor: Actor, case_id: str) -> ParticipantAgreementPage:
@@ -255,7 +280,8 @@ def participant_page(session: Session, svc: Services, actor: Actor, case_id: str
     return ParticipantAgreementPage(
         case.id, case.status, case.label_of(member.side), case.label_of(other_side(member.side)),
         permissions.may_see_agreement(member), latest_view, mine, theirs, agreed_at, may_answer, sees,
-        service.feedback_pending(session, case, member), delivered)
+        service.feedback_pending(session, case, member), delivered,
+        tuple(aftercare.shared_with(session, member.participant_id)))
 
 
 # --- the facilitators' dashboard -------------------------------------------------------------------
@@ -269,10 +295,12 @@ class DueItem:
     owner_words: str
     due_on: date
     overdue: bool
+    kind: str = "item"  # or "checkin": an aftercare check-in with the person on that side (owner_words)
 
 
 def due_items(session: Session, svc: Services, actor: Actor) -> list[DueItem]:
-    """Items of agreed agreements in my cases, not done or missed, due within a week or overdue."""
+    """Items of agreed agreements in my cases, not done or missed, due within a week or overdue; then
+    the aftercare check-ins due today or earlier, not yet recorded."""
     if actor.role != "facilitator":
         return []
     today = svc.now().date()
@@ -294,4 +322,6 @@ def due_items(session: Session, svc: Services, actor: Actor) -> list[DueItem]:
         if item.due_on is not None and rules.is_due(item.due_on, status, today=today):
             due.append(DueItem(case.id, case.reference, item.number, _owner_words(case, item.owner, None),
                                item.due_on, item.due_on < today))
+    due += [DueItem(c.case_id, c.reference, 0, c.side_label, c.due_on, c.due_on < today, "checkin")
+            for c in aftercare.due_checkins(session, svc, actor)]
     return due

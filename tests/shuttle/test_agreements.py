@@ -11,8 +11,8 @@ from sqlalchemy import inspect, select
 from world import People, World
 
 from shuttle import blobs
-from shuttle.agreements import rules, service, views
-from shuttle.agreements.models import AgreementItem, FeedbackAnswer, FeedbackDone
+from shuttle.agreements import aftercare, rules, service, views
+from shuttle.agreements.models import AgreementItem, CheckIn, FeedbackAnswer, FeedbackDone
 from shuttle.audit.models import AuditEvent
 from shuttle.cases import preparation, states
 from shuttle.cases import service as cases
@@ -305,3 +305,84 @@ def test_feedback_is_kept_apart_from_who_gave_it(world: World) -> None:
         events = uow.session.scalars(select(AuditEvent).where(AuditEvent.action.like("feedback.%"))).all()
         assert [e.action for e in events] == ["feedback.done", "feedback.done"]  # answered or declined: alike
         assert all(e.details in ({}, None) for e in events)
+
+
+# --- aftercare -----------------------------------------------------------------------------------
+
+
+def test_checkin_offsets_and_records() -> None:
+    assert rules.checkin_offsets("3d,14d") == [3, 14] == rules.checkin_offsets(" 14d , 3d,3d ")
+    assert rules.checkin_offsets("") == []
+    for bad in ("3", "2w", "-1d", "²d", "10000d"):
+        with pytest.raises(ValueError):
+            rules.checkin_offsets(bad)
+    rules.check_checkin("Doing well", "partly")
+    for wellbeing, got, field in [(" ", "yes", "wellbeing"), ("Fine", "maybe", "got_what_wanted"),
+                                  ("x" * (rules.MAX_WELLBEING_CHARS + 1), "yes", "wellbeing")]:
+        with pytest.raises(rules.RuleBroken) as caught:
+            rules.check_checkin(wellbeing, got)
+        assert caught.value.field == field
+
+
+def test_checkins_are_scheduled_when_the_exchange_ends_and_recorded_encrypted(world: World) -> None:
+    case_id, p = world.case()
+    assert world.do(aftercare.checkins, p.facilitator, case_id) == []
+    world.do(service.close_case, p.facilitator, case_id, reason="completed")
+    today = world.svc.now().date()
+    scheduled = world.do(aftercare.checkins, p.facilitator, case_id)
+    # the principals and the proxy (not the supporter), at 3 and 14 days
+    assert sorted((c.side_label, (c.due_on - today).days) for c in scheduled) == sorted(
+        [(label, days) for label in ("the person harmed", "the person harmed", "the person responsible")
+         for days in (3, 14)])
+    assert world.do(aftercare.due_checkins, p.facilitator) == []  # none due yet
+    first = scheduled[0]
+    with pytest.raises(NotFound):
+        world.do(aftercare.record_checkin, p.harmed, case_id, first.id, wellbeing="Fine", got_what_wanted="yes")
+    with pytest.raises(BadInput):
+        world.do(aftercare.record_checkin, p.facilitator, case_id, first.id, wellbeing="", got_what_wanted="yes")
+    world.do(aftercare.record_checkin, p.facilitator, case_id, first.id, wellbeing="Sleeping better",
+             got_what_wanted="partly")
+    with pytest.raises(Conflict):
+        world.do(aftercare.record_checkin, p.facilitator, case_id, first.id, wellbeing="Again", got_what_wanted="no")
+    done = next(c for c in world.do(aftercare.checkins, p.facilitator, case_id) if c.id == first.id)
+    assert done.done_at is not None and done.on_time and done.wellbeing == "Sleeping better"
+    with world.svc.db.uow() as uow:
+        row = uow.session.get(CheckIn, first.id)
+        assert row is not None and row.record_blob_id is not None and "Sleeping" not in repr(inspect(row).dict)
+        assert row.record_blob_id in aftercare.blob_ids(uow.session, case_id)
+
+
+def test_due_checkins_reach_the_dashboard(world: World) -> None:
+    case_id, p = world.case()
+    world.do(service.close_case, p.facilitator, case_id, reason="completed")
+    with world.svc.db.uow() as uow:  # the days pass
+        for row in uow.session.scalars(select(CheckIn).where(CheckIn.case_id == case_id)):
+            row.due_on -= timedelta(days=3)
+        uow.commit()
+    due = world.do(views.due_items, p.facilitator)
+    assert sorted((d.kind, d.owner_words) for d in due) == [
+        ("checkin", "the person harmed"), ("checkin", "the person harmed"), ("checkin", "the person responsible")]
+    assert world.do(views.due_items, p.outsider_facilitator) == []
+
+
+def test_signposting_directory_and_sharing(world: World) -> None:
+    case_id, p = world.case()
+    with pytest.raises(NotFound):
+        world.do(aftercare.add_support_service, p.facilitator, name="Victim Support", helps_with="x", how_to_reach="y")
+    with pytest.raises(BadInput):
+        world.do(aftercare.add_support_service, p.coordinator, name="Victim Support", helps_with=" ", how_to_reach="y")
+    entry = world.do(aftercare.add_support_service, p.coordinator, name="Victim Support",
+                     helps_with="Emotional support after a crime", how_to_reach="Call 0808 168 9111")
+    gone = world.do(aftercare.add_support_service, p.coordinator, name="Old line", helps_with="Nothing now",
+                    how_to_reach="Closed")
+    world.do(aftercare.set_support_active, p.coordinator, gone.id, False)
+    assert [e.name for e in world.do(aftercare.directory, p.facilitator)] == ["Victim Support"]
+    jessica = p.participant_ids[p.harmed.account_id or ""]
+    with pytest.raises(BadInput):
+        world.do(aftercare.share_support, p.facilitator, case_id, jessica, gone.id)
+    with pytest.raises(NotFound):
+        world.do(aftercare.share_support, p.outsider_facilitator, case_id, jessica, entry.id)
+    world.do(aftercare.share_support, p.facilitator, case_id, jessica, entry.id)
+    world.do(aftercare.share_support, p.facilitator, case_id, jessica, entry.id)  # once is enough
+    assert [e.name for e in world.do(views.participant_page, p.harmed, case_id).support] == ["Victim Support"]
+    assert world.do(views.participant_page, p.responsible, case_id).support == ()

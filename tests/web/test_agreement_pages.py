@@ -90,7 +90,7 @@ def test_the_agreement_from_draft_to_both_sides_agreeing(world: World, app: Any)
     staff_page = fiona.get(f"/staff/cases/{case_id}/agreement")
     assert "Agreed by both sides" in _text(staff_page)
     dashboard = _text(fiona.get("/staff"))
-    assert "Agreement items due" in dashboard and f"due {due}" in dashboard
+    assert "Agreement items and check-ins due" in dashboard and f"due {due}" in dashboard
     item_id = re.search(r'name="item_id" value="([0-9a-f]{32})"', staff_page.text)
     assert item_id
     refused = fiona.post(f"/staff/cases/{case_id}/agreement", data={
@@ -100,7 +100,7 @@ def test_the_agreement_from_draft_to_both_sides_agreeing(world: World, app: Any)
         refused, f"note-{item_id.group(1)}")
     post_form(fiona, f"/staff/cases/{case_id}/agreement", staff_page, action="mark", item_id=item_id.group(1),
               status="done", note="Both letters seen")
-    assert "Agreement items due" not in _text(fiona.get("/staff"))
+    assert "Agreement items and check-ins due" not in _text(fiona.get("/staff"))
     assert "Now: done" in _text(jessica.get(mine))  # she asked to hear how it is kept
     assert "Now:" not in _text(sam.get(mine))  # he did not
     assert "Both letters seen" not in jessica.get(mine).text
@@ -218,3 +218,43 @@ def test_the_agreement_through_the_api(world: World, app: Any) -> None:
     assert sam.post(f"{api}/feedback", json={"declined": True}).json() == {"done": True}
     assert sam.post(f"{api}/feedback", json={"satisfied": 5}).status_code == 409  # asked once
     assert fiona.post(f"{api}/closure/finish", json={}).json() == {"status": "closed", "reason": "completed"}
+
+
+def test_aftercare_pages_checkins_and_signposting(world: World, app: Any) -> None:
+    case_id, p = world.case()
+    cora, _ = sign_in_page(app, world, p.coordinator)
+    directory = cora.get("/coordinator/support-services")
+    assert "The directory is empty" in _text(directory)
+    refused = cora.post("/coordinator/support-services", data={
+        "csrf_token": csrf_of(directory), "name": "Victim Support", "helps_with": "", "how_to_reach": "0808"})
+    assert refused.status_code == 400 and "Give what it helps with" in _summary_links_to(refused, "helps_with")
+    assert 'value="Victim Support"' in refused.text
+    post_form(cora, "/coordinator/support-services", directory, name="Victim Support",
+              helps_with="Emotional support after a crime", how_to_reach="Call 0808 168 9111")
+
+    fiona, _ = sign_in_page(app, world, p.facilitator)
+    url = f"/staff/cases/{case_id}/agreement"
+    page = fiona.get(url)
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version
+    post_form(fiona, url, page, action="close", reason="completed", confirm="yes", version=version.group(1))
+    page = fiona.get(url)
+    checkin = re.search(r'name="checkin_id" value="([0-9a-f]{32})"', page.text)
+    assert checkin and "Check-ins" in _text(page)
+    refused = fiona.post(url, data={"csrf_token": csrf_of(page), "action": "checkin", "checkin_id": checkin.group(1),
+                                    "wellbeing": "Calmer now", "got_what_wanted": ""})
+    assert refused.status_code == 400 and _textarea(refused, f"wellbeing-{checkin.group(1)}") == "Calmer now"
+    _summary_links_to(refused, f"got_what_wanted-{checkin.group(1)}")
+    post_form(fiona, url, page, action="checkin", checkin_id=checkin.group(1), wellbeing="Calmer now",
+              got_what_wanted="yes")
+    assert "How they are: Calmer now" in _text(fiona.get(url))
+    service_id = re.search(r'<option value="([0-9a-f]{32})">Victim Support', page.text)
+    assert service_id
+    post_form(fiona, url, page, action="share", participant_id=p.participant_ids[p.responsible.account_id or ""],
+              service_id=service_id.group(1))
+    sam, _ = sign_in_page(app, world, p.responsible)
+    seen = _text(sam.get(f"/me/cases/{case_id}/agreement"))
+    assert "Support you can turn to" in seen and "Call 0808 168 9111" in seen
+    jessica, _ = sign_in_page(app, world, p.harmed)
+    assert "Support you can turn to" not in _text(jessica.get(f"/me/cases/{case_id}/agreement"))
+    assert fiona.get("/coordinator/support-services").status_code == 404

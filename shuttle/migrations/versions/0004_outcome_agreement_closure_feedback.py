@@ -1,8 +1,9 @@
-"""outcome agreement, closure reason, feedback (issue 11)
+"""outcome agreement, closure reason, feedback, aftercare (issue 11)
 
 New tables only: the agreement, its immutable versions and items (texts encrypted in blobs), each
-side's answers, item tracking, the case's closure reason, and feedback answers kept apart from who
-gave them (feedback_done says only that a participant is done with the questionnaire).
+side's answers, item tracking, the case's closure reason, feedback answers kept apart from who
+gave them (feedback_done says only that a participant is done with the questionnaire), aftercare
+check-ins, the signposting directory and what was shared onto a participant's page.
 
 Revision ID: 0004
 Revises: 0003
@@ -129,9 +130,65 @@ def upgrade() -> None:
     with op.batch_alter_table('agreement_item_updates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_item_updates_item_id'), ['item_id'], unique=False)
 
+    # aftercare: check-ins (their records encrypted), the signposting directory, what was shared
+    op.create_table('support_services',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('helps_with', sa.String(length=500), nullable=False),
+    sa.Column('how_to_reach', sa.String(length=500), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_support_services'))
+    )
+    op.create_table('aftercare_checkins',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.String(length=32), nullable=False),
+    sa.Column('participant_id', sa.String(length=32), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('done_at', shuttle.db.UTCDateTime(), nullable=True),
+    sa.Column('done_by', sa.String(length=32), nullable=True),
+    sa.Column('record_blob_id', sa.String(length=128), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_aftercare_checkins_case_id_cases')),
+    sa.ForeignKeyConstraint(['done_by'], ['accounts.id'], name=op.f('fk_aftercare_checkins_done_by_accounts')),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'],
+                            name=op.f('fk_aftercare_checkins_participant_id_participants')),
+    sa.ForeignKeyConstraint(['record_blob_id'], ['blobs.id'], name=op.f('fk_aftercare_checkins_record_blob_id_blobs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_aftercare_checkins'))
+    )
+    with op.batch_alter_table('aftercare_checkins', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_aftercare_checkins_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftercare_checkins_due_on'), ['due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftercare_checkins_participant_id'), ['participant_id'], unique=False)
+
+    op.create_table('shared_support',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('participant_id', sa.String(length=32), nullable=False),
+    sa.Column('service_id', sa.String(length=32), nullable=False),
+    sa.Column('shared_by', sa.String(length=32), nullable=False),
+    sa.Column('at', shuttle.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'],
+                            name=op.f('fk_shared_support_participant_id_participants')),
+    sa.ForeignKeyConstraint(['service_id'], ['support_services.id'],
+                            name=op.f('fk_shared_support_service_id_support_services')),
+    sa.ForeignKeyConstraint(['shared_by'], ['accounts.id'], name=op.f('fk_shared_support_shared_by_accounts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shared_support')),
+    sa.UniqueConstraint('participant_id', 'service_id', name=op.f('uq_shared_support_participant_id'))
+    )
+    with op.batch_alter_table('shared_support', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shared_support_participant_id'), ['participant_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('shared_support', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shared_support_participant_id'))
+
+    op.drop_table('shared_support')
+    with op.batch_alter_table('aftercare_checkins', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_aftercare_checkins_participant_id'))
+        batch_op.drop_index(batch_op.f('ix_aftercare_checkins_due_on'))
+        batch_op.drop_index(batch_op.f('ix_aftercare_checkins_case_id'))
+
+    op.drop_table('aftercare_checkins')
+    op.drop_table('support_services')
     with op.batch_alter_table('agreement_item_updates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_item_updates_item_id'))
 

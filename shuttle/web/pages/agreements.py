@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shuttle.agreements import rules, service, views
-from shuttle.errors import BadInput
+from shuttle.agreements import aftercare, rules, service, views
+from shuttle.errors import BadInput, NotFound
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages.common import go, render, signed_in
@@ -82,6 +82,13 @@ def _staff_action(form: dict[str, str]) -> Callable[..., Any]:
                            details={"field": "confirm-finish"})
         return lambda s, svc, actor, case_id: service.finish_case(s, svc, actor, case_id,
                                                                   reason=form.get("reason", ""))
+    if what == "checkin":
+        return lambda s, svc, actor, case_id: aftercare.record_checkin(
+            s, svc, actor, case_id, form.get("checkin_id", ""), wellbeing=form.get("wellbeing", ""),
+            got_what_wanted=form.get("got_what_wanted", ""))
+    if what == "share":
+        return lambda s, svc, actor, case_id: aftercare.share_support(
+            s, svc, actor, case_id, form.get("participant_id", ""), form.get("service_id", ""))
     raise BadInput("Unknown action.")
 
 
@@ -91,6 +98,10 @@ def _field_of(error: BadInput, form: dict[str, str]) -> str:
         return f"{field}-{form.get('item_id', '')}"
     if form.get("action") in {"close", "finish"} and field == "reason":
         return f"reason-{form['action']}"
+    if form.get("action") == "checkin" and field:
+        return f"{field}-{form.get('checkin_id', '')}"
+    if form.get("action") == "share" and field:
+        return f"{field}-{form.get('participant_id', '')}"
     return field
 
 
@@ -111,7 +122,8 @@ async def staff_agreement_page(request: Request) -> Response:
         return render(request, "agreements/staff.html", status=400, principal=principal, page=page,
                       rows=_draft_rows(page, typed), form=form, error=exc.message,
                       error_field=_field_of(exc, form), done="")
-    done = {"draft": "drafted", "mark": "marked", "close": "closing", "finish": "closed"}[form["action"]]
+    done = {"draft": "drafted", "mark": "marked", "close": "closing", "finish": "closed", "checkin": "checked-in",
+            "share": "shared"}[form["action"]]
     return go(f"/staff/cases/{case_id}/agreement?done={done}")
 
 
@@ -167,7 +179,52 @@ async def my_agreement_page(request: Request) -> Response:
     return go(f"/me/cases/{case_id}/agreement?done={done}")
 
 
+# --- the coordinator's signposting directory ------------------------------------------------------
+
+
+async def _coordinator(request: Request) -> Any:
+    principal = await signed_in(request)
+    if principal.role != "coordinator":
+        raise NotFound()
+    return principal
+
+
+async def _directory_page(request: Request, principal: Any, *, status: int = 200, form: dict[str, str] | None = None,
+                          error: str = "", error_field: str = "") -> Response:
+    entries = await run(request, aftercare.directory, csrf=principal.csrf_token)
+    return render(request, "agreements/directory.html", status=status, principal=principal, entries=entries,
+                  form=form or {}, error=error, error_field=error_field)
+
+
+async def directory_page(request: Request) -> Response:
+    principal = await _coordinator(request)
+    if request.method == "GET":
+        return await _directory_page(request, principal)
+    form = await read_form(request)
+    fields = {name: form.get(name, "") for name in ("name", "helps_with", "how_to_reach")}
+    try:
+        await run(request, lambda s, svc, actor: aftercare.add_support_service(s, svc, actor, **fields),
+                  csrf=form.get("csrf_token"))
+    except BadInput as exc:  # the form again, with what was typed
+        return await _directory_page(request, principal, status=400, form=fields, error=exc.message,
+                                     error_field=str(exc.details.get("field", "")))
+    return go("/coordinator/support-services")
+
+
+async def directory_entry(request: Request) -> Response:
+    await _coordinator(request)
+    form = await read_form(request)
+    action = form.get("action", "")
+    if action not in ("deactivate", "reactivate"):
+        raise BadInput("Unknown action.")
+    await run(request, aftercare.set_support_active, request.path_params["service_id"], action == "reactivate",
+              csrf=form.get("csrf_token"))
+    return go("/coordinator/support-services")
+
+
 ROUTES = [
     Route("/staff/cases/{case_id}/agreement", staff_agreement_page, methods=["GET", "POST"]),
     Route("/me/cases/{case_id}/agreement", my_agreement_page, methods=["GET", "POST"]),
+    Route("/coordinator/support-services", directory_page, methods=["GET", "POST"]),
+    Route("/coordinator/support-services/{service_id}", directory_entry, methods=["POST"]),
 ]
