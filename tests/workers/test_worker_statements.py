@@ -107,6 +107,14 @@ def test_each_phase_of_a_letter_job_is_one_short_transaction_that_commits_once(s
     for transaction in transactions:
         assert len(transaction.statements) <= MAX_STATEMENTS_PER_PHASE, _describe(counter)
     assert counter.checkouts == len(PHASES), _describe(counter)
+    # The audit chain's lock (PostgreSQL: an advisory lock held until the commit; SQLite: the
+    # write lock the whole transaction holds anyway) covers only reading the last event and
+    # inserting the new one: the phases that record an event end with exactly that.
+    lock = ["SELECT pg_advisory_xact_lock"] if svc.db.dialect == "postgresql" else []
+    tail = [*lock, "SELECT audit_events.seq, audit_events.hash FROM audit_events", "INSERT INTO audit_events"]
+    for transaction in transactions[1:]:
+        ending = transaction.statements[-len(tail):]
+        assert [st[:len(want)] for st, want in zip(ending, tail, strict=True)] == tail, _describe(counter)
     # ... and the job did what it always did: done once, the message on to review, the chain intact.
     with svc.db.uow() as uow:
         message = uow.session.get(Message, message_id)
