@@ -167,8 +167,10 @@ async def create(request: Request) -> Response:
 
 async def head(request: Request) -> Response:
     _require_tus(request)
-    upload = await run(request, lambda s, svc, actor: uploads.get(s, svc, actor, request.path_params["upload_id"]))
-    return Response(status_code=200, headers=_headers(upload))
+    upload_id = request.path_params["upload_id"]
+    # the headers are read inside the unit of work: a read-only one ends without a commit, and its rows with it
+    headers = await run(request, lambda s, svc, actor: _headers(uploads.get(s, svc, actor, upload_id)))
+    return Response(status_code=200, headers=headers)
 
 
 async def patch(request: Request) -> Response:
