@@ -343,8 +343,9 @@ async def run_anonymous(request: Request, use_case: Callable[..., T], *args: Any
 async def current_principal(request: Request) -> Principal | None:
     """Who is signed in (fully), for pages that look different per role; None if nobody.
 
-    Looked up once per request. For GET and HEAD the read-only unit of work it began is kept
-    open for the page's `run`, so the page's whole request is one unit of work."""
+    Looked up once per request, read-only (the write lock only when the idle expiry slides).
+    For GET and HEAD the unit of work it began is kept open for the page's `run`, so the page's
+    whole request is one unit of work; a form's action then runs in its own, which may write."""
     unit = request_unit(request)
     if unit is not None and unit.looked_up:
         return unit.principal
@@ -359,13 +360,13 @@ async def current_principal(request: Request) -> Principal | None:
             principal = _authenticate(uow, svc, token)
         except NotAuthenticated:
             return None
-        if uow.readonly and unit is not None and _portable(uow):
+        if uow.readonly and safe and unit is not None and _portable(uow):
             unit.held = uow  # the page's `run` continues in it (or OneUnitOfWork closes it)
         else:
             uow.commit()
         return principal
 
-    principal = await run_in_threadpool(lambda: _in_unit(svc, step, readonly=safe, unit=unit))
+    principal = await run_in_threadpool(lambda: _in_unit(svc, step, readonly=True, unit=unit))
     if unit is not None:
         unit.principal, unit.looked_up = principal, True
     return principal

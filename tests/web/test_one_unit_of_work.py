@@ -77,6 +77,9 @@ def test_a_page_and_an_api_read_are_one_unit_of_work_with_one_session_lookup(wor
             with counted(world.svc) as seen:
                 assert staff.get(path).status_code == 200, path
             assert seen == {"units": 1, "lookups": 1}, path
+        with counted(world.svc) as seen:  # a change then a view of it: two units of work, one lookup
+            assert staff.delete("/api/v1/me/notifications").status_code == 200
+        assert seen == {"units": 2, "lookups": 1}
 
 
 def test_reads_answer_while_another_connection_holds_the_write_lock(world: World) -> None:
