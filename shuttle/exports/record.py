@@ -270,7 +270,9 @@ def export_case(session: Session, svc: Services, actor: Actor, case_id: str, rea
     files[archive.CHAIN] = chain
     files["audit/head.txt"] = (head.line(now) + "\n").encode("ascii")
 
-    exporter = {"account_id": actor.account_id, "role": actor.role, "name": names.get(actor.account_id or "", "")}
+    exporter = {"account_id": actor.account_id, "role": actor.role,
+                "name": names.get(actor.account_id, "") if actor.account_id else
+                "the service's operator, on the server's command line (shuttle export case)"}
     manifest = {
         "case": {"id": case.id, "reference": case.reference},
         "exported_at": audit.format_at(now),
@@ -345,9 +347,24 @@ Created {{ case.created_at }}. Facilitators: {{ case.facilitators | map(attribut
 {% endfor %}{% else %}<p>No outcome agreement was drafted.</p>{% endif %}
 {% if agreement.closure %}<p>The case was closed: {{ agreement.closure.words }}
 ({{ agreement.closure.at }}).</p>{% endif %}
-<h2>Consents and assessments</h2>
-<p>Every consent and assessment record, oldest first, is in <code>consents.json</code> and
-<code>assessments.json</code>. Assessment reasons are the facilitators' private notes and are not in this record.</p>
+<h2>Consents</h2>
+<p>Every record, oldest first (a withdrawal is a record of its own); also in <code>consents.json</code>.</p>
+<table><thead><tr><th>Who</th><th>Consent</th><th>Given</th><th>How</th><th>Date given</th><th>Recorded</th>
+</tr></thead><tbody>{% for c in consents %}<tr><td>{{ c.name }} ({{ c.side_label }}, {{ c.role }})</td>
+<td>{{ c.kind | replace("_", " ") }}{% if c.organisation %} with {{ c.organisation }}{% endif %}</td>
+<td>{{ "yes" if c.granted else "withdrawn" }}</td><td>{{ c.method | replace("_", " ") }}</td>
+<td>{{ c.given_on or "" }}</td>
+<td>{{ c.recorded_at }}{% if c.recorded_by %} by {{ c.recorded_by }}{% endif %}</td></tr>
+{% else %}<tr><td colspan="6">None recorded.</td></tr>{% endfor %}</tbody></table>
+<h2>Assessments</h2>
+<p>Every judgement, oldest first; also in <code>assessments.json</code>. Their reasons are the facilitators'
+private notes and are not in this record.</p>
+<table><thead><tr><th>Who</th><th>Assessment</th><th>Outcome</th><th>Recorded</th><th>Review by</th></tr></thead>
+<tbody>{% for a in assessments %}<tr><td>{{ a.name }} ({{ a.side_label }}, {{ a.role }})</td><td>{{ a.kind }}</td>
+<td>{{ a.outcome | replace("_", " ") }}</td>
+<td>{{ a.recorded_at }}{% if a.recorded_by %} by {{ a.recorded_by }}{% endif %}</td>
+<td>{{ a.review_by or "" }}{% if a.lapsed_at %} (lapsed {{ a.lapsed_at }}){% endif %}</td></tr>
+{% else %}<tr><td colspan="5">None recorded.</td></tr>{% endfor %}</tbody></table>
 <h2>Audit</h2>
 <p>The case's {{ manifest.audit_chain.case_events }} audit events are in <code>audit/chain.jsonl</code> with
 their hashes, linked through the {{ manifest.audit_chain.events }} events of the service's chain from event
@@ -364,4 +381,5 @@ def _summary(case: dict[str, Any], messages: list[dict[str, Any]], files: dict[s
     texts = {m["text_file"]: files[m["text_file"]].decode("utf-8") for m in messages if m["text_file"]}
     agreement = json.loads(files["agreement.json"])
     return SUMMARY.render(case=case, messages=messages, texts=texts, entries=entries, manifest=manifest,
-                          agreement=agreement, key=key).encode("utf-8")
+                          agreement=agreement, consents=json.loads(files["consents.json"]),
+                          assessments=json.loads(files["assessments.json"]), key=key).encode("utf-8")

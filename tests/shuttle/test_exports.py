@@ -75,6 +75,10 @@ def test_an_export_verifies_and_holds_the_record(exported: tuple[World, People, 
     assert [members[n].decode() for n in letters] == [LETTER, "Dear Sam, a second letter."]
     summary = members["summary.html"].decode()
     assert LETTER in summary and "Court order 42 of the county court" in summary
+    consents = json.loads(members["consents.json"])
+    assert {(c["kind"], c["granted"]) for c in consents} == {("take_part", True), ("receive_messages", True)}
+    assert len(consents) == 8 and len(json.loads(members["assessments.json"])) == 8  # 4 people, 2 each
+    assert summary.count("<td>take part</td>") == 4 and summary.count("<td>suitable</td>") == 4
     manifest = json.loads(members["manifest.json"])
     assert manifest["reason"] == "Court order 42 of the county court"
     assert manifest["exported_by"]["role"] == "facilitator"
@@ -273,6 +277,8 @@ def test_the_cli_exports_a_case_by_reference(tmp_path: Path, monkeypatch: pytest
     out = tmp_path / "record.zip"
     assert main(["export", "case", "RJ-2026-0001", "--reason", "Inspection.", "--out", str(out)]) == 0
     assert "signed record written" in capsys.readouterr().out
+    manifest = json.loads(_members(out.read_bytes())["manifest.json"])
+    assert manifest["exported_by"]["role"] == "coordinator" and "command line" in manifest["exported_by"]["name"]
     assert main(["export", "case", "RJ-2026-0001", "--reason", "Again.", "--out", str(out)]) == 1
     assert "exists already" in capsys.readouterr().err
     assert main(["export", "case", "RJ-1999-0000", "--reason", "x", "--out", str(tmp_path / "n.zip")]) == 1
