@@ -1,7 +1,7 @@
 """Issue 14, target 1, for the facilitators' pages: the dashboard (queue and cases), the staff
-case page, the review page and the JSON review queue run the same number of SQL statements
-whatever the number of messages (eager loading, one batched query per kind of thing), and at
-most MAX_STATEMENTS.
+case page, the review page, the JSON review queue and a case's messages in JSON (as its
+facilitator) run the same number of SQL statements whatever the number of messages (eager
+loading, one batched query per kind of thing), and at most MAX_STATEMENTS.
 
 Statements are counted with a `before_cursor_execute` listener on the test engine, around one
 GET of each page, after a first GET (so what a first request caches is not counted). Transaction
@@ -80,7 +80,8 @@ def _counts(world: World, app: Any, rounds: int) -> dict[str, int]:
                                              .order_by(Message.created_at).limit(1)))
     staff = world.sign_in(app, p.facilitator)
     pages = {"dashboard": "/staff", "case page": f"/staff/cases/{case_id}",
-             "review page": f"/staff/messages/{first}", "JSON queue": "/api/v1/review-queue"}
+             "review page": f"/staff/messages/{first}", "JSON queue": "/api/v1/review-queue",
+             "JSON case messages": f"/api/v1/cases/{case_id}/messages"}
     counts = {}
     for name, url in pages.items():
         assert staff.get(url).status_code == 200, url  # warm: what a first request caches is not counted
