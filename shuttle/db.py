@@ -177,15 +177,17 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
-        self.session.close()
+        if not self.session.info.get("committed"):  # a rollback expires the rows the session loaded;
+            self.session.rollback()  # closing alone keeps them readable, as after a commit
+        self.session.close()  # (the connection's transaction is rolled back as it returns to the pool)
 
     def commit(self) -> None:
-        if self.readonly:  # nothing to write: the transaction just ends on exit (a rollback is as good)
+        if self.readonly:  # nothing to write: the transaction just ends on exit, as a commit would
             session = self.session
             if session.new or session.deleted or any(session.is_modified(row) for row in session.dirty):
                 session.info["write_refused"] = True
                 raise WriteInReadOnly("a read-only unit of work has unsaved changes at commit")
+            session.info["committed"] = True  # on exit: closed without a rollback, rows stay loaded
             return
         self.session.commit()
 

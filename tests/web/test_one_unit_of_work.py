@@ -109,6 +109,14 @@ def test_a_write_in_a_read_only_unit_of_work_raises(world: World) -> None:
         assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) is not None
 
 
+def test_rows_read_in_a_read_only_unit_of_work_stay_readable_after_it(world: World) -> None:
+    world.case()
+    with world.svc.db.uow(readonly=True) as uow:
+        event = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).first()
+        uow.commit()
+    assert event is not None and event.action  # as after a commit: not expired by a rollback
+
+
 def _writing_get(svc: Services) -> Starlette:
     """A bare app on the same services with one GET that writes an audit row (as audited views do)."""
 
