@@ -14,10 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.access import load_case
-from shuttle.agreements import rules, service, views
+from shuttle.agreements import aftercare, rules, service, views
 from shuttle.errors import BadInput
 from shuttle.services import Actor, Services
-from shuttle.web.contract import Answer, Body, Day, Version, answer, read
+from shuttle.web.contract import Answer, Body, Day, Id, Version, answer, read
 from shuttle.web.http import run
 
 # --- bodies and answers --------------------------------------------------------------------------
@@ -79,7 +79,26 @@ class Closed(Answer):
     reason: str | None
 
 
-class FeedbackDone(Answer):
+class CheckInBody(Body):
+    wellbeing: str = Field(max_length=rules.MAX_WELLBEING_CHARS, description="How the person is (kept encrypted)")
+    got_what_wanted: str = Field(description="yes, partly, no or not_asked")
+
+
+class SupportBody(Body):
+    name: str = Field(max_length=120)
+    helps_with: str = Field(max_length=500)
+    how_to_reach: str = Field(max_length=500)
+
+
+class SupportActive(Body):
+    active: bool
+
+
+class ShareBody(Body):
+    service_id: Id
+
+
+class Done(Answer):
     done: bool
 
 
@@ -154,7 +173,46 @@ async def give_feedback(request: Request) -> Response:
     body = await read(request, FeedbackBody)
     answers = None if body.declined else rules.Answers(body.satisfied, body.recommend, body.comment)
     await run(request, service.give_feedback, request.path_params["case_id"], answers)
-    return answer(FeedbackDone, {"done": True})
+    return answer(Done, {"done": True})
+
+
+# --- aftercare ------------------------------------------------------------------------------------
+
+
+async def list_checkins(request: Request) -> Response:
+    return answer(list[aftercare.CheckInView], await run(request, aftercare.checkins, request.path_params["case_id"]))
+
+
+async def record_checkin(request: Request) -> Response:
+    body = await read(request, CheckInBody)
+    p = request.path_params
+    await run(request, aftercare.record_checkin, p["case_id"], p["checkin_id"], wellbeing=body.wellbeing,
+              got_what_wanted=body.got_what_wanted)
+    return answer(Done, {"done": True})
+
+
+async def list_support_services(request: Request) -> Response:
+    return answer(list[aftercare.SupportEntry], await run(request, aftercare.directory))
+
+
+async def add_support_service(request: Request) -> Response:
+    body = await read(request, SupportBody)
+    entry = await run(request, aftercare.add_support_service, name=body.name, helps_with=body.helps_with,
+                      how_to_reach=body.how_to_reach)
+    return answer(aftercare.SupportEntry, entry, status=201)
+
+
+async def set_support_service_active(request: Request) -> Response:
+    body = await read(request, SupportActive)
+    await run(request, aftercare.set_support_active, request.path_params["service_id"], body.active)
+    return answer(Done, {"done": True})
+
+
+async def share_support(request: Request) -> Response:
+    body = await read(request, ShareBody)
+    p = request.path_params
+    await run(request, aftercare.share_support, p["case_id"], p["participant_id"], body.service_id)
+    return answer(Done, {"done": True})
 
 
 ROUTES = [
@@ -165,4 +223,10 @@ ROUTES = [
     Route("/cases/{case_id}/closure", close_case, methods=["POST"]),
     Route("/cases/{case_id}/closure/finish", finish_case, methods=["POST"]),
     Route("/cases/{case_id}/feedback", give_feedback, methods=["POST"]),
+    Route("/cases/{case_id}/checkins", list_checkins, methods=["GET"]),
+    Route("/cases/{case_id}/checkins/{checkin_id}", record_checkin, methods=["POST"]),
+    Route("/support-services", list_support_services, methods=["GET"]),
+    Route("/support-services", add_support_service, methods=["POST"]),
+    Route("/support-services/{service_id}", set_support_service_active, methods=["PATCH"]),
+    Route("/cases/{case_id}/participants/{participant_id}/support", share_support, methods=["POST"]),
 ]

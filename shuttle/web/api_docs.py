@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from shuttle.accounts.enrolment import IssuedEnrolment, StaffRow
+from shuttle.agreements import aftercare
 from shuttle.cases.overview import CaseList, CaseStaffing
 from shuttle.cases.preparation import PreparationView
 from shuttle.messages.sharing import SharedItem, SupporterChoice
@@ -439,5 +440,25 @@ DOCS: dict[str, Doc] = {
     'give_feedback': _with(
         'Answer the closing questionnaire once (or decline it): stored apart from who gave it, with only '
         'the side and the quarter the case closed in',
-        body=ag.FeedbackBody, answers={200: ag.FeedbackDone}),
+        body=ag.FeedbackBody, answers={200: ag.Done}),
+    'list_checkins': _with(
+        "The case's aftercare check-ins (facilitators): each person's due dates and, once recorded, how they "
+        'are and whether they got what they wanted',
+        answers={200: list[aftercare.CheckInView]}),
+    'record_checkin': _with(
+        'Record a check-in (facilitators): how the person is (kept encrypted) and whether they got what they '
+        'wanted (yes, partly, no, not_asked)',
+        body=ag.CheckInBody, answers={200: ag.Done}),
+    'list_support_services': _with(
+        "The signposting directory (the coordinator: every entry; a facilitator: the entries offered)",
+        answers={200: list[aftercare.SupportEntry]}),
+    'add_support_service': _with(
+        'Add a support service to the directory (coordinator): name, what it helps with, how to reach it',
+        body=ag.SupportBody, answers={201: aftercare.SupportEntry}),
+    'set_support_service_active': _with(
+        'Offer a support service, or stop offering it (coordinator)',
+        body=ag.SupportActive, answers={200: ag.Done}),
+    'share_support': _with(
+        "Share a support service onto a participant's page (the case's facilitators)",
+        body=ag.ShareBody, answers={200: ag.Done}),
 }

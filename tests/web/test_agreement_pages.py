@@ -171,6 +171,7 @@ def test_closing_with_a_reason_then_the_closing_page_and_the_questionnaire(world
         case = uow.session.get(Case, case_id)
         assert case is not None and case.status == "closed"
     assert "has ended" in _text(sam.get(mine)) and "Dear Sam, I wanted you to know." in _text(sam.get(mine))
+    assert fiona.get(f"/staff/cases/{case_id}").status_code == 200  # its timeline reads the new events
 
 
 def test_a_supporter_sees_no_agreement_but_is_offered_the_questionnaire(world: World, app: Any) -> None:
@@ -217,6 +218,21 @@ def test_the_agreement_through_the_api(world: World, app: Any) -> None:
     assert sam.post(f"{api}/feedback", json={"satisfied": 7}).status_code == 400
     assert sam.post(f"{api}/feedback", json={"declined": True}).json() == {"done": True}
     assert sam.post(f"{api}/feedback", json={"satisfied": 5}).status_code == 409  # asked once
+    checkins = fiona.get(f"{api}/checkins").json()
+    assert len(checkins) == 6 and all(c["done_at"] is None for c in checkins)
+    assert fiona.post(f"{api}/checkins/{checkins[0]['id']}", json={"wellbeing": "Well",
+                                                                   "got_what_wanted": "maybe"}).status_code == 400
+    assert fiona.post(f"{api}/checkins/{checkins[0]['id']}", json={"wellbeing": "Well",
+                                                                   "got_what_wanted": "yes"}).json() == {"done": True}
+    cora = world.sign_in(app, p.coordinator)
+    entry = cora.post("/api/v1/support-services", json={"name": "Victim Support", "helps_with": "Listening",
+                                                         "how_to_reach": "0808 168 9111"}).json()
+    assert [e["name"] for e in fiona.get("/api/v1/support-services").json()] == ["Victim Support"]
+    jessica_id = p.participant_ids[p.harmed.account_id or ""]
+    assert fiona.post(f"{api}/participants/{jessica_id}/support", json={"service_id": entry["id"]}).status_code == 200
+    assert [e["name"] for e in jessica.get(f"{api}/agreement").json()["support"]] == ["Victim Support"]
+    assert cora.patch(f"/api/v1/support-services/{entry['id']}", json={"active": False}).status_code == 200
+    assert fiona.get("/api/v1/support-services").json() == []
     assert fiona.post(f"{api}/closure/finish", json={}).json() == {"status": "closed", "reason": "completed"}
 
 

@@ -20,6 +20,7 @@ from world import People, TestClient, World, web_client
 
 from shuttle import blobs
 from shuttle.accounts import enrolment
+from shuttle.agreements import aftercare
 from shuttle.agreements import service as agreement_service
 from shuttle.agreements import views as agreement_views
 from shuttle.agreements.rules import Item as AgreementItem
@@ -302,6 +303,18 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     ("POST", "/cases/{case_id}/feedback", "closing case"):
                                                           (OK,   OK,   OK,   OK,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/feedback", "case"):        (NOW,  NOW,  NOW,  NOW,  NO,   NO,   NO,   NO,   ANON),
+    # aftercare: check-ins are the case's facilitators'; the directory is the coordinator's, which any
+    # facilitator reads ("checkin": the first check-in of a closing case; "support service": a directory
+    # entry, with the world's case and Jessica to share it with)
+    ("GET", "/cases/{case_id}/checkins", "case"):         (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/cases/{case_id}/checkins/{checkin_id}", "checkin"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/support-services", "-"):                    (NO,   NO,   NO,   NO,   OK,   OK,   NO,   OK,   ANON),
+    ("POST", "/support-services", "-"):                   (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("PATCH", "/support-services/{service_id}", "support service"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/cases/{case_id}/participants/{participant_id}/support", "support service"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
 }
 
 #: The body each request sends (None: no body). Actions not listed send {}.
@@ -358,6 +371,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/cases/{case_id}/closure"): {"reason": "completed"},
     ("POST", "/cases/{case_id}/closure/finish"): {},
     ("POST", "/cases/{case_id}/feedback"): {"satisfied": 4, "recommend": True},
+    ("POST", "/cases/{case_id}/checkins/{checkin_id}"): {"wellbeing": "Calmer.", "got_what_wanted": "yes"},
+    ("POST", "/support-services"): {"name": "Victim Support", "helps_with": "Support", "how_to_reach": "0808"},
+    ("PATCH", "/support-services/{service_id}"): {"active": False},
+    ("POST", "/cases/{case_id}/participants/{participant_id}/support"): {"service_id": "{service_id}"},
 }
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -648,6 +665,18 @@ class Targets:
             self._as(agreement_service.answer, side, made["case_id"], version=1, decision="agree")
         page = self._as(agreement_views.staff_page, self.people.facilitator, made["case_id"])
         return {**made, "item_id": page.versions[0].items[0].id}
+
+    def checkin(self) -> dict[str, str]:
+        made = self.closing_case()
+        found = self._as(aftercare.checkins, self.people.facilitator, made["case_id"])
+        return {**made, "checkin_id": found[0].id}
+
+    def support_service(self) -> dict[str, str]:
+        self.made = getattr(self, "made", 0) + 1
+        entry = self._as(aftercare.add_support_service, self.people.coordinator, name=f"Support {self.made}",
+                         helps_with="Listening", how_to_reach="0808 000")
+        return {"service_id": entry.id, "case_id": self.case_id,
+                "participant_id": self.people.participant_ids[self.people.harmed.account_id or ""]}
 
     def closing_case(self) -> dict[str, str]:
         made = self.closable_case()
