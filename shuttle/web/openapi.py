@@ -45,8 +45,23 @@ def _statuses(name: str, method: str, doc: Doc) -> set[int]:
     return found
 
 
+def _portable(schema: Any) -> Any:
+    """A tuple's `prefixItems` as `items` any of them, with its length: what every OpenAPI tool reads
+    (schemathesis, for one, rewrites prefixItems into the array form of `items` that 2020-12 refuses)."""
+    if isinstance(schema, list):
+        return [_portable(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    found = {k: _portable(v) for k, v in schema.items()}
+    if "prefixItems" in found:
+        items = found.pop("prefixItems")
+        found |= {"items": {"anyOf": items}, "minItems": len(items), "maxItems": len(items)}
+    return found
+
+
 def _hoist(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     """The schema with its $defs moved to components (one name, one shape)."""
+    schema = _portable(schema)
     for name, shape in schema.pop("$defs", {}).items():
         if components.setdefault(name, shape) != shape:
             raise ValueError(f"two shapes are both called {name} in the API document")
