@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from shuttle.messages.delivery import MediaRef, media_ref
+from shuttle.services import Actor, Services
 from shuttle.web import ranges
-from shuttle.web.http import id_or_missing, run, services
+from shuttle.web.http import id_or_missing, run
 from shuttle.web.metrics import dependency_error
 from storage.errors import DecryptionError
 from storage.keyring import WrappedKey
@@ -54,20 +56,26 @@ def _joined(first: bytes, rest: Iterator[bytes], blob_id: str) -> Iterator[bytes
         yield b"".join(pending)
 
 
-async def _first_then_rest(store: BlobStore, ref: MediaRef, start: int, end: int) -> Iterator[bytes] | Response:
-    """Open the object and authenticate the first segment the answer needs *before* the status
-    line goes out, so a tampered or truncated object is a clear 5xx, not a 200 cut short."""
-    pieces = _pieces(store, ref, start, end)
-    try:
-        first = await run_in_threadpool(next, pieces, b"")
-    except DecryptionError:
-        log.error("media object %s failed its integrity check (tampering or corruption): "
-                  "answered 500 before any byte", ref.blob_id)
-        dependency_error(DecryptionError(), "integrity")
-        return JSONResponse({"error": "integrity", "message": "This file failed its integrity check, so it "
-                             "is not shown. The service's operators have been told; please tell your facilitator."},
-                            status_code=500)
-    return _joined(first, pieces, ref.blob_id)
+@dataclass
+class _Opened:
+    """What the one thread hop of a media request found: the media, the range chosen (None: not
+    satisfiable), and the first piece with the rest to come (None: it failed its integrity check)."""
+
+    ref: MediaRef
+    chosen: ranges.ByteRange | str | None  # a range, FULL, or None: not satisfiable
+    start: int = 0
+    end: int = 0
+    first: bytes | None = None
+    rest: Iterator[bytes] = field(default_factory=lambda: iter(()))
+
+
+def _integrity_failure(ref: MediaRef) -> Response:
+    log.error("media object %s failed its integrity check (tampering or corruption): "
+              "answered 500 before any byte", ref.blob_id)
+    dependency_error(DecryptionError(), "integrity")
+    return JSONResponse({"error": "integrity", "message": "This file failed its integrity check, so it "
+                         "is not shown. The service's operators have been told; please tell your facilitator."},
+                        status_code=500)
 
 
 async def message_media(request: Request) -> Response:
@@ -79,33 +87,48 @@ async def message_poster(request: Request) -> Response:
 
 
 async def _serve(request: Request, rendition: str) -> Response:
+    """One thread hop per request: in one read-only unit of work the session, permission and gate
+    checks (media_ref, re-run for every range: a pause stops playback at once), then the object is
+    opened and the first segment of the range authenticated *before* the status line goes out, so
+    a tampered or truncated object is a clear 5xx, not a 200 cut short."""
     header = request.headers.get("range")
     starts_at_zero = header is None or header.replace(" ", "").startswith("bytes=0-")
     version = request.query_params.get("version")
-    ref = await run(request, media_ref, request.path_params["message_id"],
-                    version_id=None if version is None else id_or_missing(version), rendition=rendition,
-                    audit_view=starts_at_zero, writes=None if starts_at_zero else False)  # a seek only reads
-    etag = f'"{ref.blob_id}"'
-    headers = {"Accept-Ranges": "bytes", "ETag": etag}
-    try:
-        chosen = ranges.parse(header, ref.size) if ranges.if_range_allows(
-            request.headers.get("if-range"), etag) else ranges.FULL
-    except ranges.Unsatisfiable:
+    if_range = request.headers.get("if-range")
+
+    def open_range(session: Session, svc: Services, actor: Actor) -> _Opened:
+        ref = media_ref(session, svc, actor, request.path_params["message_id"],
+                        version_id=None if version is None else id_or_missing(version), rendition=rendition,
+                        audit_view=starts_at_zero)
+        try:
+            chosen = ranges.parse(header, ref.size) if ranges.if_range_allows(if_range, f'"{ref.blob_id}"') \
+                else ranges.FULL
+        except ranges.Unsatisfiable:
+            return _Opened(ref, None)
+        start, end = (chosen.start, chosen.end) if isinstance(chosen, ranges.ByteRange) else (0, ref.size)
+        pieces = _pieces(svc.store, ref, start, end)
+        try:
+            first = next(pieces, b"")
+        except DecryptionError:
+            return _Opened(ref, chosen, start, end)
+        return _Opened(ref, chosen, start, end, first, pieces)
+
+    opened = await run(request, open_range, writes=None if starts_at_zero else False)  # a seek only reads
+    ref, chosen = opened.ref, opened.chosen
+    headers = {"Accept-Ranges": "bytes", "ETag": f'"{ref.blob_id}"'}
+    if chosen is None:
         return JSONResponse({"error": "range_not_satisfiable",
                              "message": f"The range asked for starts past the end: this file has {ref.size} bytes."},
                             status_code=416, headers=headers | {"Content-Range": f"bytes */{ref.size}"})
+    if opened.first is None:
+        return _integrity_failure(ref)
     headers |= {"Content-Type": ref.content_type, "Content-Disposition": "inline"}
-    store = services(request).store
-    whole = chosen == ranges.FULL or not isinstance(chosen, ranges.ByteRange)
-    start, end = (0, ref.size) if whole else (chosen.start, chosen.end)  # type: ignore[union-attr]
-    body = await _first_then_rest(store, ref, start, end)
-    if isinstance(body, Response):
-        return body
-    if whole:
+    body = _joined(opened.first, opened.rest, ref.blob_id)
+    if not isinstance(chosen, ranges.ByteRange):
         return StreamingResponse(body, status_code=200, headers=headers | {"Content-Length": str(ref.size)})
     return StreamingResponse(body, status_code=206,
-                             headers=headers | {"Content-Length": str(chosen.length),  # type: ignore[union-attr]
-                                                "Content-Range": chosen.content_range(ref.size)})  # type: ignore[union-attr]
+                             headers=headers | {"Content-Length": str(chosen.length),
+                                                "Content-Range": chosen.content_range(ref.size)})
 
 
 ROUTES = [
