@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect, select
 from world import People, World
 
-from shuttle import blobs
+from shuttle import blobs, retention
 from shuttle.agreements import aftercare, rules, service, views
 from shuttle.agreements.models import AgreementItem, CheckIn, FeedbackAnswer, FeedbackDone
 from shuttle.audit.models import AuditEvent
@@ -386,3 +386,26 @@ def test_signposting_directory_and_sharing(world: World) -> None:
     world.do(aftercare.share_support, p.facilitator, case_id, jessica, entry.id)  # once is enough
     assert [e.name for e in world.do(views.participant_page, p.harmed, case_id).support] == ["Victim Support"]
     assert world.do(views.participant_page, p.responsible, case_id).support == ()
+
+
+def test_shredding_a_case_destroys_its_agreement_notes_and_checkins(world: World) -> None:
+    case_id, p = world.case()
+    world.do(service.draft_version, p.facilitator, case_id, [_item()])
+    world.do(service.answer, p.harmed, case_id, version=1, decision="change", note="Not the fence")
+    world.do(service.draft_version, p.facilitator, case_id, [_item("Sam repairs the window")])
+    world.do(service.answer, p.harmed, case_id, version=2, decision="agree")
+    world.do(service.answer, p.responsible, case_id, version=2, decision="agree")
+    item_id = world.do(views.staff_page, p.facilitator, case_id).versions[0].items[0].id
+    world.do(service.mark_item, p.facilitator, case_id, item_id, status="varied", note="A door instead")
+    world.do(service.close_case, p.facilitator, case_id, reason="completed")
+    checkin = world.do(aftercare.checkins, p.facilitator, case_id)[0]
+    world.do(aftercare.record_checkin, p.facilitator, case_id, checkin.id, wellbeing="Fine", got_what_wanted="yes")
+    with world.svc.db.uow() as uow:
+        ids = service.blob_ids(uow.session, case_id) | aftercare.blob_ids(uow.session, case_id)
+        assert len(ids) == 2 + 1 + 1 + 1  # two versions' items, the change note, the mark's note, the check-in
+        reference = uow.session.scalars(select(Case.reference).where(Case.id == case_id)).one()
+    world.do(retention.shred_case, p.coordinator, reference)
+    with world.svc.db.uow() as uow:
+        for blob_id in ids:
+            with pytest.raises(LookupError):
+                blobs.load_bytes(uow.session, world.svc.store, blob_id)
