@@ -21,6 +21,18 @@ def _checkins(env: Mapping[str, str]) -> str:
     return raw
 
 
+_DAYS_PER_UNIT = {"d": 1, "w": 7, "y": 365}
+
+
+def _period_days(env: Mapping[str, str], name: str, default: str) -> int:
+    """A retention period like "7y", "90d" or "12w" (years of 365 days), as days; at least one day."""
+    raw = (env.get(name) or default).strip().lower()
+    number, unit = raw[:-1], raw[-1:]
+    if not (number.isascii() and number.isdigit() and unit in _DAYS_PER_UNIT and 0 < int(number) <= 100_000):
+        raise ConfigError(f"{name} is a period like 7y, 90d or 12w (years, days or weeks), got {raw!r}")
+    return int(number) * _DAYS_PER_UNIT[unit]
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -136,6 +148,12 @@ class Settings:
     assessment_review_days: int = 180  # default review-by date of an assessment recorded without one
     #: Aftercare check-ins, in days after the exchange ends (the case closes): "3d,14d"; "" for none.
     aftercare_checkins: str = "3d,14d"
+    #: Retention (shuttle/retention.py), in days: a closed case's content is crypto-shredded this long
+    #: after it closed (unless on legal hold); unsent drafts this long after their last change; the
+    #: original of an upload the worker refused this long after it was sent.
+    retention_closed_case_days: int = 7 * 365
+    retention_unsent_draft_days: int = 90
+    retention_refused_upload_days: int = 30
     # Digest e-mails (shuttle.notifications): an SMTP relay; nothing is sent while smtp_host is empty.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -211,6 +229,9 @@ class Settings:
             hold_during_proceedings=_bool(env, "SHUTTLE_HOLD_DURING_PROCEEDINGS", True),
             assessment_review_days=_int(env, "SHUTTLE_ASSESSMENT_REVIEW_DAYS", 180),
             aftercare_checkins=_checkins(env),
+            retention_closed_case_days=_period_days(env, "SHUTTLE_RETENTION_CLOSED_CASES", "7y"),
+            retention_unsent_draft_days=_period_days(env, "SHUTTLE_RETENTION_UNSENT_DRAFTS", "90d"),
+            retention_refused_upload_days=_period_days(env, "SHUTTLE_RETENTION_REFUSED_UPLOADS", "30d"),
             smtp_host=env.get("SHUTTLE_SMTP_HOST", "").strip(),
             smtp_port=_int(env, "SHUTTLE_SMTP_PORT", 587),
             smtp_username=env.get("SHUTTLE_SMTP_USERNAME", ""),

@@ -12,13 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuttle import blobs
-from shuttle.agreements import aftercare
-from shuttle.agreements import service as agreement_service
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
 from shuttle.cases import notes, participation, preparation
 from shuttle.cases.models import Case
-from shuttle.errors import NotFound
+from shuttle.errors import Conflict, NotFound
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
 from shuttle.messages.request_models import RecipientRequest
 from shuttle.services import Actor, Services
@@ -49,8 +47,42 @@ def _case_blob_ids(session: Session, case_id: str) -> set[str]:
                                .where(Upload.message_id.in_(messages))))
     ids |= notes.blob_ids(session, case_id) | preparation.blob_ids(session, case_id)  # issue 10: facilitator notes
     ids |= participation.blob_ids(session, case_id)  # issue 10: consent scans, assessment reasons
-    ids |= agreement_service.blob_ids(session, case_id) | aftercare.blob_ids(session, case_id)  # issue 11
     return ids
+
+
+def shred_case_content(session: Session, svc: Services, case: Case) -> int:
+    """Destroy the data key of every encrypted object of a case, in the caller's transaction; the
+    case stays as a content-free stub (closed, `shredded_at` set). Returns how many objects."""
+    ids = _case_blob_ids(session, case.id)
+    for blob_id in ids:
+        blobs.shred(session, blob_id, now=svc.now())
+    case.status = "closed"
+    case.closed_at = case.closed_at or svc.now()
+    case.shredded_at, case.destroy_after = svc.now(), None
+    return len(ids)
+
+
+def message_blob_ids(session: Session, message_id: str) -> set[str]:
+    """Every encrypted object of a message's content: the draft and, of every version, the text,
+    the media (original upload and processed), its poster, transcript and processing report."""
+    ids: set[str] = set(filter(None, session.scalars(select(Message.draft_blob_id).where(Message.id == message_id))))
+    for version in session.execute(select(MessageVersion.body_blob_id, MessageVersion.processed_blob_id,
+                                          MessageVersion.report_blob_id, MessageVersion.poster_blob_id,
+                                          MessageVersion.transcript_blob_id)
+                                   .where(MessageVersion.message_id == message_id)):
+        ids.update(filter(None, version))
+    ids.update(session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)
+                               .where(Upload.message_id == message_id)))
+    return ids
+
+
+def shred_message_content(session: Session, svc: Services, message_id: str) -> int:
+    """Destroy the data keys of a message's content for everyone, in the caller's transaction;
+    its review notes and the audit log stay. Returns how many objects."""
+    ids = message_blob_ids(session, message_id)
+    for blob_id in ids:
+        blobs.shred(session, blob_id, now=svc.now())
+    return len(ids)
 
 
 def shred_case(session: Session, svc: Services, actor: Actor, reference: str) -> int:
@@ -58,13 +90,13 @@ def shred_case(session: Session, svc: Services, actor: Actor, reference: str) ->
     case = session.scalar(select(Case).where(Case.reference == reference))
     if case is None:
         raise NotFound(f"No case {reference}.")
-    ids = _case_blob_ids(session, case.id)
-    for blob_id in ids:
-        blobs.shred(session, blob_id, now=svc.now())
-    case.status = "closed"
+    if case.legal_hold_since is not None:
+        raise Conflict(f"{reference} is on legal hold ({case.legal_hold_reason}); lift the hold first.",
+                       code="legal_hold")
+    count = shred_case_content(session, svc, case)
     audit.record(session, action="case.shred", actor_id=actor.account_id, actor_role=actor.role, case_id=case.id,
-                 subject_type="case", subject_id=case.id, details={"objects": len(ids)}, now=svc.now())
-    return len(ids)
+                 subject_type="case", subject_id=case.id, details={"objects": count}, now=svc.now())
+    return count
 
 
 def sweep(svc: Services) -> dict[str, int]:

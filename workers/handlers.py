@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from shuttle import retention_policy
 from shuttle.audit import log as audit
 from shuttle.cases.participation import lapse_expired_assessments
 from shuttle.messages.authoring import PROCESS_JOB
@@ -44,7 +45,8 @@ def build_worker(svc: Services, *, worker_id: str | None = None) -> Worker:
 #: Periodic duties: each works on what is due now (found by index), in small batches, each batch
 #: its own short transaction, so the tick never holds the (SQLite) write lock for long.
 DUTIES: tuple[Callable[..., int], ...] = (sync_dead_jobs, release_due, escalate_overdue,
-                                          escalate_first_contact, lapse_expired_assessments, enqueue_digests)
+                                          escalate_first_contact, lapse_expired_assessments, enqueue_digests,
+                                          *retention_policy.DUTIES)
 BATCH = 100
 MAX_BATCHES = 50  # per duty and tick: the rest waits for the next tick
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
@@ -45,8 +45,17 @@ class Case(Base):
     proceedings_ongoing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Retention (shuttle/retention.py): when the case was closed, and when its content is to be
+    #: crypto-shredded (set by the periodic tick once it is closed; cleared once shredded).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    destroy_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: A legal hold (placed by the coordinator, with its reason): the case is never destroyed while held.
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    legal_hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = (Index("ix_cases_status_closed_at", "status", "closed_at"),)  # closed, not yet scheduled
 
     def label_of(self, side: str) -> str:
         return self.label_harmed if side == "harmed" else self.label_responsible

@@ -1,0 +1,173 @@
+"""Retention applied by the periodic tick (issue 11): a closed case is crypto-shredded when its
+retention ends on a moved clock, never while on legal hold; the 30-day list; unsent drafts; the
+settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from world import People, World
+
+from shuttle import blobs
+from shuttle.agreements import service as agreements
+from shuttle.audit import log as audit
+from shuttle.audit.models import AuditEvent
+from shuttle.blobs import Blob
+from shuttle.cases.models import Case
+from shuttle.config import ConfigError, Settings
+from shuttle.errors import Conflict, NotFound
+from shuttle.messages import authoring, review
+from shuttle.messages.models import Message
+from shuttle.retention import _case_blob_ids, shred_case, sweep
+from shuttle.retention_policy import lift_hold, place_hold, retention_view
+from shuttle.services import Services
+from workers.handlers import tick
+
+
+def _at(world: World, when: datetime) -> None:
+    world.svc.clock = lambda: when
+
+
+def _closed_case(world: World) -> tuple[str, str, People]:
+    """A case with a delivered letter, closed; returns (case id, reference, people)."""
+    case_id, p = world.case()
+    world.approved_letter(p, case_id, "Dear Sam, this is what happened to me.")
+    world.do(agreements.close_case, p.facilitator, case_id, reason="completed")
+    world.do(agreements.finish_case, p.facilitator, case_id)
+    with world.svc.db.uow() as uow:
+        reference = uow.session.get(Case, case_id).reference  # type: ignore[union-attr]
+    return case_id, reference, p
+
+
+def _live_keys(svc: Services, case_id: str) -> int:
+    with svc.db.uow() as uow:
+        ids = _case_blob_ids(uow.session, case_id)
+        return len([b for b in uow.session.scalars(select(Blob).where(Blob.id.in_(ids))) if b.wrapped_key])
+
+
+def _case(svc: Services, case_id: str) -> Case:
+    with svc.db.uow() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        uow.session.expunge(case)  # its columns as read now
+        return case
+
+
+def test_the_tick_shreds_a_closed_case_when_its_retention_ends_and_keeps_a_stub(world: World) -> None:
+    svc = world.svc
+    start = svc.now()
+    case_id, reference, p = _closed_case(world)
+    assert _live_keys(svc, case_id) > 0
+    tick(svc)
+    case = _case(svc, case_id)
+    assert case.closed_at is not None and abs((case.closed_at - start).total_seconds()) < 120
+    assert case.destroy_after == case.closed_at + timedelta(days=7 * 365)
+    _at(world, case.destroy_after - timedelta(minutes=1))
+    tick(svc)
+    assert _live_keys(svc, case_id) > 0 and _case(svc, case_id).shredded_at is None  # not a minute early
+    _at(world, case.destroy_after + timedelta(minutes=1))
+    tick(svc)
+    after = _case(svc, case_id)
+    assert _live_keys(svc, case_id) == 0
+    assert after.shredded_at is not None and after.destroy_after is None and after.reference == reference
+    removed = sweep(svc)["shredded_removed"]
+    assert removed > 0
+    with svc.db.uow() as uow:
+        ids = _case_blob_ids(uow.session, case_id)
+        assert ids and not ids & {object_id for object_id, _ in svc.store.list_ids()}  # bytes gone too
+        events = [e.action for e in uow.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id))]
+        assert "case.retention_shred" in events
+        assert audit.verify(uow.session).ok
+    with pytest.raises(LookupError), svc.db.uow() as uow:
+        blobs.load_text(uow.session, svc.store, next(iter(ids)))
+    tick(svc)  # once is enough: nothing more to do, nothing fails
+
+
+def test_a_case_on_legal_hold_is_never_destroyed_and_lifting_the_hold_lets_the_tick_destroy_it(world: World) -> None:
+    svc = world.svc
+    case_id, reference, p = _closed_case(world)
+    tick(svc)
+    with pytest.raises(NotFound):
+        world.do(place_hold, p.facilitator, reference, "a court order")  # the coordinator's only
+    with pytest.raises(NotFound):
+        world.do(place_hold, p.coordinator, "RJ-1999-0001", "a court order")  # no such case
+    world.do(place_hold, p.coordinator, reference, "Court order 2033/17: keep everything")
+    with pytest.raises(Conflict):
+        world.do(place_hold, p.coordinator, reference, "again")
+    _at(world, svc.now() + timedelta(days=8 * 365))
+    tick(svc)
+    assert _live_keys(svc, case_id) > 0 and _case(svc, case_id).shredded_at is None
+    with pytest.raises(Conflict):  # the one-off command respects the hold too
+        world.do(shred_case, p.coordinator, reference)
+    world.do(lift_hold, p.coordinator, reference)
+    tick(svc)
+    assert _live_keys(svc, case_id) == 0 and _case(svc, case_id).shredded_at is not None
+    with svc.db.uow() as uow:
+        actions = [e.action for e in uow.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                                          .order_by(AuditEvent.seq))]
+    assert actions.index("case.legal_hold") < actions.index("case.legal_hold_lifted") \
+        < actions.index("case.retention_shred")
+
+
+def test_the_thirty_day_list_shows_what_is_due_and_the_holds(world: World) -> None:
+    svc = world.svc
+    first, ref1, p = _closed_case(world)
+    _at(world, svc.now() + timedelta(days=40))
+    second, ref2, _ = _closed_case(world)
+    open_case, _ = world.case()
+    tick(svc)
+    due1 = _case(svc, first).destroy_after
+    assert due1 is not None
+    _at(world, due1 - timedelta(days=20))  # the first is due in 20 days, the second in 60
+    view = world.do(retention_view, p.coordinator)
+    assert [r.reference for r in view.due] == [ref1]
+    assert view.due[0].destroy_after == due1 and view.due[0].closed_at == _case(svc, first).closed_at
+    world.do(place_hold, p.coordinator, ref2, "an inquiry asked us to keep it")
+    view = world.do(retention_view, p.coordinator)
+    assert [r.reference for r in view.held] == [ref2] and view.held[0].hold_reason.startswith("an inquiry")
+    with pytest.raises(NotFound):
+        world.do(retention_view, p.facilitator)
+
+
+def test_an_unsent_draft_is_shredded_and_withdrawn_after_its_retention(world: World) -> None:
+    svc = world.svc
+    case_id, p = world.case()
+    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, I am not sure I will send this.")
+    sent = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, this one I send.")
+    world.do(authoring.submit, p.harmed, sent.id)
+    with svc.db.uow() as uow:
+        blob_id = uow.session.get(Message, draft.id).draft_blob_id  # type: ignore[union-attr]
+    assert blob_id
+    _at(world, svc.now() + timedelta(days=89))
+    tick(svc)
+    with svc.db.uow() as uow:
+        assert uow.session.get(Message, draft.id).state == "draft"  # type: ignore[union-attr]
+    _at(world, svc.now() + timedelta(days=2))
+    tick(svc)
+    with svc.db.uow() as uow:
+        message = uow.session.get(Message, draft.id)
+        assert message is not None and message.state == "withdrawn" and message.draft_blob_id is None
+        assert uow.session.get(Blob, blob_id).wrapped_key is None  # type: ignore[union-attr]
+        assert uow.session.get(Message, sent.id).state != "withdrawn"  # type: ignore[union-attr]
+    world.run_jobs()
+    world.do(review.claim, p.facilitator, sent.id)
+    assert world.do(review.read_version, p.facilitator, sent.id)["text"] == "Dear Sam, this one I send."
+
+
+def test_retention_settings_parse_units_and_refuse_a_bad_value_in_one_sentence(tmp_path: Path) -> None:
+    env = {"SHUTTLE_DATA_DIR": str(tmp_path), "SHUTTLE_SECRET_KEY": "x" * 40}
+    default = Settings.from_env(env)
+    assert (default.retention_closed_case_days, default.retention_unsent_draft_days,
+            default.retention_refused_upload_days) == (7 * 365, 90, 30)
+    chosen = Settings.from_env({**env, "SHUTTLE_RETENTION_CLOSED_CASES": "6y", "SHUTTLE_RETENTION_UNSENT_DRAFTS": "12w",
+                                "SHUTTLE_RETENTION_REFUSED_UPLOADS": "10d"})
+    assert (chosen.retention_closed_case_days, chosen.retention_unsent_draft_days,
+            chosen.retention_refused_upload_days) == (6 * 365, 84, 10)
+    for bad in ("7 years", "0d", "-3d", "y", "7", "1.5y"):
+        with pytest.raises(ConfigError) as raised:
+            Settings.from_env({**env, "SHUTTLE_RETENTION_CLOSED_CASES": bad})
+        assert str(raised.value).startswith("SHUTTLE_RETENTION_CLOSED_CASES is a period like 7y")
+        assert str(raised.value).count(". ") == 0
