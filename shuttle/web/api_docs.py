@@ -162,7 +162,7 @@ DOCS: dict[str, Doc] = {
         answers={200: c.MessageView}),
     'get_draft': _with(
         "My draft's text",
-        answers={200: c.Text}),
+        answers={200: c.Text}, statuses=(409,)),
     'put_draft': _with(
         'Autosave my draft',
         body=c.Draft, answers={200: c.MessageView}),
@@ -224,7 +224,7 @@ DOCS: dict[str, Doc] = {
         answers={204: None}, statuses=(410, 412), how=TUS_DELETE),
     'put_media': _with(
         'Upload a whole recording or file in one request (no resuming)',
-        answers={201: c.Uploaded}, statuses=(411, 415), content=MEDIA_BODY),
+        answers={201: c.Uploaded}, statuses=(415,), content=MEDIA_BODY),
     'message_media': _with(
         'The processed media, with HTTP Range (206/416, If-Range); recipients only after opening',
         answers={200: None, 206: None}, statuses=(416,), how=RANGE),
@@ -234,7 +234,7 @@ DOCS: dict[str, Doc] = {
     'draft_flags': _with(
         "Contact details found in my saved draft or transcript, as the facilitator will see them (the case's "
         "watch list is never shown to authors); 'key' fingerprints them",
-        answers={200: c.DraftFlags}, statuses=(429,)),
+        answers={200: c.DraftFlags}, statuses=(409, 429)),
     'message_transcript': _with(
         'The processed transcript of an audio, video or image message (recipients only after opening)',
         answers={200: c.Text}),

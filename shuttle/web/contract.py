@@ -372,11 +372,17 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class FieldProblem(Answer):
+    field: str = Field(description="The field at fault, e.g. 'status' or 'questions[2]'")
+    problem: str = Field(description="What is wrong with it, e.g. 'is required'")
+
+
 class Error(Answer):
-    """Every refusal: a code and a sentence fit to show; some carry more (e.g. `fields`, `flags`)."""
+    """Every refusal: a code and a sentence fit to show; some carry more (e.g. `flags`)."""
 
     error: str
     message: str
+    fields: list[FieldProblem] | None = Field(None, description="A body that broke its model: each field at fault")
 
 
 class SessionStage(Answer):

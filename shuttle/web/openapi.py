@@ -24,8 +24,7 @@ WORDS = {
     400: "Bad input: the message says what is wrong ('fields' names each field at fault)",
     401: "Not signed in, or the credentials are wrong", 403: "The X-CSRF-Token header is missing or wrong",
     404: "Missing, or not yours to see (answered alike)", 409: "Stale version or not allowed in the current state",
-    410: "The upload expired or was ended; start again", 411: "The body's length was not given",
-    412: "Not tus 1.0.0 (Tus-Resumable)",
+    410: "The upload expired or was ended; start again", 412: "Not tus 1.0.0 (Tus-Resumable)",
     413: "The body is larger than this operation takes", 415: "Not a kind of body this operation takes",
     416: "The range starts past the end of the file", 429: "Too many attempts; Retry-After says when to try again",
     460: "The piece's checksum does not match (tus checksum extension)",
@@ -122,7 +121,8 @@ def _operation(path: str, method: str, name: str, components: dict[str, Any]) ->
 
 
 def document(routes: Sequence[BaseRoute], base_url: str) -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": _hoist(schema_of(Error, "serialization"), {})}
+    components: dict[str, Any] = {}
+    components["Error"] = _hoist(schema_of(Error, "serialization"), components)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         if not isinstance(route, Route):
