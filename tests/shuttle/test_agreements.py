@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 from world import People, World
 
@@ -21,6 +23,7 @@ from shuttle.cases.states import ClosureReason, Status
 from shuttle.errors import BadInput, Conflict, NotFound
 from shuttle.messages import authoring, delivery, review
 from shuttle.messages.models import Message
+from shuttle.services import Services
 
 D = rules.Decision
 TODAY = date(2026, 12, 1)
@@ -409,3 +412,69 @@ def test_shredding_a_case_destroys_its_agreement_notes_and_checkins(world: World
         for blob_id in ids:
             with pytest.raises(LookupError):
                 blobs.load_bytes(uow.session, world.svc.store, blob_id)
+
+
+# --- any order of steps ---------------------------------------------------------------------------
+
+_WORLDS: dict[int, tuple[World, People]] = {}
+STEPS = st.lists(st.one_of(
+    st.just(("draft",)),
+    st.tuples(st.just("answer"), st.sampled_from(["harmed", "harmed_proxy", "responsible", "supporter"]),
+              st.sampled_from(["agree", "change"]), st.integers(-1, 0)),
+    st.just(("close",)), st.just(("finish",))), max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+@example(steps=[("draft",), ("answer", "harmed", "agree", 0), ("answer", "harmed_proxy", "agree", 0)])
+@example(steps=[("draft",), ("draft",), ("answer", "responsible", "agree", -1), ("answer", "harmed", "change", 0)])
+@example(steps=[("draft",), ("answer", "harmed", "agree", 0), ("answer", "responsible", "agree", 0), ("draft",),
+                ("close",), ("answer", "supporter", "agree", 0), ("finish",), ("draft",)])
+def test_any_order_of_steps_keeps_the_agreement_rules(sqlite_svc: Services, steps: list[tuple[Any, ...]]) -> None:
+    """Whatever is tried in whatever order: a version is agreed only when both sides agreed to that very
+    version, the latest; once agreed it never changes; old versions take no answers; a side answers a
+    version once; nothing is drafted or answered once the case is closed."""
+    if id(sqlite_svc) not in _WORLDS:  # one world for all the examples: the same people, a new case each
+        world = World(sqlite_svc)
+        _WORLDS[id(sqlite_svc)] = (world, world.case()[1])
+    world, people = _WORLDS[id(sqlite_svc)]
+    case_id, p = world.case(people=people)
+    latest, agreed = 0, None
+    answered: dict[tuple[int, str], str] = {}  # the model: each side's decision on each version
+    status = "open"
+    for step in steps:
+        try:
+            if step[0] == "draft":
+                world.do(service.draft_version, p.facilitator, case_id, [_item()])
+                assert agreed is None and status != "closed"
+                latest, status = latest + 1, status
+            elif step[0] == "answer":
+                _, who, decision, offset = step
+                actor = getattr(p, who)
+                side = "responsible" if who == "responsible" else "harmed"
+                note = "Please change it" if decision == "change" else ""
+                state = world.do(service.answer, actor, case_id, version=latest + offset, decision=decision, note=note)
+                assert who != "supporter" and latest >= 1 and offset == 0 and status != "closed"
+                assert (latest, side) not in answered and "change" not in {
+                    d for (v, _), d in answered.items() if v == latest}
+                answered[(latest, side)] = decision
+                if state is rules.VersionState.AGREED:
+                    agreed = latest
+            elif step[0] == "close":
+                world.do(service.close_case, p.facilitator, case_id, reason="completed")
+                assert status == "open"
+                status = "closing"
+            else:
+                world.do(service.finish_case, p.facilitator, case_id)
+                assert status == "closing"
+                status = "closed"
+        except (BadInput, Conflict, NotFound):
+            pass
+        page = world.do(views.staff_page, p.facilitator, case_id)
+        assert page.status == status and len(page.versions) == latest
+        assert page.agreed_version == agreed
+        if agreed is not None:
+            assert agreed == latest and answered[(agreed, "harmed")] == answered[(agreed, "responsible")] == "agree"
+        for version in page.versions:
+            assert {(version.number, a.side): a.decision for a in version.answers} == {
+                key: d for key, d in answered.items() if key[0] == version.number}
