@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shuttle.db import Base, UTCDateTime, utcnow
+from shuttle.errors import Destroyed
 from storage.keyring import WrappedKey
 from storage.store import BlobStore, StoredObject
 
@@ -51,6 +52,9 @@ def store_text(session: Session, store: BlobStore, text: str) -> Blob:
 
 def load_bytes(session: Session, store: BlobStore, blob_id: str) -> bytes:
     blob = session.get(Blob, blob_id)
+    if blob is not None and blob.shredded_at is not None:
+        raise Destroyed("This has been destroyed (its encryption key shredded): nobody can read it any more, "
+                        "staff included.")
     if blob is None or blob.wrapped_key is None:
         raise LookupError(f"blob {blob_id} is missing or shredded")
     return store.get_bytes(blob.id, WrappedKey.decode(blob.wrapped_key))

@@ -189,6 +189,30 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
           "no payload re-encrypted")
 
 
+def cmd_keys_retire(args: argparse.Namespace) -> None:
+    from shuttle.keys import StillInUse, retire
+    from storage.errors import KeyringError
+
+    svc = _services()
+    schema.check_current(svc.db)
+    options = {"pending_days": args.kms_pending_days} if svc.settings.keyring_kind == "kms" else {}
+    if not args.yes:
+        raise CliError("retiring destroys old key-encryption key versions for good (objects still wrapped under "
+                       "them are refused first); add --yes to confirm")
+    try:
+        done = retire(svc, args.version or None, **options)
+    except (StillInUse, KeyringError) as exc:
+        raise CliError(str(exc)) from None
+    if not done.retired:
+        print(f"nothing to retire: the keyring holds only the primary version v{done.primary}")
+        return
+    retired = ", ".join(f"v{v}" for v in done.retired)
+    how = (f"their KMS keys are scheduled for deletion in {args.kms_pending_days} days"
+           if svc.settings.keyring_kind == "kms" else "removed from the keyring file")
+    print(f"retired {retired} ({how}); the keyring keeps {', '.join(f'v{v}' for v in done.remaining)}. "
+          "Destroy keyring backups that still hold the retired versions.")
+
+
 def cmd_cases_shred(args: argparse.Namespace) -> None:
     from shuttle.retention import shred_case, sweep
     from shuttle.services import Actor
@@ -340,6 +364,13 @@ def _parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("rotate", help="new key-encryption key version; re-wrap every data key (resumable)"
                     ).set_defaults(func=cmd_keys_rotate)
+    retire_p = keys.add_parser("retire", help="destroy old key-encryption key versions that no data key uses")
+    retire_p.set_defaults(func=cmd_keys_retire)
+    retire_p.add_argument("--version", type=int, action="append", metavar="N",
+                          help="retire only this version (repeatable); default: every version but the primary")
+    retire_p.add_argument("--kms-pending-days", type=int, default=30, metavar="DAYS",
+                          help="KMS keyring: days before KMS deletes a retired key (7 to 30; cancellable until then)")
+    retire_p.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     casesp = sub.add_parser("cases", help="cases").add_subparsers(dest="cases_command", required=True)
     shred = casesp.add_parser("shred", help="crypto-shred every message of a case (retention)")
     shred.set_defaults(func=cmd_cases_shred)

@@ -53,6 +53,14 @@ class Conflict(ShuttleError):
     code = "conflict"
 
 
+class Destroyed(ShuttleError, LookupError):
+    """The content was crypto-shredded (retention, or a recipient's request to destroy it): nobody
+    can read it any more. A LookupError too, as a missing blob is."""
+
+    status = 410
+    code = "destroyed"
+
+
 class TooLarge(ShuttleError):
     status = 413
     code = "too_large"

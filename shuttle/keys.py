@@ -56,3 +56,52 @@ def rotate(svc: Services, *, batch: int = 500, progress: Progress | None = None,
         if progress:
             progress(done, total)
     return Rotation(version, done, resumed)
+
+
+class StillInUse(Exception):
+    """A KEK version still wraps data keys: retiring it would destroy those objects."""
+
+
+@dataclass(frozen=True)
+class Retirement:
+    retired: tuple[int, ...]
+    primary: int
+    remaining: tuple[int, ...]
+
+
+def wrapped_under(svc: Services) -> dict[int, int]:
+    """How many live data keys each KEK version wraps (shredded objects have none)."""
+    with svc.db.uow() as uow:
+        rows = uow.session.execute(select(Blob.kek_version, func.count()).where(Blob.wrapped_key.is_not(None))
+                                   .group_by(Blob.kek_version)).all()
+    return {int(version): int(count) for version, count in rows}
+
+
+def retire(svc: Services, versions: list[int] | None = None, **options: int) -> Retirement:
+    """Retire old KEK versions (every one older than the primary, or those given) once no data key
+    in the database is wrapped under them; refuses (`StillInUse`, nothing retired) otherwise.
+
+    After this, a wrapped data key in a database backup made before a shredding cannot be unwrapped
+    with this keyring any more (with KMS: once KMS has deleted the key, after its waiting period)."""
+    keyring = svc.store.keyring
+    retire_version = getattr(keyring, "retire_version", None)
+    known = getattr(keyring, "versions", None)
+    if retire_version is None or known is None:
+        raise RuntimeError("this keyring cannot retire versions")
+    primary = keyring.primary_version
+    chosen = sorted(set(versions)) if versions else [v for v in known if v != primary]
+    for version in chosen:
+        if version == primary:
+            raise StillInUse(f"key-encryption key version {version} is the primary one: every new object is "
+                             "wrapped under it; rotate first (shuttle keys rotate)")
+        if version not in known:
+            raise StillInUse(f"there is no key-encryption key version {version} (versions: "
+                             f"{', '.join(map(str, known))})")
+    in_use = {v: n for v, n in wrapped_under(svc).items() if v in chosen}
+    if in_use:
+        listed = ", ".join(f"version {v} still wraps {n} data key{'s' if n != 1 else ''}"
+                           for v, n in sorted(in_use.items()))
+        raise StillInUse(f"nothing retired: {listed}; re-wrap them first (shuttle keys rotate)")
+    for version in chosen:
+        retire_version(version, **options)
+    return Retirement(tuple(chosen), primary, tuple(v for v in getattr(keyring, "versions", []) if v not in chosen))

@@ -65,6 +65,15 @@ class KeyFile:
             created={**self.created, version: utc_now()},
         )
 
+    def without_version(self, version: int) -> KeyFile:
+        """A copy without `version` (retiring it); never the primary one."""
+        if version == self.primary:
+            raise KeyringError(f"key-encryption key version {version} is the primary one and cannot be retired")
+        if version not in self.keys:
+            raise KeyringError(f"unknown key-encryption key version {version}")
+        return KeyFile(keys={v: k for v, k in self.keys.items() if v != version}, primary=self.primary,
+                       created={v: c for v, c in self.created.items() if v != version})
+
     def encode(self) -> bytes:
         encoded = {version: b64encode(key) for version, key in self.keys.items()}
         return encode_versions(KEYRING_FORMAT, self.primary, "key", encoded, self.created)

@@ -84,6 +84,7 @@ class LocalKeyring:
     def __init__(self, path: Path, keyfile: KeyFile) -> None:
         self._path = path
         self._file = keyfile
+        self._stamp: tuple[int, int] | None = None  # the file's (mtime, inode) when last read
 
     def __repr__(self) -> str:  # never the keys
         return f"LocalKeyring({str(self._path)!r}, versions={self.versions}, primary={self.primary_version})"
@@ -119,9 +120,19 @@ class LocalKeyring:
         self._file = rotated
         return rotated.primary
 
+    def retire_version(self, version: int) -> None:
+        """Remove an old KEK version from the file for good (never the primary): every data key
+        still wrapped only under it becomes unrecoverable, in this database and in any backup of it.
+        The caller checks first that nothing is wrapped under it (`shuttle.keys.retire`)."""
+        with locked(self._path):
+            retired = KeyFile.read(self._path).without_version(version)
+            retired.replace(self._path)
+        self._file = retired
+
     def wrap(self, data_key: bytes, object_id: str) -> WrappedKey:
         if len(data_key) != DEK_SIZE:
             raise ValueError(f"data key must be {DEK_SIZE} bytes")
+        self._follow_rotation()
         version = self._file.primary
         nonce = os.urandom(WRAP_NONCE_SIZE)
         sealed = AESGCM(self._file.keys[version]).encrypt(nonce, data_key, dek_aad(object_id, version))
@@ -143,6 +154,16 @@ class LocalKeyring:
         if key.kek_version == self._file.primary:
             return key
         return self.wrap(data_key, object_id)
+
+    def _follow_rotation(self) -> None:
+        """Re-read the file when another process changed it (a rotation, a retirement), so that new
+        data keys are wrapped under the current primary version, never under a retired one."""
+        try:
+            stamp = self._path.stat()
+        except OSError:
+            return
+        if (stamp.st_mtime_ns, stamp.st_ino) != self._stamp:
+            self._file, self._stamp = KeyFile.read(self._path), (stamp.st_mtime_ns, stamp.st_ino)
 
     def _kek(self, version: int) -> bytes:
         """Look a version up, re-reading the file once: another process may have rotated."""

@@ -50,6 +50,7 @@ CONTEXT_PURPOSE = "shuttle-dek-v1"
 ALGORITHM = "SYMMETRIC_DEFAULT"
 MAX_CIPHERTEXT_BLOB = 6144  # KMS's limit for CiphertextBlob
 ORPHAN_KEY_DELETION_DAYS = 7  # KMS's minimum waiting period
+RETIRE_DELETION_DAYS = 30  # a retired version's key: KMS's longest waiting period, to change one's mind
 _ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,128}")
 # KMS answers for a ciphertext that does not authenticate (tampered, wrong context, wrong key).
 _AUTHENTICATION_FAILURES = frozenset({"InvalidCiphertextException", "IncorrectKeyException"})
@@ -105,6 +106,15 @@ class KmsVersions:
             keys={**self.keys, version: arn}, primary=version, created={**self.created, version: utc_now()}
         )
 
+    def without_version(self, version: int) -> KmsVersions:
+        """A copy without `version` (retired); never the primary one."""
+        if version == self.primary:
+            raise KeyringError(f"key-encryption key version {version} is the primary one and cannot be retired")
+        if version not in self.keys:
+            raise KeyringError(f"unknown key-encryption key version {version}")
+        return KmsVersions(keys={v: a for v, a in self.keys.items() if v != version}, primary=self.primary,
+                           created={v: c for v, c in self.created.items() if v != version})
+
     def encode(self) -> bytes:
         return encode_versions(KMS_KEYRING_FORMAT, self.primary, "kms_key_arn", self.keys, self.created)
 
@@ -129,6 +139,7 @@ class KmsKeyring:
         self._path = path
         self._versions = versions
         self._client = client
+        self._stamp: tuple[int, int] | None = None  # the file's (mtime, inode) when last read
 
     def __repr__(self) -> str:
         return f"KmsKeyring({str(self._path)!r}, versions={self.versions}, primary={self.primary_version})"
@@ -185,9 +196,33 @@ class KmsKeyring:
         self._versions = rotated
         return rotated.primary
 
+    def retire_version(self, version: int, *, pending_days: int = RETIRE_DELETION_DAYS) -> str:
+        """Retire an old version (never the primary): schedule the deletion of its KMS key after
+        `pending_days` (7 to 30, KMS's waiting period, cancellable until then) and remove it from the
+        version file. Once KMS has deleted the key, every data key wrapped only under it is
+        unrecoverable everywhere, database backups included. Returns the key's ARN. The caller
+        checks first that nothing is wrapped under it (`shuttle.keys.retire`)."""
+        if not 7 <= pending_days <= 30:
+            raise KeyringError("KMS deletes a key after a waiting period of 7 to 30 days")
+        with locked(self._path):
+            current = KmsVersions.read(self._path)
+            retired = current.without_version(version)
+            arn = current.keys[version]
+            try:
+                with _kms_errors("ScheduleKeyDeletion", arn):
+                    # by key id: the key is this account's (only its owner may delete it anyway)
+                    self._client.schedule_key_deletion(KeyId=arn.rsplit("/", 1)[1], PendingWindowInDays=pending_days)
+            except KeyringError:
+                if _describe(self._client, arn).get("KeyState") != "PendingDeletion":  # not an earlier try
+                    raise
+            write_private_file(self._path, retired.encode(), replace=True)
+        self._versions = retired
+        return arn
+
     def wrap(self, data_key: bytes, object_id: str) -> WrappedKey:
         if len(data_key) != DEK_SIZE:
             raise ValueError(f"data key must be {DEK_SIZE} bytes")
+        self._follow_rotation()
         version = self._versions.primary
         arn = self._versions.keys[version]
         with _kms_errors("Encrypt", arn):
@@ -236,6 +271,16 @@ class KmsKeyring:
         if answer.get("SourceKeyId") != source or answer.get("KeyId") != destination:
             raise DecryptionError("wrapped key failed authentication")
         return WrappedKey(kek_version=primary, wrapped=answer["CiphertextBlob"])
+
+    def _follow_rotation(self) -> None:
+        """Re-read the version file when another process changed it (a rotation, a retirement), so
+        that new data keys are wrapped under the current primary version."""
+        try:
+            stamp = self._path.stat()
+        except OSError:
+            return
+        if (stamp.st_mtime_ns, stamp.st_ino) != self._stamp:
+            self._versions, self._stamp = KmsVersions.read(self._path), (stamp.st_mtime_ns, stamp.st_ino)
 
     def _arn(self, version: int) -> str:
         """Look a version up, re-reading the file once: another process may have rotated."""

@@ -7,7 +7,9 @@ record what they did; the recipient sees that answer. Every request and every an
 audited (without the notes, which are encrypted like any other text).
 
 A message whose "return" or "destroy" request was answered "done" can no longer be opened
-by the recipient (see `closed_by_request`, asked by `delivery`).
+by the recipient (see `closed_by_request`, asked by `delivery`). A "destroy" answered "done"
+also crypto-shreds the message's content, every version of it, for everyone, staff included
+(`retention.shred_message_content`); the message stays in the timeline as a content-free stub.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuttle import blobs, permissions
+from shuttle import blobs, permissions, retention
 from shuttle.access import load_case, load_message
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
@@ -184,13 +186,19 @@ def handle(session: Session, svc: Services, actor: Actor, request_id: str, outco
     note = _check_note(note)
     if row.handled_at is not None:
         raise Conflict("This request has already been answered.", code="already_handled")
+    if row.kind == "destroy" and outcome == "done" and case.legal_hold_since is not None:
+        raise Conflict("This case is on legal hold, so nothing in it can be destroyed until the coordinator "
+                       "lifts the hold.", code="legal_hold")
     row.handled_at, row.handled_by, row.outcome = svc.now(), actor.account_id, outcome
     if note:
         row.outcome_note_blob_id = blobs.store_text(session, svc.store, note).id
     session.flush()
+    details: dict[str, Any] = {"kind": row.kind, "outcome": outcome, "message": row.message_id}
+    if row.kind == "destroy" and outcome == "done":  # for everyone, staff too: the message stays as a stub
+        details["objects_shredded"] = retention.shred_message_content(session, svc, row.message_id)
     audit.record(session, action="recipient_request.handle", actor_id=actor.account_id, actor_role=actor.role,
-                 case_id=case.id, subject_type="recipient_request", subject_id=row.id,
-                 details={"kind": row.kind, "outcome": outcome, "message": row.message_id}, now=svc.now())
+                 case_id=case.id, subject_type="recipient_request", subject_id=row.id, details=details,
+                 now=svc.now())
     return row
 
 

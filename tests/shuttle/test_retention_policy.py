@@ -19,11 +19,14 @@ from shuttle.blobs import Blob
 from shuttle.cases.models import Case
 from shuttle.config import ConfigError, Settings
 from shuttle.errors import Conflict, NotFound
-from shuttle.messages import authoring, review
+from shuttle.keys import StillInUse, retire, rotate, wrapped_under
+from shuttle.messages import authoring, delivery, requests, review
 from shuttle.messages.models import Message
-from shuttle.retention import _case_blob_ids, shred_case, sweep
+from shuttle.retention import _case_blob_ids, message_blob_ids, shred_case, sweep
 from shuttle.retention_policy import lift_hold, place_hold, retention_view
 from shuttle.services import Services
+from storage.errors import KeyringError
+from storage.keyring import WrappedKey
 from workers.handlers import tick
 
 
@@ -171,3 +174,72 @@ def test_retention_settings_parse_units_and_refuse_a_bad_value_in_one_sentence(t
             Settings.from_env({**env, "SHUTTLE_RETENTION_CLOSED_CASES": bad})
         assert str(raised.value).startswith("SHUTTLE_RETENTION_CLOSED_CASES is a period like 7y")
         assert str(raised.value).count(". ") == 0
+
+
+def test_a_destroy_request_done_shreds_every_version_for_everyone_and_leaves_a_stub(world: World) -> None:
+    svc = world.svc
+    case_id, p = world.case()
+    kept = world.approved_letter(p, case_id, "Dear Sam, this one stays.")
+    message_id = world.approved_letter(p, case_id, "Dear Sam, please do not keep this.")
+    world.do(delivery.open_message, p.responsible, message_id)
+    with svc.db.uow() as uow:
+        ids = message_blob_ids(uow.session, message_id)
+    assert len(ids) >= 3  # the text sent, its processed text and the worker's report at least
+    asked = world.do(requests.request, p.responsible, message_id, "destroy", "I do not want it to exist.")
+    world.do(requests.handle, p.facilitator, asked.id, "done", "Destroyed, as you asked.")
+    with svc.db.uow() as uow:
+        keys = {b.id: b.wrapped_key for b in uow.session.scalars(select(Blob).where(Blob.id.in_(ids)))}
+        message = uow.session.get(Message, message_id)
+        assert message is not None and message.current_version_id  # the stub: the message and its versions stay
+    assert set(keys) == ids and not any(keys.values())
+    sweep(svc)
+    assert not ids & {object_id for object_id, _ in svc.store.list_ids()}  # and the bytes are gone
+    with pytest.raises(LookupError):  # staff cannot read it either
+        world.do(review.read_version, p.facilitator, message_id)
+    with pytest.raises((Conflict, NotFound)):
+        world.do(delivery.open_message, p.responsible, message_id)
+    assert world.do(review.read_version, p.facilitator, kept)["text"] == "Dear Sam, this one stays."
+    assert world.do(requests.for_message, p.responsible, message_id)[0]["outcome_note"] == "Destroyed, as you asked."
+
+
+def test_a_destroy_request_cannot_be_done_while_the_case_is_on_legal_hold(world: World) -> None:
+    case_id, p = world.case()
+    message_id = world.approved_letter(p, case_id, "Dear Sam, evidence.")
+    with world.svc.db.uow() as uow:
+        reference = uow.session.get(Case, case_id).reference  # type: ignore[union-attr]
+    world.do(place_hold, p.coordinator, reference, "Police investigation")
+    asked = world.do(requests.request, p.responsible, message_id, "destroy", "")
+    with pytest.raises(Conflict):
+        world.do(requests.handle, p.facilitator, asked.id, "done", "")
+    world.do(requests.handle, p.facilitator, asked.id, "declined", "The case is on legal hold.")
+    assert world.do(delivery.open_message, p.responsible, message_id) == "Dear Sam, evidence."
+
+
+def test_retire_refuses_while_a_data_key_is_wrapped_under_the_old_version_and_succeeds_after_rewrap(
+        world: World) -> None:
+    svc = world.svc
+    case_id, reference, p = _closed_case(world)
+    other, q = world.case()
+    letter = world.approved_letter(q, other, "Dear Sam, kept through the rotation.")
+    with svc.db.uow() as uow:
+        backup = {b.id: b.wrapped_key for b in uow.session.scalars(select(Blob)) if b.wrapped_key}  # a database backup
+    assert backup and svc.store.keyring.primary_version == 1
+    assert retire(svc).retired == ()  # only the primary: nothing to retire
+    with pytest.raises(StillInUse):
+        retire(svc, [1])  # the primary, named: refused
+    svc.store.keyring.add_version()  # type: ignore[attr-defined]  # a rotation interrupted before re-wrapping
+    with pytest.raises(StillInUse) as refused:
+        retire(svc)
+    assert "version 1 still wraps" in str(refused.value)
+    assert 1 in svc.store.keyring.versions  # type: ignore[attr-defined]  # nothing retired
+    world.do(shred_case, p.coordinator, reference)
+    rotate(svc)  # re-wraps what is left under version 2
+    done = retire(svc)
+    assert done.retired == (1,) and done.remaining == (2,)
+    assert wrapped_under(svc) == {2: wrapped_under(svc)[2]}
+    with svc.db.uow() as uow:
+        shredded = _case_blob_ids(uow.session, case_id)
+    for blob_id in shredded:  # the backup's keys of the shredded case open nothing now
+        with pytest.raises(KeyringError):
+            svc.store.keyring.unwrap(WrappedKey.decode(backup[blob_id]), blob_id)
+    assert world.do(delivery.open_message, q.responsible, letter) == "Dear Sam, kept through the rotation."
