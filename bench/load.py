@@ -121,9 +121,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    """`shuttle serve` in a process of its own (its own group, stopped at the end); its base URL."""
+def serving(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """`shuttle serve` in a process of its own (its own group, stopped at the end); its base URL and pid."""
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "shuttle.cli", "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env={**os.environ, **env}, cwd=ROOT,
@@ -142,7 +148,7 @@ def serving(env: dict[str, str]) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("shuttle serve did not answer within 60 s")
             time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -269,10 +275,10 @@ def measure(kind: str, seconds: float, participants: int) -> bool:
         schema.upgrade(svc.db)
         setup = populate(svc, participants)
         svc.db.dispose()
-        with serving(env) as base:
-            before = os.getloadavg()
+        with serving(env) as (base, pid):
+            before, cpu = os.getloadavg(), cpu_seconds(pid)
             tally, lost = asyncio.run(run_load(base, setup, seconds))
-            after = os.getloadavg()
+            after, cpu = os.getloadavg(), cpu_seconds(pid) - cpu
     save_p99, queue_p99 = _ms(tally.saves, 0.99), _ms(tally.queue, 0.99)
     ok = save_p99 < TARGET_P99_MS and queue_p99 < TARGET_P99_MS and not tally.errors and lost == 0
     print(f"{kind}: {participants} participants saving drafts, 1 facilitator loading /staff, {seconds:g} s")
@@ -280,6 +286,10 @@ def measure(kind: str, seconds: float, participants: int) -> bool:
           f"max {_ms(tally.saves, 1.0):7.1f} ms  ({len(tally.saves) / seconds:.0f}/s)")
     print(f"  queue loads : {len(tally.queue):6d}  p50 {_ms(tally.queue, 0.5):7.1f} ms  p99 {queue_p99:7.1f} ms  "
           f"max {_ms(tally.queue, 1.0):7.1f} ms")
+    requests = len(tally.saves) + len(tally.queue)
+    print(f"  server CPU  : {cpu:.1f} s for {requests} requests and the read-back "
+          f"({1000 * cpu / max(requests, 1):.1f} ms a request; at most {seconds:g} s of one core per "
+          f"{seconds:g} s: one process)")
     print(f"  errors      : {sum(tally.errors.values())} {tally.errors or ''}")
     print(f"  lost writes : {lost} of {len(tally.acknowledged)} drafts read back")
     print(f"  load average: {before[0]:.2f} before, {after[0]:.2f} after (1 min; {os.cpu_count()} CPUs)")

@@ -58,7 +58,7 @@ class NotTheWriter(Conflict):
                          "your facilitator about it. Your facilitator can tell you more.", code="not_the_writer")
 
 
-def _as_writer(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case, Membership]:
+def as_writer(session: Session, actor: Actor, message_id: str) -> tuple[Message, Case, Membership]:
     """A message the actor started (issue 13): only they read its draft, change, send or withdraw
     it, or answer a facilitator's edit. The side's other person learns of it once it is sent
     (`permissions.may_see_message`) and is then told who started it."""
@@ -129,10 +129,18 @@ def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, t
     For an audio, video or image message the text is its transcript (captions for people who
     cannot hear or see it), which goes through processing and review with the media.
     `sealed`: the text already encrypted and written by `seal_draft` (only its key is recorded here)."""
+    return save_draft_in_case(session, svc, actor, message_id, text, expected_version=expected_version,
+                              sealed=sealed)[0]
+
+
+def save_draft_in_case(session: Session, svc: Services, actor: Actor, message_id: str, text: str,
+                       *, expected_version: int | None = None, sealed: StoredObject | None = None
+                       ) -> tuple[Message, Case, Membership]:
+    """`save_draft`, answering also the case and the actor's membership it loaded (for a view)."""
     check_letter(svc, text)
     if sealed is not None and sealed.size != len(text.encode("utf-8")):
         raise ValueError("the sealed draft is not this text")
-    message, _, _ = _as_writer(session, actor, message_id)
+    message, case, member = as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message can no longer be changed.", code="not_editable")
@@ -143,11 +151,11 @@ def save_draft(session: Session, svc: Services, actor: Actor, message_id: str, t
     session.flush()
     if old:
         blobs.shred(session, old, now=svc.now())
-    return message
+    return message, case, member
 
 
 def read_draft(session: Session, svc: Services, actor: Actor, message_id: str) -> str:
-    message, _, _ = _as_writer(session, actor, message_id)
+    message, _, _ = as_writer(session, actor, message_id)
     if message.draft_blob_id is None:
         return ""
     return blobs.load_text(session, svc.store, message.draft_blob_id)
@@ -195,7 +203,7 @@ def add_version(session: Session, svc: Services, message: Message, *, origin: st
 
 def submit(session: Session, svc: Services, actor: Actor, message_id: str,
            *, expected_version: int | None = None) -> Message:
-    message, case, member = _as_writer(session, actor, message_id)
+    message, case, member = as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message has already been sent.", code="not_editable")
@@ -228,7 +236,7 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
 
 def withdraw(session: Session, svc: Services, actor: Actor, message_id: str,
              *, expected_version: int | None = None) -> Message:
-    message, _, _ = _as_writer(session, actor, message_id)
+    message, _, _ = as_writer(session, actor, message_id)
     lifecycle.transition(session, message, Action.WITHDRAW, actor, expected_version=expected_version,
                          now=svc.now())
     message.claimed_by = None
@@ -244,7 +252,7 @@ def _pending_edit(session: Session, message: Message) -> MessageVersion:
 
 def accept_edit(session: Session, svc: Services, actor: Actor, message_id: str,
                 *, expected_version: int | None = None) -> Message:
-    message, _, _ = _as_writer(session, actor, message_id)
+    message, _, _ = as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     version = _pending_edit(session, message)
     version.author_decision = "accepted"
@@ -256,7 +264,7 @@ def accept_edit(session: Session, svc: Services, actor: Actor, message_id: str,
 def decline_edit(session: Session, svc: Services, actor: Actor, message_id: str,
                  *, expected_version: int | None = None) -> Message:
     """The facilitator's wording is set aside; the author's last text comes back as a draft to revise."""
-    message, _, _ = _as_writer(session, actor, message_id)
+    message, _, _ = as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     version = _pending_edit(session, message)
     version.author_decision = "declined"

@@ -31,7 +31,9 @@ from shuttle.access import load_message
 from shuttle.errors import NotFound, TooManyRequests
 from shuttle.messages import authoring
 from shuttle.messages.text import describe, scan
+from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
+from storage.store import StoredObject
 
 
 def author_flags(text: str) -> list[dict[str, Any]]:
@@ -112,3 +114,17 @@ def draft_flags(session: Session, svc: Services, actor: Actor, message_id: str) 
     flags = author_flags(text)
     FLAG_CHECKS.take(actor.account_id or "", svc.now())
     return {"flags": flags, "key": flags_key(flags)}
+
+
+# --- autosave --------------------------------------------------------------------------------------
+
+
+def autosave(session: Session, svc: Services, actor: Actor, message_id: str, text: str, *,
+             expected_version: int | None = None, sealed: StoredObject | None = None) -> dict[str, Any]:
+    """The autosave of the API (PUT /messages/{id}/draft): the draft saved and the message's view
+    for the answer, in one unit of work. With `sealed` (the text encrypted and written beforehand
+    by `authoring.seal_draft`, outside any transaction) the save's unit of work holds the
+    database's write lock (SQLite's, for the whole service) only for the rows it changes."""
+    message, case, member = authoring.save_draft_in_case(session, svc, actor, message_id, text,
+                                                         expected_version=expected_version, sealed=sealed)
+    return for_member(session, svc, member, message, case)

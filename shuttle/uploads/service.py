@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuttle import blobs, permissions
-from shuttle.access import load_message
+from shuttle import blobs
 from shuttle.blobs import Blob
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
-from shuttle.messages.authoring import MEDIA_KINDS
+from shuttle.messages.authoring import MEDIA_KINDS, as_writer
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.states import EDITABLE
 from shuttle.services import Actor, Services
@@ -37,11 +36,7 @@ class Gone(ShuttleError):
 
 def _author_message(session: Session, actor: Actor, message_id: str) -> Message:
     """A message the actor started: only they upload its recording or photo (issue 13)."""
-    message, _, member = load_message(session, actor, message_id)
-    if not permissions.may_change_message(member, author_side=message.author_side,
-                                          author_participant_id=message.author_participant_id):
-        raise NotFound()
-    return message
+    return as_writer(session, actor, message_id)[0]
 
 
 def create(session: Session, svc: Services, actor: Actor, message_id: str, length: int) -> Upload:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,8 +17,8 @@ from shuttle.accounts import service as accounts
 from shuttle.accounts.service import IssuedSession
 from shuttle.cases import service as cases
 from shuttle.cases.views import case_view
-from shuttle.errors import BadInput, NotFound
-from shuttle.messages import authoring, delivery, queries, review
+from shuttle.errors import BadInput, NotFound, ShuttleError
+from shuttle.messages import authoring, delivery, drafting, queries, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web import (
@@ -38,7 +39,7 @@ from shuttle.web import (
 )
 from shuttle.web.contract import answer, read
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
-from shuttle.web.http import SESSION_COOKIE, client_address, run, run_anonymous, services
+from shuttle.web.http import SESSION_COOKIE, client_address, current_principal, run, run_anonymous, services
 
 
 def _session_answer(request: Request, issued: IssuedSession) -> JSONResponse:
@@ -202,10 +203,21 @@ async def get_draft(request: Request) -> Response:
 
 
 async def put_draft(request: Request) -> Response:
+    """Autosave. Once the sender is known to be signed in, the text is encrypted and written
+    outside any transaction; the save and the answer's view then share one short unit of work
+    (`drafting.autosave`): under load, the write lock is held only for the rows a save changes."""
     body = await read(request, c.Draft)
     message_id = request.path_params["message_id"]
-    await run(request, authoring.save_draft, message_id, body.text, expected_version=body.version)
-    return answer(c.MessageView, await run(request, _message_view(message_id)))
+    svc = services(request)
+    sealed = await run_in_threadpool(authoring.seal_draft, svc, body.text) if await current_principal(request) else None
+    try:
+        view = await run(request, drafting.autosave, message_id, body.text, expected_version=body.version,
+                         sealed=sealed)
+    except ShuttleError:
+        if sealed is not None:  # refused: its ciphertext has no key; removed now rather than by the sweeper
+            await run_in_threadpool(authoring.discard_sealed, svc, sealed)
+        raise
+    return answer(c.MessageView, view)
 
 
 async def get_version(request: Request) -> Response:

@@ -98,12 +98,14 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     ("GET", "/cases/{case_id}/messages", "case"):         (OK,   OK,   OK,   OK,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/messages", "case"):        (OK,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/cases/{case_id}/messages", "quiet case"):  (OK,   NOW,  OK,   NO,   NO,   NO,   NO,   NO,   ANON),
-    # an unsent draft is its author's private work: staff neither see nor count it (issue 8)
-    ("GET", "/messages/{message_id}", "draft"):           (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    # an unsent draft is its author's private work: staff neither see nor count it (issue 8), nor the
+    # side's proxy when the principal started it (issue 13). Once sent, the proxy sees it but neither
+    # changes, sends, withdraws it nor answers an edit: 409 not_the_writer (the NOW of its column).
+    ("GET", "/messages/{message_id}", "draft"):           (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}", "awaiting review"): (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}", "released"):        (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
-    ("GET", "/messages/{message_id}/draft", "draft"):     (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
-    ("PUT", "/messages/{message_id}/draft", "draft"):     (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/draft", "draft"):     (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("PUT", "/messages/{message_id}/draft", "draft"):     (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("PUT", "/messages/{message_id}/draft", "awaiting review"):
                                                           (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/versions/{version_id}", "awaiting review"):
@@ -114,19 +116,19 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/open", "released"):  (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/submit", "fresh draft"):
-                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+                                                          (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/submit", "awaiting review"):
                                                           (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/withdraw", "fresh draft"):
-                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+                                                          (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/withdraw", "released"):
                                                           (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/accept-edit", "fresh awaiting author"):
-                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+                                                          (OK,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/accept-edit", "awaiting review"):
                                                           (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/decline-edit", "fresh awaiting author"):
-                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+                                                          (OK,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/claim", "fresh awaiting review"):
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/actions/claim", "draft"):
@@ -160,7 +162,7 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     # media message; an upload then belongs to the one who made it (a proxy starts its own).
     ("OPTIONS", "/uploads", "-"):  # tus discovery: the protocol's version and limits, no data
                                                           (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
-    ("POST", "/uploads", "video draft"):                  (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/uploads", "video draft"):                  (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/uploads", "video awaiting review"):        (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     ("HEAD", "/uploads/{upload_id}", "open upload"):      (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("PATCH", "/uploads/{upload_id}", "open upload"):     (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
@@ -169,7 +171,7 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     ("DELETE", "/uploads/{upload_id}", "sent upload"):  # now the body of a version: not the author's to end
                                                           (NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("PUT", "/messages/{message_id}/media", "video draft"):
-                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+                                                          (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("PUT", "/messages/{message_id}/media", "video awaiting review"):
                                                           (NOW,  NO,   NOW,  NO,   NO,   NO,   NO,   NO,   ANON),
     # processed media (shuttle/web/media.py): the case's facilitators, the author side, and the
@@ -189,7 +191,7 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     # the participants' pages (shuttle/web/participant_api.py): an author's draft flags; a media
     # message's transcript as its media; a recipient's requests and the facilitators' answers.
     ("GET", "/messages/{message_id}/draft/flags", "draft"):
-                                                          (OK,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   ANON),
+                                                          (OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/transcript", "video awaiting review"):
                                                           (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/transcript", "video released"):  # not opened yet: nothing shown
