@@ -51,6 +51,9 @@ class Message(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     receipt_shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the message this one answers: one of the same case delivered to the author's side and opened
+    #: by it (`replies.start_reply` checks); None for a message that answers none
+    in_reply_to_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)

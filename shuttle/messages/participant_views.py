@@ -19,8 +19,9 @@ from shuttle.access import cases_of, load_case, load_message
 from shuttle.cases.facts import current_consent
 from shuttle.cases.models import Case, Participant, other_side
 from shuttle.cases.states import Status
+from shuttle.dates import on_day
 from shuttle.errors import Conflict, NotFound
-from shuttle.messages import authoring, delivery, requests, sharing
+from shuttle.messages import authoring, delivery, replies, requests, sharing
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.models import Message
@@ -82,7 +83,7 @@ class InboxLine:
     id: str
     from_label: str
     by_proxy: bool
-    delivered_on: str  # YYYY-MM-DD, or "" when not known
+    delivered_on: str  # "Tuesday 1 December 2026", or "" when not known
     opened: bool
     request: LatestRequest | None  # my latest request about it
 
@@ -97,6 +98,89 @@ class MineLine:
     state: State
     words: str
     written_as: str
+
+
+@dataclass(frozen=True)
+class ConversationLine:
+    """One message of my exchange, mine or theirs, as the conversation on my home lists it."""
+
+    id: str
+    mine: bool  # my side's (its page is /me/messages/<id>), or delivered to me (/me/inbox/<id>)
+    title: str  # "Letter to the person responsible", "Recording from the person harmed"
+    on: str  # "sent Tuesday 1 December 2026", "delivered ...", "written ..." (a draft)
+    words: str  # where it is, in words (states.py for mine)
+    state: State | None  # mine: its state as I may know it (for the tag's colour); theirs: None
+    answers: str | None  # for a reply: the message it answers, in words
+    may_reply: bool  # theirs, opened, and I may write now
+    written_by: str | None = None  # mine, written by someone acting for my side: "proxy (her son)"
+
+    @property
+    def url(self) -> str:
+        return f"/me/messages/{self.id}" if self.mine else f"/me/inbox/{self.id}"
+
+
+def sent_name(kind: str, sent_at: datetime | None) -> str:
+    """My side's message named for me: "your letter of Tuesday 1 December 2026" (no numbers,
+    which would count messages this reader does not see)."""
+    return f"your {KIND_NAMES[kind]} of {on_day(sent_at)}"
+
+
+def received_name(kind: str, from_label: str, delivered_at: datetime | None) -> str:
+    """A message delivered to me named for me: "the letter from Sam delivered Tuesday 1 December 2026"."""
+    return f"the {KIND_NAMES[kind]} from {from_label} delivered {on_day(delivered_at)}"
+
+
+def _name(view: AuthorView | RecipientView) -> str:
+    if isinstance(view, AuthorView):
+        return sent_name(view.kind, view.submitted_at or view.created_at)
+    return received_name(view.kind, view.from_label, view.delivered_at)
+
+
+def _answered_name(session: Session, member: Membership, case: Case, message_id: str | None) -> str | None:
+    """The message a reply answers, named for this member (one query); None when it answers none."""
+    answered = session.get(Message, message_id) if message_id else None
+    if answered is None or not visible(member, answered):
+        return None
+    if permissions.is_author_side(member, answered.author_side):
+        return sent_name(answered.kind, answered.submitted_at or answered.created_at)
+    return received_name(answered.kind, case.label_of(answered.author_side), answered.released_at)
+
+
+def _when(view: AuthorView | RecipientView) -> tuple[datetime, str]:
+    """When it entered the conversation as this reader knows it, and that date in words."""
+    if isinstance(view, RecipientView):
+        assert view.delivered_at is not None  # a recipient sees a message once delivered
+        return view.delivered_at, f"delivered {on_day(view.delivered_at)}"
+    if view.delivered_at is not None:
+        return view.delivered_at, f"delivered {on_day(view.delivered_at)}"
+    if view.submitted_at is not None:
+        return view.submitted_at, f"sent {on_day(view.submitted_at)}"
+    return view.created_at, f"written {on_day(view.created_at)}"
+
+
+def conversation(views: Sequence[AuthorView | RecipientView], standing: dict[str, requests.RequestStanding],
+                 *, may_reply: bool) -> tuple[ConversationLine, ...]:
+    """My exchange as one conversation, in the order its messages reached it (no query): mine with
+    their state in my words, theirs delivered to me (not those returned or destroyed at my request),
+    each reply with the message it answers."""
+    names = {v.id: _name(v) for v in views}
+    lines = []
+    for view in views:
+        at, on = _when(view)
+        answers = names.get(view.in_reply_to or "") if view.in_reply_to else None
+        if isinstance(view, AuthorView):
+            line = ConversationLine(view.id, True, f"{KIND_NAMES[view.kind].capitalize()} to {view.to}", on,
+                                    author_words(view)[0], view.state, answers, False,
+                                    view.written_as if view.written_as != "principal" else None)
+        else:
+            stand = standing[view.id]
+            if stand.closed:
+                continue
+            words = "Opened" if view.opened else "Kept for you at your request" if stand.held else "Not opened yet"
+            line = ConversationLine(view.id, False, f"{KIND_NAMES[view.kind].capitalize()} from {view.from_label}",
+                                    on, words, None, answers, may_reply and view.opened)
+        lines.append((at, line))
+    return tuple(line for _, line in sorted(lines, key=lambda pair: pair[0]))
 
 
 @dataclass(frozen=True)
@@ -120,11 +204,11 @@ class HomeCase:
     held: tuple[InboxLine, ...]  # kept for me at my request
     opened: tuple[InboxLine, ...]
     mine: tuple[MineLine, ...]  # newest first
+    conversation: tuple[ConversationLine, ...]  # oldest first
 
 
 def _inbox_line(view: RecipientView, latest: LatestRequest | None) -> InboxLine:
-    return InboxLine(view.id, view.from_label, view.by_proxy,
-                     view.delivered_at.isoformat()[:10] if view.delivered_at else "", view.opened, latest)
+    return InboxLine(view.id, view.from_label, view.by_proxy, on_day(view.delivered_at) or "", view.opened, latest)
 
 
 def _mine_line(view: AuthorView) -> MineLine:
@@ -140,6 +224,7 @@ def _home_case(session: Session, case: Case, member: Membership, me: Participant
     # "Open it now" only when opening works: while the case is paused (or my consent is not
     # current) a waiting message is on hold for now.
     openable = delivery.may_open_now(session, case.status, me.id, case.label_of(member.side or ""))
+    may_start = taking_part and case.status not in ENDING and authoring.may_start(session, case, member)
 
     def lines(chosen: list[RecipientView]) -> tuple[InboxLine, ...]:
         return tuple(_inbox_line(v, standing[v.id].latest) for v in chosen)
@@ -150,11 +235,12 @@ def _home_case(session: Session, case: Case, member: Membership, me: Participant
         other_label=case.label_of(other_side(member.side or "")),
         acting_for=me.acting_for if me.role == "proxy" else "", taking_part=taking_part,
         holding=me.holding_deliveries, may_write=permissions.may_write(member),
-        may_start=taking_part and case.status not in ENDING and authoring.may_start(session, case, member),
+        may_start=may_start,
         waiting=lines(unopened) if openable else (), on_hold=() if openable else lines(unopened),
         held=lines([v for v in delivered if not v.opened and standing[v.id].held]),
         opened=lines([v for v in delivered if v.opened]),
         mine=tuple(_mine_line(v) for v in reversed(views) if isinstance(v, AuthorView)),
+        conversation=conversation(views, standing, may_reply=may_start),
     )
 
 
@@ -198,10 +284,19 @@ class MyCase:
     may_start: bool
     holding: bool
     taking_part: bool
+    reply_to: str | None = None  # the id of the message this one will answer
+    answers: str | None = None  # that message, in words
 
 
-def _my_case(session: Session, actor: Actor, case_id: str, *, standing: bool, writing: bool = True) -> MyCase:
+def _my_case(session: Session, actor: Actor, case_id: str, *, standing: bool, writing: bool = True,
+             reply_to: str | None = None) -> MyCase:
     case, member = load_case(session, actor, case_id)
+    answers = None
+    if reply_to is not None:
+        answered, answered_case, _ = replies.answerable(session, actor, reply_to)  # 404 unless I may answer it
+        if answered_case.id != case.id:
+            raise NotFound()
+        answers = received_name(answered.kind, case.label_of(answered.author_side), answered.released_at)
     if not member.is_participant or (writing and not permissions.may_write(member)) or \
             (standing and member.participant_id is None):
         raise NotFound()
@@ -213,12 +308,15 @@ def _my_case(session: Session, actor: Actor, case_id: str, *, standing: bool, wr
         may_start=False if standing else authoring.may_start(session, case, member),
         holding=bool(me and me.holding_deliveries),
         taking_part=bool(me and current_consent(session, me.id, "take_part")),
+        reply_to=reply_to, answers=answers,
     )
 
 
-def case_for_writing(session: Session, svc: Services, actor: Actor, case_id: str) -> MyCase:
-    """The case I write or record in (404 unless I may write in it), and whether I may start now."""
-    return _my_case(session, actor, case_id, standing=False)
+def case_for_writing(session: Session, svc: Services, actor: Actor, case_id: str,
+                     reply_to: str | None = None) -> MyCase:
+    """The case I write or record in (404 unless I may write in it), and whether I may start now;
+    with `reply_to`, the message delivered to me and opened that I answer (404 unless it is one)."""
+    return _my_case(session, actor, case_id, standing=False, reply_to=reply_to)
 
 
 def my_standing(session: Session, svc: Services, actor: Actor, case_id: str) -> MyCase:
@@ -263,8 +361,8 @@ class MyMessage(AuthorView):
     words: str
     meaning: str
     held_from: str | None
-    delivered_at: datetime | None
     timeline: tuple[Step, ...]
+    answers: str | None  # the message it answers, in words
     max_seconds: int
     draft: str
     draft_flags: tuple[DraftFlag, ...]
@@ -314,8 +412,9 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
     return MyMessage(
         **{name: getattr(view, name) for name in AuthorView.__dataclass_fields__},
         kind_name=KIND_NAMES[view.kind], accept=ACCEPT[view.kind], refused=refused, words=words, meaning=meaning,
-        held_from=message.held_from, delivered_at=message.released_at,
+        held_from=message.held_from,
         timeline=timeline(view, message, case.read_receipts_allowed, refused),
+        answers=_answered_name(session, member, case, message.in_reply_to_id),
         max_seconds=MAX_RECORDING_SECONDS.get(message.kind, 0),
         draft=draft, draft_flags=tuple(DraftFlag(f["kind"], f["text"], f["why"]) for f in flags),
         flags_key=flags_key(flags),
@@ -375,6 +474,9 @@ class InboxItem(RecipientView):
     blocked: str | None  # why it cannot be shown just now
     text: str | None  # a letter's words, once opened
     transcript: str | None  # the words of a recording or a photographed letter, once opened
+    answers: str | None  # the message of mine it answers, in words
+    delivered_on: str | None  # "Tuesday 1 December 2026"
+    may_reply: bool  # opened, and I may write now: "Reply" starts a message answering it
 
 
 def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -> InboxItem:
@@ -406,4 +508,9 @@ def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -
         kind_name=KIND_NAMES[view.kind], read_receipts_allowed=case.read_receipts_allowed,
         requests=asked, waiting_request=waiting, closed=closed, may_ask=not closed and waiting is None,
         supporters=supporters, blocked=blocked, text=text, transcript=transcript,
+        answers=_answered_name(session, member, case, message.in_reply_to_id),
+        delivered_on=on_day(view.delivered_at),
+        may_reply=showing and replies.may_answer(member, message) and case.status not in ENDING
+        and member.participant_id is not None and current_consent(session, member.participant_id, "take_part")
+        and authoring.may_start(session, case, member),
     )

@@ -14,6 +14,7 @@ from shuttle import blobs, permissions
 from shuttle.accounts.models import Account
 from shuttle.blobs import Blob
 from shuttle.cases.models import Case, Participant, other_side
+from shuttle.dates import on_day
 from shuttle.jobs.models import Job
 from shuttle.messages import writers
 from shuttle.messages.gates import release_blockers
@@ -43,8 +44,8 @@ def _iso(value: Any) -> str | None:
 
 
 def day(value: datetime | None) -> str | None:
-    """A date as a participant reads it: "1 December 2026"."""
-    return None if value is None else f"{value.day} {value:%B %Y}"
+    """A date as people read it: "Tuesday 1 December 2026" (`shuttle.dates.on_day`, every page)."""
+    return on_day(value)
 
 
 def _username(session: Session, account_id: str | None) -> str | None:
@@ -73,7 +74,7 @@ def for_staff(session: Session, svc: Services, message: Message, case: Case) -> 
                 if message.state == State.APPROVED else [])
     return {
         "id": message.id, "case_id": case.id, "case_reference": case.reference,
-        "kind": message.kind, "author_side": message.author_side,
+        "kind": message.kind, "author_side": message.author_side, "in_reply_to": message.in_reply_to_id,
         "author_label": case.label_of(message.author_side),
         "written_as": _written_as(session, message),
         "entered_by": _entered_by(session, message),  # a facilitator who wrote it on the author's behalf
@@ -212,10 +213,14 @@ class AuthorView:
     delivered: bool
     opened_at: datetime | None
     actions: tuple[str, ...]
+    in_reply_to: str | None  # the id of the message it answers
+    created_at: datetime
+    delivered_at: datetime | None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "case_id": self.case_id, "kind": self.kind, "to": self.to,
+            "in_reply_to": self.in_reply_to,
             "written_as": self.written_as, "entered_by": self.entered_by, "started_by": self.started_by,
             "state": self.state.value, "status": self.status, "version": self.version,
             "has_draft": self.has_draft, "upload_ready": self.upload_ready, "preview": self.preview,
@@ -263,6 +268,7 @@ def author_view(row: MessageRow, case: Case, notes: tuple[AuthorNote, ...] = (),
         opened_at=message.opened_at if receipt else None,
         actions=() if other else
         tuple(_actions(message, case, AUTHOR_ACTIONS) + (["edit_draft"] if message.state in EDITABLE else [])),
+        in_reply_to=message.in_reply_to_id, created_at=message.created_at, delivered_at=message.released_at,
     )
 
 
@@ -278,9 +284,11 @@ class RecipientView:
     by_proxy: bool
     delivered_at: datetime | None
     opened: bool
+    in_reply_to: str | None  # the id of the message it answers (one of the recipient side's)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "case_id": self.case_id, "kind": self.kind, "from": self.from_label,
+        return {"id": self.id, "case_id": self.case_id, "kind": self.kind, "in_reply_to": self.in_reply_to,
+                "from": self.from_label,
                 "by_proxy": self.by_proxy, "delivered_at": _iso(self.delivered_at), "opened": self.opened}
 
 
@@ -290,7 +298,8 @@ def recipient_view(row: MessageRow, case: Case) -> RecipientView:
     return RecipientView(id=message.id, case_id=case.id, kind=message.kind,
                          from_label=case.label_of(message.author_side),
                          by_proxy=writers.is_proxy(row.words_of or row.author),
-                         delivered_at=message.released_at, opened=message.state == State.VIEWED)
+                         delivered_at=message.released_at, opened=message.state == State.VIEWED,
+                         in_reply_to=message.in_reply_to_id)
 
 
 def visible(member: Membership, message: Message) -> bool:

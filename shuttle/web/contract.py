@@ -464,6 +464,7 @@ class MessageBase(Answer):
     id: str
     case_id: str
     kind: str = Field(description="letter, audio, video or image")
+    in_reply_to: str | None = Field(None, description="The id of the message this one answers, or null")
 
 
 class AuthorMessage(MessageBase):

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from shuttle.accounts import service as accounts
 from shuttle.cases import service as cases
 from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
-from shuttle.messages import authoring, delivery, drafting, participant_views, requests
+from shuttle.messages import authoring, delivery, drafting, participant_views, replies, requests
 from shuttle.messages.drafting import flags_key
 from shuttle.messages.request_models import REQUEST_KINDS
 from shuttle.web.cookies import clear_session_cookie
@@ -82,21 +82,32 @@ async def me_page(request: Request) -> Response:
 # --- writing and recording -----------------------------------------------------------------------
 
 
+def _reply_to(request: Request, form: dict[str, str] | None = None) -> str | None:
+    """The message a new one answers: `?reply_to=` on the page, the form's `reply_to` once posted."""
+    raw = form.get("reply_to") if form is not None else request.query_params.get("reply_to")
+    return raw or None
+
+
 async def write_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id = request.path_params["case_id"]
     if request.method == "GET":
-        case = await run(request, participant_views.case_for_writing, case_id)
+        case = await run(request, participant_views.case_for_writing, case_id, _reply_to(request))
         return render(request, "me/write.html", principal=principal, case=case, text="", participant=True)
     form = await read_form(request)
-    case = await run(request, participant_views.case_for_writing, case_id, csrf=form.get("csrf_token"))
+    case = await run(request, participant_views.case_for_writing, case_id, _reply_to(request, form),
+                     csrf=form.get("csrf_token"))
     text = form.get("text", "")
     if not text.strip():
         return render(request, "me/write.html", status=400, principal=principal, case=case, text=text,
                       participant=True, error="Write something first. You can save a draft of a few words and "
                       "come back to it later.", error_field="text")
     try:
-        message = await run(request, authoring.start_draft, case_id, text, csrf=form.get("csrf_token"))
+        if case.reply_to is not None:
+            message = await run(request, replies.start_reply, case_id, case.reply_to, text,
+                                csrf=form.get("csrf_token"))
+        else:
+            message = await run(request, authoring.start_draft, case_id, text, csrf=form.get("csrf_token"))
     except KEEP_WORDS as exc:
         return render(request, "me/write.html", status=exc.status, principal=principal, case=case, text=text,
                       participant=True, error=_words_kept_because(request, exc, text), error_field="text")
@@ -107,14 +118,19 @@ async def record_page(request: Request) -> Response:
     principal = await signed_in(request)
     case_id = request.path_params["case_id"]
     if request.method == "GET":
-        case = await run(request, participant_views.case_for_writing, case_id)
+        case = await run(request, participant_views.case_for_writing, case_id, _reply_to(request))
         return render(request, "me/record.html", principal=principal, case=case, participant=True)
     form = await read_form(request)
-    case = await run(request, participant_views.case_for_writing, case_id, csrf=form.get("csrf_token"))
+    case = await run(request, participant_views.case_for_writing, case_id, _reply_to(request, form),
+                     csrf=form.get("csrf_token"))
     if form.get("kind") not in authoring.MEDIA_KINDS:
         return render(request, "me/record.html", status=400, principal=principal, case=case, participant=True,
                       error="Choose what you would like to send.", error_field="kind-video")
-    message = await run(request, authoring.start_media, case_id, form["kind"], csrf=form.get("csrf_token"))
+    if case.reply_to is not None:
+        message = await run(request, replies.start_media_reply, case_id, case.reply_to, form["kind"],
+                            csrf=form.get("csrf_token"))
+    else:
+        message = await run(request, authoring.start_media, case_id, form["kind"], csrf=form.get("csrf_token"))
     return go(f"/me/messages/{message.id}")
 
 
