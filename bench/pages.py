@@ -7,7 +7,8 @@ For each database: a service seeded by bench/seed.py (2,000 cases at 100k messag
 facilitator has 12 of them, with 36 messages waiting for review; the case shown has 50 messages),
 served by uvicorn in a subprocess (no worker). Printed per page:
 
-- statements per page, counted in this process on the same database (the app built the same way);
+- statements per page, counted in this process on the same database (the app built the same way),
+  and the CPU time a page costs there (all threads; a figure the machine's load sways less);
 - p50/p99 over `--requests` sequential GETs (pages interleaved, one kept-alive connection);
 - for the dashboard's queries that read `messages` by state, the plan (`EXPLAIN QUERY PLAN` on
   SQLite, `EXPLAIN` on PostgreSQL) with the statement's own parameters: it should name an index;
@@ -30,6 +31,7 @@ import seed as s
 
 P99_TARGET_MS = 50.0
 PG_TARGET = 1.5
+CPU_ROUNDS = 20
 
 
 def verdict(ok: bool) -> str:
@@ -68,10 +70,18 @@ def count_and_explain(svc: Any, username: str, password: str,
                 counts[name] = len([st for st, _ in seen if not st.lstrip().upper().startswith(("BEGIN", "PRAGMA"))])
                 if name == "dashboard":
                     dashboard[:] = list(seen)
+                used = time.process_time()  # CPU per page, all threads of this process: less swayed by load
+                for _ in range(CPU_ROUNDS):
+                    await client.get(path)
+                cpu[name] = (time.process_time() - used) / CPU_ROUNDS
         return counts
 
     dashboard: list[tuple[str, Any]] = []
+    cpu: dict[str, float] = {}
     counts = asyncio.run(run())
+    for name, seconds in cpu.items():
+        print(f"  {name}: {seconds * 1000:.1f} ms CPU per page in process (mean of {CPU_ROUNDS}; "
+              f"{s.machine()})")
     plans = []
     sqlite = svc.db.dialect == "sqlite"
     with svc.db.engine.connect() as conn:
