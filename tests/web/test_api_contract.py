@@ -155,3 +155,17 @@ def test_a_body_that_breaks_its_model_is_one_400_naming_each_field(sqlite_svc: S
     named = {f["field"] for f in found["fields"]}
     assert named == ({"status"} if "unknown" not in body else {"unknown"}), found
     assert all(f"'{name}'" in found["message"] for name in named)
+
+
+def test_tus_head_answers_the_offset_from_its_read_only_unit_of_work(sqlite_svc: Services) -> None:
+    """Found by the run above: HEAD read the upload's columns after its unit of work had ended, which
+    answered 500 once a read-only unit of work ended by rolling back; it now reads them inside."""
+    world = World(sqlite_svc)
+    case_id, p = world.case()
+    message = world.do(authoring.start_media, p.harmed, case_id, "audio")
+    upload = world.do(uploads.create, p.harmed, message.id, 4096)
+    author = world.sign_in(build_app(sqlite_svc, check_schema=False), p.harmed)
+    answer = author.head(f"/api/v1/uploads/{upload.id}", headers={"Tus-Resumable": "1.0.0"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Upload-Offset"] == "0" and answer.headers["Upload-Length"] == "4096"
+    assert answer.headers["Upload-Expires"]
