@@ -59,6 +59,9 @@ def shred_case_content(session: Session, svc: Services, case: Case) -> int:
     case.status = "closed"
     case.closed_at = case.closed_at or svc.now()
     case.shredded_at, case.destroy_after = svc.now(), None
+    # what the case row itself said of the people and places: the labels ("Jessica") and the watch list
+    case.watchlist = []
+    case.label_harmed, case.label_responsible = "the person harmed", "the person responsible"
     return len(ids)
 
 
