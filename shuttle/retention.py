@@ -102,12 +102,53 @@ def shred_case(session: Session, svc: Services, actor: Actor, reference: str) ->
     return count
 
 
+def shred_refused_uploads(session: Session, svc: Services, *, limit: int = 100) -> int:
+    """The original bytes of media the worker refused (never processed, so never seen by anyone),
+    once SHUTTLE_RETENTION_REFUSED_UPLOADS has passed since they were sent: their upload parts
+    are shredded. Not while the refused version may still be retried (its message waits on staff
+    with it), nor in a case on legal hold. Run by the storage sweep: there is no index on a
+    version's refusal, and the sweep is the pass that reads whole tables. Returns how many versions."""
+    now = svc.now()
+    cutoff = now - timedelta(days=svc.settings.retention_refused_upload_days)
+    live_part = select(UploadPart.id).join(Upload, Upload.id == UploadPart.upload_id) \
+        .join(Blob, Blob.id == UploadPart.blob_id) \
+        .where(Upload.id == MessageVersion.body_upload_id, Blob.wrapped_key.is_not(None))
+    rows = session.execute(
+        select(MessageVersion.id, MessageVersion.body_upload_id, Message.case_id)
+        .join(Message, Message.id == MessageVersion.message_id).join(Case, Case.id == Message.case_id)
+        .where(MessageVersion.processing_error.is_not(None), MessageVersion.processed_blob_id.is_(None),
+               MessageVersion.origin == "author", MessageVersion.body_upload_id.is_not(None),
+               MessageVersion.created_at <= cutoff, Case.legal_hold_since.is_(None),
+               (Message.current_version_id != MessageVersion.id) | Message.state.in_(
+                   ["changes_requested", "withdrawn", "rejected"]),
+               live_part.exists())
+        .order_by(MessageVersion.created_at, MessageVersion.id).limit(limit)).all()
+    for version_id, upload_id, case_id in rows:
+        parts = list(session.scalars(select(UploadPart.blob_id).where(UploadPart.upload_id == upload_id)))
+        for blob_id in parts:
+            blobs.shred(session, blob_id, now=now)
+        audit.record(session, action="message_version.retention_shred", actor_role="system", case_id=case_id,
+                     subject_type="message_version", subject_id=version_id,
+                     details={"objects": len(parts), "refused_upload": True,
+                              "retention_days": svc.settings.retention_refused_upload_days}, now=now)
+    return len(rows)
+
+
 def sweep(svc: Services) -> dict[str, int]:
-    """Expire abandoned uploads, remove shredded bytes, and delete stored objects that no
-    database row references once they are older than the grace period (interrupted writes)."""
+    """Expire abandoned uploads, shred refused uploads past their retention, remove shredded bytes,
+    and delete stored objects that no database row references once they are older than the grace
+    period (interrupted writes)."""
     with svc.db.uow() as uow:
         expired = uploads.expire(uow.session, svc)
         uow.commit()
+    refused = 0
+    while True:  # in batches, each its own transaction
+        with svc.db.uow() as uow:
+            done = shred_refused_uploads(uow.session, svc)
+            uow.commit()
+        refused += done
+        if done < 100:
+            break
     with svc.db.uow() as uow:
         removed = blobs.remove_shredded_bytes(uow.session, svc.store, now=svc.now())
         known = set(uow.session.scalars(select(Blob.id)))
@@ -120,5 +161,6 @@ def sweep(svc: Services) -> dict[str, int]:
     # Interrupted writes left by crashes: S3 multipart uploads, local dot-named temp files.
     aborted = svc.store.abort_stale_uploads(GRACE.total_seconds(), now=now)
     temp = svc.store.remove_stale_temp(GRACE.total_seconds(), now=now)
-    return {"expired_uploads": expired, "shredded_removed": removed, "orphans_removed": len(orphans),
+    return {"expired_uploads": expired, "refused_uploads_shredded": refused, "shredded_removed": removed,
+            "orphans_removed": len(orphans),
             "multipart_aborted": aborted, "temp_removed": temp}

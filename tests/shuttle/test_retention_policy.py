@@ -20,11 +20,13 @@ from shuttle.cases.models import Case
 from shuttle.config import ConfigError, Settings
 from shuttle.errors import Conflict, NotFound
 from shuttle.keys import StillInUse, retire, rotate, wrapped_under
-from shuttle.messages import authoring, delivery, requests, review
+from shuttle.messages import authoring, delivery, processing, requests, review
 from shuttle.messages.models import Message
 from shuttle.retention import _case_blob_ids, message_blob_ids, shred_case, sweep
 from shuttle.retention_policy import lift_hold, place_hold, retention_view
 from shuttle.services import Services
+from shuttle.uploads import service as uploads
+from shuttle.uploads.models import Upload, UploadPart
 from storage.errors import KeyringError
 from storage.keyring import WrappedKey
 from workers.handlers import tick
@@ -243,3 +245,50 @@ def test_retire_refuses_while_a_data_key_is_wrapped_under_the_old_version_and_su
         with pytest.raises(KeyringError):
             svc.store.keyring.unwrap(WrappedKey.decode(backup[blob_id]), blob_id)
     assert world.do(delivery.open_message, q.responsible, letter) == "Dear Sam, kept through the rotation."
+
+
+def _refused_video(world: World, p: People, case_id: str) -> tuple[str, str, list[str]]:
+    """A video the worker refused (the author's file was unusable): (message, version, part blobs)."""
+    svc = world.svc
+    message = world.do(authoring.start_media, p.harmed, case_id, "video")
+    upload = world.do(uploads.create, p.harmed, message.id, 4)
+    world.do(uploads.record_part, p.harmed, upload.id, 0, svc.store.put_bytes(b"orig"))
+    world.do(authoring.submit, p.harmed, message.id)
+    with svc.db.uow() as uow:
+        version_id = uow.session.scalars(select(Message.current_version_id).where(Message.id == message.id)).one()
+        assert version_id is not None
+        assert processing.begin(uow.session, svc, version_id) is not None
+        processing.fail(uow.session, svc, version_id, "The file is not a video we can read", refused=True)
+        uow.commit()
+        parts = list(uow.session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)
+                                         .where(Upload.message_id == message.id)))
+    return str(message.id), version_id, parts
+
+
+def test_a_refused_upload_is_shredded_by_the_sweep_after_its_retention_unless_held(world: World) -> None:
+    svc = world.svc
+    case_id, p = world.case()
+    held_case, q = world.case()
+    message_id, version_id, parts = _refused_video(world, p, case_id)
+    _, _, held_parts = _refused_video(world, q, held_case)
+    with svc.db.uow() as uow:
+        held_reference = uow.session.get(Case, held_case).reference  # type: ignore[union-attr]
+        assert uow.session.get(Message, message_id).state == "changes_requested"  # type: ignore[union-attr]
+    world.do(place_hold, q.coordinator, held_reference, "Police asked us to keep everything")
+
+    def live(ids: list[str]) -> bool:
+        with svc.db.uow() as uow:
+            return all(uow.session.get(Blob, i).wrapped_key for i in ids)  # type: ignore[union-attr]
+
+    start = svc.now()
+    _at(world, start + timedelta(days=29))
+    assert sweep(svc)["refused_uploads_shredded"] == 0 and live(parts)
+    _at(world, start + timedelta(days=31))
+    assert sweep(svc)["refused_uploads_shredded"] == 1
+    assert not live(parts) and live(held_parts) and parts
+    assert not set(parts) & {object_id for object_id, _ in svc.store.list_ids()}
+    assert sweep(svc)["refused_uploads_shredded"] == 0  # once
+    with svc.db.uow() as uow:
+        event = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "message_version.retention_shred")
+                                    ).one()
+        assert event.subject_id == version_id and event.case_id == case_id
