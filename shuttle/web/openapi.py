@@ -24,7 +24,8 @@ WORDS = {
     400: "Bad input: the message says what is wrong ('fields' names each field at fault)",
     401: "Not signed in, or the credentials are wrong", 403: "The X-CSRF-Token header is missing or wrong",
     404: "Missing, or not yours to see (answered alike)", 409: "Stale version or not allowed in the current state",
-    410: "The upload expired or was ended; start again", 412: "Not tus 1.0.0 (Tus-Resumable)",
+    410: "Gone: the content was destroyed (crypto-shredded), or the upload expired or was ended",
+    412: "Not tus 1.0.0 (Tus-Resumable)",
     413: "The body is larger than this operation takes", 415: "Not a kind of body this operation takes",
     416: "The range starts past the end of the file", 429: "Too many attempts; Retry-After says when to try again",
     460: "The piece's checksum does not match (tus checksum extension)",
@@ -37,6 +38,8 @@ def _statuses(name: str, method: str, doc: Doc) -> set[int]:
     if name == "openapi_document" or method == "OPTIONS":
         return {400}  # a NUL in the query (shuttle.web.http.EdgeRoute)
     found = {400, 401, 404, 503, *doc.statuses}
+    if name not in SIGN_IN and name not in PUBLIC:
+        found.add(410)  # any encrypted content read may find it shredded (shuttle.blobs: errors.Destroyed)
     if method in UNSAFE:
         found |= {409} if name in SIGN_IN or name in PUBLIC else {403, 409}
     if doc.body is not None or doc.content:
