@@ -104,6 +104,9 @@ def _operation(path: str, method: str, name: str, components: dict[str, Any]) ->
         refusal: dict[str, Any] = {"description": WORDS[status]}
         if method != "HEAD":  # a HEAD answer has no body
             refusal["content"] = _json({"$ref": "#/components/schemas/Error"})
+        if status in (429, 503):
+            refusal["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                                  "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
         responses[str(status)] = refusal
     operation: dict[str, Any] = {
         "operationId": f"{name}_{method.lower()}",

@@ -88,6 +88,7 @@ def test_every_status_each_operation_answers_is_declared(sqlite_svc: Services) -
     assert "403" not in statuses("/me", "get")  # CSRF is checked on unsafe methods only
     assert "410" in statuses("/messages/{message_id}", "get")  # its words may have been destroyed
     assert "410" not in statuses("/session", "post")
+    assert "Retry-After" in doc["paths"]["/session"]["post"]["responses"]["429"]["headers"]
 
 
 def test_tus_range_and_id_parameters_are_declared(sqlite_svc: Services) -> None:
