@@ -149,6 +149,11 @@ def may_run_service(role: str) -> bool:
     return role == "coordinator"
 
 
+def may_see_figures(role: str) -> bool:
+    """The service's figures (counts, shares and medians; never content): the coordinator only."""
+    return role == "coordinator"
+
+
 def may_record_own_conflict(m: Membership) -> bool:
     """A facilitator of a case says they know someone in it (so the coordinator replaces them)."""
     return m.is_facilitator
