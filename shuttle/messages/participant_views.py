@@ -370,6 +370,8 @@ class MyMessage(AuthorView):
     sent_text: str | None
     transcript: str | None
     diff: tuple[tuple[str, str], ...] | None
+    #: returned or destroyed at the recipient's request, in a sentence (`requests.author_notice`)
+    request_notice: str | None = None
 
     def with_draft(self, text: str) -> MyMessage:
         """The page again with the words as they were typed, whatever was (or was not) saved."""
@@ -409,6 +411,8 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
     diff = None
     if view.pending_edit and message.kind == "letter":
         diff = tuple(readable_diff(word_diff(*authoring.pending_edit_texts(session, svc, message))))
+    notice = requests.author_notice(session, message.id, view.to, KIND_NAMES[view.kind])
+    gone = notice is not None and notice.destroyed  # its words were shredded, for everyone
     return MyMessage(
         **{name: getattr(view, name) for name in AuthorView.__dataclass_fields__},
         kind_name=KIND_NAMES[view.kind], accept=ACCEPT[view.kind], refused=refused, words=words, meaning=meaning,
@@ -418,9 +422,9 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
         max_seconds=MAX_RECORDING_SECONDS.get(message.kind, 0),
         draft=draft, draft_flags=tuple(DraftFlag(f["kind"], f["text"], f["why"]) for f in flags),
         flags_key=flags_key(flags),
-        sent_text=authoring.sent_text(session, svc, actor, message_id),
-        transcript=delivery.transcript(session, svc, actor, message_id) if view.preview else None,
-        diff=diff,
+        sent_text=None if gone else authoring.sent_text(session, svc, actor, message_id),
+        transcript=delivery.transcript(session, svc, actor, message_id) if view.preview and not gone else None,
+        diff=diff, request_notice=notice.sentence if notice else None,
     )
 
 

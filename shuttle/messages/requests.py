@@ -261,3 +261,34 @@ def standings(session: Session, message_ids: Collection[str]) -> dict[str, Reque
                                .order_by(RecipientRequest.requested_at, RecipientRequest.id)):
         found[row.message_id].append(row)
     return {m: standing_of(rows) for m, rows in found.items()}
+
+
+@dataclass(frozen=True)
+class AuthorNotice:
+    """What the author's side is told once the recipient's request to return or destroy their
+    message was done: which, and a sentence."""
+
+    kind: str  # 'return' | 'destroy'
+    sentence: str
+
+    @property
+    def destroyed(self) -> bool:
+        return self.kind == "destroy"
+
+
+def author_notice(session: Session, message_id: str, to: str, kind_name: str) -> AuthorNotice | None:
+    """The sentence for the author's page when the facilitators returned or destroyed the message at
+    the recipient's request (`to`: the recipient side's label, `kind_name`: "letter", "video", …)."""
+    row = session.scalar(select(RecipientRequest).where(
+        RecipientRequest.message_id == message_id, RecipientRequest.kind.in_(CLOSING_KINDS),
+        RecipientRequest.outcome == "done").order_by(RecipientRequest.handled_at).limit(1))
+    if row is None:
+        return None
+    who = to[:1].upper() + to[1:]
+    when = day(row.handled_at)
+    if row.kind == "return":
+        return AuthorNotice("return", f"{who} asked for this {kind_name} to be returned to you. Your facilitator "
+                                      f"did that on {when}: {to} can no longer open it.")
+    return AuthorNotice("destroy", f"{who} asked for this {kind_name} to be destroyed. Your facilitator did that on "
+                                   f"{when}: it has been deleted for good, and nobody can open it any more: "
+                                   f"not {to}, not you and not your facilitators.")

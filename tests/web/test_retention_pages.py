@@ -92,3 +92,26 @@ def test_a_destroyed_messages_pages_say_so_and_never_fail(app: Any, world: World
     inbox = recipient.get(f"/me/inbox/{message_id}")
     assert inbox.status_code == 200 and "please do not keep this" not in inbox.text
     assert "destroyed" in inbox.text
+
+
+def test_the_author_is_told_in_words_that_their_message_was_returned_or_destroyed(app: Any, world: World) -> None:
+    case_id, p = world.case()
+    returned = world.approved_letter(p, case_id, "Dear Sam, the first letter.")
+    destroyed = world.approved_letter(p, case_id, "Dear Sam, the second letter.")
+    author, _ = sign_in_page(app, world, p.harmed)
+    before = author.get(f"/me/messages/{returned}")
+    assert before.status_code == 200 and 'id="request-notice"' not in before.text
+    for message_id, kind in ((returned, "return"), (destroyed, "destroy")):
+        asked = world.do(requests.request, p.responsible, message_id, kind, "")
+        world.do(requests.handle, p.facilitator, asked.id, "done", "")
+    page = author.get(f"/me/messages/{returned}")
+    text = html.unescape(page.text)
+    assert page.status_code == 200
+    assert "The person responsible asked for this letter to be returned to you. Your facilitator did that on " \
+        in text and ": the person responsible can no longer open it." in text
+    assert "Dear Sam, the first letter." in text  # returned to its author: still theirs to read
+    page = author.get(f"/me/messages/{destroyed}")
+    text = html.unescape(page.text)
+    assert page.status_code == 200 and "Dear Sam, the second letter." not in text
+    assert "asked for this letter to be destroyed" in text
+    assert "nobody can open it any more: not the person responsible, not you and not your facilitators." in text
