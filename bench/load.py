@@ -287,9 +287,8 @@ def measure(kind: str, seconds: float, participants: int) -> bool:
     print(f"  queue loads : {len(tally.queue):6d}  p50 {_ms(tally.queue, 0.5):7.1f} ms  p99 {queue_p99:7.1f} ms  "
           f"max {_ms(tally.queue, 1.0):7.1f} ms")
     requests = len(tally.saves) + len(tally.queue)
-    print(f"  server CPU  : {cpu:.1f} s for {requests} requests and the read-back "
-          f"({1000 * cpu / max(requests, 1):.1f} ms a request; at most {seconds:g} s of one core per "
-          f"{seconds:g} s: one process)")
+    print(f"  server CPU  : {cpu:.1f} s in {seconds:g} s, for {requests} requests and the read-back "
+          f"({1000 * cpu / max(requests, 1):.1f} ms a request; one process)")
     print(f"  errors      : {sum(tally.errors.values())} {tally.errors or ''}")
     print(f"  lost writes : {lost} of {len(tally.acknowledged)} drafts read back")
     print(f"  load average: {before[0]:.2f} before, {after[0]:.2f} after (1 min; {os.cpu_count()} CPUs)")
