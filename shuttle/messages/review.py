@@ -155,6 +155,30 @@ def propose_media_edit(session: Session, svc: Services, actor: Actor, message_id
     return version
 
 
+def propose_transcript_edit(session: Session, svc: Services, actor: Actor, message_id: str, *, text: str,
+                            note: str = "", expected_version: int | None = None) -> MessageVersion:
+    """A facilitator writes or corrects the transcript of a recording: a new version like any
+    other edit (the recording as the current version has it, its cuts, mutes and blurs included,
+    with the new text as its transcript), processed again, so its flags are found again, and
+    accepted by the author when the case asks for that (`authoring.accept_edit`)."""
+    check_letter(svc, text)
+    if not text.strip():
+        raise BadInput("The transcript is empty.")
+    message, _ = reviewer_message(session, actor, message_id)
+    _require_claim(message, actor)
+    current = session.get(MessageVersion, message.current_version_id or "")
+    if message.kind not in ("audio", "video") or current is None or current.body_upload_id is None:
+        raise BadInput("Only the transcript of a recording can be written here.")
+    lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
+                         now=svc.now())
+    body = blobs.store_text(session, svc.store, text)
+    version = add_version(session, svc, message, origin="facilitator", created_by=actor.account_id,
+                          body_upload_id=current.body_upload_id, body_blob_id=body.id)
+    version.edits = current.edits
+    _note(session, svc, message, actor, "edit", note, for_author=True)
+    return version
+
+
 def reject(session: Session, svc: Services, actor: Actor, message_id: str, *, code: str, note: str = "",
            expected_version: int | None = None) -> Message:
     if code not in REJECTION_CODES:

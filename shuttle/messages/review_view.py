@@ -20,8 +20,8 @@ from shuttle.cases.models import other_side
 from shuttle.messages import edits as media_edits
 from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.flags import FLAG_WORDS
-from shuttle.messages.models import SafeguardingIncident
-from shuttle.messages.numbering import KIND_NAMES
+from shuttle.messages.models import Message, SafeguardingIncident
+from shuttle.messages.numbering import KIND_NAMES, Numbered, message_names
 from shuttle.messages.request_view import OpenRequest, load_texts, open_requests
 from shuttle.messages.review import IncidentView, version_content
 from shuttle.messages.staff_view import StaffMessage, StaffRows, VersionRow, duration_words, staff_message
@@ -101,6 +101,44 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class LifeStep:
+    """One dated step of the message's life, for its page."""
+
+    at: str  # ISO 8601, UTC
+    words: str
+
+
+def _life(message: Any, rows: StaffRows, names: Mapping[str, str], author: str,
+          recipient: str) -> tuple[LifeStep, ...]:
+    """Every dated step of the message's life, from the rows the page loaded (no query of its own)."""
+    steps: list[tuple[datetime, str]] = [(message.created_at, f"Draft started by {author}")]
+    if message.first_submitted_at is not None:
+        steps.append((message.first_submitted_at, "Sent for review"))
+    if message.submitted_at is not None and message.submitted_at != message.first_submitted_at:
+        steps.append((message.submitted_at, "Sent again"))
+    for version in rows.versions[message.id]:
+        whose = (f"{names.get(version.created_by or '', 'a facilitator')}'s edit" if version.origin == "facilitator"
+                 else f"{author}'s")
+        if version.number > 1:
+            steps.append((version.created_at, f"Version {version.number} made ({whose})"))
+        if version.processed_at is not None:
+            steps.append((version.processed_at, f"Version {version.number} ({whose}) processed"))
+        for approval in rows.approvals.get(version.id, []):
+            revoked = ", later withdrawn" if approval.revoked_at is not None else ""
+            steps.append((approval.at, f"Version {version.number} approved by "
+                                       f"{names.get(approval.facilitator_id, 'a former facilitator')}{revoked}"))
+    if message.claimed_at is not None and message.claimed_by:
+        steps.append((message.claimed_at, f"Claimed by {names.get(message.claimed_by, 'a facilitator')}"))
+    if message.released_at is not None:
+        steps.append((message.released_at, f"Delivered to {recipient}"))
+    if message.opened_at is not None:
+        steps.append((message.opened_at, f"Opened by {recipient}"))
+    if message.recalled_at is not None:
+        steps.append((message.recalled_at, "Called back"))
+    return tuple(LifeStep(at.isoformat(), words) for at, words in sorted(steps, key=lambda step: step[0]))
+
+
+@dataclass(frozen=True)
 class ReviewView(StaffMessage):
     versions: tuple[ReviewVersion, ...]
     watchlist: tuple[str, ...]
@@ -120,6 +158,17 @@ class ReviewView(StaffMessage):
     requests: tuple[OpenRequest, ...]
     incidents: tuple[IncidentView, ...]
     recipient_label: str
+    answers: str | None  # the name of the message it answers ("Letter 1"), issue 12
+    life: tuple[LifeStep, ...]
+
+
+def _answered_name(session: Session, message: Message) -> str | None:
+    """"Letter 1": the name of the message this one answers (one query, only for a reply)."""
+    if message.in_reply_to_id is None:
+        return None
+    rows = session.execute(select(Message.id, Message.kind, Message.first_submitted_at, Message.created_at)
+                           .where(Message.case_id == message.case_id, Message.first_submitted_at.is_not(None))).all()
+    return message_names(Numbered(*row) for row in rows).get(message.in_reply_to_id)
 
 
 def _incidents(session: Session, svc: Services, message_id: str) -> list[IncidentView]:
@@ -207,5 +256,7 @@ def review_view(session: Session, svc: Services, actor: Actor, message_id: str,
         requests=tuple(open_requests(session, svc, [case], message_id=message.id)),
         incidents=tuple(_incidents(session, svc, message.id)),
         recipient_label=case.label_of(other_side(message.author_side)),
+        answers=_answered_name(session, message),
+        life=_life(message, rows, names, base.author_label, case.label_of(other_side(message.author_side))),
     )
 

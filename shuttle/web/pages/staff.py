@@ -7,10 +7,14 @@ anything else anyway.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -25,12 +29,13 @@ from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
 from shuttle.messages import approval_view, requests, review
 from shuttle.messages import edits as media_edits
 from shuttle.messages.numbering import KIND_NAMES
+from shuttle.messages.queries import case_message_names
 from shuttle.messages.review import REJECTION_CODES
 from shuttle.messages.review_view import review_view
 from shuttle.messages.review_view import side_by_side as _side_by_side  # noqa: F401 (tests/web/test_staff_diff.py)
-from shuttle.messages.staff_dashboard import dashboard
+from shuttle.messages.staff_dashboard import QueueFilter, dashboard, neighbour
 from shuttle.services import Actor, Services
-from shuttle.web.http import read_form, run, to_int
+from shuttle.web.http import SESSION_COOKIE, read_form, run, services, to_int
 from shuttle.web.pages.common import go, render, signed_in, view_fields
 
 KIND_WORDS = KIND_NAMES
@@ -44,16 +49,73 @@ def _return_to(form: dict[str, str], default: str) -> str:
     return wanted if RETURN_TO.match(wanted) else default
 
 
+# --- confirmations: a cookie set by the POST, read (and cleared) by the next staff page ----------
+#: The cookie holds the sentence and its HMAC keyed by the session token (HttpOnly): nobody else
+#: can make a staff page say something. Nothing is written to the database by reading it.
+FLASH_COOKIE = "shuttle_flash"
+MAX_FLASH_CHARS = 600
+
+
+def _flash_mac(request: Request, text: str) -> str:
+    key = request.cookies.get(SESSION_COOKIE, "").encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _with_flash(request: Request, response: Response, text: str) -> Response:
+    text = text[:MAX_FLASH_CHARS]
+    value = base64.urlsafe_b64encode(text.encode()).decode() + "." + _flash_mac(request, text)
+    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/staff",
+                        secure=services(request).settings.cookie_secure)
+    return response
+
+
+def _flash(request: Request) -> str | None:
+    """The confirmation waiting for this page, if its signature holds."""
+    raw = request.cookies.get(FLASH_COOKIE, "")
+    encoded, _, mac = raw.partition(".")
+    try:
+        text = base64.urlsafe_b64decode(encoded.encode()).decode()
+    except ValueError:
+        return None
+    return text if text and hmac.compare_digest(mac, _flash_mac(request, text)) else None
+
+
+def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    """`render` with the waiting confirmation shown once: the cookie is cleared by this answer."""
+    flash = _flash(request) if request.method == "GET" else None
+    response = render(request, name, status=status, flash=flash, **context)
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/staff", httponly=True, samesite="lax")
+    return response
+
+
+def _done(request: Request, url: str, text: str) -> Response:
+    return _with_flash(request, go(url), text)
+
+
 # --- dashboard -----------------------------------------------------------------------------------
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
 
 
 async def staff_page(request: Request) -> Response:
     principal = await signed_in(request)
     if principal.role != "facilitator":
         return go("/")  # each role's own start page
+    filters = QueueFilter.from_query(request.query_params)
+    step = {"next": 1, "previous": -1}.get(request.query_params.get("go", ""))
+    if step is not None:  # "n", "j", "k" on the review page: the neighbour in the filtered queue (reads only)
+        found = await run(request, neighbour, filters, request.query_params.get("from", ""), step)
+        if found is None:
+            return _done(request, _with_query("/staff", filters.query) + "#queue",
+                         "Nothing else in the queue" + (" matches your filters." if filters.active else "."))
+        return go(_with_query(f"/staff/messages/{found.message_id}", filters.query))
     board, agreement_due = await run(request, lambda s, svc, actor: (
-        dashboard(s, svc, actor), agreement_views.due_items(s, svc, actor)))  # issue 11: agreement items due
-    return render(request, "staff/home.html", principal=principal, agreement_due=agreement_due, **view_fields(board))
+        dashboard(s, svc, actor, filters), agreement_views.due_items(s, svc, actor)))  # issue 11: agreement items due
+    return _page(request, "staff/home.html", principal=principal, agreement_due=agreement_due,
+                 **view_fields(board))
 
 
 # --- case page -----------------------------------------------------------------------------------
@@ -117,6 +179,12 @@ CASE_FORM_ACTIONS: dict[str, CaseAction] = {
 }
 
 
+#: What each case form did, in the confirmation shown on the next page.
+CASE_DONE = {"status": "Case status changed.", "consent": "Consent recorded.", "assessment": "Assessment recorded.",
+             "settings": "Settings saved.", "watchlist": "Watch list saved.",
+             "handle-request": "Your answer to the request is recorded.", "invitation": "Invitation made."}
+
+
 def _handle_request(s: Session, svc: Services, actor: Actor, case_id: str, form: dict[str, str]) -> None:
     wanted = form.get("request_id", "")
     if wanted not in {r["id"] for r in requests.open_requests(s, svc, actor, case_id)}:
@@ -139,9 +207,9 @@ async def staff_case_page(request: Request) -> Response:
             letter = await run(request, participation.invitation_letter, case_id, done, csrf=form.get("csrf_token"))
             return render(request, "staff/case.html", principal=principal, invitation=done, letter=letter,
                           **view_fields(page))
-        return go(_return_to(form, f"/staff/cases/{case_id}"))
+        return _done(request, _return_to(form, f"/staff/cases/{case_id}"), CASE_DONE[form["action"]])
     page = await run(request, case_workspace, case_id)
-    return render(request, "staff/case.html", principal=principal, **view_fields(page))
+    return _page(request, "staff/case.html", principal=principal, **view_fields(page))
 
 
 # --- review page ---------------------------------------------------------------------------------
@@ -177,6 +245,8 @@ REVIEW_FORM_ACTIONS: dict[str, ReviewAction] = {
     "unclaim": lambda f: (review.unclaim, (), {}),
     "request-changes": lambda f: (review.request_changes, (), {"note": f.get("note", "")}),
     "edit": lambda f: (review.propose_edit, (), {"text": f.get("text", ""), "note": f.get("note", "")}),
+    "edit-transcript": lambda f: (review.propose_transcript_edit, (),
+                                  {"text": f.get("text", ""), "note": f.get("note", "")}),
     "reject": lambda f: (review.reject, (), {"code": f.get("code", ""), "note": f.get("note", "")}),
     "retry": lambda f: (review.retry_processing, (), {}),
     "recall": lambda f: (review.recall, (), {"reason": f.get("reason", "")}),
@@ -184,6 +254,35 @@ REVIEW_FORM_ACTIONS: dict[str, ReviewAction] = {
     "schedule": lambda f: (review.schedule_release, (_release_time(f),), {}),
     "unschedule": lambda f: (review.schedule_release, (None,), {}),
 }
+
+
+#: What each review form did, in the confirmation shown on the next page.
+REVIEW_DONE = {"edit-media": "Edit sent to be rendered.", "claim": "Claimed.", "unclaim": "Given back to the queue.",
+               "request-changes": "Changes requested.", "edit": "Edit proposed.",
+               "edit-transcript": "Transcript edit proposed.", "reject": "Rejected.",
+               "retry": "Processing started again.", "recall": "Called back.", "incident": "Incident recorded.",
+               "schedule": "Delivery time saved.", "unschedule": "Scheduled time cleared."}
+
+
+def _filters_in(form: dict[str, str]) -> QueueFilter:
+    """The queue filter a form passed along (hidden field 'queue', a query string)."""
+    return QueueFilter.from_query(dict(parse_qsl(form.get("queue", ""))[:16]))
+
+
+async def _then_next(request: Request, message_id: str, filters: QueueFilter, done: str) -> Response:
+    """After a decision: to the next message of the (filtered) queue, saying what was done and
+    what comes next ("Approved: Letter 3 in RJ-2026-0001. Next: Recording from Sam, case …")."""
+    def what(s: Session, svc: Services, actor: Actor) -> tuple[str, Any]:
+        message, case = review.reviewer_message(s, actor, message_id)
+        name = case_message_names(s, case.id).get(message.id, KIND_WORDS.get(message.kind, "Message"))
+        return f"{name} in {case.reference}", neighbour(s, svc, actor, filters, message_id)
+
+    said, found = await run(request, what)
+    if found is None:
+        rest = "Nothing else in the queue" + (" matches your filters." if filters.active else " waits for your review.")
+        return _done(request, _with_query("/staff", filters.query) + "#queue", f"{done}: {said}. {rest}")
+    return _done(request, _with_query(f"/staff/messages/{found.message_id}", filters.query),
+                 f"{done}: {said}. Next: {found.words}.")
 
 
 async def review_page(request: Request) -> Response:
@@ -194,6 +293,7 @@ async def review_page(request: Request) -> Response:
         if form.get("action") not in REVIEW_FORM_ACTIONS:
             raise BadInput("Unknown action.")
         chosen = REVIEW_FORM_ACTIONS[form["action"]]
+        filters = _filters_in(form)
 
         def act(s: Session, svc: Services, actor: Actor) -> Any:
             use_case, args, kwargs = chosen(form)  # read the form only once signed in and the CSRF token checked
@@ -201,12 +301,17 @@ async def review_page(request: Request) -> Response:
                             **kwargs)
 
         await run(request, act, csrf=form.get("csrf_token"))
-        return go(_return_to(form, f"/staff/messages/{message_id}"))
+        if form.get("then") == "next" and form["action"] == "request-changes":
+            return await _then_next(request, message_id, filters, "Changes requested")
+        default = _with_query(f"/staff/messages/{message_id}", filters.query)
+        return _done(request, _return_to(form, default),
+                     REVIEW_DONE[form["action"]])
     query = request.query_params
     compare = (to_int(query.get("from", "")), to_int(query.get("to", "")))
+    filters = QueueFilter.from_query({k: v for k, v in query.items() if k not in ("from", "to")})
     view = await run(request, review_view, message_id, compare)
-    return render(request, "staff/review.html", principal=principal, m=view, rejection_codes=REJECTION_CODES,
-                  kind_words=KIND_WORDS)
+    return _page(request, "staff/review.html", principal=principal, m=view, rejection_codes=REJECTION_CODES,
+                 kind_words=KIND_WORDS, queue=filters.query)
 
 
 # --- approving: the sheet that asks for confirmation, then what comes next ------------------------
@@ -225,22 +330,28 @@ async def approve_page(request: Request) -> Response:
     typed: dict[str, str] = {}
     error: ShuttleError | None = None
     csrf: str | None = None
+    then, queue = request.query_params.get("then", ""), QueueFilter.from_query(
+        {k: v for k, v in request.query_params.items() if k != "then"})
     if request.method == "POST":
         form = await read_form(request)
         typed, csrf = _reasons(form), form.get("csrf_token", "")
+        then, queue = form.get("then", ""), _filters_in(form)
         try:
             await run(request, review.approve, message_id, resolutions=typed,
                       expected_version=to_int(form.get("version", "")), csrf=csrf)
+            if then == "next":  # approve and next: the flags were resolved on this sheet all the same
+                return await _then_next(request, message_id, queue, "Approved")
             return go(f"/staff/messages/{message_id}/approved")
         except (BadInput, Conflict) as exc:
             error = exc
     sheet = await run(request, approval_view.approval_sheet, message_id, csrf=csrf)
     missing = set(error.details.get("unresolved_ids", [])) if error else set()
-    return render(request, "staff/approve.html", status=error.status if error else 200, principal=principal,
-                  sheet=sheet, typed=typed, error=error.message if error else None, missing=missing)
+    return _page(request, "staff/approve.html", status=error.status if error else 200, principal=principal,
+                 sheet=sheet, typed=typed, error=error.message if error else None, missing=missing,
+                 then="next" if then == "next" else "", queue=queue.query)
 
 
 async def approved_page(request: Request) -> Response:
     principal = await signed_in(request)
     after = await run(request, approval_view.after_approval, request.path_params["message_id"])
-    return render(request, "staff/approved.html", principal=principal, after=after)
+    return _page(request, "staff/approved.html", principal=principal, after=after)

@@ -4,7 +4,9 @@
 // - "Replace the selected words with [removed]" in the letter editor;
 // - the release time is sent with the browser's time zone offset;
 // - processing progress moves without reloading (polling the message's JSON, which reads
-//   no content and so adds nothing to the audit log).
+//   no content and so adds nothing to the audit log);
+// - keyboard shortcuts on the review page (listed on it): a approve, c request changes, n and j
+//   next, k previous in the queue; ignored while typing in a field or with a modifier key.
 (function () {
   "use strict";
 
@@ -143,7 +145,36 @@
     });
   }
 
+  function typing(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function shortcuts() {
+    if (!document.getElementById("shortcuts")) { return; }
+    var keys = { a: "a", c: "c", n: "n", j: "n", k: "k" };
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+      var wanted = keys[event.key];
+      if (!wanted) { return; }
+      if (wanted === "c") {
+        var note = document.querySelector("[data-shortcut-target=c]");
+        if (!note) { return; }
+        event.preventDefault();
+        note.scrollIntoView({ block: "center" });
+        note.focus();
+        return;
+      }
+      var link = document.querySelector("a[data-shortcut=" + wanted + "]");
+      if (!link) { return; }
+      event.preventDefault();
+      window.location.assign(link.href);
+    });
+  }
+
   localTimes(document);
+  shortcuts();
   scheduleForms();
   timeButtons();
   redactButtons();
