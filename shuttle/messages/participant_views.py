@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shuttle import permissions
@@ -24,10 +25,11 @@ from shuttle.errors import Conflict, NotFound
 from shuttle.messages import authoring, delivery, replies, requests, sharing
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
-from shuttle.messages.models import Message
+from shuttle.messages.models import Approval, Message
 from shuttle.messages.requests import LatestRequest, RequestView
 from shuttle.messages.sharing import SupporterChoice
 from shuttle.messages.states import AUTHOR_STEP, AUTHOR_WORDS, AUTHOR_WORDS_RECALLED, DELIVERED, State
+from shuttle.messages.text import normalise
 from shuttle.messages.views import (
     AuthorView,
     RecipientView,
@@ -343,6 +345,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Event:
+    """Something that happened to my message, with its day: "Sent to your facilitator", "Tuesday 1 December 2026"."""
+
+    label: str
+    on: str
+
+
+@dataclass(frozen=True)
 class DraftFlag:
     """Something in my draft that looks like contact details, with why it matters (never the watch list)."""
 
@@ -362,6 +372,7 @@ class MyMessage(AuthorView):
     meaning: str
     held_from: str | None
     timeline: tuple[Step, ...]
+    history: tuple[Event, ...]  # every step of its life so far, with its day, oldest first
     answers: str | None  # the message it answers, in words
     max_seconds: int
     draft: str
@@ -378,9 +389,50 @@ class MyMessage(AuthorView):
         return replace(self, draft=text)
 
 
-def timeline(view: AuthorView, message: Message, read_receipts: bool, refused: bool) -> tuple[Step, ...]:
+def approved_at(session: Session, message: Message) -> datetime | None:
+    """When the version to be delivered was approved (its last standing approval: a case may
+    need two); None when no approval stands (not approved yet, or called back since)."""
+    if message.approved_version_id is None:
+        return None
+    return session.scalar(select(func.max(Approval.at)).where(
+        Approval.version_id == message.approved_version_id, Approval.revoked_at.is_(None)))
+
+
+#: What a facilitator's note for the author says happened, by the note's kind.
+NOTE_EVENTS = {"request_changes": "Your facilitator asked for changes", "edit": "Your facilitator suggested changes",
+               "reject": "Your facilitator decided not to pass it on"}
+
+
+def history(view: AuthorView, message: Message, approved: datetime | None,
+            refused_at: datetime | None) -> tuple[Event, ...]:
+    """Every step of my message's life that has happened, with its day, oldest first: written,
+    sent (and sent again), returned for changes or refused, approved, delivered, called back,
+    opened (only when the recipient shares that), withdrawn. Nothing that has not happened."""
+    found: list[tuple[datetime, str]] = [(message.created_at, "Written" if message.kind == "letter" else "Started")]
+    if message.first_submitted_at is not None:
+        found.append((message.first_submitted_at, "Sent to your facilitator"))
+    if message.submitted_at is not None and message.submitted_at != message.first_submitted_at:
+        found.append((message.submitted_at, "Sent to your facilitator again"))
+    found += [(note.at, NOTE_EVENTS[note.kind]) for note in view.notes if note.kind in NOTE_EVENTS]
+    if refused_at is not None:
+        found.append((refused_at, "Could not be used"))
+    if approved is not None:
+        found.append((approved, "Approved"))
+    if message.released_at is not None:
+        found.append((message.released_at, "Delivered"))
+    if message.recalled_at is not None:
+        found.append((message.recalled_at, "Called back by your facilitator"))
+    if view.opened_at is not None:  # only when the recipient shares that they opened it
+        found.append((view.opened_at, "Opened"))
+    if view.state == State.WITHDRAWN:
+        found.append((message.updated_at, "Withdrawn"))
+    return tuple(Event(label, on_day(at) or "") for at, label in sorted(found, key=lambda pair: pair[0]))
+
+
+def timeline(view: AuthorView, message: Message, read_receipts: bool, refused: bool,
+             approved: datetime | None = None) -> tuple[Step, ...]:
     steps = [("Written", day(message.created_at)), ("With your facilitator", day(view.submitted_at)),
-             ("Approved", None), ("Delivered", day(message.released_at))]
+             ("Approved", day(approved)), ("Delivered", day(message.released_at))]
     if read_receipts:
         steps.append(("Opened (if they tell you)", day(view.opened_at)))
     state = view.state
@@ -408,6 +460,7 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
     words, meaning = author_words(view)
     draft = authoring.read_draft(session, svc, actor, message_id) if view.has_draft else ""
     flags = author_flags(draft)  # never the watch list (invariant 10)
+    approved = approved_at(session, message)
     diff = None
     if view.pending_edit and message.kind == "letter":
         diff = tuple(readable_diff(word_diff(*authoring.pending_edit_texts(session, svc, message))))
@@ -417,7 +470,8 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
         **{name: getattr(view, name) for name in AuthorView.__dataclass_fields__},
         kind_name=KIND_NAMES[view.kind], accept=ACCEPT[view.kind], refused=refused, words=words, meaning=meaning,
         held_from=message.held_from,
-        timeline=timeline(view, message, case.read_receipts_allowed, refused),
+        timeline=timeline(view, message, case.read_receipts_allowed, refused, approved),
+        history=history(view, message, approved, row.current.processed_at if refused and row.current else None),
         answers=_answered_name(session, member, case, message.in_reply_to_id),
         max_seconds=MAX_RECORDING_SECONDS.get(message.kind, 0),
         draft=draft, draft_flags=tuple(DraftFlag(f["kind"], f["text"], f["why"]) for f in flags),
@@ -426,6 +480,23 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
         transcript=delivery.transcript(session, svc, actor, message_id) if view.preview and not gone else None,
         diff=diff, request_notice=notice.sentence if notice else None,
     )
+
+
+@dataclass(frozen=True)
+class CheckMessage:
+    """"Check your message" before sending it (GOV.UK's check-answers pattern): what the
+    facilitator will receive, and the flags its author may see (never the watch list)."""
+
+    m: MyMessage
+    text: str  # the saved words as processing passes them on (normalised), "" when there are none
+    may_send: bool  # the author may send it now (a media message: once its file is uploaded)
+
+
+def check_message(session: Session, svc: Services, actor: Actor, message_id: str) -> CheckMessage:
+    """My draft as my facilitator will receive it (404 for anyone but its author's side)."""
+    m = my_message(session, svc, actor, message_id)
+    return CheckMessage(m, normalise(m.draft) if m.draft.strip() else "",
+                        "submit" in m.actions and (m.kind == "letter" or m.upload_ready))
 
 
 def readable_diff(diff: list[tuple[str, str]]) -> list[tuple[str, str]]:

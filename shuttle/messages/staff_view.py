@@ -102,6 +102,7 @@ class StaffMessage:
     opened_at: str | None
     recalled_at: str | None
     actions: tuple[str, ...]
+    in_reply_to: str | None  # the id of the message it answers (issue 12)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (the API's message for staff): lists for sequences, objects for parts."""
@@ -266,6 +267,7 @@ def staff_message(svc: Services, rows: StaffRows, message: Message, case: Case) 
     return StaffMessage(
         id=message.id, case_id=case.id, case_reference=case.reference,
         kind=message.kind, author_side=message.author_side,
+        in_reply_to=message.in_reply_to_id,
         author_label=case.label_of(message.author_side),
         written_as=_written_as(rows.participants.get(writers.writer_id(message, current))),  # its words' writer
         entered_by=_entered_by(rows, author, message),

@@ -88,12 +88,12 @@ def test_buttons_follow_the_state_machine(setup: Any) -> None:
     harmed, _ = _sign_in(app, world, p.harmed)
     draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, a draft.")
     page = harmed.get(f"/me/messages/{draft.id}")
-    assert 'value="submit"' in page.text and "<textarea" in page.text and "Withdraw this letter" in page.text
+    assert 'value="check"' in page.text and "<textarea" in page.text and "Withdraw this letter" in page.text
     assert 'value="accept-edit"' not in page.text
 
     world.do(authoring.submit, p.harmed, draft.id)
     page = harmed.get(f"/me/messages/{draft.id}")
-    assert "<textarea" not in page.text and 'value="submit"' not in page.text
+    assert "<textarea" not in page.text and 'value="check"' not in page.text
     assert "Withdraw this letter" in page.text and "With your facilitator" in page.text
 
     world.run_jobs()

@@ -53,7 +53,7 @@ def test_the_proxy_neither_sees_nor_takes_over_the_principals_draft(setup: tuple
     said = _text(page)
     assert ("The principal started this letter. Only they can change it, send it, withdraw it or answer your "
             "facilitator about it.") in said
-    assert 'name="text"' not in page.text and 'value="submit"' not in page.text
+    assert 'name="text"' not in page.text and 'value="check"' not in page.text
     assert "Only you can see this draft" not in said and "this is mine to finish" not in said
     refused = proxy.post(url, data={"csrf_token": csrf_of(page), "action": "save", "text": "Dear Sam, from me."},
                          follow_redirects=False)

@@ -156,9 +156,9 @@ async def my_message_page(request: Request) -> Response:
     form = await read_form(request)
     action, csrf = form.get("action", ""), form.get("csrf_token")
     version = to_int(form.get("version", ""))
-    if action not in ("save", *AUTHOR_FORM_ACTIONS):
+    if action not in ("save", "check", *AUTHOR_FORM_ACTIONS):
         raise BadInput("Unknown action.")
-    text = form.get("text") if action in ("save", "submit") else None
+    text = form.get("text") if action in ("save", "check", "submit") else None
     try:
         if text is not None:
             await run(request, authoring.save_draft, message_id, text, expected_version=version, csrf=csrf)
@@ -170,6 +170,8 @@ async def my_message_page(request: Request) -> Response:
                     return go(f"/me/messages/{message_id}?check=1#flags")
         if action == "save":
             return _go_done(request, f"/me/messages/{message_id}", "saved")
+        if action == "check":  # saved: now "check your message" before sending it
+            return go(f"/me/messages/{message_id}/check")
         use_case, done = AUTHOR_FORM_ACTIONS[action]
         await run(request, use_case, message_id, expected_version=version, csrf=csrf)
     except KEEP_WORDS as exc:
@@ -194,6 +196,31 @@ def _words_kept_because(request: Request, exc: ShuttleError, text: str) -> str:
         return ("This draft was changed somewhere else (in another window?) since you opened it. Your words "
                 "below are not saved yet: check them, then save again.")
     return exc.message
+
+
+async def check_page(request: Request) -> Response:
+    """"Check your message" (GOV.UK's check-answers pattern): exactly what the facilitator will
+    receive, the flags its author may see, "Change" back to the draft, and "Send to my facilitator".
+    Sending posts the flags' key the page showed: if the draft changed since (another window), the
+    page is shown again instead of sending words its author has not checked."""
+    principal = await signed_in(request)
+    message_id = request.path_params["message_id"]
+    form = await read_form(request) if request.method == "POST" else {}
+    view = await run(request, participant_views.check_message, message_id, csrf=form.get("csrf_token"))
+    if not view.may_send:
+        return go(f"/me/messages/{message_id}")
+    if request.method == "GET":
+        return render(request, "me/check.html", principal=principal, c=view, m=view.m, participant=True)
+    if form.get("version") != str(view.m.version) or form.get("flags_key") != view.m.flags_key:
+        return render(request, "me/check.html", status=409, principal=principal, c=view, m=view.m, participant=True,
+                      error="Your draft was changed since this page was shown (in another window?). Check it "
+                      "again below before you send it.", error_field="checked")
+    try:
+        await run(request, authoring.submit, message_id, expected_version=view.m.version, csrf=form.get("csrf_token"))
+    except Conflict as exc:
+        return render(request, "me/check.html", status=exc.status, principal=principal, c=view, m=view.m,
+                      participant=True, error=exc.message, error_field="checked")
+    return _go_done(request, f"/me/messages/{message_id}", "sent")
 
 
 async def withdraw_page(request: Request) -> Response:
@@ -308,6 +335,7 @@ ROUTES = [
     Route("/me/cases/{case_id}/leave", leave_page, methods=["GET", "POST"]),
     Route("/me/messages/{message_id}", my_message_page, methods=["GET", "POST"]),
     Route("/me/messages/{message_id}/withdraw", withdraw_page),
+    Route("/me/messages/{message_id}/check", check_page, methods=["GET", "POST"]),
     Route("/me/inbox/{message_id}", inbox_page, methods=["GET", "POST"]),
     Route("/me/inbox/{message_id}/ask", ask_page, methods=["GET", "POST"]),
 ]
