@@ -3,9 +3,10 @@
 Suppression (so no figure can point at a person):
 
 - A count under 5 (zero included) is shown as "fewer than 5" ("<5" in the CSV).
-- In a table whose counts add up to a total, when exactly one count is hidden the total is hidden
-  too ("not shown"), so the hidden count cannot be worked out as the total minus the others.
-  With two or more hidden counts only their sum could be worked out, never one of them.
+- In a table whose counts add up to a total, the total is hidden too ("not shown") when the total
+  minus the shown counts would tell what a hidden count is: when exactly one count is hidden, or
+  the hidden ones add up to 0 (each would be 0) or to 4 each (each would be 4). Otherwise only the
+  sum of two or more hidden counts could be worked out, never one of them.
 - A share or a median is shown only when it is computed from 5 or more (else "not enough answers
   to show"); the counts a share is made of are never shown beside it.
 """
@@ -125,11 +126,17 @@ def count_cell(n: int) -> Shown:
     return Shown(n, str(n), str(n))
 
 
+def total_gives_away(hidden: Sequence[int]) -> bool:
+    """Whether the total minus the shown counts (the sum of the hidden ones, each 0 to 4) would tell
+    what one hidden count is: when only one is hidden, or they add up to 0 (all 0), or to 4 each."""
+    return len(hidden) == 1 or (len(hidden) > 1 and sum(hidden) in (0, (THRESHOLD - 1) * len(hidden)))
+
+
 def counts_with_total(counts: Sequence[int]) -> tuple[list[Shown], Shown]:
-    """Each count (hidden under 5) and their total, hidden too when exactly one count is hidden."""
+    """Each count (hidden under 5) and their total, hidden too when it would give a hidden count away."""
     cells = [count_cell(n) for n in counts]
     total = sum(counts)
-    if sum(1 for c in cells if not c.shown) == 1 and total >= THRESHOLD:
+    if total >= THRESHOLD and total_gives_away([n for n in counts if n < THRESHOLD]):
         return cells, Shown(None, TOTAL_HIDDEN, TOTAL_HIDDEN_CSV)
     return cells, count_cell(total)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -274,9 +275,10 @@ def shown_count(n: int) -> str:
 
 def shown_table(counts: dict[str, int]) -> dict[str, str]:
     out = {k: shown_count(v) for k, v in counts.items()}
-    hidden = sum(1 for v in counts.values() if v < 5)
+    hidden = [v for v in counts.values() if v < 5]
     total = sum(counts.values())
-    out["total"] = "not shown" if hidden == 1 and total >= 5 else shown_count(total)
+    gives_away = len(hidden) == 1 or (len(hidden) > 1 and sum(hidden) in (0, 4 * len(hidden)))
+    out["total"] = "not shown" if gives_away and total >= 5 else shown_count(total)
     return out
 
 
@@ -422,15 +424,22 @@ def test_a_share_or_median_needs_5(base: int, shown: bool) -> None:
     ([10, 3, 2], ["10", "fewer than 5", "fewer than 5"], "15"),  # two hidden: only their sum is known
     ([10, 5, 7], ["10", "5", "7"], "22"),
     ([10, 0, 7], ["10", "fewer than 5", "7"], "not shown"),  # a zero is a count under 5 too
+    ([6, 0, 0, 0], ["6", "fewer than 5", "fewer than 5", "fewer than 5"], "not shown"),  # all three would be 0
+    ([6, 4, 4], ["6", "fewer than 5", "fewer than 5"], "not shown"),  # both would be 4
+    ([6, 4, 3], ["6", "fewer than 5", "fewer than 5"], "13"),
+    ([6, 1, 0, 0], ["6", "fewer than 5", "fewer than 5", "fewer than 5"], "7"),  # one is 1: not which
     ([1, 2], ["fewer than 5", "fewer than 5"], "fewer than 5"),
     ([4, 0], ["fewer than 5", "fewer than 5"], "fewer than 5"),
 ])
 def test_complementary_suppression(counts: list[int], texts: list[str], total: str) -> None:
     cells, sum_cell = rules.counts_with_total(counts)
     assert [c.text for c in cells] == texts and sum_cell.text == total
-    # whatever is shown, no hidden count can be worked out as the total minus the shown ones
+    # whatever is shown, no hidden count can be worked out from the total minus the shown ones: every
+    # way of filling the hidden cells with 0..4 that adds up leaves each hidden cell with two possible values
     hidden = [n for n, c in zip(counts, cells, strict=True) if not c.shown]
-    assert not (sum_cell.shown and len(hidden) == 1)
+    if sum_cell.shown and hidden:
+        fills = [f for f in itertools.product(range(5), repeat=len(hidden)) if sum(f) == sum(hidden)]
+        assert all(len({f[i] for f in fills}) > 1 for i in range(len(hidden)))
 
 
 def test_quarters() -> None:
