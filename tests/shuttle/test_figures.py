@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from support import Clock
 from world import World
 
@@ -372,6 +372,28 @@ def test_every_figure_matches_an_independent_count(seeded: Seed) -> None:
     assert q4["satisfied_share"] == "not enough answers to show"
     # no quarter given: the current one (END is in 2026Q4)
     assert s.world.do(figures, s.p.coordinator).period.key == "2026Q4"
+
+
+def _statements(svc: Services, key: str, actor: object) -> int:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        if str(args[2]).startswith("SELECT"):  # not the transaction's own BEGIN
+            seen.append(str(args[2]))
+
+    with svc.db.uow() as uow:
+        event.listen(svc.db.engine, "before_cursor_execute", count)
+        try:
+            figures(uow.session, svc, actor, key)  # type: ignore[arg-type]
+        finally:
+            event.remove(svc.db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_figures_are_read_in_the_same_statements_whatever_the_period_holds(seeded: Seed) -> None:
+    svc, coordinator = seeded.world.svc, seeded.p.coordinator
+    counts = {key: _statements(svc, key, coordinator) for key in ("2026Q3", "2026Q4", "2025Q1", "all")}
+    assert set(counts.values()) == {12}, counts
 
 
 def test_the_csv_has_the_page_numbers(seeded: Seed) -> None:
