@@ -25,6 +25,9 @@ from storage.store import BlobStore, StoredObject
 
 LIFETIME = timedelta(hours=24)
 MAX_PARTS = 10_000
+#: The length of an upload whose size is not known yet (tus creation-defer-length: a recording
+#: sent while it is being made). Never a real length: a real one is at least 1.
+DEFERRED = -1
 
 
 class Gone(ShuttleError):
@@ -39,22 +42,41 @@ def _author_message(session: Session, actor: Actor, message_id: str) -> Message:
     return as_writer(session, actor, message_id)[0]
 
 
-def create(session: Session, svc: Services, actor: Actor, message_id: str, length: int) -> Upload:
+def create(session: Session, svc: Services, actor: Actor, message_id: str, length: int | None) -> Upload:
+    """A new upload into the actor's draft; `length` None: deferred, told by a later PATCH."""
     message = _author_message(session, actor, message_id)
     if message.kind not in MEDIA_KINDS:
         raise BadInput("Uploads are for audio, video and image messages.")
     if message.state not in EDITABLE:
         raise Conflict("This message has already been sent.", code="not_editable")
-    limit = svc.settings.limits.max_upload_bytes
-    if length > limit:
-        raise TooLarge(f"A recording or file can be at most {limit // (1024 * 1024)} MiB.")
-    if length <= 0:
-        raise BadInput("The upload is empty.")
+    if length is None:
+        length = DEFERRED
+    else:
+        _check_length(svc, length)
     upload = Upload(message_id=message.id, created_by=actor.account_id, length=length,
                     created_at=svc.now(), expires_at=svc.now() + LIFETIME)
     session.add(upload)
     session.flush()
     return upload
+
+
+def _check_length(svc: Services, length: int) -> None:
+    limit = svc.settings.limits.max_upload_bytes
+    if length > limit:
+        raise TooLarge(f"A recording or file can be at most {limit // (1024 * 1024)} MiB.")
+    if length <= 0:
+        raise BadInput("The upload is empty.")
+
+
+def deferred(upload: Upload) -> bool:
+    """Whether the upload's length is still to be told (tus Upload-Defer-Length)."""
+    return upload.length == DEFERRED
+
+
+def _room(svc: Services, upload: Upload) -> int:
+    """The most the upload may still take: up to its length, or up to the limit while deferred."""
+    end = svc.settings.limits.max_upload_bytes if deferred(upload) else upload.length
+    return end - upload.offset
 
 
 def get(session: Session, svc: Services, actor: Actor, upload_id: str, *, lock: bool = False) -> Upload:
@@ -69,14 +91,37 @@ def get(session: Session, svc: Services, actor: Actor, upload_id: str, *, lock: 
     return upload
 
 
-def check_offset(session: Session, svc: Services, actor: Actor, upload_id: str, offset: int) -> int:
-    """How many more bytes the upload takes from `offset`; 409 if the client is out of step."""
-    upload = get(session, svc, actor, upload_id)
+def check_offset(session: Session, svc: Services, actor: Actor, upload_id: str, offset: int,
+                 length: int | None = None) -> int:
+    """How many more bytes the upload takes from `offset`; 409 if the client is out of step.
+
+    `length` (a PATCH's Upload-Length) sets a deferred upload's length, once: it must not be
+    less than what the server holds, and an upload whose length is known keeps it."""
+    upload = get(session, svc, actor, upload_id, lock=length is not None)
     if upload.state != "open":
         raise Conflict("This upload is already complete.", code="complete")
     if offset != upload.offset:
         raise Conflict(f"The upload is at byte {upload.offset}, not {offset}.", code="offset_mismatch")
-    return upload.length - upload.offset
+    if length is not None and length != upload.length:
+        if not deferred(upload):
+            raise Conflict(f"This upload's length is already {upload.length} bytes.", code="length_set")
+        _check_length(svc, length)
+        if length < upload.offset:
+            raise Conflict(f"The server already holds {upload.offset} bytes, more than {length}.",
+                           code="length_too_short")
+        upload.length = length
+        session.flush()
+    return _room(svc, upload)
+
+
+def finish_if_whole(session: Session, svc: Services, actor: Actor, upload_id: str) -> Upload:
+    """After a PATCH that brought no bytes: a deferred upload told a length equal to what it holds
+    is complete now."""
+    upload = get(session, svc, actor, upload_id, lock=True)
+    if upload.state == "open" and upload.offset == upload.length:
+        _complete(session, svc, upload)
+        session.flush()
+    return upload
 
 
 def record_part(session: Session, svc: Services, actor: Actor, upload_id: str, offset: int,
@@ -85,7 +130,7 @@ def record_part(session: Session, svc: Services, actor: Actor, upload_id: str, o
     upload = get(session, svc, actor, upload_id, lock=True)
     if upload.state != "open" or upload.offset != offset:
         raise Conflict("Another request changed this upload meanwhile.", code="offset_mismatch")
-    if upload.offset + stored.size > upload.length:
+    if stored.size > _room(svc, upload):
         raise TooLarge("More bytes arrived than the upload announced.")
     parts = session.scalar(select(UploadPart.id).where(UploadPart.upload_id == upload.id).offset(MAX_PARTS - 1))
     if parts is not None:

@@ -19,6 +19,7 @@ from shuttle.organisations.service import OrganisationRow
 from shuttle.web import agreement_api as ag
 from shuttle.web import contract as c
 from shuttle.web import export_api as ex
+from shuttle.web import figures_api as fig
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,26 @@ NATURAL = {"type": "string", "pattern": "^[0-9]{1,18}$"}
 TUS_RESUMABLE = Header("Tus-Resumable", "The tus version: 1.0.0 (412 otherwise)", True,
                        {"type": "string", "enum": ["1.0.0"]})
 OFFSET = Header("Upload-Offset", "Bytes the server holds", schema={"type": "string"})
-LENGTH = Header("Upload-Length", "The whole upload's size in bytes", schema={"type": "string"})
+LENGTH = Header("Upload-Length", "The whole upload's size in bytes (absent while deferred)", schema={"type": "string"})
+DEFER = Header("Upload-Defer-Length", "1 while the size is still to be told")
 EXPIRES = Header("Upload-Expires", "When an unfinished upload is destroyed (RFC 9110 date)")
-UPLOAD_STATE = (Header("Tus-Resumable", "1.0.0"), OFFSET, LENGTH, EXPIRES)
+UPLOAD_STATE = (Header("Tus-Resumable", "1.0.0"), OFFSET, LENGTH, DEFER, EXPIRES)
 TUS_OPTIONS = Doc("", headers=(), answer_headers={204: (
     Header("Tus-Resumable", "1.0.0"), Header("Tus-Version", "1.0.0"), Header("Tus-Extension", "The extensions"),
     Header("Tus-Max-Size", "The largest upload, in bytes"), Header("Tus-Checksum-Algorithm", "sha1,sha256,md5"))})
 TUS_CREATE = Doc("", headers=(
-    TUS_RESUMABLE, Header("Upload-Length", "The whole upload's size in bytes", True, NATURAL),
+    TUS_RESUMABLE, Header("Upload-Length", "The whole upload's size in bytes (or Upload-Defer-Length)", False, NATURAL),
+    Header("Upload-Defer-Length", "creation-defer-length: 1 when the size is not known yet (a recording being "
+           "made); a later PATCH tells it", False, {"type": "string", "enum": ["1"]}),
     Header("Upload-Metadata", "'message_id <base64 of the message id>'; other keys (a file name) are dropped")),
     answer_headers={201: (Header("Location", "The upload's address"), *UPLOAD_STATE)},
     content={"application/offset+octet-stream": "creation-with-upload: the first bytes"})
 TUS_HEAD = Doc("", headers=(TUS_RESUMABLE,), answer_headers={200: UPLOAD_STATE})
 TUS_PATCH = Doc("", headers=(
     TUS_RESUMABLE, Header("Upload-Offset", "Where these bytes go: the offset the server holds", True, NATURAL),
-    Header("Upload-Checksum", "'<sha1|sha256|md5> <base64 digest>' of this piece (460 on mismatch)")),
+    Header("Upload-Checksum", "'<sha1|sha256|md5> <base64 digest>' of this piece (460 on mismatch)"),
+    Header("Upload-Length", "A deferred upload's size, told once (with its last piece or after it)",
+           schema=NATURAL)),
     answer_headers={204: UPLOAD_STATE}, content={"application/offset+octet-stream": "The next bytes"})
 TUS_DELETE = Doc("", headers=(TUS_RESUMABLE,), answer_headers={204: (Header("Tus-Resumable", "1.0.0"),)})
 RANGE = Doc("", headers=(
@@ -194,6 +200,12 @@ DOCS: dict[str, Doc] = {
         "The service's public signing key and its fingerprint, to publish so a certified record can be checked "
         "offline (shuttle export verify FILE --public-key KEY); the coordinator only",
         answers={200: ex.PublicSigningKey}),
+    'service_figures': _with(
+        "The service's figures for a quarter (the same numbers as the coordinator's figures page and its CSV): "
+        "counts under 5 are not shown ('<5'), nor a total that would give one away, nor a share or median "
+        "from fewer than 5; the coordinator only. A quarter that is not like 2026Q4 (nor 'all') is a 400",
+        answers={200: fig.ServiceFigures}, query={"quarter": "2026Q4, or all (all time); the current quarter "
+                                                             "when left out"}),
     'get_notifications': _with(
         'My digest e-mail settings: my address (kept encrypted), whether I want a digest, the time of day '
         'digests go out (UTC), whether this service sends e-mail at all',

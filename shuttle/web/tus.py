@@ -1,5 +1,8 @@
-"""Resumable uploads over tus 1.0.0: core, creation, creation-with-upload, termination,
-checksum and expiration (https://tus.io/protocols/resumable-upload).
+"""Resumable uploads over tus 1.0.0: core, creation, creation-with-upload, creation-defer-length,
+termination, checksum and expiration (https://tus.io/protocols/resumable-upload).
+
+creation-defer-length serves a recording sent while it is being made: its size is told by the
+PATCH that carries its last piece (Upload-Length), or by an empty PATCH after it.
 
 Each POST/PATCH body is encrypted into its own part while it streams in; a body cut off
 mid-way still counts for what arrived, so the client resumes from the server's offset.
@@ -26,7 +29,7 @@ from shuttle.web.streams import store_body
 from storage.errors import ObjectTooLarge
 
 VERSION = "1.0.0"
-EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
+EXTENSIONS = "creation,creation-with-upload,creation-defer-length,termination,checksum,expiration"
 CHECKSUMS = {"sha1": "sha1", "sha256": "sha256", "md5": "md5"}
 OFFSET_TYPE = "application/offset+octet-stream"
 
@@ -49,8 +52,12 @@ class ChecksumMismatch(ShuttleError):
 def _headers(upload: Upload | None = None) -> dict[str, str]:
     headers = {"Tus-Resumable": VERSION, "Cache-Control": "no-store"}
     if upload is not None:
-        headers.update({"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
+        headers.update({"Upload-Offset": str(upload.offset),
                         "Upload-Expires": format_datetime(upload.expires_at, usegmt=True)})
+        if uploads.deferred(upload):
+            headers["Upload-Defer-Length"] = "1"
+        else:
+            headers["Upload-Length"] = str(upload.length)
     return headers
 
 
@@ -64,6 +71,18 @@ def _int_header(request: Request, name: str) -> int:
     if value is None:
         raise BadInput(f"The {name} header must be a whole number of bytes, in at most {MAX_DIGITS} digits 0-9.")
     return value
+
+
+def _created_length(request: Request) -> int | None:
+    """A new upload's Upload-Length, or None with Upload-Defer-Length: 1 (exactly one of the two)."""
+    defer = request.headers.get("upload-defer-length")
+    if defer is None:
+        return _int_header(request, "Upload-Length")
+    if defer != "1":
+        raise BadInput("Upload-Defer-Length can only be 1.")
+    if "upload-length" in request.headers:
+        raise BadInput("Send Upload-Length or Upload-Defer-Length, not both.")
+    return None
 
 
 def _metadata(request: Request) -> dict[str, str]:
@@ -123,9 +142,10 @@ async def _refuse_unless_media(request: Request, upload_id: str, remaining: int)
     return request
 
 
-async def _append(request: Request, upload_id: str, offset: int) -> Upload:
-    """Stream the body into an encrypted part, then count it if it is whole and intact."""
-    remaining = await run(request, uploads.check_offset, upload_id, offset)
+async def _append(request: Request, upload_id: str, offset: int, length: int | None = None) -> Upload:
+    """Stream the body into an encrypted part, then count it if it is whole and intact.
+    `length`: a deferred upload's length, told with this piece (its last) or after it."""
+    remaining = await run(request, uploads.check_offset, upload_id, offset, length)
     if offset == 0:
         request = await _refuse_unless_media(request, upload_id, remaining)
     checksum = _checksum(request)
@@ -138,7 +158,7 @@ async def _append(request: Request, upload_id: str, offset: int) -> Upload:
         if checksum is not None and (received.disconnected or received.digest != checksum[1]):
             raise ChecksumMismatch("The checksum of this piece does not match; send it again.")
         if received.stored.size == 0:
-            return await run(request, lambda s, svc, actor: uploads.get(s, svc, actor, upload_id))
+            return await run(request, uploads.finish_if_whole, upload_id)
         return await run(request, uploads.record_part, upload_id, offset, received.stored)
     except ShuttleError:  # refused before anything committed (e.g. another request moved the
         # offset): the piece's bytes go at once. Never on other errors: a commit whose answer
@@ -156,7 +176,7 @@ async def options(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     _require_tus(request)
-    length = _int_header(request, "Upload-Length")
+    length = _created_length(request)
     message_id = id_or_missing(_metadata(request).get("message_id"))
     upload = await run(request, uploads.create, message_id, length)
     if request.headers.get("content-type") == OFFSET_TYPE:
@@ -177,7 +197,8 @@ async def patch(request: Request) -> Response:
     _require_tus(request)
     if request.headers.get("content-type") != OFFSET_TYPE:
         raise UnsupportedMediaType(f"PATCH bodies are {OFFSET_TYPE}.")
-    upload = await _append(request, request.path_params["upload_id"], _int_header(request, "Upload-Offset"))
+    length = _int_header(request, "Upload-Length") if "upload-length" in request.headers else None
+    upload = await _append(request, request.path_params["upload_id"], _int_header(request, "Upload-Offset"), length)
     return Response(status_code=204, headers=_headers(upload))
 
 

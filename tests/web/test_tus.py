@@ -245,3 +245,78 @@ def test_a_refused_concurrent_piece_leaves_no_ciphertext_behind(setup) -> None: 
         known = set(uow.session.scalars(select(Blob.id)))
     stored = {object_id for object_id, _ in svc.store.list_ids()}
     assert stored <= known, "the refused piece's ciphertext is still stored"
+
+
+def _create_deferred(client: httpx.Client, message_id: str, first: bytes = b"") -> httpx.Response:
+    meta = f"message_id {base64.b64encode(message_id.encode()).decode()}"
+    extra = {"Content-Type": "application/offset+octet-stream"} if first else {}
+    return client.post("/uploads", content=first, headers=TUS | {
+        "Upload-Defer-Length": "1", "Upload-Metadata": meta, **extra})
+
+
+def test_a_recording_of_unknown_length_is_sent_while_it_is_made(setup) -> None:  # type: ignore[no-untyped-def]
+    """creation-defer-length: pieces go up before the size is known; the last PATCH tells it."""
+    svc, _, harmed, _, message_id, _ = setup
+    assert "creation-defer-length" in harmed.options("/uploads").headers["Tus-Extension"]
+    data = _video(30_000)
+    answer = _create_deferred(harmed, message_id, data[:10_000])  # creation-with-upload, deferred
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["Upload-Defer-Length"] == "1" and "Upload-Length" not in answer.headers
+    upload_id = answer.headers["Location"].rsplit("/", 1)[1]
+    piece = _patch(harmed, upload_id, 10_000, data[10_000:20_000])
+    assert piece.status_code == 204 and piece.headers["Upload-Defer-Length"] == "1"
+    head = harmed.head(f"/uploads/{upload_id}", headers=TUS)
+    assert head.headers["Upload-Offset"] == "20000" and head.headers["Upload-Defer-Length"] == "1"
+    assert "Upload-Length" not in head.headers
+    with svc.db.uow() as uow:  # not the draft's content until it is whole
+        assert uow.session.get(Message, message_id).draft_upload_id is None  # type: ignore[union-attr]
+    last = _patch(harmed, upload_id, 20_000, data[20_000:], **{"Upload-Length": str(len(data))})
+    assert last.status_code == 204, last.text
+    assert last.headers["Upload-Length"] == str(len(data)) and "Upload-Defer-Length" not in last.headers
+    assert _stored(svc, message_id) == data
+    # the length is told once: again (even the same) on a complete upload is refused
+    assert _patch(harmed, upload_id, len(data), b"", **{"Upload-Length": str(len(data))}).status_code == 409
+
+
+def test_a_deferred_length_can_be_told_by_an_empty_last_patch(setup) -> None:  # type: ignore[no-untyped-def]
+    svc, _, harmed, _, message_id, _ = setup
+    data = _video(5_000)
+    upload_id = _create_deferred(harmed, message_id).headers["Location"].rsplit("/", 1)[1]
+    assert _patch(harmed, upload_id, 0, data).status_code == 204
+    with svc.db.uow() as uow:
+        assert uow.session.get(Message, message_id).draft_upload_id is None  # type: ignore[union-attr]
+    done = _patch(harmed, upload_id, len(data), b"", **{"Upload-Length": str(len(data))})
+    assert done.status_code == 204 and done.headers["Upload-Length"] == str(len(data))
+    assert _stored(svc, message_id) == data
+
+
+def test_deferred_length_refusals(setup) -> None:  # type: ignore[no-untyped-def]
+    _, _, harmed, _, message_id, _ = setup
+    meta = f"message_id {base64.b64encode(message_id.encode()).decode()}"
+    both = harmed.post("/uploads", headers=TUS | {"Upload-Defer-Length": "1", "Upload-Length": "5",
+                                                  "Upload-Metadata": meta})
+    assert both.status_code == 400
+    two = harmed.post("/uploads", headers=TUS | {"Upload-Defer-Length": "2", "Upload-Metadata": meta})
+    assert two.status_code == 400
+    assert harmed.post("/uploads", headers=TUS | {"Upload-Metadata": meta}).status_code == 400  # neither
+    data = _video(4_000)
+    upload_id = _create_deferred(harmed, message_id).headers["Location"].rsplit("/", 1)[1]
+    assert _patch(harmed, upload_id, 0, data).status_code == 204
+    # shorter than what the server holds; more than the limit; not a number
+    assert _patch(harmed, upload_id, 4_000, b"", **{"Upload-Length": "3999"}).status_code == 409
+    assert _patch(harmed, upload_id, 4_000, b"", **{"Upload-Length": str(2**40)}).status_code == 413
+    assert _patch(harmed, upload_id, 4_000, b"", **{"Upload-Length": "-1"}).status_code == 400
+    head = harmed.head(f"/uploads/{upload_id}", headers=TUS)
+    assert head.headers["Upload-Defer-Length"] == "1" and head.headers["Upload-Offset"] == "4000"
+    # a piece longer than the length it tells is refused, and the length then stands
+    assert _patch(harmed, upload_id, 4_000, b"x" * 100, **{"Upload-Length": "4050"}).status_code == 413
+    assert _offset(harmed, upload_id) == 4_000
+    head = harmed.head(f"/uploads/{upload_id}", headers=TUS)
+    assert head.headers["Upload-Length"] == "4050"
+    # once set, a different length is refused
+    assert _patch(harmed, upload_id, 4_000, b"x" * 50, **{"Upload-Length": "4060"}).status_code == 409
+    assert _patch(harmed, upload_id, 4_000, b"x" * 50, **{"Upload-Length": "4050"}).status_code == 204
+    # an upload made with a length cannot be told another
+    fixed = _create(harmed, message_id, 10)
+    assert _patch(harmed, fixed, 0, b"abc", **{"Upload-Length": "11"}).status_code == 409
+    assert _offset(harmed, fixed) == 0
