@@ -88,8 +88,15 @@ def send_first_letter(page: Any, base: str, text: str = LETTER) -> None:
     page.get_by_role("link", name="Write a letter").click()
     page.get_by_label("Your letter").fill(text)
     page.get_by_role("button", name="Save draft").click()
-    page.get_by_role("button", name="Send to my facilitator").click()
+    check_and_send(page)
     page.get_by_text(re.compile("sent to your facilitator|being prepared|waiting for a facilitator")).wait_for()
+
+
+def check_and_send(page: Any) -> None:
+    """From a draft's page: "Continue to check and send", then on "Check your message", send it."""
+    page.get_by_role("button", name="Continue to check and send").click()
+    page.get_by_role("heading", name=re.compile("^Check your ")).wait_for()
+    page.get_by_role("button", name="Send to my facilitator").click()
 
 
 def screenshot(page: Any, name: str) -> Path:

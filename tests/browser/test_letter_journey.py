@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from browsing import Site, keep_in_docs, screenshot, sign_in
+from browsing import Site, check_and_send, keep_in_docs, screenshot, sign_in
 
 from shuttle.accounts.service import current_totp  # noqa: F401  (staff in World sign in without TOTP)
 
@@ -17,7 +17,7 @@ def test_a_letter_from_the_harmed_side_is_opened_only_after_approval(browser: An
     author.get_by_label("Your letter").fill("Dear Sam, I walk past Elm Street every day.")
     author.get_by_role("button", name="Save draft").click()
     screenshot(author, "participant-draft")
-    author.get_by_role("button", name="Send to my facilitator").click()
+    check_and_send(author)
     author.get_by_text(re.compile("sent to your facilitator|being prepared|waiting for a facilitator")).wait_for()
 
     recipient = sign_in(browser, site, "responsible")

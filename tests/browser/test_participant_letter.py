@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from browsing import Site, keep_in_docs, screenshot
+from browsing import Site, check_and_send, keep_in_docs, screenshot
 from participant_helpers import PHONE, api, message_id_of, signed_in, wait_for_state
 
 LETTER = "Dear Sam,\nI walk past Elm Street every day. If you want to talk, call me on 07700 900123."
@@ -33,7 +33,7 @@ def test_flags_before_sending_then_the_redaction_is_accepted_and_delivered(brows
     jessica.reload()
     assert "07700 900123" in jessica.locator("#draft-flags").inner_text()
     assert "Elm Street" not in jessica.locator("#draft-flags").inner_text()
-    jessica.get_by_role("button", name="Send to my facilitator").click()
+    check_and_send(jessica)
     jessica.get_by_text("Sent to your facilitator.").wait_for()
 
     # The facilitator sees both flags, claims and proposes a redacted text.
@@ -89,5 +89,5 @@ def test_autosave_in_two_tabs_keeps_saving_the_latest_words(browser: Any, site: 
     second.get_by_text(re.compile(r"Saved at")).wait_for()
     assert site.world.do(authoring.read_draft, site.people.harmed, draft.id) == "Dear Sam, from the second tab."
     # Its form carries the new version, so "Send" works without a reload.
-    second.get_by_role("button", name="Send to my facilitator").click()
+    check_and_send(second)
     second.get_by_text("Sent to your facilitator.").wait_for()

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from browsing import Site, keep_in_docs, screenshot
+from browsing import Site, check_and_send, keep_in_docs, screenshot
 from participant_helpers import PHONE, api, message_id_of, signed_in, wait_for_state
 
 pytestmark = pytest.mark.ffmpeg
@@ -50,7 +50,7 @@ def test_a_recorded_video_is_approved_then_opened_and_seeks(browser: Any, site: 
     sam.wait_for_url(re.compile(r"done=uploaded"))
     assert "It is uploaded" in sam.content()
     sam.get_by_label("A transcript").fill("Jessica, this is Sam. I am sorry.")
-    sam.get_by_role("button", name="Send to my facilitator").click()
+    check_and_send(sam)
     sam.get_by_text("Sent to your facilitator.").wait_for()
     message_id = message_id_of(sam)
 
@@ -106,7 +106,8 @@ def test_a_sound_recording_and_a_photo_from_a_file_go_the_same_way(browser: Any,
     jessica.get_by_role("button", name="Stop recording").click()
     jessica.get_by_role("button", name="Use this recording").click()
     jessica.wait_for_url(re.compile(r"done=uploaded"))
-    jessica.get_by_role("button", name="Send to my facilitator").click()
+    check_and_send(jessica)
+    jessica.get_by_text("Sent to your facilitator.").wait_for()
     audio_id = message_id_of(jessica)
 
     photo = tmp_path / "IMG_0042 at Elm Street.jpg"  # the name never leaves the browser
@@ -119,7 +120,8 @@ def test_a_sound_recording_and_a_photo_from_a_file_go_the_same_way(browser: Any,
     jessica.get_by_role("button", name="Upload").click()
     jessica.wait_for_url(re.compile(r"done=uploaded"))
     assert jessica.get_by_label("The words of your letter").input_value() == "Dear Sam, these are my words."
-    jessica.get_by_role("button", name="Send to my facilitator").click()
+    check_and_send(jessica)
+    jessica.get_by_text("Sent to your facilitator.").wait_for()
     photo_id = message_id_of(jessica)
 
     fiona = signed_in(browser, site, "facilitator")
