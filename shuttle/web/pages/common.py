@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from shuttle.accounts.service import Principal
+from shuttle.dates import on_day
 from shuttle.errors import NotAuthenticated
 from shuttle.messages.states import TEMPLATE_NAMES
 from shuttle.web.http import (
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 # Templates name states and their groups through states.py, never as strings (tests/test_state_words.py).
 TEMPLATES.env.globals.update(TEMPLATE_NAMES)
+# One date format on every page (issue 12): `{{ when | on_day }}` reads "Tuesday 1 December 2026".
+TEMPLATES.env.filters["on_day"] = on_day
 
 
 #: About how many bytes of UTF-8 one written word takes, with its space and punctuation: only to
