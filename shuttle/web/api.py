@@ -26,6 +26,7 @@ from shuttle.web import (
     casework_api,
     coordinator_api,
     export_api,
+    figures_api,
     media,
     notifications_api,
     openapi,
@@ -327,3 +328,4 @@ ROUTES += people_api.ROUTES
 ROUTES += notifications_api.ROUTES
 ROUTES += agreement_api.ROUTES
 ROUTES += export_api.ROUTES
+ROUTES += figures_api.ROUTES

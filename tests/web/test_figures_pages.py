@@ -98,3 +98,30 @@ def test_only_the_coordinator_gets_the_figures(app: Any, world: World) -> None:
     for url in ("/coordinator/figures", "/coordinator/figures.csv"):
         answer = stranger.get(url, follow_redirects=False)
         assert answer.status_code in (302, 303) and "/login" in answer.headers["location"]
+
+
+def test_the_api_answers_the_same_numbers_to_the_coordinator_only(app: Any, world: World) -> None:
+    p = _seed(world)
+    page_client, _ = sign_in_page(app, world, p.coordinator)
+    numbers = _page_numbers(page_client.get("/coordinator/figures?quarter=all").text)
+    api = world.sign_in(app, p.coordinator)
+    got = api.get("/api/v1/coordinator/figures", params={"quarter": "all"})
+    assert got.status_code == 200
+    body = got.json()
+    assert body["period"] == "all" and body["label"] == "All time"
+    values = {}
+    for section in body["sections"]:
+        for table in section["tables"]:
+            for row in (*table["rows"], table["total"]):
+                values[f"{table['key']}/{row['key']}"] = row
+        for row in section["stats"]:
+            values[row["key"]] = row
+    assert values["referrals_by_source/police"]["value"] == 6
+    assert values["messages_by_kind/letter"] == {"key": "letter", "label": "Letters", "value": None, "text": "<5"}
+    words = {"<5": "fewer than 5"}
+    assert {k: words.get(v["text"], v["text"]) for k, v in values.items()} == {
+        k: v.removesuffix(" working hours").removesuffix("%") for k, v in numbers.items()}
+    assert api.get("/api/v1/coordinator/figures", params={"quarter": "2026Q0"}).status_code == 400
+    assert api.get("/api/v1/coordinator/figures").json()["period"] == "2026Q4"
+    for actor in (p.facilitator, p.harmed):
+        assert world.sign_in(app, actor).get("/api/v1/coordinator/figures").status_code == 404

@@ -278,6 +278,8 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     # the certified case record (shuttle/web/export_api.py): the case's facilitators and the coordinator
     ("POST", "/cases/{case_id}/export", "case"):          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   OK,   ANON),
     ("GET", "/coordinator/export-key", "-"):              (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    # the service's figures (shuttle/web/figures_api.py): the coordinator only
+    ("GET", "/coordinator/figures", "-"):                 (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("GET", "/coordinator/organisations", "-"):           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("POST", "/coordinator/organisations", "-"):          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("PATCH", "/coordinator/organisations/{organisation_id}", "organisation"):
