@@ -1,7 +1,10 @@
 // Recording audio or video in the browser (getUserMedia + MediaRecorder), with a preview and
-// "record again", then the same resumable upload as a chosen file (upload.js).
-// The camera or microphone is only turned on when the person asks, and turned off as soon
-// as the recording stops. Nothing leaves the browser until "Use this recording".
+// "record again". The camera or microphone is only turned on when the person asks, and turned
+// off as soon as the recording stops. What is recorded goes to shuttle while it is being made
+// (a piece a second, upload.js's shuttleLive), so a reload or a dropped connection does not lose
+// it; it becomes the message's recording only with "Use this recording" (or, after a reload,
+// "Send what was saved"). The pieces are held in this page's memory only (for the preview);
+// nothing of the recording is written to the browser's storage.
 (function () {
   "use strict";
   var box = document.getElementById("recorder");
@@ -15,13 +18,14 @@
   var buttons = {
     on: document.getElementById("rec-on"), start: document.getElementById("rec-start"),
     stop: document.getElementById("rec-stop"), use: document.getElementById("rec-use"),
-    retake: document.getElementById("rec-retake")
+    retake: document.getElementById("rec-retake"), sendSaved: document.getElementById("rec-send-saved"),
+    discardSaved: document.getElementById("rec-discard-saved")
   };
   var TYPES = kind === "video"
     ? ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"]
     : ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/mp4"];
   var stream = null, recorder = null, chunks = [], recording = null, previewUrl = null;
-  var startedAt = 0, ticker = null;
+  var startedAt = 0, ticker = null, live = null;
 
   function say(text) { status.textContent = text; }
   function show(names) {
@@ -73,6 +77,12 @@
     });
   }
 
+  function trouble(text) {
+    if (recorder && recorder.state !== "inactive") {
+      say(text ? text : "Recording. Press Stop recording when you have finished.");
+    } else if (text) { say(text); }
+  }
+
   function start() {
     clearPreview();
     chunks = [];
@@ -83,8 +93,24 @@
       say("This browser cannot record. Please choose a file instead.");
       return;
     }
+    show([]);
+    say("Getting ready…");
+    window.shuttleLive.start().then(function (upload) {
+      live = upload;
+      live.onstatus = trouble;
+      record();
+    }, function (err) {
+      show(["start"]);
+      say(err.message || "The recording could not start. Please try again.");
+    });
+  }
+
+  function record() {
     recorder.addEventListener("dataavailable", function (event) {
-      if (event.data && event.data.size) { chunks.push(event.data); }
+      if (event.data && event.data.size) {
+        chunks.push(event.data);
+        live.push(event.data, (Date.now() - startedAt) / 1000);
+      }
     });
     recorder.addEventListener("stop", finished);
     recorder.start(1000);
@@ -120,6 +146,7 @@
   }
 
   function retake() {
+    if (live) { live.discard(); live = null; }
     clearPreview();
     timerText.hidden = true;
     show([]);
@@ -127,10 +154,47 @@
   }
 
   function use() {
-    if (!recording || !window.shuttleUpload) { return; }
+    if (!recording || !live) { return; }
     show([]);
-    say("Sending your recording to shuttle…");
-    window.shuttleUpload(recording).catch(function () { show(["use", "retake"]); });
+    say("Sending the last of your recording to shuttle…");
+    live.finish().then(function () {
+      live = null;
+      return window.shuttleLive.uploaded();
+    }).catch(function (err) {
+      say(err.message || "The recording could not be sent.");
+      show(["use", "retake"]);
+    });
+  }
+
+  // After a reload: what the server holds of the interrupted recording is offered as it is (a new
+  // recording cannot be joined onto it), to send or to discard.
+  function offerSaved(saved) {
+    live = saved;
+    live.onstatus = say;
+    timerText.hidden = false;
+    timerText.textContent = "Your recording up to " + minutes(saved.seconds) + " is saved.";
+    show(["sendSaved", "discardSaved"]);
+    say("Your recording up to " + minutes(saved.seconds) + " is saved on shuttle. You can send what was saved, " +
+        "or delete it and start again.");
+  }
+  function sendSaved() {
+    if (!live) { return; }
+    show([]);
+    say("Sending what was saved…");
+    live.finish().then(function () {
+      live = null;
+      return window.shuttleLive.uploaded();
+    }).catch(function (err) {
+      say(err.message || "The recording could not be sent.");
+      show(["sendSaved", "discardSaved"]);
+    });
+  }
+  function discardSaved() {
+    if (live) { live.discard(); live = null; }
+    timerText.hidden = true;
+    show(["on"]);
+    say("What was saved is deleted. You can record again.");
+    focus("on");
   }
 
   buttons.on.addEventListener("click", turnOn);
@@ -138,6 +202,12 @@
   buttons.stop.addEventListener("click", stop);
   buttons.use.addEventListener("click", use);
   buttons.retake.addEventListener("click", retake);
+  buttons.sendSaved.addEventListener("click", sendSaved);
+  buttons.discardSaved.addEventListener("click", discardSaved);
   window.addEventListener("pagehide", stopStream);
+  if (!window.shuttleLive) { return; }
   box.hidden = false;
+  window.shuttleLive.saved().then(function (saved) {
+    if (saved && !stream) { offerSaved(saved); }
+  });
 })();
