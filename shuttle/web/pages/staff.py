@@ -269,7 +269,7 @@ def _filters_in(form: dict[str, str]) -> QueueFilter:
     return QueueFilter.from_query(dict(parse_qsl(form.get("queue", ""))[:16]))
 
 
-async def _then_next(request: Request, message_id: str, filters: QueueFilter, done: str) -> Response:
+async def _then_next(request: Request, message_id: str, filters: QueueFilter, done: str, csrf: str | None) -> Response:
     """After a decision: to the next message of the (filtered) queue, saying what was done and
     what comes next ("Approved: Letter 3 in RJ-2026-0001. Next: Recording from Sam, case …")."""
     def what(s: Session, svc: Services, actor: Actor) -> tuple[str, Any]:
@@ -277,7 +277,7 @@ async def _then_next(request: Request, message_id: str, filters: QueueFilter, do
         name = case_message_names(s, case.id).get(message.id, KIND_WORDS.get(message.kind, "Message"))
         return f"{name} in {case.reference}", neighbour(s, svc, actor, filters, message_id)
 
-    said, found = await run(request, what)
+    said, found = await run(request, what, csrf=csrf)
     if found is None:
         rest = "Nothing else in the queue" + (" matches your filters." if filters.active else " waits for your review.")
         return _done(request, _with_query("/staff", filters.query) + "#queue", f"{done}: {said}. {rest}")
@@ -302,7 +302,7 @@ async def review_page(request: Request) -> Response:
 
         await run(request, act, csrf=form.get("csrf_token"))
         if form.get("then") == "next" and form["action"] == "request-changes":
-            return await _then_next(request, message_id, filters, "Changes requested")
+            return await _then_next(request, message_id, filters, "Changes requested", form.get("csrf_token"))
         default = _with_query(f"/staff/messages/{message_id}", filters.query)
         return _done(request, _return_to(form, default),
                      REVIEW_DONE[form["action"]])
@@ -340,7 +340,7 @@ async def approve_page(request: Request) -> Response:
             await run(request, review.approve, message_id, resolutions=typed,
                       expected_version=to_int(form.get("version", "")), csrf=csrf)
             if then == "next":  # approve and next: the flags were resolved on this sheet all the same
-                return await _then_next(request, message_id, queue, "Approved")
+                return await _then_next(request, message_id, queue, "Approved", csrf)
             return go(f"/staff/messages/{message_id}/approved")
         except (BadInput, Conflict) as exc:
             error = exc
