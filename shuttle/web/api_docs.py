@@ -221,7 +221,8 @@ DOCS: dict[str, Doc] = {
         'tus 1.0: what this server supports (version, extensions, max size, checksums)',
         answers={204: None}, how=TUS_OPTIONS),
     'create': _with(
-        "tus 1.0 creation (and creation-with-upload): headers Upload-Length, Upload-Metadata 'message_id "
+        "tus 1.0 creation (and creation-with-upload, creation-defer-length): headers Upload-Length or "
+        "Upload-Defer-Length: 1, Upload-Metadata 'message_id "
         "<base64>'; file names are dropped",
         answers={201: None}, statuses=(412, 415), how=TUS_CREATE),
     'head': _with(
@@ -240,6 +241,10 @@ DOCS: dict[str, Doc] = {
     'message_media': _with(
         'The processed media, with HTTP Range (206/416, If-Range); recipients only after opening',
         answers={200: None, 206: None}, statuses=(416,), how=RANGE),
+    'message_captions': _with(
+        'The captions of a recording whose transcript was timed (text/vtt: plain-text cues the worker checked '
+        'against the recording); recipients only after opening; 404 when it has none',
+        answers={200: None}),
     'message_poster': _with(
         'The poster frame of a processed video (JPEG)',
         answers={200: None, 206: None}, statuses=(416,), how=RANGE),

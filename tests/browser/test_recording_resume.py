@@ -68,7 +68,7 @@ def test_a_reload_while_recording_keeps_what_was_saved(browser: Any, site: Site)
     assert 2 <= seconds <= 4
     assert sam.get_by_role("button", name="Start again").is_visible()
     screenshot(sam, "participant-recording-saved-360")
-    sam.get_by_role("button", name="Send what was saved").click()
+    sam.get_by_role("button", name="Use what was saved").click()
     sam.wait_for_url(re.compile(r"done=uploaded"))
     assert "It is uploaded" in sam.content()
     stored = sam.evaluate(STORAGE)

@@ -3,7 +3,7 @@
 // off as soon as the recording stops. What is recorded goes to shuttle while it is being made
 // (a piece a second, upload.js's shuttleLive), so a reload or a dropped connection does not lose
 // it; it becomes the message's recording only with "Use this recording" (or, after a reload,
-// "Send what was saved"). The pieces are held in this page's memory only (for the preview);
+// "Use what was saved"). The pieces are held in this page's memory only (for the preview);
 // nothing of the recording is written to the browser's storage.
 (function () {
   "use strict";
@@ -174,13 +174,13 @@
     timerText.hidden = false;
     timerText.textContent = "Your recording up to " + minutes(saved.seconds) + " is saved.";
     show(["sendSaved", "discardSaved"]);
-    say("Your recording up to " + minutes(saved.seconds) + " is saved on shuttle. You can send what was saved, " +
+    say("Your recording up to " + minutes(saved.seconds) + " is saved on shuttle. You can use what was saved as your recording, " +
         "or delete it and start again.");
   }
   function sendSaved() {
     if (!live) { return; }
     show([]);
-    say("Sending what was saved…");
+    say("Keeping what was saved as your recording…");
     live.finish().then(function () {
       live = null;
       return window.shuttleLive.uploaded();

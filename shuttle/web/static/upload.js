@@ -105,7 +105,11 @@
   function upload(blob) {
     if (busy) { return Promise.resolve(); }
     busy = true;
-    return send(blob).then(uploaded).catch(function (err) {
+    return send(blob).then(function () {
+      var mark = liveRemembered();  // a file instead of a recording a reload interrupted: that one goes
+      if (mark && mark.url) { new Live(mark.url, 0, 0).discard(); }
+      return uploaded();
+    }).catch(function (err) {
       busy = false;
       say(err.message || "The upload failed.");
       throw err;
@@ -228,7 +232,8 @@
     this.ended = true;
     this.queue = [];
     liveRemember(null);
-    return fetch(this.url, { method: "DELETE", credentials: "same-origin", headers: headers({}) }).catch(function () {});
+    return fetch(this.url, { method: "DELETE", credentials: "same-origin", keepalive: true, headers: headers({}) })
+      .catch(function () {});
   };
 
   window.shuttleLive = {
