@@ -19,7 +19,8 @@ from shuttle.web.app import build_app
 API = "/api/v1"
 LETTER = "Dear Sam,\u200b I want you to know how that night changed things.\r\nCall me on 07700 900123."
 NOT_FOUND = {"error": "not_found", "message": "Not found."}
-RECIPIENT_VIEW_KEYS = {"id", "case_id", "kind", "from", "by_proxy", "delivered_at", "opened"}
+#: `in_reply_to`: the id of a message of the recipient's own side that it answers, or null (issue 12).
+RECIPIENT_VIEW_KEYS = {"id", "case_id", "kind", "from", "by_proxy", "delivered_at", "opened", "in_reply_to"}
 
 
 def _ok(response: Any, status: int = 200) -> Any:
