@@ -61,7 +61,7 @@ def test_the_figures_page_draws_each_chart_as_svg_with_the_numbers_beside_it_and
     assert numbers["messages_by_kind/letter"] == "fewer than 5"
     assert numbers["satisfied_share"] == "not enough answers to show"
     police_bar = next(c for c in charts if "Referrals by source" in c)
-    assert "Police: 6" in police_bar and 'width="300.0"' in police_bar  # the largest bar, full width
+    assert "Police: 6" in police_bar and 'width="260.0"' in police_bar  # the largest bar, full width
 
     download = client.get("/coordinator/figures.csv?quarter=2026Q4")
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
