@@ -25,12 +25,13 @@ from shuttle.cases.models import Case
 from shuttle.config import Settings
 from shuttle.db import Base, Database
 from shuttle.errors import NotFound, ShuttleError
-from shuttle.messages import authoring, delivery, on_behalf, queries, review, sharing
+from shuttle.messages import authoring, delivery, on_behalf, queries, requests, review, sharing
 from shuttle.messages.gates import release_blockers
 from shuttle.messages.models import Approval, Message, MessageVersion
 from shuttle.messages.release import approvals_of, release_facts
 from shuttle.messages.sharing import SupporterShare
 from shuttle.messages.states import HOLDABLE
+from shuttle.retention import message_blob_ids
 
 TEXTS = st.sampled_from([
     "Dear Sam, I am sorry.",
@@ -59,6 +60,7 @@ class ShuttleMachine(RuleBasedStateMachine):
         self.ever_delivered: set[str] = set()
         self.checked_delivered: set[str] = set()
         self.refusals = 0
+        self.destroyed: set[str] = set()
 
     def teardown(self) -> None:
         self.svc.db.dispose()
@@ -273,6 +275,22 @@ class ShuttleMachine(RuleBasedStateMachine):
             assert self.shared_now(reply.id), "a supporter opened a message not shared with them"
             event("a supporter read a shared reply")
 
+    @rule(index=st.integers(0, 20), answer=st.sampled_from(["done", "done", "declined"]))
+    def recipient_asks_to_destroy(self, index: int, answer: str) -> None:
+        """The recipient asks their facilitator to destroy a message delivered to them (issue 11)."""
+        with self.svc.db.uow() as uow:
+            delivered = [(m.id, m.author_side) for m in uow.session.scalars(
+                select(Message).where(Message.state.in_(["released", "viewed"])).order_by(Message.created_at))]
+        if not delivered:
+            return
+        message_id, author_side = delivered[index % len(delivered)]
+        asked = self.attempt(requests.request, "responsible" if author_side == "harmed" else "harmed", message_id,
+                             "destroy", "")
+        if asked is not None and self.attempt(requests.handle, "facilitator", asked.id, answer, "") is not None \
+                and answer == "done":
+            self.destroyed.add(message_id)
+            event("a message destroyed at the recipient's request")
+
     def shared_now(self, message_id: str) -> bool:
         with self.svc.db.uow() as uow:
             return uow.session.scalar(select(SupporterShare.id).where(
@@ -303,6 +321,8 @@ class ShuttleMachine(RuleBasedStateMachine):
                     assert message.author_side == other_side
                     assert message.id not in self.withdrawn
                     assert message.approved_version_id is not None
+                    if message.id in self.destroyed:
+                        continue  # its content, flag report included, is gone (checked below, as unreadable)
                     assert approvals_of(uow.session, message.approved_version_id) >= 2
                     standing = uow.session.scalars(select(Approval).where(
                         Approval.version_id == message.approved_version_id, Approval.revoked_at.is_(None))).all()
@@ -364,6 +384,20 @@ class ShuttleMachine(RuleBasedStateMachine):
                     first = uow.session.scalar(select(Approval.facilitator_id).where(
                         Approval.version_id == version_id).order_by(Approval.id).limit(1))
                     assert first != message.written_by
+
+    @invariant()
+    def a_destroyed_message_is_unreadable_by_everyone(self) -> None:
+        """Every key of its content is destroyed (so no copy of the object store opens it), and no
+        one, staff included, reads a word of it through the service."""
+        for message_id in self.destroyed:
+            with self.svc.db.uow() as uow:
+                ids = message_blob_ids(uow.session, message_id)
+                assert ids and not any(b.wrapped_key for b in uow.session.scalars(
+                    select(blobs.Blob).where(blobs.Blob.id.in_(ids))))
+            for who in ACTORS:
+                assert self.attempt(delivery.open_message, who, message_id) is None
+                assert self.attempt(review.read_version, who, message_id) is None
+                assert self.attempt(sharing.open_shared, who, message_id) is None
 
     @invariant()
     def withdrawn_never_delivered(self) -> None:
