@@ -157,7 +157,8 @@ async def _append(request: Request, upload_id: str, offset: int, length: int | N
     try:
         if checksum is not None and (received.disconnected or received.digest != checksum[1]):
             raise ChecksumMismatch("The checksum of this piece does not match; send it again.")
-        if received.stored.size == 0:
+        if received.stored.size == 0:  # nothing to count (e.g. a PATCH that only tells the length)
+            await run_in_threadpool(services(request).store.delete, received.stored.object_id)
             return await run(request, uploads.finish_if_whole, upload_id)
         return await run(request, uploads.record_part, upload_id, offset, received.stored)
     except ShuttleError:  # refused before anything committed (e.g. another request moved the

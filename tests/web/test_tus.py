@@ -288,6 +288,12 @@ def test_a_deferred_length_can_be_told_by_an_empty_last_patch(setup) -> None:  #
     done = _patch(harmed, upload_id, len(data), b"", **{"Upload-Length": str(len(data))})
     assert done.status_code == 204 and done.headers["Upload-Length"] == str(len(data))
     assert _stored(svc, message_id) == data
+    from shuttle.blobs import Blob
+
+    with svc.db.uow() as uow:
+        known = set(uow.session.scalars(select(Blob.id)))
+    stored = {object_id for object_id, _ in svc.store.list_ids()}
+    assert stored <= known, "the empty PATCH left an empty object behind"
 
 
 def test_deferred_length_refusals(setup) -> None:  # type: ignore[no-untyped-def]
