@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 import time
 import uuid
+import weakref
+from collections import deque
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -72,19 +75,107 @@ READ_ONLY = "shuttle_read_only"
 _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
 
 
+class WriterGate:
+    """First come, first served in front of SQLite's write lock, for one process.
+
+    SQLite's busy handler is unfair: a writer that finds the lock taken sleeps (1, 2, 5 ... 100 ms)
+    and polls, so it sleeps through a lock freed meanwhile and newcomers barge past it; under a
+    steady stream of writers the tail grows to seconds. Here each writing transaction waits its
+    turn in arrival order before its BEGIN IMMEDIATE and is handed the turn directly when the one
+    before it commits or rolls back (no polling, no barging). Another process (a separate worker)
+    still meets this one in SQLite's busy handler. A thread that already holds the turn (a second
+    connection of its own) is let through, so waiting here never deadlocks a thread on itself;
+    it then meets SQLite's lock as it did before the gate.
+    """
+
+    def __init__(self, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None
+        self._depth = 0
+        self._waiting: deque[tuple[int, threading.Event]] = deque()
+        self.timeout = timeout
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._lock:
+            if self._holder is None and not self._waiting:
+                self._holder, self._depth = me, 1
+                return
+            if self._holder == me:
+                self._depth += 1
+                return
+            turn = threading.Event()
+            self._waiting.append((me, turn))
+        if turn.wait(self.timeout):
+            return
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return
+            self._waiting.remove((me, turn))
+        raise sqlite3.OperationalError("database is locked (the writers before this one took too long)")
+
+    def release(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth > 0:
+                return
+            if self._waiting:
+                self._holder, turn = self._waiting.popleft()
+                self._depth = 1
+                turn.set()
+            else:
+                self._holder, self._depth = None, 0
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A SQLite connection that gives the writers' turn back when its transaction ends, after
+    SQLite did (COMMIT's fsync included), whoever ends it: the unit of work, the pool's reset on
+    return, or closing."""
+
+    gate: WriterGate | None = None
+    holds_turn = False
+
+    def _give_back(self) -> None:
+        if self.holds_turn and self.gate is not None:
+            self.holds_turn = False
+            self.gate.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self._give_back()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give_back()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give_back()
+
+
 class WriteInReadOnly(RuntimeError):
     """A read-only unit of work tried to write (the web layer then redoes the request in a
     unit of work that may write; a test sees it as an error)."""
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, gate: WriterGate) -> None:
     """Foreign keys on, WAL, statistics kept (`PRAGMA optimize`), and BEGIN IMMEDIATE for
-    units of work that may write, so writers queue instead of failing on a lock upgrade;
-    read-only ones begin deferred and never take the write lock (WAL: readers never wait)."""
+    units of work that may write, so writers queue instead of failing on a lock upgrade, in
+    arrival order behind the process's `WriterGate`; read-only ones begin deferred and never
+    take the write lock (WAL: readers never wait)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        if isinstance(dbapi_connection, _GatedConnection):
+            dbapi_connection.gate = gate
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -112,7 +203,20 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.dbapi_connection
+        gated = isinstance(raw, _GatedConnection) and raw.gate is not None and not raw.holds_turn
+        if gated:
+            gate.acquire()
+            raw.holds_turn = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if gated:
+                raw._give_back()
+            raise
 
 
 def _refuse_writes(engine: Engine) -> None:
@@ -135,13 +239,23 @@ def _read_only_flush(session: Session, _context: Any, _instances: Any) -> None:
         raise WriteInReadOnly("a read-only unit of work tried to write (changed rows at flush)")
 
 
+_GATES: weakref.WeakKeyDictionary[Engine, WriterGate] = weakref.WeakKeyDictionary()
+
+
+def writer_gate(engine: Engine) -> WriterGate | None:
+    """The `WriterGate` of a SQLite engine (None on PostgreSQL, whose row locks queue fairly)."""
+    return _GATES.get(engine)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30,
+                                                   "factory": _GatedConnection}}
         if url in {"sqlite://", "sqlite:///:memory:"}:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
-        _sqlite_pragmas(engine)
+        _GATES[engine] = gate = WriterGate()
+        _sqlite_pragmas(engine, gate)
         _refuse_writes(engine)
         return engine
     if url.startswith("postgresql://"):
