@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuttle import blobs
+from shuttle.agreements import aftercare
+from shuttle.agreements import service as agreement_service
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
 from shuttle.cases import notes, participation, preparation
@@ -47,6 +49,7 @@ def _case_blob_ids(session: Session, case_id: str) -> set[str]:
                                .where(Upload.message_id.in_(messages))))
     ids |= notes.blob_ids(session, case_id) | preparation.blob_ids(session, case_id)  # issue 10: facilitator notes
     ids |= participation.blob_ids(session, case_id)  # issue 10: consent scans, assessment reasons
+    ids |= agreement_service.blob_ids(session, case_id) | aftercare.blob_ids(session, case_id)  # issue 11
     return ids
 
 
