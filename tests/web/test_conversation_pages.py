@@ -105,6 +105,7 @@ def test_a_reply_is_started_from_the_message_it_answers_and_the_conversation_sho
     assert f"Letter to the person responsible , delivered {today} Delivered and opened" in theirs
     assert (f"Letter from the person responsible , delivered {today} Not opened yet In reply to your letter "
             f"of {today}") in theirs
+    assert f"It answers your letter of {today}." in _text(jessica.get(f"/me/inbox/{reply}"))  # before opening it
     # The JSON views name it too, for the author and the recipient alike.
     assert sam.get(f"/api/v1/messages/{reply}").json()["in_reply_to"] == letter
     assert jessica.get(f"/api/v1/messages/{reply}").json()["in_reply_to"] == letter
