@@ -98,6 +98,14 @@ def test_the_review_desk_at_1280_and_360_px(browser: Any, site: Site) -> None:
     with staff.expect_navigation():
         staff.keyboard.press("k")
     assert staff.url.endswith(f"/staff/messages/{first}?kind=letter")
+    # "a" opens the approval page (approve and next): the flags are resolved there, never skipped
+    with staff.expect_navigation():
+        staff.keyboard.press("a")
+    assert staff.url.endswith(f"/staff/messages/{first}/approve?then=next&kind=letter")
+    staff.get_by_role("button", name="Confirm approval and go to the next").wait_for()
+    assert staff.locator("textarea[name^=keep-]").count() == 2  # the phone number and the watch-list term
+    staff.go_back()
+    staff.locator("h1").click()
     # "c" goes to the note for the author; request changes and next
     staff.keyboard.press("c")
     assert staff.evaluate("document.activeElement.id") == "changes-note"
