@@ -35,7 +35,7 @@ def _case_blob_ids(session: Session, case_id: str) -> set[str]:
         ids.update(filter(None, draft))
     for version in session.execute(select(MessageVersion.body_blob_id, MessageVersion.processed_blob_id,
                                       MessageVersion.report_blob_id, MessageVersion.poster_blob_id,
-                                      MessageVersion.transcript_blob_id)
+                                      MessageVersion.transcript_blob_id, MessageVersion.captions_blob_id)
                                .where(MessageVersion.message_id.in_(messages))):
         ids.update(filter(None, version))
     ids.update(session.scalars(select(ReviewNote.blob_id).where(ReviewNote.message_id.in_(messages))))
@@ -74,7 +74,7 @@ def message_blob_ids(session: Session, message_id: str) -> set[str]:
     ids: set[str] = set(filter(None, session.scalars(select(Message.draft_blob_id).where(Message.id == message_id))))
     for version in session.execute(select(MessageVersion.body_blob_id, MessageVersion.processed_blob_id,
                                           MessageVersion.report_blob_id, MessageVersion.poster_blob_id,
-                                          MessageVersion.transcript_blob_id)
+                                          MessageVersion.transcript_blob_id, MessageVersion.captions_blob_id)
                                    .where(MessageVersion.message_id == message_id)):
         ids.update(filter(None, version))
     ids.update(session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)

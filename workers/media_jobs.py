@@ -17,7 +17,7 @@ from typing import Any
 from shuttle import blobs
 from shuttle.jobs import queue
 from shuttle.jobs.queue import ClaimedJob, PermanentJobError
-from shuttle.messages import processing
+from shuttle.messages import captions, processing
 from shuttle.messages.processing import MediaFacts, ProcessingInput
 from shuttle.messages.text import Flag, normalise, scan
 from shuttle.services import Services
@@ -93,24 +93,33 @@ class MediaJob:
     def _store(self, job: ClaimedJob, wanted: ProcessingInput, result: Result) -> None:
         """Encrypt the outputs and attach them, with the job's completion, in one transaction."""
         store = self.svc.store
-        delivery = store.put(_read(result.delivery))
-        poster = store.put(_read(result.poster)) if result.poster else None
         with self.svc.db.uow() as uow:
             raw_transcript = blobs.load_text(uow.session, store, wanted.body_blob_id) if wanted.body_blob_id else ""
+        try:
+            cues = timed_transcript(raw_transcript, result)
+        except captions.InvalidCaptions as refusal:  # checked before anything is stored
+            self._fail(wanted.version_id, refusal.reason, refused=True)
+            raise PermanentJobError(refusal.reason) from None
+        if cues is not None:
+            raw_transcript = captions.plain_text(cues)
         transcript = process_transcript(raw_transcript, wanted.watchlist)
         report = json.dumps(_report(result, transcript.flags if transcript else [])).encode()
+        delivery = store.put(_read(result.delivery))
+        poster = store.put(_read(result.poster)) if result.poster else None
         with self.svc.db.uow() as uow:
             media_blob = blobs.record(uow.session, delivery)
             poster_blob = blobs.record(uow.session, poster) if poster else None
             report_blob = blobs.store_bytes(uow.session, store, report)
             transcript_blob = blobs.store_text(uow.session, store, transcript.text) if transcript else None
+            captions_blob = blobs.store_text(uow.session, store, captions.serialise(cues)) if cues else None
             uow.session.flush()
             facts = MediaFacts(CONTENT_TYPES[result.kind],
                                int(result.duration * 1000) if result.duration else None,
                                poster_blob.id if poster_blob else None)
             processing.finish(uow.session, self.svc, wanted.version_id, processed_blob_id=media_blob.id,
                               report_blob_id=report_blob.id, flag_count=len(transcript.flags) if transcript else 0,
-                              media=facts, transcript_blob_id=transcript_blob.id if transcript_blob else None)
+                              media=facts, transcript_blob_id=transcript_blob.id if transcript_blob else None,
+                              captions_blob_id=captions_blob.id if captions_blob else None)
             queue.complete(uow.session, job, {"kind": result.kind, "duration": result.duration,
                                               "removed": list(result.removed)}, now=self.svc.now())
             uow.commit()
@@ -120,6 +129,19 @@ def _read(path: Path) -> Iterator[bytes]:
     with open(path, "rb") as handle:
         while chunk := handle.read(READ_CHUNK):
             yield chunk
+
+
+def timed_transcript(raw: str, result: Result) -> list[captions.Cue] | None:
+    """A timed transcript's cues (None: the transcript is plain text), checked against the
+    delivered media's length, each cue's words normalised like a letter's; InvalidCaptions with
+    a sentence for the author when they cannot be used."""
+    if not captions.is_webvtt(raw):
+        return None
+    if result.kind not in ("audio", "video"):
+        raise captions.InvalidCaptions("Only a recording's transcript can have times.")
+    cues = captions.parse(raw, duration_ms=int(result.duration * 1000) if result.duration else None)
+    words = [captions.Cue(cue.start_ms, cue.end_ms, captions.clean_text(normalise(cue.text))) for cue in cues]
+    return [cue for cue in words if cue.text]
 
 
 def process_transcript(raw: str, watchlist: tuple[str, ...]) -> LetterResult | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from shuttle import blobs, permissions
@@ -11,10 +13,10 @@ from shuttle.access import load_message
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
 from shuttle.cases.facts import person_gate
-from shuttle.cases.models import Participant
+from shuttle.cases.models import Case, CaseFacilitator, Consent, Participant
 from shuttle.errors import Conflict, NotFound
 from shuttle.messages import lifecycle
-from shuttle.messages.gates import hold_reasons
+from shuttle.messages.gates import PersonGate, hold_reasons
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.requests import closed_by_request
 from shuttle.messages.states import Action, State
@@ -116,20 +118,94 @@ def _media_version(session: Session, actor: Actor, message_id: str,
     return message, member, _version_for(session, message, member, version_id)
 
 
+def _media_check_statement(actor: Actor, message_id: str, version_id: str | None, rendition: str) -> Select[Any]:
+    """The one statement of a media check: exactly the columns the permission and gate checks
+    need (the message, its case's status and labels, the actor's membership, for a participant
+    their consents) with the candidate versions (asked for, current, approved) and their blob."""
+    blob_of = MessageVersion.poster_blob_id if rendition == "poster" else MessageVersion.processed_blob_id
+    wanted = [Message.current_version_id, Message.approved_version_id] + ([version_id] if version_id else [])
+    columns: list[Any] = [
+        Message.case_id, Message.kind, Message.author_side, Message.state, Message.first_submitted_at,
+        Message.author_participant_id, Message.current_version_id, Message.approved_version_id,
+        Case.status, Case.label_harmed, Case.label_responsible,
+        MessageVersion.id.label("version_id"), MessageVersion.content_type,
+        Blob.id.label("blob_id"), Blob.wrapped_key, Blob.size,
+    ]
+    candidates = and_(MessageVersion.message_id == Message.id, MessageVersion.id.in_(wanted))
+    statement = (select(*columns).select_from(Message).join(Case, Case.id == Message.case_id)
+                 .outerjoin(MessageVersion, candidates)
+                 .outerjoin(Blob, Blob.id == blob_of)
+                 .where(Message.id == message_id))
+    if actor.account_id is not None and actor.role == "facilitator":
+        statement = statement.add_columns(CaseFacilitator.id.label("facilitating")).outerjoin(
+            CaseFacilitator, and_(CaseFacilitator.case_id == Message.case_id,
+                                  CaseFacilitator.account_id == actor.account_id))
+    elif actor.account_id is not None and actor.role == "participant":
+        def consent(kind: str) -> Any:
+            return (select(Consent.granted).where(Consent.participant_id == Participant.id, Consent.kind == kind)
+                    .order_by(Consent.id.desc()).limit(1).scalar_subquery())
+        statement = statement.add_columns(
+            Participant.id.label("participant_id"), Participant.side, Participant.role,
+            consent("take_part").label("takes_part"), consent("receive_messages").label("receives"),
+        ).outerjoin(Participant, and_(Participant.case_id == Message.case_id,
+                                      Participant.account_id == actor.account_id, Participant.active.is_(True)))
+    return statement
+
+
+def _membership_of(actor: Actor, row: Any) -> Membership:
+    if actor.account_id is None:
+        return permissions.NO_MEMBERSHIP
+    if actor.role == "facilitator":
+        return Membership("facilitator") if row.facilitating is not None else permissions.NO_MEMBERSHIP
+    if actor.role == "participant":
+        return (Membership("participant", row.side, row.role, row.participant_id) if row.participant_id is not None
+                else permissions.NO_MEMBERSHIP)
+    if actor.role == "coordinator":
+        return Membership("coordinator")
+    return permissions.NO_MEMBERSHIP
+
+
 def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *, version_id: str | None = None,
               rendition: str = "media", audit_view: bool = True) -> MediaRef:
-    """The worker's output only (invariant 2); staff views are audited (invariant 8)."""
-    message, member, version = _media_version(session, actor, message_id, version_id)
-    blob_id = version.poster_blob_id if rendition == "poster" else version.processed_blob_id
-    blob = session.get(Blob, blob_id) if blob_id else None
-    if blob is None or blob.wrapped_key is None:
+    """The worker's output only (invariant 2); staff views are audited (invariant 8).
+
+    Re-checked on every range a player asks for (a pause stops playback at once), so it is cheap:
+    the same rules as `load_message`, `_check_deliverable` and `_version_for`, read in one
+    statement (`_media_check_statement`); a recipient's check adds the one of `closed_by_request`."""
+    rows = session.execute(_media_check_statement(actor, message_id, version_id, rendition)).all()
+    if not rows:
+        raise NotFound()
+    row = rows[0]
+    member = _membership_of(actor, row)
+    if row.kind == "letter" or not permissions.may_see_message(
+            member, author_side=row.author_side, state=State(row.state), submitted=row.first_submitted_at is not None,
+            author_participant_id=row.author_participant_id):
+        raise NotFound()
+    if member.is_facilitator:
+        wanted = version_id or row.current_version_id
+    elif permissions.is_author_side(member, row.author_side):
+        wanted = row.current_version_id
+    else:  # the recipient: still deliverable (as `_check_deliverable`), and not returned or destroyed
+        gate = PersonGate(label=row.label_harmed if member.side == "harmed" else row.label_responsible,
+                          takes_part=bool(row.takes_part), receives=bool(row.receives),
+                          suitable=False)  # not read by hold_reasons, nor here: receiving needs consent
+        if hold_reasons(row.status, gate, ()) or not gate.receives:
+            raise Conflict("This message cannot be opened just now. Your facilitator can tell you more.",
+                           code="not_deliverable")
+        done = closed_by_request(session, message_id)
+        if done:
+            raise Conflict(f"At your request, your facilitator has {'returned' if done == 'return' else 'destroyed'} "
+                           "this message.", code="closed_by_request")
+        wanted = row.approved_version_id if row.state == State.VIEWED else None
+    found = next((r for r in rows if wanted and r.version_id == wanted), None)
+    if found is None or found.blob_id is None or found.wrapped_key is None:
         raise NotFound()
     if member.is_facilitator and audit_view:
         audit.record(session, action="message.view_content", actor_id=actor.account_id, actor_role=actor.role,
-                     case_id=message.case_id, subject_type="message_version", subject_id=version.id,
+                     case_id=row.case_id, subject_type="message_version", subject_id=found.version_id,
                      details={"rendition": rendition}, now=svc.now())
-    content_type = "image/jpeg" if rendition == "poster" else (version.content_type or "application/octet-stream")
-    return MediaRef(blob.id, blob.wrapped_key, content_type, blob.size)
+    content_type = "image/jpeg" if rendition == "poster" else (found.content_type or "application/octet-stream")
+    return MediaRef(found.blob_id, found.wrapped_key, content_type, found.size)
 
 
 def transcript(session: Session, svc: Services, actor: Actor, message_id: str) -> str | None:
@@ -140,3 +216,17 @@ def transcript(session: Session, svc: Services, actor: Actor, message_id: str) -
     if version.transcript_blob_id is None:
         return None
     return blobs.load_text(session, svc.store, version.transcript_blob_id)
+
+
+def has_captions(session: Session, actor: Actor, message_id: str) -> bool:
+    """Whether `captions` would answer captions now (the player then offers its track)."""
+    return _media_version(session, actor, message_id, None)[2].captions_blob_id is not None
+
+
+def captions(session: Session, svc: Services, actor: Actor, message_id: str) -> str | None:
+    """The captions (WebVTT, plain-text cues the worker checked) of a recording whose transcript
+    was timed, under the same gate as its transcript. None if it has none."""
+    _, _, version = _media_version(session, actor, message_id, None)
+    if version.captions_blob_id is None:
+        return None
+    return blobs.load_text(session, svc.store, version.captions_blob_id)

@@ -93,6 +93,9 @@ class MessageVersion(Base):
     processed_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     #: audio/video/image: the worker's normalised transcript of the author's text (body_blob_id)
     transcript_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
+    #: audio/video whose transcript was timed (WebVTT in body_blob_id): the worker's captions, checked
+    #: against the delivered media's length and reduced to plain-text cues (`messages.captions`)
+    captions_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     report_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"), nullable=True)
     flag_count: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

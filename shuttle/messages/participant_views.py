@@ -383,6 +383,7 @@ class MyMessage(AuthorView):
     diff: tuple[tuple[str, str], ...] | None
     #: returned or destroyed at the recipient's request, in a sentence (`requests.author_notice`)
     request_notice: str | None = None
+    captions: bool = False  # the version shown has timed captions (the player's <track>)
 
     def with_draft(self, text: str) -> MyMessage:
         """The page again with the words as they were typed, whatever was (or was not) saved."""
@@ -479,6 +480,7 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
         sent_text=None if gone else authoring.sent_text(session, svc, actor, message_id),
         transcript=delivery.transcript(session, svc, actor, message_id) if view.preview and not gone else None,
         diff=diff, request_notice=notice.sentence if notice else None,
+        captions=delivery.has_captions(session, actor, message_id) if view.preview and not gone else False,
     )
 
 
@@ -552,6 +554,7 @@ class InboxItem(RecipientView):
     answers: str | None  # the message of mine it answers, in words
     delivered_on: str | None  # "Tuesday 1 December 2026"
     may_reply: bool  # opened, and I may write now: "Reply" starts a message answering it
+    captions: bool = False  # a recording with timed captions (the player's <track>), once opened
 
 
 def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -> InboxItem:
@@ -566,7 +569,7 @@ def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -
     showing = view.opened and not closed
     # issue 10: share an opened message with a supporter
     supporters = tuple(sharing.supporters_for(session, svc, actor, message_id)) if showing else ()
-    blocked, text, transcript = None, None, None
+    blocked, text, transcript, timed = None, None, None, False
     if not view.opened and not closed and member.participant_id is not None and \
             not delivery.may_open_now(session, case.status, member.participant_id, case.label_of(member.side or "")):
         blocked = "on hold"  # the page offers no "Open it now" that could not work
@@ -576,13 +579,14 @@ def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -
                 text = delivery.open_message(session, svc, actor, message_id)
             else:
                 transcript = delivery.transcript(session, svc, actor, message_id)
+                timed = delivery.has_captions(session, actor, message_id)
         except Conflict as exc:  # paused, or consent withdrawn since: say so instead of showing it
             blocked = exc.message
     return InboxItem(
         **{name: getattr(view, name) for name in RecipientView.__dataclass_fields__},
         kind_name=KIND_NAMES[view.kind], read_receipts_allowed=case.read_receipts_allowed,
         requests=asked, waiting_request=waiting, closed=closed, may_ask=not closed and waiting is None,
-        supporters=supporters, blocked=blocked, text=text, transcript=transcript,
+        supporters=supporters, blocked=blocked, text=text, transcript=transcript, captions=timed,
         answers=_answered_name(session, member, case, message.in_reply_to_id),
         delivered_on=on_day(view.delivered_at),
         may_reply=showing and replies.may_answer(member, message) and case.status not in ENDING

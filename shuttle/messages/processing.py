@@ -64,7 +64,7 @@ class MediaFacts:
 
 def finish(session: Session, svc: Services, version_id: str, *, processed_blob_id: str,
            report_blob_id: str, flag_count: int, media: MediaFacts | None = None,
-           transcript_blob_id: str | None = None) -> bool:
+           transcript_blob_id: str | None = None, captions_blob_id: str | None = None) -> bool:
     """Attach the worker's output to the version and move the message on. False if no longer wanted."""
     version = session.get(MessageVersion, version_id)
     assert version is not None
@@ -78,6 +78,7 @@ def finish(session: Session, svc: Services, version_id: str, *, processed_blob_i
     version.report_blob_id = report_blob_id
     version.flag_count = flag_count
     version.transcript_blob_id = transcript_blob_id
+    version.captions_blob_id = captions_blob_id
     version.processed_at = svc.now()
     version.content_type = media.content_type if media else "text/plain; charset=utf-8"
     if media is not None:

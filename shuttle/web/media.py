@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from shuttle.errors import NotFound
+from shuttle.messages import captions, delivery
 from shuttle.messages.delivery import MediaRef, media_ref
 from shuttle.services import Actor, Services
 from shuttle.web import ranges
@@ -131,7 +133,18 @@ async def _serve(request: Request, rendition: str) -> Response:
                                                 "Content-Range": chosen.content_range(ref.size)})
 
 
+async def message_captions(request: Request) -> Response:
+    """The captions track of a recording whose transcript was timed (text/vtt), under the same gate
+    as its transcript: a recipient only once the approved version is released and opened; 404 else."""
+    text = await run(request, delivery.captions, request.path_params["message_id"])
+    if text is None:
+        raise NotFound()
+    return Response(text, media_type=captions.CONTENT_TYPE,
+                    headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+
 ROUTES = [
+    Route("/messages/{message_id}/captions.vtt", message_captions, methods=["GET"]),
     Route("/messages/{message_id}/media", message_media, methods=["GET"]),
     Route("/messages/{message_id}/poster", message_poster, methods=["GET"]),
 ]

@@ -198,6 +198,13 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/transcript", "video viewed"):
                                                           (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    # captions of a recording whose transcript was timed (shuttle/web/media.py): the transcript's gate
+    ("GET", "/messages/{message_id}/captions.vtt", "video awaiting review"):  # not approved: no caption text
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/captions.vtt", "video released"):  # not opened yet: nothing shown
+                                                          (OK,   NO,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("GET", "/messages/{message_id}/captions.vtt", "video viewed"):
+                                                          (OK,   OK,   OK,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("GET", "/messages/{message_id}/requests", "released"):
                                                           (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
     ("POST", "/messages/{message_id}/requests", "released"):
@@ -507,10 +514,11 @@ class Targets:
             media = blobs.store_bytes(uow.session, svc.store, b"played" * 100)
             poster = blobs.store_bytes(uow.session, svc.store, b"poster")
             report = blobs.store_text(uow.session, svc.store, '{"flags": []}')
+            timed = blobs.store_text(uow.session, svc.store, "WEBVTT\n\n00:00.000 --> 00:01.000\nHello.\n")
             uow.session.flush()
             processing.finish(uow.session, svc, wanted.version_id, processed_blob_id=media.id,
                               report_blob_id=report.id, flag_count=0,
-                              media=processing.MediaFacts("video/mp4", 1000, poster.id))
+                              media=processing.MediaFacts("video/mp4", 1000, poster.id), captions_blob_id=timed.id)
             uow.commit()
         return message_id, upload_id
 
