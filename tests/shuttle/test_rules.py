@@ -296,6 +296,15 @@ YES: dict[str, set[str]] = {
     "may_share_with_supporter": set(),  # released, not yet opened: nothing to share
     "may_see_shared": {"recipient supporter"},
     "may_start_message": {"author principal", "author proxy"},  # the harmed side leads
+    "may_see_agreement": {"facilitator", "author principal", "author proxy", "recipient principal", "recipient proxy"},
+    "may_draft_agreement": {"facilitator"},
+    "may_answer_agreement": {"author principal", "author proxy", "recipient principal", "recipient proxy"},
+    # asked for someone who wants to hear how the agreement is kept (without that wish: staff only)
+    "may_see_item_statuses": {"facilitator", "author principal", "author proxy", "recipient principal",
+                              "recipient proxy"},
+    "may_give_feedback": {"author principal", "author proxy", "author supporter", "recipient principal",
+                          "recipient proxy", "recipient supporter"},
+    "may_export_case": {"facilitator", "coordinator"},
 }
 
 ASK: dict[str, Callable[[perm.Membership], bool]] = {
@@ -317,13 +326,29 @@ ASK: dict[str, Callable[[perm.Membership], bool]] = {
     "may_see_shared": lambda m: perm.may_see_shared(m, author_side=AUTHOR_SIDE, state=S.RELEASED, shared=True),
     "may_start_message": lambda m: perm.may_start_message(m, initiator="harmed", responsible_may_reply=True,
                                                           harmed_side_has_sent=False),
+    "may_see_agreement": perm.may_see_agreement,
+    "may_draft_agreement": perm.may_draft_agreement,
+    "may_answer_agreement": perm.may_answer_agreement,
+    "may_see_item_statuses": lambda m: perm.may_see_item_statuses(m, wants_outcome_news=True),
+    "may_give_feedback": perm.may_give_feedback,
+    "may_export_case": perm.may_export_case,
 }
 
 
 def test_every_permission_function_has_a_row() -> None:
     """A new permission in permissions.py fails here until its row says who may."""
     functions = {name for name in dir(perm) if name.startswith(("may_", "is_")) and callable(getattr(perm, name))}
-    assert functions - {"may_approve_as", "may_run_service"} == set(YES) == set(ASK)
+    assert functions - {"may_approve_as", "may_run_service", "may_see_figures"} == set(YES) == set(ASK)
+
+
+def test_item_statuses_without_the_wish_to_hear_are_for_staff_only() -> None:
+    assert {kind for kind, m in KINDS.items() if perm.may_see_item_statuses(m, wants_outcome_news=False)} \
+        == {"facilitator"}
+
+
+@pytest.mark.parametrize("question", [perm.may_run_service, perm.may_see_figures])
+def test_the_service_wide_pages_are_the_coordinators_alone(question: Callable[[str], bool]) -> None:
+    assert [role for role in ("coordinator", "facilitator", "participant", "") if question(role)] == ["coordinator"]
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
