@@ -22,8 +22,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from shuttle.errors import BadInput
 
 HEADER = "WEBVTT"
 CONTENT_TYPE = "text/vtt; charset=utf-8"
@@ -38,11 +40,11 @@ _TAG = re.compile(r"<[^>]*>?")
 _CLOCK = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2}(?:\.\d{1,3})?)$")
 
 
-class InvalidCaptions(ValueError):
+class InvalidCaptions(BadInput):
     """The captions cannot be used; `reason` is a sentence for the person who set them."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, code="invalid_captions")
         self.reason = reason
 
 
@@ -208,3 +210,22 @@ def lines_of(transcript: str) -> list[str]:
             return []
     pieces = re.split(r"\n+|(?<=[.!?])\s+", transcript)
     return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def from_form(form: Mapping[str, str], *, duration_ms: int | None = None) -> str:
+    """The cue editor's form (fields line-0, start-0, line-1, start-1, ...: each line's words and
+    its start as mm:ss.s) as WebVTT text; InvalidCaptions says which line is wrong."""
+    lines: list[tuple[str, int | None]] = []
+    for n in range(MAX_CUES + 1):
+        if f"line-{n}" not in form:
+            break
+        typed = form.get(f"start-{n}", "").strip()
+        try:
+            start = parse_clock(typed) if typed else None
+        except InvalidCaptions as exc:
+            raise InvalidCaptions(f"Line {n + 1}: {exc.reason}") from None
+        lines.append((form[f"line-{n}"], start))
+    cues = from_lines(lines, duration_ms=duration_ms)
+    if not cues:
+        raise InvalidCaptions("There are no lines to time: write the transcript first.")
+    return serialise(cues)

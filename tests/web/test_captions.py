@@ -4,16 +4,18 @@ served as text/vtt to the recipient only once the approved version is released a
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from forms import csrf_of, hidden
 from support import need
 from world import World
 
-from shuttle.messages import captions, review
+from shuttle.messages import authoring, captions, review
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.services import Services
 from shuttle.web.app import build_app
@@ -110,3 +112,40 @@ def test_a_plain_transcript_has_no_captions(svc: Services, tmp_path: Path) -> No
     staff = world.sign_in(app, p.facilitator)
     assert staff.get(f"/api/v1/messages/{message_id}/captions.vtt").status_code == 404
     assert staff.get(f"/api/v1/messages/{message_id}/transcript").json()["text"] == "Hello Sam."
+
+
+def test_the_facilitators_cue_editor_makes_a_version_the_author_accepts(svc: Services, tmp_path: Path) -> None:
+    world = World(svc)
+    case_id, p = world.case(author_must_accept_edits=True)
+    app = build_app(svc, check_schema=False)
+    message_id = _sent(world, app, p, case_id, _voice(tmp_path / "v.m4a"), "Hello Sam.\nI am <sorry>.")
+    world.do(review.claim, p.facilitator, message_id)
+    staff = world.sign_in(app, p.facilitator)
+    page = staff.get(f"/staff/messages/{message_id}")
+    assert '<section class="captions-editor"' in page.text and '<script src="/static/captions.js" defer>' in page.text
+    assert 'name="line-0" value="Hello Sam."' in page.text and 'name="line-1" value="I am &lt;sorry&gt;."' in page.text
+    assert '<label for="cue-1"><span class="visually-hidden">Start of line 2: </span>I am &lt;sorry&gt;.</label>' \
+        in page.text
+    fields = {"csrf_token": csrf_of(page), "version": re.findall(r'name="version" value="(\d+)"', page.text)[0],
+              "action": "edit-captions", "line-0": hidden(page, "line-0"), "line-1": hidden(page, "line-1")}
+    refused = staff.post(f"/staff/messages/{message_id}", data=fields | {"start-0": "00:00.0", "start-1": "1:75"},
+                         follow_redirects=False)
+    assert refused.status_code == 400 and "Line 2: &#39;1:75&#39; is not a time like 01:23.4" in refused.text
+    untimed = staff.post(f"/staff/messages/{message_id}", data=fields | {"start-0": "00:00.0"}, follow_redirects=False)
+    assert untimed.status_code == 400 and "Line 2 has no start time." in untimed.text
+    done = staff.post(f"/staff/messages/{message_id}", data=fields | {"start-0": "00:00.2", "start-1": "00:01.1"},
+                      follow_redirects=False)
+    assert done.status_code == 303
+    assert world.run_jobs() == 1
+    version = _version(world, message_id)
+    assert version.number == 2 and version.origin == "facilitator" and version.captions_blob_id is not None
+    assert world.do(lambda s, svc: s.get(Message, message_id).state) == "awaiting_author"
+    world.do(authoring.accept_edit, p.harmed, message_id)
+    world.do(review.claim, p.facilitator, message_id)
+    world.do(review.approve, p.facilitator, message_id)
+    recipient = world.sign_in(app, p.responsible)
+    recipient.post(f"/api/v1/messages/{message_id}/open", json={})
+    cues = captions.parse(recipient.get(f"/api/v1/messages/{message_id}/captions.vtt").text)
+    # each line until the next; the last to the recording's end; "<sorry>" is markup to a player: dropped
+    assert [(c.start_ms, c.end_ms, c.text) for c in cues] == [(200, 1100, "Hello Sam."),
+                                                               (1100, version.duration_ms, "I am .")]

@@ -26,7 +26,7 @@ from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.cases.workspace import case_workspace
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
-from shuttle.messages import approval_view, requests, review
+from shuttle.messages import approval_view, captions, requests, review
 from shuttle.messages import edits as media_edits
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.queries import case_message_names
@@ -247,6 +247,8 @@ REVIEW_FORM_ACTIONS: dict[str, ReviewAction] = {
     "edit": lambda f: (review.propose_edit, (), {"text": f.get("text", ""), "note": f.get("note", "")}),
     "edit-transcript": lambda f: (review.propose_transcript_edit, (),
                                   {"text": f.get("text", ""), "note": f.get("note", "")}),
+    "edit-captions": lambda f: (review.propose_transcript_edit, (),
+                                {"text": captions.from_form(f), "note": f.get("note", "")}),
     "reject": lambda f: (review.reject, (), {"code": f.get("code", ""), "note": f.get("note", "")}),
     "retry": lambda f: (review.retry_processing, (), {}),
     "recall": lambda f: (review.recall, (), {"reason": f.get("reason", "")}),
@@ -259,7 +261,8 @@ REVIEW_FORM_ACTIONS: dict[str, ReviewAction] = {
 #: What each review form did, in the confirmation shown on the next page.
 REVIEW_DONE = {"edit-media": "Edit sent to be rendered.", "claim": "Claimed.", "unclaim": "Given back to the queue.",
                "request-changes": "Changes requested.", "edit": "Edit proposed.",
-               "edit-transcript": "Transcript edit proposed.", "reject": "Rejected.",
+               "edit-transcript": "Transcript edit proposed.", "edit-captions": "Captions proposed.",
+               "reject": "Rejected.",
                "retry": "Processing started again.", "recall": "Called back.", "incident": "Incident recorded.",
                "schedule": "Delivery time saved.", "unschedule": "Scheduled time cleared."}
 
