@@ -9,8 +9,10 @@
   case row stays as a content-free stub (reference, dates, status) and the audit chain stays whole.
 - A case on legal hold is never destroyed, whatever its date; lifting the hold lets the tick
   destroy it at its date (at once, if the date has passed).
-- Unsent drafts not changed for SHUTTLE_RETENTION_UNSENT_DRAFTS are shredded and withdrawn
-  (`shred_unsent_drafts`, by the index on messages' state), except in a case on legal hold.
+- Unsent drafts not changed for SHUTTLE_RETENTION_UNSENT_DRAFTS are emptied: their words and
+  file shredded (`shred_unsent_drafts`, by the index on messages' state), except in a case on
+  legal hold. Original files the worker refused are shredded by the storage sweep
+  (`retention.shred_refused_uploads`).
 
 Every destruction and every hold is in the audit log, without content.
 """
@@ -29,9 +31,8 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases import states
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.messages import lifecycle
 from shuttle.messages.models import Message
-from shuttle.messages.states import Action, State
+from shuttle.messages.states import State
 from shuttle.retention import shred_case_content
 from shuttle.services import Actor, Services
 from shuttle.uploads.models import Upload, UploadPart
@@ -76,12 +77,15 @@ def destroy_due_cases(session: Session, svc: Services, *, limit: int = 100) -> i
 
 
 def shred_unsent_drafts(session: Session, svc: Services, *, limit: int = 100) -> int:
-    """Unsent drafts untouched for the draft retention: their text and upload parts shredded, the
-    draft withdrawn (audited); drafts in a case on legal hold are kept."""
+    """Unsent drafts untouched for the draft retention are emptied: their words and any uploaded file
+    shredded, the draft itself left (it was private to its author and never sent, so it stays theirs
+    to write again, with no sentence about it that would not be true). Audited; drafts in a case on
+    legal hold are kept."""
     now = svc.now()
     cutoff = now - timedelta(days=svc.settings.retention_unsent_draft_days)
     rows = session.scalars(select(Message).join(Case, Case.id == Message.case_id).where(
-        Message.state == State.DRAFT.value, Message.updated_at <= cutoff, Case.legal_hold_since.is_(None))
+        Message.state == State.DRAFT.value, Message.updated_at <= cutoff, Case.legal_hold_since.is_(None),
+        Message.draft_blob_id.is_not(None) | Message.draft_upload_id.is_not(None))
         .order_by(Message.updated_at, Message.id).limit(limit)).all()
     for message in rows:
         ids = {message.draft_blob_id} if message.draft_blob_id else set()
@@ -89,10 +93,15 @@ def shred_unsent_drafts(session: Session, svc: Services, *, limit: int = 100) ->
                                    .where(Upload.message_id == message.id)))
         for blob_id in ids:
             blobs.shred(session, blob_id, now=now)
-        message.draft_blob_id = None
-        lifecycle.transition(session, message, Action.WITHDRAW, Actor.system(), now=now,
-                             details={"reason": "retention", "objects": len(ids),
-                                      "retention_days": svc.settings.retention_unsent_draft_days})
+        for upload in session.scalars(select(Upload).where(Upload.message_id == message.id,
+                                                           Upload.state.in_(["open", "complete"]))):
+            upload.state = "expired"
+        message.draft_blob_id = message.draft_upload_id = None
+        message.updated_at = now
+        audit.record(session, action="message.retention_shred_draft", actor_role="system", case_id=message.case_id,
+                     subject_type="message", subject_id=message.id,
+                     details={"objects": len(ids), "retention_days": svc.settings.retention_unsent_draft_days},
+                     now=now)
     return len(rows)
 
 

@@ -137,7 +137,7 @@ def test_the_thirty_day_list_shows_what_is_due_and_the_holds(world: World) -> No
         world.do(retention_view, p.facilitator)
 
 
-def test_an_unsent_draft_is_shredded_and_withdrawn_after_its_retention(world: World) -> None:
+def test_an_unsent_draft_is_emptied_after_its_retention(world: World) -> None:
     svc = world.svc
     case_id, p = world.case()
     draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam, I am not sure I will send this.")
@@ -154,9 +154,17 @@ def test_an_unsent_draft_is_shredded_and_withdrawn_after_its_retention(world: Wo
     tick(svc)
     with svc.db.uow() as uow:
         message = uow.session.get(Message, draft.id)
-        assert message is not None and message.state == "withdrawn" and message.draft_blob_id is None
+        assert message is not None and message.state == "draft" and message.draft_blob_id is None
         assert uow.session.get(Blob, blob_id).wrapped_key is None  # type: ignore[union-attr]
-        assert uow.session.get(Message, sent.id).state != "withdrawn"  # type: ignore[union-attr]
+        events = list(uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "message.retention_shred_draft")))
+        assert [e.subject_id for e in events] == [draft.id]
+    _at(world, svc.now() + timedelta(days=200))
+    tick(svc)  # an emptied draft is not found again
+    with svc.db.uow() as uow:
+        assert len(list(uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "message.retention_shred_draft")))) == 1
+    assert world.do(authoring.read_draft, p.harmed, draft.id) == ""  # the author may write it again
     world.run_jobs()
     world.do(review.claim, p.facilitator, sent.id)
     assert world.do(review.read_version, p.facilitator, sent.id)["text"] == "Dear Sam, this one I send."
