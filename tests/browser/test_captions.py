@@ -1,0 +1,89 @@
+"""Captions in a real browser (issue 12): a facilitator times a video's transcript with the cue
+editor ("Start the next line now" while it plays), the worker checks the cues, the author accepts
+the edit, it is approved; the recipient opens it and the player shows the captions track."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browsing import Site, screenshot
+from participant_helpers import api, csrf, signed_in, wait_for_state
+from support import need
+
+pytestmark = pytest.mark.ffmpeg
+
+CUES = """async () => {
+  const v = document.querySelector("video.player");
+  const track = v.querySelector("track");
+  if (track.readyState !== 2) {
+    await new Promise((resolve, reject) => {
+      track.addEventListener("load", resolve, { once: true });
+      track.addEventListener("error", () => reject(new Error("the track did not load")), { once: true });
+    });
+  }
+  const t = v.textTracks[0];
+  return { kind: t.kind, label: t.label, mode: t.mode, cues: Array.from(t.cues).map(c => [c.startTime, c.text]) };
+}"""
+
+
+def _video(path: Path) -> bytes:
+    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=4:size=320x240:rate=25",
+                    "-f", "lavfi", "-i", "sine=frequency=330:duration=4", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-shortest", str(path)], check=True)
+    return path.read_bytes()
+
+
+def test_a_facilitator_times_the_transcript_and_the_recipient_sees_the_captions(
+        browser: Any, site: Site, tmp_path: Path) -> None:
+    # Jessica sends a video with its transcript (through the API: the recording pages have their own tests).
+    jessica = signed_in(browser, site, "harmed")
+    message = api(jessica, "POST", f"/cases/{site.case_id}/messages", {"kind": "video"})
+    api(jessica, "PUT", f"/messages/{message['id']}/draft", {"text": "Hello Sam.\nI am sorry."})
+    put = jessica.request.fetch(f"{site.base}/api/v1/messages/{message['id']}/media", method="PUT",
+                                data=_video(tmp_path / "v.mp4"), headers={"X-CSRF-Token": csrf(jessica)})
+    assert put.status == 201, put.text()
+    view = api(jessica, "GET", f"/messages/{message['id']}")
+    api(jessica, "POST", f"/messages/{message['id']}/actions/submit", {"version": view["version"]})
+
+    # Fiona times the two lines while the video plays, with the keyboard-reachable button.
+    fiona = signed_in(browser, site, "facilitator")
+    view = wait_for_state(fiona, message["id"], {"awaiting_review"})
+    api(fiona, "POST", f"/messages/{message['id']}/actions/claim", {"version": view["version"]})
+    fiona.goto(f"{site.base}/staff/messages/{message['id']}")
+    fiona.evaluate("() => { const v = document.getElementById('player-current'); v.muted = true; return v.play(); }")
+    next_line = fiona.get_by_role("button", name="Start the next line now")
+    next_line.click()
+    fiona.wait_for_timeout(1200)
+    next_line.click()
+    fiona.get_by_text("Line 2 starts at").wait_for()
+    first = fiona.get_by_label("Start of line 1: Hello Sam.").input_value()
+    second = fiona.get_by_label("Start of line 2: I am sorry.").input_value()
+    assert first < second, (first, second)
+    screenshot(fiona, "facilitator-captions-editor")
+    fiona.get_by_role("button", name="Propose these captions").click()
+    fiona.get_by_text("Captions proposed.").wait_for()
+
+    # The worker checks them; Jessica accepts the edit; Fiona approves.
+    view = wait_for_state(jessica, message["id"], {"awaiting_author"})
+    api(jessica, "POST", f"/messages/{message['id']}/actions/accept-edit", {"version": view["version"]})
+    view = wait_for_state(fiona, message["id"], {"awaiting_review", "in_review"})
+    if view["state"] == "awaiting_review":
+        view = api(fiona, "POST", f"/messages/{message['id']}/actions/claim", {"version": view["version"]})
+    view = api(fiona, "POST", f"/messages/{message['id']}/actions/approve", {"version": view["version"]})
+    assert view["state"] == "released"
+
+    # Sam opens it: the player has the English captions track, showing, with the two lines.
+    sam = signed_in(browser, site, "responsible")
+    sam.goto(f"{site.base}/me/inbox/{message['id']}")
+    assert sam.locator("video").count() == 0  # nothing before he chooses to open it
+    sam.get_by_role("button", name="Open it now").click()
+    shown = sam.evaluate(CUES)
+    assert shown["kind"] == "captions" and shown["label"] == "English" and shown["mode"] == "showing", shown
+    assert [text for _, text in shown["cues"]] == ["Hello Sam.", "I am sorry."], shown
+    assert shown["cues"][0][0] < shown["cues"][1][0], shown
+    screenshot(sam, "participant-video-captions")
