@@ -200,18 +200,6 @@ def from_lines(lines: Sequence[tuple[str, int | None]], *, duration_ms: int | No
     return check(cues, duration_ms=duration_ms)
 
 
-def lines_of(transcript: str) -> list[str]:
-    """The lines the editor offers for timing: a plain transcript split at line breaks and sentence
-    ends; a timed one, its cues."""
-    if is_webvtt(transcript):
-        try:
-            return [cue.text.replace("\n", " ") for cue in parse(transcript)]
-        except InvalidCaptions:
-            return []
-    pieces = re.split(r"\n+|(?<=[.!?])\s+", transcript)
-    return [piece.strip() for piece in pieces if piece.strip()]
-
-
 def from_form(form: Mapping[str, str], *, duration_ms: int | None = None) -> str:
     """The cue editor's form (fields line-0, start-0, line-1, start-1, ...: each line's words and
     its start as mm:ss.s) as WebVTT text; InvalidCaptions says which line is wrong."""

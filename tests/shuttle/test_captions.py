@@ -13,7 +13,6 @@ from shuttle.messages.captions import (
     clock,
     from_lines,
     is_webvtt,
-    lines_of,
     parse,
     parse_clock,
     serialise,
@@ -83,10 +82,9 @@ def test_clock_times():
             parse_clock(bad)
 
 
-def test_lines_of_a_transcript():
-    assert lines_of("Hello there. How are you?\nFine!") == ["Hello there.", "How are you?", "Fine!"]
-    assert lines_of(serialise([Cue(0, 1000, "a\nb")])) == ["a b"]
-    assert is_webvtt("\ufeffWEBVTT\n") and not is_webvtt("WEBVTTx\n") and not is_webvtt("hello")
+def test_a_timed_transcript_is_told_from_a_plain_one():
+    assert is_webvtt("\ufeffWEBVTT\n") and is_webvtt("WEBVTT - x\n") and not is_webvtt("WEBVTTx\n")
+    assert not is_webvtt("hello") and not is_webvtt(" WEBVTT")
 
 
 # properties
