@@ -201,7 +201,12 @@
       this.onstatus("The connection was lost. What you record is kept on this page and sent when the connection is back.");
       await sleep(Math.min(500 * Math.pow(2, failures), 15000));
       var now = await stateOf(this.url).catch(function () { return null; });
-      if (now && now.gone) { throw new Error("This recording has expired on shuttle. Please start again."); }
+      if (now && now.gone) {
+        this.ended = true;
+        liveRemember(null);
+        this.onstatus("This recording is no longer on shuttle (it expired or was deleted). Please start again.");
+        throw new Error("This recording is no longer on shuttle (it expired or was deleted). Please start again.");
+      }
       if (now) { this.skipTo(now.offset); }
     }
   };
