@@ -10,6 +10,7 @@ FEATURE_MODELS = (
     "shuttle.blobs",
     "shuttle.messages.models",
     "shuttle.messages.request_models",
+    "shuttle.messages.supported_models",
     "shuttle.uploads.models",
     "shuttle.jobs.models",
     "shuttle.audit.models",

@@ -194,3 +194,17 @@ def may_see_item_statuses(m: Membership, *, wants_outcome_news: bool) -> bool:
 def may_give_feedback(m: Membership) -> bool:
     """Every participant of a case is offered the questionnaire at its closure; staff never answer it."""
     return m.is_participant and m.participant_id is not None
+
+
+# --- issue 12: opening a message with the facilitator -----------------------------------------------
+
+
+def may_ask_supported_opening(m: Membership, *, author_side: str, state: State) -> bool:
+    """The recipient side (principal or proxy) asks to open a released, not yet opened message
+    together with its facilitator; never the author side or a supporter."""
+    return is_recipient_side(m, author_side) and state is State.RELEASED
+
+
+def may_arrange_supported_opening(m: Membership) -> bool:
+    """The case's facilitators arrange the time and start the session in which it opens."""
+    return m.is_facilitator

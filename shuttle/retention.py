@@ -21,6 +21,7 @@ from shuttle.cases.models import Case
 from shuttle.errors import Conflict, NotFound
 from shuttle.messages.models import Approval, Message, MessageVersion, ReviewNote, SafeguardingIncident
 from shuttle.messages.request_models import RecipientRequest
+from shuttle.messages.supported_models import SupportedOpening
 from shuttle.services import Actor, Services
 from shuttle.uploads import service as uploads
 from shuttle.uploads.models import Upload, UploadPart
@@ -45,6 +46,8 @@ def _case_blob_ids(session: Session, case_id: str) -> set[str]:
     for request in session.execute(select(RecipientRequest.note_blob_id, RecipientRequest.outcome_note_blob_id)
                                    .where(RecipientRequest.case_id == case_id)):
         ids.update(filter(None, request))
+    ids.update(filter(None, session.scalars(select(SupportedOpening.note_blob_id)  # issue 12: supported opening
+                                            .where(SupportedOpening.case_id == case_id))))
     ids.update(session.scalars(select(UploadPart.blob_id).join(Upload, Upload.id == UploadPart.upload_id)
                                .where(Upload.message_id.in_(messages))))
     ids |= notes.blob_ids(session, case_id) | preparation.blob_ids(session, case_id)  # issue 10: facilitator notes

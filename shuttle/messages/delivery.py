@@ -15,7 +15,7 @@ from shuttle.blobs import Blob
 from shuttle.cases.facts import person_gate
 from shuttle.cases.models import Case, CaseFacilitator, Consent, Participant
 from shuttle.errors import Conflict, NotFound
-from shuttle.messages import lifecycle
+from shuttle.messages import lifecycle, supported_opening
 from shuttle.messages.gates import PersonGate, hold_reasons
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.requests import closed_by_request
@@ -63,10 +63,14 @@ def open_message(session: Session, svc: Services, actor: Actor, message_id: str,
     _check_deliverable(session, case.status, member.participant_id, case.label_of(member.side or ""))
     _check_not_closed(session, message)
     if message.state == State.RELEASED:
+        # asked to open it with the facilitator: only inside the session they started
+        supported = supported_opening.check_open(session, svc, message.id)
         lifecycle.transition(session, message, Action.OPEN, actor, now=svc.now(),
                              details={"receipt_shared": share_receipt and case.read_receipts_allowed})
         message.opened_at = svc.now()
         message.receipt_shared = share_receipt and case.read_receipts_allowed
+        if supported is not None:
+            supported_opening.opened(session, svc, actor, supported)
     return delivered_text(session, svc, message) if message.kind == "letter" else None
 
 
