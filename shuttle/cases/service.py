@@ -293,6 +293,11 @@ def set_status(session: Session, svc: Services, actor: Actor, case_id: str, stat
         action = states.action_to(before, states.Status(status))
     except states.TransitionNotAllowed as exc:
         raise Conflict(str(exc), code="case_status") from None
+    if action is states.Action.CLOSE:  # the one close step takes one of the closure reasons
+        try:
+            reason = states.closure_reason(action, reason.strip()).value
+        except states.TransitionNotAllowed as exc:
+            raise BadInput(str(exc), details={"field": "reason"}) from None
     case.status = states.next_status(before, action).value
     audit.record(session, action="case.status", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=case.id, subject_type="case", subject_id=case.id,

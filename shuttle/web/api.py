@@ -15,6 +15,7 @@ from starlette.routing import Route
 from shuttle.access import load_message
 from shuttle.accounts import service as accounts
 from shuttle.accounts.service import IssuedSession
+from shuttle.agreements import service as agreements
 from shuttle.cases import service as cases
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, NotFound, ShuttleError
@@ -125,8 +126,12 @@ async def case_settings(request: Request) -> Response:
 
 async def case_status(request: Request) -> Response:
     body = await read(request, c.CaseStatus)
-    await run(request, cases.set_status, request.path_params["case_id"], body.status,
-              expected_version=body.version, reason=body.reason)
+    if body.status == "closing":  # the one close step, with its closure reason (shuttle.agreements.service)
+        await run(request, agreements.close_case, request.path_params["case_id"], reason=body.reason,
+                  expected_version=body.version)
+    else:
+        await run(request, cases.set_status, request.path_params["case_id"], body.status,
+                  expected_version=body.version, reason=body.reason)
     return await get_case(request)
 
 

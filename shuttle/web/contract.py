@@ -125,7 +125,10 @@ class CaseSettings(Body):
 class CaseStatus(Body):
     status: str = Field(description="open, paused, closing or closed")
     version: Version | None = None
-    reason: str = Field("", max_length=cases.MAX_REASON_CHARS)
+    reason: str = Field("", max_length=cases.MAX_REASON_CHARS,
+                        description="Why, kept in the case's record. Required to close a case (status closing): "
+                                    "one of completed, withdrawn_harmed, withdrawn_responsible, not_suitable or "
+                                    "not_contacted (the same close step as POST /cases/{case_id}/closure).")
 
 
 class Consent(Body):

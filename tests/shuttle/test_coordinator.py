@@ -206,7 +206,7 @@ def test_the_staff_list_says_status_last_sign_in_and_open_cases(world: World, st
     world.case(people=p)
     pending = world.do(enrolment.create_staff, p.coordinator, username="pat", display_name="Pat", role="facilitator")
     _sign_in(world, world.username(p.facilitator), World.PASSWORD, "", world.svc.now())
-    world.do(cases.set_status, p.facilitator, case_id, "closing")  # closing is not closed: still open work
+    world.do(cases.set_status, p.facilitator, case_id, "closing", reason="completed")  # not closed: still open
     rows = {r.username: r for r in world.do(enrolment.staff_list, p.coordinator)}
     fiona = rows[world.username(p.facilitator)]
     assert fiona.open_cases == 2 and fiona.last_sign_in is not None and fiona.status == "active"

@@ -69,7 +69,10 @@ def test_the_case_moves_through_its_life_audited_with_who_and_why(svc: Services)
     message_id = _approved_letter(world, p, case_id)
     world.do(cases.set_status, p.facilitator, case_id, "paused", reason="Jessica asked for a break.")
     world.do(cases.set_status, p.facilitator, case_id, "open", reason="Ready again.")
-    world.do(cases.set_status, p.facilitator, case_id, "closing", reason="Both sides have said what they wanted.")
+    with pytest.raises(BadInput, match="Say why the case closes") as no_reason:
+        world.do(cases.set_status, p.facilitator, case_id, "closing", reason="Both sides have said what they wanted.")
+    assert no_reason.value.details == {"field": "reason"} and _state(world, message_id) == "in_review"  # not held
+    world.do(cases.set_status, p.facilitator, case_id, "closing", reason="completed")
     assert _state(world, message_id) == "held"  # closing holds everything pending: nothing is released
     with pytest.raises(Conflict, match="closing, so nothing can be sent"):
         draft = world.do(authoring.start_draft, p.harmed, case_id, "One more thing.")
@@ -82,7 +85,7 @@ def test_the_case_moves_through_its_life_audited_with_who_and_why(svc: Services)
              for e in _events(world, "case.status")]
     assert moves[1:] == [("open", "paused", "Jessica asked for a break.", p.facilitator.account_id),
                          ("paused", "open", "Ready again.", p.facilitator.account_id),
-                         ("open", "closing", "Both sides have said what they wanted.", p.facilitator.account_id),
+                         ("open", "closing", "completed", p.facilitator.account_id),
                          ("closing", "closed", "Aftercare done.", p.facilitator.account_id)]
     with pytest.raises(NotFound):
         world.do(cases.set_status, p.co_facilitator, case_id, "open")  # not this case's facilitator
@@ -302,7 +305,7 @@ def test_a_message_recalled_while_the_case_holds_everything_is_held(svc: Service
     message_id = _approved_letter(world, p, case_id)
     world.do(review.approve, p.facilitator, message_id)
     assert _state(world, message_id) == "released"
-    world.do(cases.set_status, p.facilitator, case_id, status)
+    world.do(cases.set_status, p.facilitator, case_id, status, reason="completed" if status == "closing" else "")
     world.do(review.recall, p.facilitator, message_id, reason="Sent too early.")
     assert _state(world, message_id) == "held"
 

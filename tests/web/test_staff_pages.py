@@ -301,19 +301,24 @@ def test_pausing_from_the_case_page_holds_an_approved_message_until_resumed(worl
     assert "Letter 1: Delivered to the person responsible" in _text(staff.get(url))
 
 
-def test_closing_needs_a_confirmation(world: World, app: Any) -> None:
+def test_closing_needs_a_confirmation_and_a_closure_reason(world: World, app: Any) -> None:
     case_id, p = world.case()
     staff = world.sign_in(app, p.facilitator)
     url = f"/staff/cases/{case_id}"
     page = staff.get(url)
+    assert f'href="/staff/cases/{case_id}/agreement#closure-heading">Close the case (with its reason)' in page.text
     version = _form_value(page, "version", 'value="status"')
     refused = staff.post(url, data={"action": "status", "status": "closing", "version": version},
                          follow_redirects=False)
     assert refused.status_code == 400 and "tick the box" in refused.text
-    _post(staff, url, page, action="status", status="closing", confirm="yes", reason="Both sides are done.",
-          version=version)
+    no_reason = staff.post(url, data={"action": "status", "status": "closing", "confirm": "yes", "version": version,
+                                      "csrf_token": _form_value(page, "csrf_token", 'value="status"')},
+                           follow_redirects=False)
+    assert no_reason.status_code == 400 and "Say why the case closes" in no_reason.text
+    assert "Status: <strong>open</strong>" in staff.get(url).text
+    _post(staff, url, page, action="status", status="closing", confirm="yes", reason="completed", version=version)
     closing = staff.get(url)
-    assert "Status: <strong>closing</strong>" in closing.text and "Finish closing" in closing.text
+    assert "Status: <strong>closing</strong>" in closing.text and "Finish closing the case" in closing.text
     assert "Resume the case" not in closing.text and "Pause the case" not in closing.text
     _post(staff, url, closing, action="status", status="closed", confirm="yes",
           version=_form_value(closing, "version", 'value="status"'))
