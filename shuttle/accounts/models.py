@@ -54,6 +54,8 @@ class Account(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # "en" or "cy" once the person has chosen a language (issue 12); None: the cookie's, else English.
+    language: Mapped[str | None] = mapped_column(String(5), default=None)
 
     @property
     def is_staff(self) -> bool:

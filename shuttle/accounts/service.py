@@ -132,6 +132,8 @@ class Principal:
     display_name: str
     session_id: str
     csrf_token: str
+    #: The language chosen on the account ("en", "cy"), None if never chosen (issue 12).
+    language: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -200,6 +202,7 @@ def _principal(account: Account, row: AuthSession) -> Principal:
         display_name=account.display_name,
         session_id=row.id,
         csrf_token=row.csrf_token,
+        language=account.language,
     )
 
 
@@ -755,7 +758,7 @@ _SESSION_CHECK = (
         AuthSession.id.label("session_id"), AuthSession.stage, AuthSession.csrf_token,
         AuthSession.last_seen_at, AuthSession.expires_at, AuthSession.absolute_expires_at,
         AuthSession.revoked_at, Account.id.label("account_id"), Account.username, Account.role,
-        Account.display_name, Account.active,
+        Account.display_name, Account.active, Account.language,
     )
     .join(Account, Account.id == AuthSession.account_id)
     .where(AuthSession.token_hash == bindparam("token_hash"))
@@ -784,7 +787,7 @@ def check_session(
         raise NotAuthenticated(SIGN_IN_AGAIN)
     principal = Principal(account_id=found.account_id, username=found.username, role=found.role,
                           display_name=found.display_name, session_id=found.session_id,
-                          csrf_token=found.csrf_token)
+                          csrf_token=found.csrf_token, language=found.language)
     slide_to = None
     if (now - found.last_seen_at).total_seconds() > SLIDE_AFTER_SECONDS:
         slide_to = min(now + timedelta(seconds=settings.limits.session_idle_seconds), found.absolute_expires_at)

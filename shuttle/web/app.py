@@ -24,6 +24,7 @@ from shuttle.logs import RequestId
 from shuttle.services import Services
 from shuttle.web import api, metrics, pages
 from shuttle.web.http import SESSION_COOKIE, OneUnitOfWork, at_the_edge
+from shuttle.web.pages.language import ChosenLanguage
 from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ def build_app(svc: Services, *, run_worker: bool = False, check_schema: bool = T
                             StorageUnavailable: dependency_down, Exception: server_error},
     )
     app.state.services = svc
+    app.add_middleware(ChosenLanguage)  # the request's language (cookie) for pages and Python-built sentences
     app.add_middleware(OneUnitOfWork)  # innermost: one session lookup and unit of work per request
     app.add_middleware(SecurityHeaders)
     app.add_middleware(metrics.RequestMetrics, templates=metrics.route_templates(routes))

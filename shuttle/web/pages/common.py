@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from shuttle import i18n
 from shuttle.accounts.service import Principal
 from shuttle.dates import on_day
 from shuttle.errors import NotAuthenticated
@@ -20,6 +21,7 @@ from shuttle.web.http import (
     current_principal,
     services,
 )
+from shuttle.web.pages.language import set_language_cookie
 
 log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
@@ -27,6 +29,12 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templa
 TEMPLATES.env.globals.update(TEMPLATE_NAMES)
 # One date format on every page (issue 12): `{{ when | on_day }}` reads "Tuesday 1 December 2026".
 TEMPLATES.env.filters["on_day"] = on_day
+# English and Welsh (issue 12): {% trans %} and _() in templates, in the language of the page being
+# rendered (shuttle.i18n; per request, so gettext callables rather than one installed catalogue).
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+TEMPLATES.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+# A sentence made in Python from the catalogue (a state's words), translated as plain, escaped text.
+TEMPLATES.env.filters["translated"] = lambda message: i18n.gettext(str(message)) if message else message
 
 
 #: About how many bytes of UTF-8 one written word takes, with its space and punctuation: only to
@@ -52,12 +60,27 @@ def too_long(limit_bytes: int, size_bytes: int) -> str:
             f"{about_words(size_bytes - limit_bytes)}, then save it again.")
 
 
+def page_language(request: Request, principal: Principal | None) -> str:
+    """The page's language: the signed-in person's choice on their account, else the cookie's, else English."""
+    chosen = principal.language if principal is not None else None
+    return i18n.known(chosen) or i18n.known(request.cookies.get(i18n.COOKIE)) or i18n.DEFAULT
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     svc = services(request)
     context.setdefault("principal", None)
     context.setdefault("quick_exit_url", svc.settings.quick_exit_url)
     context.setdefault("letter_limit", letter_limit(svc.settings.limits.max_letter_bytes))
-    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    language = page_language(request, context["principal"])
+    context.setdefault("lang", language)
+    context.setdefault("languages", i18n.NAMES)
+    with i18n.using(language):
+        response = TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    principal = context["principal"]
+    if principal is not None and principal.language and request.cookies.get(i18n.COOKIE) != language:
+        # The account's choice, back in the cookie: this device's next pages start in it.
+        set_language_cookie(response, svc.settings.cookie_secure, language)
+    return response
 
 
 async def error_page(request: Request, status: int, message: str) -> Response:

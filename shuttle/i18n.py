@@ -1,0 +1,140 @@
+"""English and Welsh (issue 12): the catalogues, the reader's language, and gettext for pages and code.
+
+The catalogues are the .po files in shuttle/locale/<locale>/LC_MESSAGES/messages.po, extracted with
+`pybabel extract -F babel.cfg` (see README). They are compiled here, in memory, the first time a
+language is used: there is no build step to forget and no .mo file to fall out of step with its .po.
+
+The language a page is rendered in is a context variable, set by `shuttle.web.pages.common.render`
+around the rendering; `gettext` and `lazy_gettext` read it. Python code that builds a sentence a
+participant reads marks it with `lazy_gettext` (as `_l`) where it is defined; it is translated when
+the page turns it into text.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+#: The languages of the service, English first (the default).
+LOCALES = ("en", "cy")
+DEFAULT = "en"
+#: The cookie that remembers anyone's choice (a signed-in person's is also on their account).
+COOKIE = "lang"
+#: The names of the languages, each in its own language: what the choice offers.
+NAMES = {"en": "English", "cy": "Cymraeg"}
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+_current: ContextVar[str] = ContextVar("shuttle_locale", default=DEFAULT)
+
+
+def known(value: str | None) -> str | None:
+    """`value` if it is one of the service's languages, else None."""
+    return value if value in LOCALES else None
+
+
+def current() -> str:
+    """The language being rendered now."""
+    return _current.get()
+
+
+@contextmanager
+def using(locale: str) -> Iterator[str]:
+    """Render (or build sentences) in `locale` for the duration of the block."""
+    token = _current.set(known(locale) or DEFAULT)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def catalogue_path(locale: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def translations(locale: str) -> _gettext.NullTranslations:
+    """The compiled catalogue for `locale` (compiled from its .po once per process)."""
+    path = catalogue_path(locale)
+    if not path.exists():
+        return _gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return _gettext.GNUTranslations(compiled)
+
+
+def gettext(message: str) -> str:
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+class LazyString:
+    """A message translated each time it is turned into text, in the language being rendered then."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __str__(self) -> str:
+        return gettext(self.message)
+
+    def __html__(self) -> str:  # Jinja autoescape: still escaped, as a plain string would be
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+    def __repr__(self) -> str:
+        return f"LazyString({self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyString):
+            return self.message == other.message
+        return str(self) == other
+
+    def __hash__(self) -> int:
+        return hash(self.message)
+
+    def __add__(self, other: str) -> str:
+        return str(self) + other
+
+    def __radd__(self, other: str) -> str:
+        return other + str(self)
+
+    def lower(self) -> str:
+        return str(self).lower()
+
+
+def lazy_gettext(message: str) -> LazyString:
+    """Mark a sentence for the catalogue where it is defined; it is translated when rendered."""
+    return LazyString(message)
+
+
+_l = lazy_gettext
+
+
+def extract_state_words(fileobj: object, keywords: object, comment_tags: object,
+                        options: object) -> Iterator[tuple[int, None, str, list[str]]]:
+    """A Babel extractor (babel.cfg) for the author's words of each state in shuttle/messages/states.py:
+    plain strings there (states are not a page's business), translated when a page shows them."""
+    from shuttle.messages.states import AUTHOR_WORDS, AUTHOR_WORDS_RECALLED
+
+    seen: set[str] = set()
+    for words in [*AUTHOR_WORDS.values(), AUTHOR_WORDS_RECALLED]:
+        for message in words:
+            if message not in seen:
+                seen.add(message)
+                yield 0, None, message, ["A message's state, in its author's words (states.AUTHOR_WORDS)."]

@@ -1,0 +1,127 @@
+"""English and Welsh (issue 12): every string a template or marked Python source uses is in the Welsh
+catalogue, translated; the language choice is a POST remembered in a cookie (anyone) and on the
+account (signed in); the page's `lang` and its dates follow it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from forms import csrf_of
+from forms import sign_in_page as _sign_in
+from world import World, web_client
+
+from shuttle import i18n
+from shuttle.accounts.models import Account
+from shuttle.dates import on_day
+from shuttle.messages.states import AUTHOR_WORDS, AUTHOR_WORDS_RECALLED
+from shuttle.services import Services
+from shuttle.web.app import build_app
+
+ROOT = Path(__file__).resolve().parent.parent
+LANG = re.compile(r'<html lang="([^"]+)"')
+
+
+def _used_messages() -> dict[str, str]:
+    """Every msgid the templates and marked Python use, found with Babel's extractors and babel.cfg."""
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    found: dict[str, str] = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None}):
+        for msgid in message if isinstance(message, tuple) else (message,):
+            if msgid:
+                found.setdefault(msgid, filename)
+    return found
+
+
+def _catalogue(locale: str) -> Any:
+    with i18n.catalogue_path(locale).open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def test_every_string_used_is_translated_into_welsh() -> None:
+    used = _used_messages()
+    assert "Sign out" in used and "Draft" in used  # a template's string and a state's words are extracted
+    welsh = _catalogue("cy")
+    untranslated = sorted(f"{where}: {msgid!r}" for msgid, where in used.items()
+                          if not (welsh.get(msgid) and welsh.get(msgid).string))
+    assert not untranslated, "missing from shuttle/locale/cy/LC_MESSAGES/messages.po:\n" + "\n".join(untranslated)
+
+
+def test_the_welsh_catalogue_keeps_every_placeholder() -> None:
+    placeholder = re.compile(r"%\(\w+\)s|<[^>]+>")
+    for message in _catalogue("cy"):
+        if message.id and message.string:
+            assert sorted(placeholder.findall(message.id)) == sorted(placeholder.findall(message.string)), message.id
+
+
+def test_the_state_words_are_all_in_the_catalogue() -> None:
+    """The author's words for each state are plain strings in states.py, translated when a page shows them."""
+    welsh = i18n.translations("cy")
+    for words in [*AUTHOR_WORDS.values(), AUTHOR_WORDS_RECALLED]:
+        for message in words:
+            assert welsh.gettext(message) != message, message
+
+
+def test_dates_are_in_the_readers_language() -> None:
+    assert on_day(date(2026, 12, 1), "en") == "Tuesday 1 December 2026"
+    assert on_day(date(2026, 12, 1), "cy") == "Dydd Mawrth 1 Rhagfyr 2026"
+    with i18n.using("cy"):
+        assert on_day(date(2026, 6, 6)) == "Dydd Sadwrn 6 Mehefin 2026"
+    assert on_day(date(2026, 6, 6)) == "Saturday 6 June 2026"
+
+
+@pytest.fixture
+def app(sqlite_svc: Services) -> Any:
+    return build_app(sqlite_svc, check_schema=False)
+
+
+def test_anyone_chooses_welsh_and_it_is_remembered_in_a_cookie(app: Any) -> None:
+    client = web_client(app)
+    english = client.get("/login")
+    assert LANG.search(english.text).group(1) == "en-GB"  # type: ignore[union-attr]
+    assert ">Cymraeg</button>" in english.text and "Sign in" in english.text
+    assert client.get("/language").status_code == 405  # a GET never chooses
+    chosen = client.post("/language", data={"language": "cy", "next": "/login"}, follow_redirects=False)
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/login"
+    assert client.cookies.get(i18n.COOKIE) == "cy"
+    welsh = client.get("/login")
+    assert LANG.search(welsh.text).group(1) == "cy"  # type: ignore[union-attr]
+    assert "<h1>Mewngofnodi</h1>" in welsh.text and ">English</button>" in welsh.text
+    assert "Neidio i&#39;r prif gynnwys" in welsh.text or "Neidio i'r prif gynnwys" in welsh.text
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "Heb ddod o hyd i" in missing.text and 'lang="cy"' in missing.text
+    # Only a path on this site to go back to, and only the service's languages.
+    away = client.post("/language", data={"language": "en", "next": "//evil.example/"}, follow_redirects=False)
+    assert away.headers["location"] == "/" and client.cookies.get(i18n.COOKIE) == "en"
+    assert client.post("/language", data={"language": "fr"}, follow_redirects=False).status_code == 400
+
+
+def _language(world: World, account_id: str | None) -> str | None:
+    with world.svc.db.uow() as uow:
+        account = uow.session.get(Account, account_id)
+        assert account is not None
+        return account.language
+
+
+def test_a_signed_in_persons_choice_is_kept_on_their_account(app: Any, sqlite_svc: Services) -> None:
+    world = World(sqlite_svc)
+    _case_id, people = world.case()
+    client, home = _sign_in(app, world, people.harmed)
+    assert LANG.search(home.text).group(1) == "en-GB" and "Sign out" in home.text  # type: ignore[union-attr]
+    assert _language(world, people.harmed.account_id) is None
+    refused = client.post("/language", data={"language": "cy", "next": "/me"}, follow_redirects=False)
+    assert refused.status_code == 403 and _language(world, people.harmed.account_id) is None  # no CSRF token
+    client.post("/language", data={"language": "cy", "next": "/me", "csrf_token": csrf_of(home)})
+    assert _language(world, people.harmed.account_id) == "cy"
+    # Another device, no cookie: the account's choice, and the cookie set from it.
+    other, landed = _sign_in(app, world, people.harmed)
+    assert LANG.search(landed.text).group(1) == "cy"  # type: ignore[union-attr]
+    assert "Allgofnodi" in landed.text and other.cookies.get(i18n.COOKIE) == "cy"
