@@ -101,7 +101,7 @@ def retire(svc: Services, versions: list[int] | None = None, **options: int) -> 
     if in_use:
         listed = ", ".join(f"version {v} still wraps {n} data key{'s' if n != 1 else ''}"
                            for v, n in sorted(in_use.items()))
-        raise StillInUse(f"nothing retired: {listed}; re-wrap them first (shuttle keys rotate)")
+        raise StillInUse(f"nothing retired: {listed}; re-wrap first (shuttle keys rotate)")
     for version in chosen:
         retire_version(version, **options)
     return Retirement(tuple(chosen), primary, tuple(v for v in getattr(keyring, "versions", []) if v not in chosen))

@@ -4,6 +4,7 @@ settings."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from shuttle.audit import log as audit
 from shuttle.audit.models import AuditEvent
 from shuttle.blobs import Blob
 from shuttle.cases.models import Case
+from shuttle.cli import main
 from shuttle.config import ConfigError, Settings
 from shuttle.errors import Conflict, NotFound
 from shuttle.keys import StillInUse, retire, rotate, wrapped_under
@@ -28,7 +30,7 @@ from shuttle.services import Services
 from shuttle.uploads import service as uploads
 from shuttle.uploads.models import Upload, UploadPart
 from storage.errors import KeyringError
-from storage.keyring import WrappedKey
+from storage.keyring import LocalKeyring, WrappedKey
 from workers.handlers import tick
 
 
@@ -300,3 +302,40 @@ def test_a_refused_upload_is_shredded_by_the_sweep_after_its_retention_unless_he
         event = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "message_version.retention_shred")
                                     ).one()
         assert event.subject_id == version_id and event.case_id == case_id
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("SHUTTLE_DATABASE_URL", "SHUTTLE_SECRET_KEY", "SHUTTLE_KEYRING", "SHUTTLE_BLOB_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHUTTLE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def test_keys_retire_through_the_shuttle_command(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["demo", "--no-serve"]) == 0  # objects wrapped under version 1
+    capsys.readouterr()
+    assert main(["keys", "retire"]) == 1
+    assert "add --yes to confirm" in capsys.readouterr().err
+    assert main(["keys", "retire", "--yes"]) == 0
+    assert "nothing to retire: the keyring holds only the primary version v1" in capsys.readouterr().out
+    LocalKeyring.open_or_create(data_dir / "keyring.json").add_version()  # a rotation cut off before re-wrapping
+    assert main(["keys", "retire", "--yes"]) == 1
+    refused = capsys.readouterr().err
+    assert "shuttle: nothing retired: version 1 still wraps 1 data key; re-wrap first (shuttle keys rotate)\n" \
+        in refused or re.search(r"shuttle: nothing retired: version 1 still wraps \d+ data keys; re-wrap", refused)
+    assert main(["keys", "rotate"]) == 0  # resumes: every data key moves to version 2
+    capsys.readouterr()
+    assert main(["keys", "retire", "--yes"]) == 0
+    assert "retired v1 (removed from the keyring file); the keyring keeps v2." in capsys.readouterr().out
+    assert LocalKeyring.open_or_create(data_dir / "keyring.json").versions == [2]
+    assert main(["audit", "verify"]) == 0  # and the service still reads what it needs
+
+
+def test_a_bad_retention_setting_stops_the_command_with_one_sentence(
+        data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHUTTLE_RETENTION_UNSENT_DRAFTS", "ninety days")
+    assert main(["db", "upgrade"]) == 1
+    assert capsys.readouterr().err.endswith("shuttle: SHUTTLE_RETENTION_UNSENT_DRAFTS is a period like 7y, 90d or 12w "
+                                            "(years, days or weeks), got 'ninety days'\n")
