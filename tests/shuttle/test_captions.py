@@ -11,6 +11,7 @@ from shuttle.messages.captions import (
     InvalidCaptions,
     clean_text,
     clock,
+    from_form,
     from_lines,
     is_webvtt,
     parse,
@@ -135,3 +136,13 @@ def test_anything_accepted_is_only_plain_text_cues(parts):
         assert 0 <= cue.start_ms < cue.end_ms <= 20_000
     assert [c.start_ms for c in cues] == sorted(c.start_ms for c in cues)
     assert parse(serialise(cues)) == cues
+
+
+def test_the_editor_form_becomes_webvtt():
+    form = {"line-0": "Hello.", "start-0": "00:00.5", "line-1": "Bye <b>now</b>.", "start-1": "0:02",
+            "line-2": "   ", "start-2": "", "line-4": "never read", "start-4": "00:09"}
+    assert parse(from_form(form)) == [Cue(500, 2000, "Hello."), Cue(2000, 7000, "Bye now.")]
+    with pytest.raises(InvalidCaptions, match="^Line 2: 'soon' is not a time"):
+        from_form(form | {"start-1": "soon"})
+    with pytest.raises(InvalidCaptions, match="no lines to time"):
+        from_form({"line-0": " ", "start-0": ""})

@@ -15,6 +15,7 @@ from forms import csrf_of, hidden
 from support import need
 from world import World
 
+from shuttle import retention
 from shuttle.messages import authoring, captions, review
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.services import Services
@@ -64,6 +65,8 @@ def test_timed_transcript_is_processed_approved_and_captions_reach_the_recipient
     message_id = _sent(world, app, p, case_id, _voice(tmp_path / "v.m4a"), TIMED)
     version = _version(world, message_id)
     assert version.captions_blob_id is not None and version.duration_ms is not None
+    with svc.db.uow() as uow:  # destroyed with the message's other content
+        assert version.captions_blob_id in retention.message_blob_ids(uow.session, message_id)
     url = f"/api/v1/messages/{message_id}/captions.vtt"
 
     staff = world.sign_in(app, p.facilitator)
