@@ -27,7 +27,7 @@ from shuttle.cases.participation import (
     consent_views,
 )
 from shuttle.cases.service import STATUS_MOVES
-from shuttle.cases.timeline import Entry, timeline_events, timeline_of
+from shuttle.cases.timeline import Entry, timeline_event_rows, timeline_of
 from shuttle.messages.models import Message
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.request_view import OpenRequest, open_requests
@@ -176,7 +176,7 @@ def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str) 
                                                     submitted=m.first_submitted_at is not None,
                                                     author_participant_id=m.author_participant_id)]
     accounts = {a.id: a for _, a in people if a is not None} | {a.id: a for a in facilitators}
-    events = list(session.scalars(timeline_events(case.id)))
+    events = timeline_event_rows(session, case.id)
     staff_ids = {e.actor_id for e in events if e.actor_id and e.actor_id not in accounts}
     loaded = StaffRows.load(session, shown, participants={p.id: p for p, _ in people}, people=facts,
                             names={a.id: a.display_name for a in accounts.values()}, accounts=staff_ids)

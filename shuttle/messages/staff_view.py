@@ -133,7 +133,7 @@ class StaffRows:
     """The rows the staff views of a set of messages need, each kind read once."""
 
     versions: Mapping[str, list[MessageVersion]]  # by message id, in number order
-    jobs: Mapping[str, Job]
+    jobs: Mapping[str, Processing]  # by job id: its columns the views show (not its payload or result)
     approvals: Mapping[str, list[Approval]]  # by version id, oldest first
     participants: Mapping[str, Participant]  # everyone in the messages' cases, in the database's order
     names: Mapping[str, str]  # account id -> display name
@@ -154,7 +154,10 @@ class StaffRows:
                                            .order_by(MessageVersion.number)):
                 versions[version.message_id].append(version)
         job_ids = [m.processing_job_id for m in messages if m.processing_job_id]
-        jobs = {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(job_ids)))} if job_ids else {}
+        jobs = {job_id: Processing(state, attempts, max_attempts, progress, last_error)
+                for job_id, state, attempts, max_attempts, progress, last_error in session.execute(
+                    select(Job.id, Job.state, Job.attempts, Job.max_attempts, Job.progress, Job.last_error)
+                    .where(Job.id.in_(job_ids)))} if job_ids else {}
         version_ids = {v for m in messages for v in (m.current_version_id, m.approved_version_id) if v}
         approvals: dict[str, list[Approval]] = {v: [] for v in version_ids}
         if version_ids:
@@ -262,7 +265,7 @@ def staff_message(svc: Services, rows: StaffRows, message: Message, case: Case) 
     versions = rows.versions[message.id]
     current = next((v for v in versions if v.id == message.current_version_id), None)
     author = rows.participants.get(message.author_participant_id)
-    job = rows.jobs.get(message.processing_job_id) if message.processing_job_id else None
+    processing = rows.jobs.get(message.processing_job_id) if message.processing_job_id else None
     ctx = Context(approvals_required=case.approvals_required)
     return StaffMessage(
         id=message.id, case_id=case.id, case_reference=case.reference,
@@ -281,8 +284,7 @@ def staff_message(svc: Services, rows: StaffRows, message: Message, case: Case) 
         approvals_required=case.approvals_required,
         versions=tuple(VersionRow(v.id, v.number, v.origin, v.processed_blob_id is not None, v.flag_count,
                                   v.author_decision, _iso(v.created_at)) for v in versions),
-        processing=None if job is None else Processing(job.state, job.attempts, job.max_attempts, job.progress,
-                                                       job.last_error),
+        processing=processing,
         release_blockers=tuple(_blockers(svc, rows, case, message)),
         processing_error=current.processing_error if current is not None else None,
         scheduled_release_at=_iso(message.scheduled_release_at),

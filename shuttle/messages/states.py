@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class State(StrEnum):
@@ -204,8 +205,13 @@ def next_position(pos: Position, action: Action, ctx: Context = Context()) -> Po
     return Position(new_state, pos.state if new_state is State.HELD else None)
 
 
+@lru_cache(maxsize=1024)
 def allowed_actions(pos: Position, ctx: Context = Context()) -> frozenset[Action]:
-    """Every action the state allows now (pages show only these buttons)."""
+    """Every action the state allows now (pages show only these buttons).
+
+    Pure, so remembered per (position, context), the last 1,024: a handful of distinct keys in practice (a
+    position is a state and where it is held from; the context a few small numbers), and a page
+    listing fifty messages walks the machine once per distinct one, not once per message."""
     allowed = set()
     for action in Action:
         try:

@@ -25,6 +25,9 @@ from shuttle.web.pages.language import set_language_cookie
 
 log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+# Templates are part of the release: compiled once per process, never re-checked on disk (auto_reload
+# stats every template a page extends, includes or imports, on every render); restart to see an edit.
+TEMPLATES.env.auto_reload = False
 # Templates name states and their groups through states.py, never as strings (tests/test_state_words.py).
 TEMPLATES.env.globals.update(TEMPLATE_NAMES)
 # One date format on every page (issue 12): `{{ when | on_day }}` reads "Tuesday 1 December 2026".
