@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from shuttle import blobs, permissions
@@ -122,37 +122,45 @@ def _media_version(session: Session, actor: Actor, message_id: str,
     return message, member, _version_for(session, message, member, version_id)
 
 
-def _media_check_statement(actor: Actor, message_id: str, version_id: str | None, rendition: str) -> Select[Any]:
+_MEDIA_CHECKS: dict[tuple[str, bool], Select[Any]] = {}
+
+
+def _media_check_statement(role: str, poster: bool) -> Select[Any]:
     """The one statement of a media check: exactly the columns the permission and gate checks
     need (the message, its case's status and labels, the actor's membership, for a participant
-    their consents) with the candidate versions (asked for, current, approved) and their blob."""
-    blob_of = MessageVersion.poster_blob_id if rendition == "poster" else MessageVersion.processed_blob_id
-    wanted = [Message.current_version_id, Message.approved_version_id] + ([version_id] if version_id else [])
-    columns: list[Any] = [
-        Message.case_id, Message.kind, Message.author_side, Message.state, Message.first_submitted_at,
-        Message.author_participant_id, Message.current_version_id, Message.approved_version_id,
-        Case.status, Case.label_harmed, Case.label_responsible,
-        MessageVersion.id.label("version_id"), MessageVersion.content_type,
-        Blob.id.label("blob_id"), Blob.wrapped_key, Blob.size,
-    ]
-    candidates = and_(MessageVersion.message_id == Message.id, MessageVersion.id.in_(wanted))
-    statement = (select(*columns).select_from(Message).join(Case, Case.id == Message.case_id)
-                 .outerjoin(MessageVersion, candidates)
-                 .outerjoin(Blob, Blob.id == blob_of)
-                 .where(Message.id == message_id))
-    if actor.account_id is not None and actor.role == "facilitator":
-        statement = statement.add_columns(CaseFacilitator.id.label("facilitating")).outerjoin(
-            CaseFacilitator, and_(CaseFacilitator.case_id == Message.case_id,
-                                  CaseFacilitator.account_id == actor.account_id))
-    elif actor.account_id is not None and actor.role == "participant":
+    their consents) with the candidate versions (asked for, current, approved) and their blob.
+    Core tables and bound parameters (message_id, account_id, version_id), built once per kind of
+    actor and rendition: building and keying a statement costs more than running it."""
+    key = (role if role in ("facilitator", "participant") else "other", poster)
+    if key in _MEDIA_CHECKS:
+        return _MEDIA_CHECKS[key]
+    m, c, v, b = (Message.__table__.c, Case.__table__.c, MessageVersion.__table__.c, Blob.__table__.c)
+    blob_of = v.poster_blob_id if poster else v.processed_blob_id
+    candidates = and_(v.message_id == m.id,
+                      v.id.in_([m.current_version_id, m.approved_version_id, bindparam("version_id")]))
+    statement = (select(m.case_id, m.kind, m.author_side, m.state, m.first_submitted_at, m.author_participant_id,
+                        m.current_version_id, m.approved_version_id, c.status, c.label_harmed, c.label_responsible,
+                        v.id.label("version_id"), v.content_type,
+                        b.id.label("blob_id"), b.wrapped_key, b.size)
+                 .select_from(Message.__table__).join(Case.__table__, c.id == m.case_id)
+                 .outerjoin(MessageVersion.__table__, candidates).outerjoin(Blob.__table__, b.id == blob_of)
+                 .where(m.id == bindparam("message_id")))
+    if key[0] == "facilitator":
+        f = CaseFacilitator.__table__.c
+        statement = statement.add_columns(f.id.label("facilitating")).outerjoin(
+            CaseFacilitator.__table__, and_(f.case_id == m.case_id, f.account_id == bindparam("account_id")))
+    elif key[0] == "participant":
+        pt, k = Participant.__table__.c, Consent.__table__.c
+
         def consent(kind: str) -> Any:
-            return (select(Consent.granted).where(Consent.participant_id == Participant.id, Consent.kind == kind)
-                    .order_by(Consent.id.desc()).limit(1).scalar_subquery())
+            return (select(k.granted).where(k.participant_id == pt.id, k.kind == kind)
+                    .order_by(k.id.desc()).limit(1).scalar_subquery())
         statement = statement.add_columns(
-            Participant.id.label("participant_id"), Participant.side, Participant.role,
+            pt.id.label("participant_id"), pt.side, pt.role,
             consent("take_part").label("takes_part"), consent("receive_messages").label("receives"),
-        ).outerjoin(Participant, and_(Participant.case_id == Message.case_id,
-                                      Participant.account_id == actor.account_id, Participant.active.is_(True)))
+        ).outerjoin(Participant.__table__, and_(pt.case_id == m.case_id, pt.account_id == bindparam("account_id"),
+                                                pt.active.is_(True)))
+    _MEDIA_CHECKS[key] = statement
     return statement
 
 
@@ -176,7 +184,11 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
     Re-checked on every range a player asks for (a pause stops playback at once), so it is cheap:
     the same rules as `load_message`, `_check_deliverable` and `_version_for`, read in one
     statement (`_media_check_statement`); a recipient's check adds the one of `closed_by_request`."""
-    rows = session.execute(_media_check_statement(actor, message_id, version_id, rendition)).all()
+    if actor.account_id is None:
+        raise NotFound()
+    statement = _media_check_statement(actor.role, rendition == "poster")
+    rows = session.connection().execute(statement, {"message_id": message_id, "account_id": actor.account_id,
+                                                    "version_id": version_id}).all()
     if not rows:
         raise NotFound()
     row = rows[0]
