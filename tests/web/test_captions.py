@@ -143,6 +143,8 @@ def test_the_facilitators_cue_editor_makes_a_version_the_author_accepts(svc: Ser
     version = _version(world, message_id)
     assert version.number == 2 and version.origin == "facilitator" and version.captions_blob_id is not None
     assert world.do(lambda s, svc: s.get(Message, message_id).state) == "awaiting_author"
+    track = f'<track kind="captions" src="/api/v1/messages/{message_id}/captions.vtt" srclang="en" label="English"'
+    assert track in world.sign_in(app, p.harmed).get(f"/me/messages/{message_id}").text  # the author sees them first
     world.do(authoring.accept_edit, p.harmed, message_id)
     world.do(review.claim, p.facilitator, message_id)
     world.do(review.approve, p.facilitator, message_id)
