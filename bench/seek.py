@@ -67,9 +67,11 @@ def processed_video(setup: h.Setup, size: int) -> str:
     return message_id
 
 
-def check_cost(setup: h.Setup, message_id: str, rounds: int) -> float:
-    """Median seconds of what the media route does before any byte for a seek, in process: a
-    read-only unit of work, the session check and the permission and gate checks (media_ref)."""
+def check_cost(setup: h.Setup, message_id: str, rounds: int) -> tuple[float, float]:
+    """What the media route does before any byte for a seek, in process: a read-only unit of work,
+    the session check and the permission and gate checks (media_ref). Answers the median wall
+    seconds of one and the CPU seconds (time.process_time) per check over all rounds: on a machine
+    others load, the wall time counts their turns on the CPU too; the CPU time does not."""
     import time
 
     from shuttle.accounts import service as accounts
@@ -83,6 +85,7 @@ def check_cost(setup: h.Setup, message_id: str, rounds: int) -> float:
                                         passwords=svc.passwords).token
         uow.commit()
     times = []
+    cpu_started = time.process_time()
     for _ in range(rounds):
         started = time.perf_counter()
         with svc.db.uow(readonly=True) as uow:
@@ -90,7 +93,7 @@ def check_cost(setup: h.Setup, message_id: str, rounds: int) -> float:
             media_ref(uow.session, svc, Actor(principal.account_id, principal.role), message_id,
                       rendition="media", audit_view=False)
         times.append(time.perf_counter() - started)
-    return h.median(times)
+    return h.median(times), (time.process_time() - cpu_started) / rounds
 
 
 def expected(start: int, length: int, block: bytes) -> bytes:
@@ -149,9 +152,9 @@ def main() -> int:
         print(f"objects: {h.mb(args.size)} and {h.mb(args.small_size)}, encrypted and plain "
               f"(encrypting both took {seconds:.1f} s)")
         check_cost(setup, big_id, 50)  # warm
-        check = check_cost(setup, big_id, args.reads * 5)
-        print(f"permission and gate check for a range (in process, median of {args.reads * 5}): "
-              f"{check * 1000:.3f} ms ({h.machine()})")
+        check_wall, check = check_cost(setup, big_id, args.reads * 5)
+        print(f"session, permission and gate check for a range (in process, {args.reads * 5} rounds): "
+              f"{check * 1000:.3f} ms CPU each, median wall {check_wall * 1000:.3f} ms ({h.machine()})")
         with h.Server("service", work / "service", env) as service, \
                 h.Server("plain", work / "plain", env) as plain, \
                 closing(h.signed_in(service.base, setup.username(setup.people.facilitator),
@@ -219,7 +222,8 @@ def main() -> int:
           f"{h.verdict(full_ratio >= FULL_TARGET)}")
     print(f"size ratio: {size_ratio:.2f}× large vs small encrypted object (target ≤ {SIZE_TARGET}) "
           f"{h.verdict(size_ratio <= SIZE_TARGET)}")
-    print(f"check: {check * 1000:.3f} ms for the session, permission and gate check of a range "
+    print(f"check: {check * 1000:.3f} ms CPU (wall median {check_wall * 1000:.3f} ms, with the machine's other "
+          f"load) for the session, permission and gate check of a range "
           f"(target ≤ {CHECK_TARGET_MS} ms) {h.verdict(check * 1000 <= CHECK_TARGET_MS)}")
     print(f"ratio: {range_ratio:.2f}× plain for a 1 MiB read at 90% of {h.mb(args.size)} "
           f"(target ≤ {RANGE_TARGET}) {h.verdict(range_ratio <= RANGE_TARGET)}")
