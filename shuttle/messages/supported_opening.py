@@ -278,3 +278,13 @@ def waiting_for_facilitator(session: Session, svc: Services, actor: Actor) -> li
 
 def waiting_json(session: Session, svc: Services, actor: Actor, case_id: str) -> list[dict[str, Any]]:
     return [view.as_json() for view in waiting_for_case(session, svc, actor, case_id)]
+
+
+def row_json(row: SupportedOpening, now: datetime) -> dict[str, Any]:
+    """A request as the API answers a step on it (no note) (pure)."""
+    def iso(value: datetime | None) -> str | None:
+        return _aware(value).isoformat() if value is not None else None
+    active = is_active(row, now)
+    return {"id": row.id, "case_id": row.case_id, "message_id": row.message_id, "requested_at": iso(row.requested_at),
+            "arranged_for": iso(row.arranged_for), "session_until": iso(row.session_until) if active else None,
+            "active": active, "outcome": row.outcome}

@@ -34,6 +34,7 @@ from shuttle.web import (
     participant_api,
     people_api,
     referral_api,
+    supported_api,
     tus,
 )
 from shuttle.web import (
@@ -334,3 +335,4 @@ ROUTES += notifications_api.ROUTES
 ROUTES += agreement_api.ROUTES
 ROUTES += export_api.ROUTES
 ROUTES += figures_api.ROUTES
+ROUTES += supported_api.ROUTES  # issue 12: opening a message with the facilitator

@@ -267,6 +267,28 @@ DOCS: dict[str, Doc] = {
     'handle_request': _with(
         'A facilitator answers a recipient request: done or declined, with a note shown to them',
         body=c.HandleRequest, answers={200: c.HandledRequest}),
+    'my_supported_opening': _with(
+        "The recipient side's waiting request to open a message with the facilitator (a list of one, or empty)",
+        answers={200: list[c.SupportedOpeningRow]}),
+    'ask_supported_opening': _with(
+        'A recipient asks to open a released message together with their facilitator (with a note if they '
+        'wish); it then opens only during a session the facilitator starts',
+        body=c.AskSupportedOpening, answers={201: c.SupportedOpeningRow}),
+    'withdraw_supported_opening': _with(
+        'The recipient withdraws that request: the message opens again when they choose',
+        answers={200: c.SupportedOpeningRow}),
+    'case_supported_openings': _with(
+        "A case's waiting requests to open a message with the facilitator, oldest first (facilitators)",
+        answers={200: list[c.SupportedOpeningRow]}),
+    'arrange_supported_opening': _with(
+        'A facilitator records the time arranged with the recipient (not in the past)',
+        body=c.ArrangeSupportedOpening, answers={200: c.SupportedOpeningRow}),
+    'start_supported_session': _with(
+        'A facilitator starts the session: the recipient may open the message for two hours, or until it ends',
+        answers={200: c.SupportedOpeningRow}),
+    'end_supported_session': _with(
+        'A facilitator ends the session: the message stays closed until the next one',
+        answers={200: c.SupportedOpeningRow}),
     'send_referral': _with(
         "Send a referral (no account; rate-limited per address): the public form's questions (source, "
         'person_name, offence, court, contact_*, and for organisations referrer_* , side, person_knows); 400 '

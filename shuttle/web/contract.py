@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from shuttle.cases import notes, preparation
 from shuttle.cases import service as cases
 from shuttle.errors import BadInput
-from shuttle.messages import requests
+from shuttle.messages import requests, supported_opening
 from shuttle.notifications.service import MAX_ADDRESS_CHARS
 from shuttle.organisations.service import NAME_MAX
 from shuttle.referrals import service as referrals
@@ -236,6 +236,14 @@ class AskFacilitator(Body):
 class HandleRequest(Body):
     outcome: str = Field(description="done or declined")
     note: str = Field("", max_length=requests.MAX_NOTE_CHARS)
+
+
+class AskSupportedOpening(Body):
+    note: str = Field("", max_length=supported_opening.MAX_NOTE_CHARS)
+
+
+class ArrangeSupportedOpening(Body):
+    at: Moment
 
 
 class Referral(Body):
@@ -548,6 +556,16 @@ class HandledRequest(Answer):
     id: str
     outcome: str | None
     handled_at: str | None
+
+
+class SupportedOpeningRow(Answer):
+    """A request to open a message with the facilitator; `active`: the session lets it open now."""
+
+    id: str
+    message_id: str
+    arranged_for: str | None
+    session_until: str | None
+    active: bool
 
 
 class ReferralSent(Answer):

@@ -305,6 +305,9 @@ YES: dict[str, set[str]] = {
     "may_give_feedback": {"author principal", "author proxy", "author supporter", "recipient principal",
                           "recipient proxy", "recipient supporter"},
     "may_export_case": {"facilitator", "coordinator"},
+    # issue 12: opening a released message with the facilitator
+    "may_ask_supported_opening": {"recipient principal", "recipient proxy"},
+    "may_arrange_supported_opening": {"facilitator"},
 }
 
 ASK: dict[str, Callable[[perm.Membership], bool]] = {
@@ -332,6 +335,9 @@ ASK: dict[str, Callable[[perm.Membership], bool]] = {
     "may_see_item_statuses": lambda m: perm.may_see_item_statuses(m, wants_outcome_news=True),
     "may_give_feedback": perm.may_give_feedback,
     "may_export_case": perm.may_export_case,
+    "may_ask_supported_opening": lambda m: perm.may_ask_supported_opening(m, author_side=AUTHOR_SIDE,
+                                                                          state=S.RELEASED),
+    "may_arrange_supported_opening": perm.may_arrange_supported_opening,
 }
 
 
@@ -372,6 +378,8 @@ def test_seeing_and_opening_a_message_in_every_state(kind: str, state: State) ->
         author_side or kind == "facilitator" or (recipient and state in DELIVERED_STATES))
     assert perm.may_open(m, author_side=AUTHOR_SIDE, state=state) is (recipient and state in DELIVERED_STATES)
     assert perm.may_share_with_supporter(m, author_side=AUTHOR_SIDE, state=state) is (recipient and state is S.VIEWED)
+    assert perm.may_ask_supported_opening(m, author_side=AUTHOR_SIDE, state=state) is (
+        recipient and state is S.RELEASED)  # opened already: nothing left to open together
     for shared in (True, False):
         assert perm.may_see_shared(m, author_side=AUTHOR_SIDE, state=state, shared=shared) is (
             kind == "recipient supporter" and shared and state in DELIVERED_STATES)

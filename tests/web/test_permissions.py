@@ -26,7 +26,7 @@ from shuttle.agreements import views as agreement_views
 from shuttle.agreements.rules import Item as AgreementItem
 from shuttle.cases import participation
 from shuttle.cases import service as cases
-from shuttle.messages import authoring, delivery, processing, review, sharing
+from shuttle.messages import authoring, delivery, processing, review, sharing, supported_opening
 from shuttle.messages import requests as recipient_requests
 from shuttle.messages.models import Message
 from shuttle.organisations import service as organisations
@@ -216,6 +216,29 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
                                                           (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     ("POST", "/requests/{request_id}/handle", "handled request"):
                                                           (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
+    # receiving with support (shuttle/web/supported_api.py): the recipient side asks to open a released
+    # message with its facilitator, or withdraws that; the case's facilitators arrange a time and start or
+    # end the session ("supported message": a released message with such a request waiting)
+    ("GET", "/messages/{message_id}/supported-opening", "released"):
+                                                          (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/supported-opening", "released"):
+                                                          (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/supported-opening", "viewed"):  # opened already
+                                                          (NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/supported-opening/withdraw", "supported message"):
+                                                          (NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("POST", "/messages/{message_id}/supported-opening/withdraw", "released"):  # nothing to withdraw
+                                                          (NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO,   ANON),
+    ("GET", "/cases/{case_id}/supported-openings", "case"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/supported-openings/{request_id}/arrange", "supported request"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/supported-openings/{request_id}/session", "supported request"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
+    ("POST", "/supported-openings/{request_id}/session/end", "supported request"):  # no session running
+                                                          (NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO,   ANON),
+    ("POST", "/supported-openings/{request_id}/session/end", "supported session"):
+                                                          (NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO,   ANON),
     # a facilitator's casework (shuttle/web/casework_api.py): preparation, private notes and letters
     # entered on a participant's behalf are the case's facilitators' only; a recipient shares an opened
     # message with a supporter of its side; the supporter sees only what is shared ("reply" targets:
@@ -352,6 +375,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/messages/{message_id}/actions/schedule"): {"at": "2099-01-01T09:00:00+00:00"},
     ("POST", "/messages/{message_id}/requests"): {"kind": "hold", "note": "Not before the court date."},
     ("POST", "/requests/{request_id}/handle"): {"outcome": "done", "note": "I am keeping it for you."},
+    ("POST", "/messages/{message_id}/supported-opening"): {"note": "With Fiona, please."},
+    ("POST", "/supported-openings/{request_id}/arrange"): {"at": "2099-01-01T09:00:00+00:00"},
     ("POST", "/cases/{case_id}/participants/{participant_id}/meetings"): {
         "held_on": "2026-01-05", "how": "phone", "attended": "Jessica and Fiona", "notes": "Wants to wait."},
     ("PUT", "/cases/{case_id}/participants/{participant_id}/wishes"): {
@@ -553,6 +578,22 @@ class Targets:
     def handled_request(self) -> dict[str, str]:
         made = self.open_request()
         self._as(recipient_requests.handle, self.people.facilitator, made["request_id"], "done", "")
+        return made
+
+    def supported_message(self) -> str:
+        """A released message its recipient asked to open with the facilitator."""
+        message_id = self.released()
+        self._as(supported_opening.ask, self.people.responsible, message_id, "")
+        return message_id
+
+    def supported_request(self) -> dict[str, str]:
+        message_id = self.released()
+        made = self._as(supported_opening.ask, self.people.responsible, message_id, "")
+        return {"request_id": str(made.id)}
+
+    def supported_session(self) -> dict[str, str]:
+        made = self.supported_request()
+        self._as(supported_opening.start_session, self.people.facilitator, made["request_id"])
         return made
 
     def referral(self) -> dict[str, str]:
