@@ -118,6 +118,12 @@ class LazyString:
         return str(self).lower()
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
+    """Mark a plain string for the catalogue (extracted with the N_ keyword); a page translates it when
+    it shows it (`{{ words | translated }}`). For sentences built in Python and compared or stored as text."""
+    return message
+
+
 def lazy_gettext(message: str) -> LazyString:
     """Mark a sentence for the catalogue where it is defined; it is translated when rendered."""
     return LazyString(message)

@@ -22,6 +22,7 @@ from shuttle.cases.models import Case, Participant, other_side
 from shuttle.cases.states import Status
 from shuttle.dates import on_day
 from shuttle.errors import Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.messages import authoring, delivery, replies, requests, sharing
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
@@ -45,7 +46,8 @@ from shuttle.services import Actor, Services
 from shuttle.uploads.limits import MAX_RECORDING_SECONDS
 
 #: A kind of message in the participants' words.
-KIND_NAMES = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
+KIND_NAMES = {"letter": N_("letter"), "audio": N_("recording"), "video": N_("video"),
+              "image": N_("photographed letter")}
 #: What the file chooser offers for each kind.
 ACCEPT = {"video": "video/*", "audio": "audio/*", "image": "image/jpeg,image/png,image/webp", "letter": ""}
 #: Case statuses in which nobody starts a message any more.
@@ -71,7 +73,7 @@ def author_words(view: AuthorView) -> tuple[str, str]:
     """The author's message in their words (short status, what it means for them)."""
     refused = refusal(view)
     if refused is not None:
-        return "Could not be used", refused
+        return N_("Could not be used"), refused
     return AUTHOR_WORDS_RECALLED if view.recalled else AUTHOR_WORDS[view.state]
 
 
@@ -400,8 +402,9 @@ def approved_at(session: Session, message: Message) -> datetime | None:
 
 
 #: What a facilitator's note for the author says happened, by the note's kind.
-NOTE_EVENTS = {"request_changes": "Your facilitator asked for changes", "edit": "Your facilitator suggested changes",
-               "reject": "Your facilitator decided not to pass it on"}
+NOTE_EVENTS = {"request_changes": N_("Your facilitator asked for changes"),
+               "edit": N_("Your facilitator suggested changes"),
+               "reject": N_("Your facilitator decided not to pass it on")}
 
 
 def history(view: AuthorView, message: Message, approved: datetime | None,
@@ -409,33 +412,34 @@ def history(view: AuthorView, message: Message, approved: datetime | None,
     """Every step of my message's life that has happened, with its day, oldest first: written,
     sent (and sent again), returned for changes or refused, approved, delivered, called back,
     opened (only when the recipient shares that), withdrawn. Nothing that has not happened."""
-    found: list[tuple[datetime, str]] = [(message.created_at, "Written" if message.kind == "letter" else "Started")]
+    written = N_("Written") if message.kind == "letter" else N_("Started")
+    found: list[tuple[datetime, str]] = [(message.created_at, written)]
     if message.first_submitted_at is not None:
-        found.append((message.first_submitted_at, "Sent to your facilitator"))
+        found.append((message.first_submitted_at, N_("Sent to your facilitator")))
     if message.submitted_at is not None and message.submitted_at != message.first_submitted_at:
-        found.append((message.submitted_at, "Sent to your facilitator again"))
+        found.append((message.submitted_at, N_("Sent to your facilitator again")))
     found += [(note.at, NOTE_EVENTS[note.kind]) for note in view.notes if note.kind in NOTE_EVENTS]
     if refused_at is not None:
-        found.append((refused_at, "Could not be used"))
+        found.append((refused_at, N_("Could not be used")))
     if approved is not None:
-        found.append((approved, "Approved"))
+        found.append((approved, N_("Approved")))
     if message.released_at is not None:
-        found.append((message.released_at, "Delivered"))
+        found.append((message.released_at, N_("Delivered")))
     if message.recalled_at is not None:
-        found.append((message.recalled_at, "Called back by your facilitator"))
+        found.append((message.recalled_at, N_("Called back by your facilitator")))
     if view.opened_at is not None:  # only when the recipient shares that they opened it
-        found.append((view.opened_at, "Opened"))
+        found.append((view.opened_at, N_("Opened")))
     if view.state == State.WITHDRAWN:
-        found.append((message.updated_at, "Withdrawn"))
+        found.append((message.updated_at, N_("Withdrawn")))
     return tuple(Event(label, on_day(at) or "") for at, label in sorted(found, key=lambda pair: pair[0]))
 
 
 def timeline(view: AuthorView, message: Message, read_receipts: bool, refused: bool,
              approved: datetime | None = None) -> tuple[Step, ...]:
-    steps = [("Written", day(message.created_at)), ("With your facilitator", day(view.submitted_at)),
-             ("Approved", day(approved)), ("Delivered", day(message.released_at))]
+    steps = [(N_("Written"), day(message.created_at)), (N_("With your facilitator"), day(view.submitted_at)),
+             (N_("Approved"), day(approved)), (N_("Delivered"), day(message.released_at))]
     if read_receipts:
-        steps.append(("Opened (if they tell you)", day(view.opened_at)))
+        steps.append((N_("Opened (if they tell you)"), day(view.opened_at)))
     state = view.state
     at = 0 if refused else AUTHOR_STEP.get(state)  # refused: back with its author, not with staff
     if state == State.HELD and message.held_from:

@@ -8,13 +8,14 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from shuttle import i18n
 from shuttle.accounts.service import Principal
-from shuttle.dates import on_day
+from shuttle.dates import BABEL_LOCALES, on_day
 from shuttle.errors import NotAuthenticated
 from shuttle.messages.states import TEMPLATE_NAMES
 from shuttle.web.http import (
@@ -50,7 +51,9 @@ def about_words(size_bytes: int) -> str:
     words = max(1, round(size_bytes / BYTES_PER_WORD))
     step = 1000 if words >= 2000 else 100 if words >= 200 else 10 if words >= 20 else 1
     rounded = max(step, round(words / step) * step)
-    return f"about {rounded:,} word{'s' if rounded != 1 else ''}"
+    language = i18n.current()
+    number = format_decimal(rounded, locale=BABEL_LOCALES[language])
+    return i18n.ngettext("about %(count)s word", "about %(count)s words", rounded) % {"count": number}
 
 
 def letter_limit(limit_bytes: int) -> dict[str, Any]:
