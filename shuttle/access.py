@@ -5,7 +5,9 @@ Anything the actor may not see raises NotFound, worded exactly like a missing id
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shuttle import permissions
@@ -125,6 +127,39 @@ def cases_of(session: Session, actor: Actor) -> list[tuple[Case, Membership]]:
     cases = session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.created_at.desc())).all()
     found = memberships(session, actor, [case.id for case in cases])
     return [(case, found[case.id]) for case in cases]
+
+
+_CASE_LISTS: dict[str, Any] = {}
+
+
+def case_list_of(session: Session, actor: Actor) -> list[tuple[str, str, str, str, str, Membership]]:
+    """What a list of the actor's cases shows, newest first, in one Core statement built once per
+    role: (id, reference, status, label_harmed, label_responsible, membership). The same cases and
+    memberships as `cases_of`, without loading Case objects."""
+    if actor.account_id is None or actor.role not in ("facilitator", "participant"):
+        return []
+    statement = _CASE_LISTS.get(actor.role)
+    if statement is None:
+        c = Case.__table__.c
+        columns = [c.id, c.reference, c.status, c.label_harmed, c.label_responsible, c.created_at]
+        if actor.role == "facilitator":
+            f = CaseFacilitator.__table__.c
+            statement = (select(*columns).join(CaseFacilitator.__table__, f.case_id == c.id)
+                         .where(f.account_id == bindparam("account_id")))
+        else:
+            pt = Participant.__table__.c
+            statement = (select(*columns, pt.id.label("participant_id"), pt.side, pt.role)
+                         .join(Participant.__table__, pt.case_id == c.id)
+                         .where(pt.account_id == bindparam("account_id"), pt.active.is_(True)))
+        statement = statement.order_by(c.created_at.desc(), c.id)
+        _CASE_LISTS[actor.role] = statement
+    found: dict[str, tuple[str, str, str, str, str, Membership]] = {}
+    for row in session.connection().execute(statement, {"account_id": actor.account_id}):
+        if row.id not in found:
+            member = (Membership("facilitator") if actor.role == "facilitator"
+                      else Membership("participant", row.side, row.role, row.participant_id))
+            found[row.id] = (row.id, row.reference, row.status, row.label_harmed, row.label_responsible, member)
+    return list(found.values())
 
 
 def memberships(session: Session, actor: Actor, case_ids: list[str]) -> dict[str, Membership]:
