@@ -18,6 +18,7 @@ from starlette.routing import Route
 from shuttle.accounts import service as accounts
 from shuttle.cases import service as cases
 from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
+from shuttle.i18n import N_
 from shuttle.messages import authoring, delivery, drafting, participant_views, replies, requests
 from shuttle.messages.drafting import flags_key
 from shuttle.messages.request_models import REQUEST_KINDS
@@ -29,16 +30,16 @@ log = logging.getLogger(__name__)
 
 #: One-off confirmations after a form, chosen by a fixed key (nothing from the address is echoed).
 DONE = {
-    "saved": "Your draft is saved.",
-    "sent": "Sent to your facilitator. They will read it and let you know what happens next.",
-    "withdrawn": "You withdrew it. It will not be passed on.",
-    "accepted": "You accepted the changes. Your facilitator has been told.",
-    "declined": "You turned down the changes. Your text is back as a draft for you to change.",
-    "uploaded": "It is uploaded. Add the words if you wish, then send it to your facilitator.",
-    "paused": "Deliveries to you are paused. Nothing new will be delivered until you resume.",
-    "resumed": "Deliveries to you are on again.",
-    "left": "You have stopped taking part. Your facilitator has been told.",
-    "asked": "Your facilitator has been told. They will be in touch.",
+    "saved": N_("Your draft is saved."),
+    "sent": N_("Sent to your facilitator. They will read it and let you know what happens next."),
+    "withdrawn": N_("You withdrew it. It will not be passed on."),
+    "accepted": N_("You accepted the changes. Your facilitator has been told."),
+    "declined": N_("You turned down the changes. Your text is back as a draft for you to change."),
+    "uploaded": N_("It is uploaded. Add the words if you wish, then send it to your facilitator."),
+    "paused": N_("Deliveries to you are paused. Nothing new will be delivered until you resume."),
+    "resumed": N_("Deliveries to you are on again."),
+    "left": N_("You have stopped taking part. Your facilitator has been told."),
+    "asked": N_("Your facilitator has been told. They will be in touch."),
 }
 
 
