@@ -28,11 +28,13 @@ from shuttle.cases.participation import (
 )
 from shuttle.cases.service import STATUS_MOVES
 from shuttle.cases.timeline import Entry, timeline_event_rows, timeline_of
+from shuttle.messages import supported_opening
 from shuttle.messages.models import Message
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.request_view import OpenRequest, open_requests
 from shuttle.messages.staff_view import PeopleRecords, PersonFacts, StaffMessage, StaffRows, staff_message
 from shuttle.messages.states import State
+from shuttle.messages.supported_opening import SupportedView
 from shuttle.organisations.models import Organisation
 from shuttle.permissions import Membership, may_see_message
 from shuttle.services import Actor, Services
@@ -126,6 +128,8 @@ class CaseWorkspace:
     preparing: CasePreparation
     timeline: tuple[Entry, ...]  # newest first
     requests: tuple[OpenRequest, ...]
+    #: issue 12: recipients waiting to open a message with their facilitator (`supported_opening`)
+    supported: tuple[SupportedView, ...] = ()
 
 
 def newest_first(entries: Sequence[Entry]) -> list[Entry]:
@@ -209,5 +213,6 @@ def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str) 
             today=now.date(), max_scan_mb=MAX_SCAN_BYTES // (1024 * 1024)),
         timeline=tuple(newest_first(timeline_of(case, messages, [p for p, _ in people], events, staff))),
         requests=tuple(open_requests(session, svc, [case])),
+        supported=tuple(supported_opening.waiting_in(session, svc, [case], with_notes=True)),
     )
 

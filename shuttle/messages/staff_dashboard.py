@@ -17,11 +17,13 @@ from shuttle.accounts.models import Account
 from shuttle.cases.models import Assessment, Case, Participant
 from shuttle.cases.participation import ExpiredAssessment
 from shuttle.errors import BadInput
+from shuttle.messages import supported_opening
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.queries import QUEUE_STATES, QueueItem, queue_items
 from shuttle.messages.request_view import OpenRequest, open_requests
 from shuttle.messages.staff_view import PeopleRecords
 from shuttle.messages.states import IN_REVIEW_STATES, PREPARING, WAITING_ON_STAFF, State, describe
+from shuttle.messages.supported_opening import SupportedView
 from shuttle.services import Actor, Services
 
 
@@ -149,6 +151,8 @@ class Dashboard:
     sorts: tuple[tuple[str, str], ...] = SORTS
     kinds: tuple[tuple[str, str], ...] = KINDS
     states: tuple[tuple[str, str], ...] = STATES
+    #: issue 12: recipients waiting to open a message with their facilitator (`supported_opening`)
+    supported: tuple[SupportedView, ...] = ()
 
 
 def _overdue(item: QueueItem) -> bool:
@@ -200,7 +204,8 @@ def dashboard(session: Session, svc: Services, actor: Actor, filters: QueueFilte
                      sla_days=svc.settings.review_sla_working_days, waiting=len(everything["waiting"]),
                      overdue=sum(1 for m in queue if _overdue(m)),
                      processing=any(m.state in PREPARING for m in queue),
-                     expired_assessments=tuple(expired_from(mine, people, records.assessments, svc.now().date())))
+                     expired_assessments=tuple(expired_from(mine, people, records.assessments, svc.now().date())),
+                     supported=tuple(supported_opening.waiting_in(session, svc, mine, with_notes=False)))
 
 
 @dataclass(frozen=True)

@@ -276,6 +276,15 @@ def waiting_for_facilitator(session: Session, svc: Services, actor: Actor) -> li
     return _views(session, svc, [r for r, _ in found], {r.case_id: ref for r, ref in found}, with_notes=False)
 
 
+def waiting_in(session: Session, svc: Services, cases: Collection[Case], *, with_notes: bool) -> list[SupportedView]:
+    """The waiting requests of these cases (the caller checked they are the actor's), oldest first:
+    one query whatever the number of cases, asked even for none so a page's statements stay the same."""
+    rows = session.scalars(select(SupportedOpening).where(
+        SupportedOpening.case_id.in_([case.id for case in cases]), SupportedOpening.done_at.is_(None))
+        .order_by(SupportedOpening.requested_at, SupportedOpening.id)).all()
+    return _views(session, svc, rows, {case.id: case.reference for case in cases}, with_notes=with_notes)
+
+
 def waiting_json(session: Session, svc: Services, actor: Actor, case_id: str) -> list[dict[str, Any]]:
     return [view.as_json() for view in waiting_for_case(session, svc, actor, case_id)]
 

@@ -18,6 +18,7 @@ from shuttle.web.pages import (
     notifications,
     participants,
     preparing,
+    supported,
 )
 from shuttle.web.pages import referrals as referral_pages
 from shuttle.web.pages.common import error_page, go, render
@@ -56,6 +57,7 @@ ROUTES = [
     *coordinator_retention.ROUTES,
     *agreements.ROUTES,
     *exports.ROUTES,
+    *supported.ROUTES,  # issue 12: opening a message with the facilitator
     Route("/staff", staff_page),
     Route("/staff/cases/{case_id}", staff_case_page, methods=["GET", "POST"]),
     Route("/staff/messages/{message_id}", review_page, methods=["GET", "POST"]),
