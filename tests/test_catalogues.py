@@ -20,6 +20,7 @@ from world import World, web_client
 from shuttle import i18n
 from shuttle.accounts.models import Account
 from shuttle.dates import on_day
+from shuttle.messages import authoring
 from shuttle.messages.states import AUTHOR_WORDS, AUTHOR_WORDS_RECALLED
 from shuttle.services import Services
 from shuttle.web.app import build_app
@@ -136,3 +137,23 @@ def test_a_signed_in_persons_choice_is_kept_on_their_account(app: Any, sqlite_sv
     other, landed = _sign_in(app, world, people.harmed)
     assert LANG.search(landed.text).group(1) == "cy"  # type: ignore[union-attr]
     assert "Allgofnodi" in landed.text and other.cookies.get(i18n.COOKIE) == "cy"
+
+
+def test_the_participants_home_in_welsh(app: Any, sqlite_svc: Services) -> None:
+    world = World(sqlite_svc)
+    case_id, people = world.case()
+    world.do(authoring.start_draft, people.harmed, case_id, "Annwyl Sam,")
+    client, _home = _sign_in(app, world, people.harmed)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = client.get("/me")
+    assert page.status_code == 200 and LANG.search(page.text).group(1) == "cy"  # type: ignore[union-attr]
+    for welsh in ("Yn aros amdanoch chi", "Beth allwch chi ei wneud", "Ysgrifennu llythyr", ">Drafft<",
+                  "Oedi danfon ataf fi", "Allgofnodi", ">English</button>"):
+        assert welsh in page.text, welsh
+    # The day the draft was written, in Welsh, in a sentence made in Python.
+    assert re.search(r"wedi&#39;i ysgrifennu Dydd \w+ \d{1,2} \w+ \d{4}|wedi'i ysgrifennu Dydd \w+ \d{1,2} \w+ \d{4}",
+                     page.text)
+    for english in ("Waiting for you", "Sign out", "Write a letter", "written "):
+        assert english not in page.text, english
+    holding = client.get(f"/me/cases/{case_id}/holding")
+    assert "Oedi danfon atoch chi?" in holding.text and "Canslo a mynd yn ôl" in holding.text
