@@ -70,6 +70,17 @@ class Processing:
 
 
 @dataclass(frozen=True)
+class ApprovalRow:
+    """An approval's columns the views read (read as columns: no ORM object per approval)."""
+
+    id: int
+    version_id: str
+    facilitator_id: str
+    at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class StaffMessage:
     """One message as its case's facilitators see it."""
 
@@ -134,7 +145,7 @@ class StaffRows:
 
     versions: Mapping[str, list[MessageVersion]]  # by message id, in number order
     jobs: Mapping[str, Processing]  # by job id: its columns the views show (not its payload or result)
-    approvals: Mapping[str, list[Approval]]  # by version id, oldest first
+    approvals: Mapping[str, list[ApprovalRow]]  # by version id, oldest first
     participants: Mapping[str, Participant]  # everyone in the messages' cases, in the database's order
     names: Mapping[str, str]  # account id -> display name
     people: Mapping[str, PersonFacts] = field(default_factory=dict)  # participant id -> gate facts
@@ -159,11 +170,12 @@ class StaffRows:
                     select(Job.id, Job.state, Job.attempts, Job.max_attempts, Job.progress, Job.last_error)
                     .where(Job.id.in_(job_ids)))} if job_ids else {}
         version_ids = {v for m in messages for v in (m.current_version_id, m.approved_version_id) if v}
-        approvals: dict[str, list[Approval]] = {v: [] for v in version_ids}
+        approvals: dict[str, list[ApprovalRow]] = {v: [] for v in version_ids}
         if version_ids:
-            for approval in session.scalars(select(Approval).where(Approval.version_id.in_(version_ids))
-                                            .order_by(Approval.id)):
-                approvals[approval.version_id].append(approval)
+            for row in session.execute(select(Approval.id, Approval.version_id, Approval.facilitator_id, Approval.at,
+                                              Approval.revoked_at).where(Approval.version_id.in_(version_ids))
+                                       .order_by(Approval.id)):
+                approvals[row.version_id].append(ApprovalRow(*row))
         case_ids = {m.case_id for m in messages}
         if participants is None:
             participants = {p.id: p for p in session.scalars(
