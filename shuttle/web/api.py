@@ -34,6 +34,7 @@ from shuttle.web import (
     participant_api,
     people_api,
     referral_api,
+    retention_api,
     supported_api,
     tus,
 )
@@ -336,3 +337,4 @@ ROUTES += agreement_api.ROUTES
 ROUTES += export_api.ROUTES
 ROUTES += figures_api.ROUTES
 ROUTES += supported_api.ROUTES  # issue 12: opening a message with the facilitator
+ROUTES += retention_api.ROUTES  # issue 11: what is due to be destroyed, legal holds

@@ -16,6 +16,7 @@ from shuttle.cases.overview import CaseList, CaseStaffing
 from shuttle.cases.preparation import PreparationView
 from shuttle.messages.sharing import SharedItem, SupporterChoice
 from shuttle.organisations.service import OrganisationRow
+from shuttle.retention_policy import MAX_REASON_CHARS as MAX_HOLD_REASON_CHARS
 from shuttle.web import agreement_api as ag
 from shuttle.web import contract as c
 from shuttle.web import export_api as ex
@@ -206,6 +207,19 @@ DOCS: dict[str, Doc] = {
         "from fewer than 5; the coordinator only. A quarter that is not like 2026Q4 (nor 'all') is a 400",
         answers={200: fig.ServiceFigures}, query={"quarter": "2026Q4, or all (all time); the current quarter "
                                                              "when left out"}),
+    'retention_list': _with(
+        'What the periodic tick will destroy in the next 30 days (soonest first; held cases marked and kept) '
+        'and every case on legal hold: references, dates and hold reasons, never content; the coordinator only',
+        answers={200: c.Retention}),
+    'place_legal_hold': _with(
+        "Place a case on legal hold with its reason ('reason' required, up to "
+        f"{MAX_HOLD_REASON_CHARS} characters; audited): the "
+        'tick never destroys it while held; 409 if it is held already or was destroyed; the coordinator only',
+        body=c.LegalHoldReason, answers={201: c.RetentionCase}),
+    'lift_legal_hold': _with(
+        'Lift a legal hold (audited): the case is destroyed at its date again, at the next tick if that has '
+        'passed; 409 if it is not on legal hold; the coordinator only',
+        answers={200: c.RetentionCase}),
     'get_notifications': _with(
         'My digest e-mail settings: my address (kept encrypted), whether I want a digest, the time of day '
         'digests go out (UTC), whether this service sends e-mail at all',

@@ -26,6 +26,7 @@ from shuttle.messages import requests, supported_opening
 from shuttle.notifications.service import MAX_ADDRESS_CHARS
 from shuttle.organisations.service import NAME_MAX
 from shuttle.referrals import service as referrals
+from shuttle.retention_policy import MAX_REASON_CHARS as MAX_HOLD_REASON_CHARS
 from shuttle.web.http import read_json
 
 B = TypeVar("B", bound="Body")
@@ -236,6 +237,11 @@ class AskFacilitator(Body):
 class HandleRequest(Body):
     outcome: str = Field(description="done or declined")
     note: str = Field("", max_length=requests.MAX_NOTE_CHARS)
+
+
+class LegalHoldReason(Body):
+    reason: str = Field(max_length=MAX_HOLD_REASON_CHARS,
+                        description="Why the case is on legal hold, e.g. the court order (kept in the audit log)")
 
 
 class AskSupportedOpening(Body):
@@ -556,6 +562,29 @@ class HandledRequest(Answer):
     id: str
     outcome: str | None
     handled_at: str | None
+
+
+class RetentionCase(Answer):
+    """A case as retention sees it: its reference and dates, never its content."""
+
+    case_id: str
+    reference: str
+    status: str
+    closed_at: str | None
+    destroy_after: str | None = Field(description="When the periodic tick destroys its content (null: not "
+                                                   "scheduled, or destroyed already)")
+    held_since: str | None = Field(description="When the legal hold was placed (null: not on hold)")
+    hold_reason: str = Field(description="Why it is on legal hold ('' when it is not)")
+
+
+class Retention(Answer):
+    days: int = Field(description="How many days ahead 'due' looks")
+    closed_case_days: int = Field(description="How long a closed case is kept (SHUTTLE_RETENTION_CLOSED_CASES)")
+    unsent_draft_days: int = Field(description="How long an unsent draft is kept unchanged "
+                                               "(SHUTTLE_RETENTION_UNSENT_DRAFTS)")
+    due: list[RetentionCase] = Field(description="To be destroyed within 'days', soonest first (held ones too: "
+                                                 "kept while held)")
+    held: list[RetentionCase] = Field(description="Every case on legal hold, oldest hold first")
 
 
 class SupportedOpeningRow(Answer):

@@ -55,7 +55,8 @@ def _coordinators(method: str, path: str) -> bool:
     """The coordinator's own operations: anyone else gets the 404 of a missing id before any field is read
     (the permission matrix proves that), so they are probed as the coordinator."""
     public = (method, path) == ("POST", "/referrals")
-    return path.startswith("/coordinator/") or (path.startswith("/referrals") and not public)
+    return path.startswith("/coordinator/") or (path.startswith("/referrals") and not public) \
+        or path.endswith("/legal-hold")
 
 
 def _ids(world: World, svc: Services, case_id: str, p: People) -> dict[str, list[str]]:

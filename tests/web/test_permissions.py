@@ -18,7 +18,7 @@ import pytest
 from starlette.responses import JSONResponse
 from world import People, TestClient, World, web_client
 
-from shuttle import blobs
+from shuttle import blobs, retention_policy
 from shuttle.accounts import enrolment
 from shuttle.agreements import aftercare
 from shuttle.agreements import service as agreement_service
@@ -26,6 +26,7 @@ from shuttle.agreements import views as agreement_views
 from shuttle.agreements.rules import Item as AgreementItem
 from shuttle.cases import participation
 from shuttle.cases import service as cases
+from shuttle.cases.models import Case
 from shuttle.messages import authoring, delivery, processing, review, sharing, supported_opening
 from shuttle.messages import requests as recipient_requests
 from shuttle.messages.models import Message
@@ -310,6 +311,17 @@ EXPECTED: dict[tuple[str, str, str], tuple[Any, ...]] = {
     ("GET", "/coordinator/export-key", "-"):              (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     # the service's figures (shuttle/web/figures_api.py): the coordinator only
     ("GET", "/coordinator/figures", "-"):                 (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    # retention (shuttle/web/retention_api.py): what is due to be destroyed and legal holds; the coordinator
+    # only ("held case": a staffed case the coordinator placed on legal hold)
+    ("GET", "/coordinator/retention", "-"):               (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/cases/{case_id}/legal-hold", "staffed case"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("POST", "/cases/{case_id}/legal-hold", "held case"):  # held already
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NOW,  ANON),
+    ("DELETE", "/cases/{case_id}/legal-hold", "held case"):
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
+    ("DELETE", "/cases/{case_id}/legal-hold", "staffed case"):  # not on legal hold
+                                                          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NOW,  ANON),
     ("GET", "/coordinator/organisations", "-"):           (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("POST", "/coordinator/organisations", "-"):          (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   ANON),
     ("PATCH", "/coordinator/organisations/{organisation_id}", "organisation"):
@@ -398,6 +410,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/coordinator/cases/{case_id}/facilitators"): {"account_id": "{joining}"},
     ("POST", "/coordinator/cases/{case_id}/conflicts"): {"account_id": "{joining}"},
     ("POST", "/cases/{case_id}/export"): {"reason": "Court order 17."},
+    ("POST", "/cases/{case_id}/legal-hold"): {"reason": "Court order 2033/17."},
     ("POST", "/coordinator/organisations"): {"name": "Northshire Police", "kind": "police"},
     ("PATCH", "/coordinator/organisations/{organisation_id}"): {"name": "Northshire Probation Service"},
     ("POST", "/cases/{case_id}/agreement/versions"): {"items": [
@@ -674,6 +687,13 @@ class Targets:
 
     def solo_case(self) -> dict[str, str]:
         return self._staffed([self.people.facilitator.account_id])
+
+    def held_case(self) -> dict[str, str]:
+        made = self.staffed_case()
+        with self.world.svc.db.uow() as uow:
+            reference = uow.session.get(Case, made["case_id"]).reference  # type: ignore[union-attr]
+        self._as(retention_policy.place_hold, self.people.coordinator, reference, "Court order 2033/17.")
+        return made
 
     def organisation(self) -> dict[str, str]:
         self.made = getattr(self, "made", 0) + 1
