@@ -24,6 +24,7 @@ from shuttle.messages import authoring
 from shuttle.messages.states import AUTHOR_WORDS, AUTHOR_WORDS_RECALLED
 from shuttle.services import Services
 from shuttle.web.app import build_app
+from shuttle.web.pages.common import about_words, too_long
 
 ROOT = Path(__file__).resolve().parent.parent
 LANG = re.compile(r'<html lang="([^"]+)"')
@@ -88,6 +89,13 @@ def test_dates_are_in_the_readers_language() -> None:
     with i18n.using("cy"):
         assert on_day(date(2026, 6, 6)) == "Dydd Sadwrn 6 Mehefin 2026"
     assert on_day(date(2026, 6, 6)) == "Saturday 6 June 2026"
+
+
+def test_sizes_in_words_are_in_the_readers_language() -> None:
+    assert about_words(65_000) == "about 10,000 words" and about_words(6) == "about 1 word"
+    with i18n.using("cy"):
+        assert about_words(65_000) == "tua 10,000 o eiriau" and about_words(6) == "tua 1 gair"
+        assert too_long(65_000, 65_013).startswith("Mae hwn yn rhy hir i'w gadw. Gall fod hyd at tua 10,000 o eiriau")
 
 
 @pytest.fixture

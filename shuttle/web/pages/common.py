@@ -62,8 +62,8 @@ def letter_limit(limit_bytes: int) -> dict[str, Any]:
 
 
 def too_long(limit_bytes: int, size_bytes: int) -> str:
-    return (f"This is too long to save. It can be up to {about_words(limit_bytes)}: take out "
-            f"{about_words(size_bytes - limit_bytes)}, then save it again.")
+    return i18n.gettext("This is too long to save. It can be up to %(limit)s: take out %(excess)s, then save it "
+                        "again.") % {"limit": about_words(limit_bytes), "excess": about_words(size_bytes - limit_bytes)}
 
 
 def page_language(request: Request, principal: Principal | None) -> str:
