@@ -48,9 +48,9 @@ def test_the_retention_page_lists_the_next_30_days_and_places_and_lifts_a_hold(a
     refused = client.post("/coordinator/retention", data={"csrf_token": csrf_of(page), "action": "hold",
                                                           "reference": reference, "reason": "  "})
     assert refused.status_code == 400 and "Say why the case is on legal hold" in html.unescape(refused.text)
-    post_form(client, "/coordinator/retention", page, action="hold", reference=reference,
-              reason="Court order 2033/17")
-    page = client.get("/coordinator/retention?done=held")
+    placed = post_form(client, "/coordinator/retention", page, action="hold", reference=reference,
+                       reason="Court order 2033/17")
+    page = client.get(placed.headers["location"])
     assert "The legal hold is in place" in page.text and f'id="held-{reference}"' in page.text
     assert "Court order 2033/17" in page.text and "Not while on hold" in page.text
     svc.clock = lambda: due + timedelta(days=1)

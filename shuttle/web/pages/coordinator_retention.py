@@ -60,7 +60,7 @@ async def retention_page(request: Request) -> Response:
     except NotFound:  # a reference that names no case: said on the form, like a mistyped one
         return await _render(request, principal, status=404, form=fields,
                              error=f"There is no case {fields['reference']}.")
-    return go(f"{PAGE}?done={'held' if fields['action'] == 'hold' else 'lifted'}")
+    return go(f"{PAGE}?done={'hold-placed' if fields['action'] == 'hold' else 'hold-lifted'}")
 
 
 ROUTES = [Route(PAGE, retention_page, methods=["GET", "POST"])]
