@@ -201,7 +201,7 @@ class ShuttleMachine(RuleBasedStateMachine):
         """Closing (and then closed), once something was written: everything pending must be held."""
         if not self.message_ids():
             return
-        if self.attempt(cases.set_status, "co_facilitator", self.case_id, "closing", reason="Done.") is not None:
+        if self.attempt(cases.set_status, "co_facilitator", self.case_id, "closing", reason="completed") is not None:
             event("case closing")
         if finish and self.attempt(cases.set_status, "facilitator", self.case_id, "closed") is not None:
             event("case closed")
