@@ -23,13 +23,14 @@ from shuttle.cases.states import Status
 from shuttle.dates import on_day
 from shuttle.errors import Conflict, NotFound
 from shuttle.i18n import N_, gettext
-from shuttle.messages import authoring, delivery, replies, requests, sharing
+from shuttle.messages import authoring, delivery, replies, requests, sharing, supported_opening
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.models import Approval, Message
 from shuttle.messages.requests import LatestRequest, RequestView
 from shuttle.messages.sharing import SupporterChoice
 from shuttle.messages.states import AUTHOR_STEP, AUTHOR_WORDS, AUTHOR_WORDS_RECALLED, DELIVERED, State
+from shuttle.messages.supported_opening import SupportedView
 from shuttle.messages.text import normalise
 from shuttle.messages.views import (
     AuthorView,
@@ -559,6 +560,8 @@ class InboxItem(RecipientView):
     delivered_on: str | None  # "Tuesday 1 December 2026"
     may_reply: bool  # opened, and I may write now: "Reply" starts a message answering it
     captions: bool = False  # a recording with timed captions (the player's <track>), once opened
+    #: issue 12: my waiting request to open it with my facilitator (it then opens only in their session)
+    supported: SupportedView | None = None
 
 
 def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -> InboxItem:
@@ -577,6 +580,7 @@ def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -
     if not view.opened and not closed and member.participant_id is not None and \
             not delivery.may_open_now(session, case.status, member.participant_id, case.label_of(member.side or "")):
         blocked = "on hold"  # the page offers no "Open it now" that could not work
+    supported = supported_opening.for_recipient(session, svc, message.id) if not view.opened and not closed else None
     if showing:
         try:
             if message.kind == "letter":
@@ -590,7 +594,7 @@ def inbox_item(session: Session, svc: Services, actor: Actor, message_id: str) -
         **{name: getattr(view, name) for name in RecipientView.__dataclass_fields__},
         kind_name=KIND_NAMES[view.kind], read_receipts_allowed=case.read_receipts_allowed,
         requests=asked, waiting_request=waiting, closed=closed, may_ask=not closed and waiting is None,
-        supporters=supporters, blocked=blocked, text=text, transcript=transcript, captions=timed,
+        supporters=supporters, blocked=blocked, text=text, transcript=transcript, captions=timed, supported=supported,
         answers=_answered_name(session, member, case, message.in_reply_to_id),
         delivered_on=on_day(view.delivered_at),
         may_reply=showing and replies.may_answer(member, message) and case.status not in ENDING
