@@ -8,6 +8,7 @@ that the last digest did not cover. A participant's e-mail has the same words ev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,13 +63,24 @@ def _row(session: Session, actor: Actor) -> NotificationSetting | None:
     return session.get(NotificationSetting, actor.account_id)
 
 
-def view(session: Session, svc: Services, actor: Actor) -> dict[str, Any]:
+@dataclass(frozen=True)
+class NotificationsView:
+    """What the person's notifications page (and GET /api/v1/me/notifications) shows."""
+
+    address: str  # "" when none is kept
+    wants: bool  # a digest is wanted and there is an address to send it to
+    configured: bool  # this service sends e-mail at all
+    digest_at: str  # the time of day (UTC) digests go out
+    staff: bool
+
+
+def view(session: Session, svc: Services, actor: Actor) -> NotificationsView:
     """What the person's notifications page shows (a read: writes nothing)."""
     row = _row(session, actor)
     address = blobs.load_text(session, svc.store, row.address_blob_id) if row and row.address_blob_id else ""
-    return {"address": address, "wants": bool(row and row.wants_digest and row.address_blob_id),
-            "configured": svc.settings.mail_configured, "digest_at": svc.settings.digest_at,
-            "staff": actor.role != "participant"}
+    return NotificationsView(address=address, wants=bool(row and row.wants_digest and row.address_blob_id),
+                             configured=svc.settings.mail_configured, digest_at=svc.settings.digest_at,
+                             staff=actor.role != "participant")
 
 
 def save(session: Session, svc: Services, actor: Actor, *, address: str, wants: bool) -> None:

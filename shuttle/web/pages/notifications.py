@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,7 +12,6 @@ from starlette.routing import Route
 from shuttle.errors import BadInput, NotFound
 from shuttle.notifications import mail
 from shuttle.notifications import service as notifications
-from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, services
 from shuttle.web.pages.common import go, render, signed_in
 
@@ -42,19 +40,15 @@ async def notifications_page(request: Request) -> Response:
     return go(f"{request.url.path}?done=saved")
 
 
-def _view(s: Session, svc: Services, actor: Actor) -> dict[str, Any]:
-    return notifications.view(s, svc, actor)
-
-
 async def _render(request: Request, principal: Any, *, status: int = 200, done: str = "", error: str = "",
                   typed: str | None = None, wants: bool | None = None) -> Response:
     settings = services(request).settings
-    view = await run(request, _view, csrf=principal.csrf_token)
+    view = await run(request, notifications.view, csrf=principal.csrf_token)
     subject, body = mail.participant_words(settings)
     return render(request, "notifications.html", status=status, principal=principal, n=view,
                   participant=principal.role == "participant", done=done, error=error,
-                  address=view["address"] if typed is None else typed,
-                  wants=view["wants"] if wants is None else wants,
+                  address=view.address if typed is None else typed,
+                  wants=view.wants if wants is None else wants,
                   subject=subject, body=body, staff_subject=mail.STAFF_SUBJECT,
                   mail_from=settings.mail_from, action=request.url.path)
 
