@@ -122,6 +122,13 @@ def exchange_possible(status: Status) -> bool:
     return status is EXCHANGE
 
 
+def writing_possible(status: Status) -> bool:
+    """Whether anything new may be written into the case (a draft started or saved, an upload begun).
+    Until it is closed, yes: a draft waits out a pause or a closing. Once closed, no: nothing written
+    then could ever be sent, and nothing would destroy it with the case."""
+    return status is not Status.CLOSED
+
+
 _WORDS = {
     Status.PREPARATION: "in preparation",
     Status.OPEN: "open",

@@ -90,10 +90,17 @@ def start_media(session: Session, svc: Services, actor: Actor, case_id: str, kin
     return _new_message(session, svc, actor, case_id, kind)
 
 
+def check_case_takes_writing(case: Case) -> None:
+    """Nothing new is written into a closed case (cases/states.writing_possible)."""
+    if not case_states.writing_possible(case_states.Status(case.status)):
+        raise Conflict("The case is closed, so nothing more can be written in it.", code="case_closed")
+
+
 def _new_message(session: Session, svc: Services, actor: Actor, case_id: str, kind: str) -> Message:
     case, member = load_case(session, actor, case_id)
     if not permissions.may_write(member):
         raise NotFound()
+    check_case_takes_writing(case)
     if not permissions.may_start_message(
         member, initiator=case.initiator, responsible_may_reply=case.responsible_may_reply,
         harmed_side_has_sent=_harmed_side_has_sent(session, case.id),
@@ -141,6 +148,7 @@ def save_draft_in_case(session: Session, svc: Services, actor: Actor, message_id
     if sealed is not None and sealed.size != len(text.encode("utf-8")):
         raise ValueError("the sealed draft is not this text")
     message, case, member = as_writer(session, actor, message_id)
+    check_case_takes_writing(case)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
         raise Conflict("This message can no longer be changed.", code="not_editable")

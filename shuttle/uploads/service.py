@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shuttle import blobs
 from shuttle.blobs import Blob
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
-from shuttle.messages.authoring import MEDIA_KINDS, as_writer
+from shuttle.messages.authoring import MEDIA_KINDS, as_writer, check_case_takes_writing
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.states import EDITABLE
 from shuttle.services import Actor, Services
@@ -44,7 +44,8 @@ def _author_message(session: Session, actor: Actor, message_id: str) -> Message:
 
 def create(session: Session, svc: Services, actor: Actor, message_id: str, length: int | None) -> Upload:
     """A new upload into the actor's draft; `length` None: deferred, told by a later PATCH."""
-    message = _author_message(session, actor, message_id)
+    message, case, _ = as_writer(session, actor, message_id)
+    check_case_takes_writing(case)
     if message.kind not in MEDIA_KINDS:
         raise BadInput("Uploads are for audio, video and image messages.")
     if message.state not in EDITABLE:
