@@ -184,13 +184,19 @@ def _add_conflict(session: Session, svc: Services, actor: Actor, case: Case, acc
 
 
 def record_own_conflict(session: Session, svc: Services, actor: Actor, case_id: str) -> bool:
-    """A facilitator of the case says they know someone in it; the coordinator then replaces them."""
+    """A facilitator of the case says they know someone in it; the coordinator then replaces them.
+    Whether this was new (recording twice changes nothing)."""
+    return own_conflict_recorded(session, svc, actor, case_id)[0]
+
+
+def own_conflict_recorded(session: Session, svc: Services, actor: Actor, case_id: str) -> tuple[bool, str]:
+    """`record_own_conflict`, with the case's reference, for the page that says what happened."""
     case, member = load_case(session, actor, case_id)
     if not permissions.may_record_own_conflict(member) or actor.account_id is None:
         raise NotFound()
     account = session.get(Account, actor.account_id)
     assert account is not None
-    return _add_conflict(session, svc, actor, case, account)
+    return _add_conflict(session, svc, actor, case, account), case.reference
 
 
 def record_conflict(session: Session, svc: Services, actor: Actor, case_id: str, account_id: str) -> bool:

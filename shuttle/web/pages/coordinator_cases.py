@@ -11,7 +11,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.cases import assignment
-from shuttle.cases.models import Case
 from shuttle.cases.overview import CaseFilters, case_list, case_staffing
 from shuttle.errors import BadInput, Conflict, NotFound
 from shuttle.services import Actor, Services
@@ -95,16 +94,10 @@ async def own_conflict_page(request: Request) -> Response:
     case_id = request.path_params["case_id"]
     if form.get("confirm") != "yes":
         raise BadInput("Tick the box to say you know someone in this case, then record it.")
-    new, reference = await run(request, _record_own, case_id, csrf=form.get("csrf_token"))
+    new, reference = await run(request, assignment.own_conflict_recorded, case_id, csrf=form.get("csrf_token"))
     # Answered here (recording twice changes nothing), so the page can say what happened.
     return render(request, "staff/conflict_recorded.html", principal=principal, case_id=case_id,
                   reference=reference, new=new)
-
-
-def _record_own(s: Session, svc: Services, actor: Actor, case_id: str) -> tuple[bool, str]:
-    new = assignment.record_own_conflict(s, svc, actor, case_id)
-    case = s.get(Case, case_id)
-    return new, case.reference if case is not None else ""
 
 
 ROUTES = [
