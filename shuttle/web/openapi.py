@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from shuttle.web.api_docs import DOCS, Doc
 from shuttle.web.contract import ACTION_BODIES, Error, schema_of
+from shuttle.web.http import SESSION_COOKIE
 
 PARAM = re.compile(r"{(\w+)}")
 #: What every id in an address looks like (shuttle.web.http.ID_SHAPE); any other answers 404.
@@ -146,7 +147,7 @@ def document(routes: Sequence[BaseRoute], base_url: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "shuttle_session",
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
                                             "description": "Set by POST /session (and /session/totp for staff)"}},
         },
     }
