@@ -19,7 +19,13 @@ from shuttle.cases.facts import facilitator_ids
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
 from shuttle.messages import lifecycle
-from shuttle.messages.authoring import _check_may_send, _harmed_side_has_sent, add_version, check_letter
+from shuttle.messages.authoring import (
+    _check_may_send,
+    _harmed_side_has_sent,
+    add_version,
+    check_case_takes_writing,
+    check_letter,
+)
 from shuttle.messages.models import Message
 from shuttle.messages.states import Action, State
 from shuttle.permissions import Membership
@@ -50,6 +56,7 @@ def _author_for(session: Session, actor: Actor, case_id: str, participant_id: st
             "Only a principal or a proxy writes in this case: a supporter never does.", code="not_an_author")
     if not participant.active:
         raise Conflict("This person no longer takes part in the case.", code="inactive_participant")
+    check_case_takes_writing(case)
     as_author = Membership("participant", participant.side, participant.role, participant.id)
     if not permissions.may_start_message(as_author, initiator=case.initiator,
                                          responsible_may_reply=case.responsible_may_reply,

@@ -7,14 +7,15 @@ no destroy date, so nothing would ever destroy them)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from world import World
 
 from shuttle import retention
 from shuttle.agreements import service as agreements
 from shuttle.cases import states as case_states
-from shuttle.cases.models import Case
+from shuttle.cases.models import Case, Participant
 from shuttle.errors import Conflict
-from shuttle.messages import authoring
+from shuttle.messages import authoring, on_behalf
 from shuttle.services import Services
 from shuttle.uploads import service as uploads
 
@@ -28,13 +29,21 @@ def _closed(world: World) -> tuple[str, object, str, str]:
     return case_id, p, draft.id, video.id
 
 
+def _participant_id(world: World, actor: object) -> str:
+    with world.svc.db.uow() as uow:
+        return str(uow.session.scalars(select(Participant.id).where(
+            Participant.account_id == actor.account_id)).one())  # type: ignore[attr-defined]
+
+
 def test_a_closed_case_takes_no_new_writing(svc: Services) -> None:
     world = World(svc)
     case_id, p, draft_id, video_id = _closed(world)
     for attempt in (lambda: world.do(authoring.start_draft, p.harmed, case_id, "More."),  # type: ignore[attr-defined]
                     lambda: world.do(authoring.start_media, p.responsible, case_id, "audio"),  # type: ignore[attr-defined]
                     lambda: world.do(authoring.save_draft, p.harmed, draft_id, "Again."),  # type: ignore[attr-defined]
-                    lambda: world.do(uploads.create, p.harmed, video_id, 4)):  # type: ignore[attr-defined]
+                    lambda: world.do(uploads.create, p.harmed, video_id, 4),  # type: ignore[attr-defined]
+                    lambda: world.do(on_behalf.enter_letter, p.facilitator, case_id,  # type: ignore[attr-defined]
+                                     _participant_id(world, p.harmed), "Dictated.")):  # type: ignore[attr-defined]
         with pytest.raises(Conflict) as refused:
             attempt()
         assert refused.value.code == "case_closed" and "closed" in refused.value.message

@@ -334,8 +334,6 @@ class ShuttleMachine(RuleBasedStateMachine):
           text=TEXTS)
     def enter_on_behalf(self, who: str, for_whom: str, text: str) -> None:
         """A facilitator types a letter someone dictated (issue 10); anyone else is refused."""
-        if self.case_status() == "closed":
-            return  # KNOWN GAP: on_behalf.enter_letter does not refuse a closed case yet (see the commit message)
         participant_id = self.people.participant_ids[self.actor(for_whom).account_id]
         if self.attempt(on_behalf.enter_letter, who, self.case_id, participant_id, text) is not None:
             event("entered on someone's behalf")
@@ -359,8 +357,6 @@ class ShuttleMachine(RuleBasedStateMachine):
     def reply_share_and_read(self, entered: bool, share: bool) -> None:
         """The responsible side replies (or a facilitator types its reply), both facilitators approve,
         the person harmed opens it and perhaps shares it; the supporter tries to read it."""
-        if entered and self.case_status() == "closed":
-            return  # KNOWN GAP: on_behalf.enter_letter does not refuse a closed case yet (see the commit message)
         responsible = self.people.participant_ids[self.people.responsible.account_id]
         reply = (self.attempt(on_behalf.enter_letter, "facilitator", self.case_id, responsible, "Dear Jessica.")
                  if entered else self.attempt(authoring.start_draft, "responsible", self.case_id, "Dear Jessica."))
