@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import event
 from starlette.types import ASGIApp
 
 from shuttle.accounts.passwords import PasswordPolicy
@@ -89,3 +92,19 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@contextmanager
+def statements_of(svc: Services, *, ignoring: re.Pattern[str]) -> Iterator[list[str]]:
+    """The SQL statements run on `svc`'s engine inside the block, but those `ignoring` matches."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not ignoring.match(statement):
+            statements.append(statement)
+
+    event.listen(svc.db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(svc.db.engine, "before_cursor_execute", count)

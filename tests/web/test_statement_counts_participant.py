@@ -14,11 +14,10 @@ other side, letters delivered to them (waiting, opened, held or returned at thei
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
-from sqlalchemy import event, select
+from sqlalchemy import select
+from support import statements_of
 from world import People, World
 
 from shuttle.messages import authoring, delivery, requests, review
@@ -33,19 +32,8 @@ MAX_STATEMENTS = 15
 HARNESS = re.compile(r"(RELEASE |ROLLBACK TO )?SAVEPOINT ", re.I)
 
 
-@contextmanager
-def counting(svc: Services) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not HARNESS.match(statement):
-            statements.append(statement)
-
-    event.listen(svc.db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(svc.db.engine, "before_cursor_execute", count)
+def counting(svc: Services) -> AbstractContextManager[list[str]]:
+    return statements_of(svc, ignoring=HARNESS)
 
 
 def _letter(world: World, p: People, case_id: str, author: Actor, *, send: bool = True,

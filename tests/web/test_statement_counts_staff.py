@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
+from support import statements_of
 from world import People, World
 
 from shuttle.cases.models import Case
@@ -32,19 +32,8 @@ MAX_STATEMENTS = 15
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 
 
-@contextmanager
-def counting(svc: Services) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not TRANSACTION_CONTROL.match(statement):
-            statements.append(statement)
-
-    event.listen(svc.db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(svc.db.engine, "before_cursor_execute", count)
+def counting(svc: Services) -> AbstractContextManager[list[str]]:
+    return statements_of(svc, ignoring=TRANSACTION_CONTROL)
 
 
 def _round(world: World, p: People, case_id: str, i: int) -> None:
