@@ -208,7 +208,21 @@ def _record_closure(session: Session, svc: Services, actor: Actor, case: Case,
     return closure
 
 
-def finish_case(session: Session, svc: Services, actor: Actor, case_id: str, *, reason: str = "") -> Case:
+def move_case(session: Session, svc: Services, actor: Actor, case_id: str, status: str, *, reason: str = "",
+              expected_version: int | None = None) -> Case:
+    """Every change of a case's status asked for by a page or the API. Closing is always the one
+    close step (closure record, questionnaire offers, check-ins), however it is asked for; a case
+    without its closure record is finished by `finish_case`; the other moves are the status step."""
+    if status == states.Status.CLOSING.value:
+        closure = close_case(session, svc, actor, case_id, reason=reason, expected_version=expected_version)
+        return session.get_one(Case, closure.case_id)
+    if status == states.Status.CLOSED.value and closure_of(session, case_id) is None:
+        return finish_case(session, svc, actor, case_id, reason=reason, expected_version=expected_version)
+    return cases.set_status(session, svc, actor, case_id, status, expected_version=expected_version, reason=reason)
+
+
+def finish_case(session: Session, svc: Services, actor: Actor, case_id: str, *, reason: str = "",
+                expected_version: int | None = None) -> Case:
     """closing -> closed. A case closed without a reason (an older close) is given one now."""
     case, _ = _case(session, actor, case_id, permissions.may_draft_agreement)
     closure = session.get(CaseClosure, case.id)
@@ -223,7 +237,8 @@ def finish_case(session: Session, svc: Services, actor: Actor, case_id: str, *, 
         if closure is None:  # closed by the case's status step alone: its check-ins were never scheduled
             aftercare.schedule_checkins(session, svc, case)
         _record_closure(session, svc, actor, case, why)
-    return cases.set_status(session, svc, actor, case.id, states.Status.CLOSED.value)
+    return cases.set_status(session, svc, actor, case.id, states.Status.CLOSED.value,
+                            expected_version=expected_version)
 
 
 def closure_of(session: Session, case_id: str) -> CaseClosure | None:

@@ -19,7 +19,7 @@ from shuttle.agreements import service as agreements
 from shuttle.cases import service as cases
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, NotFound, ShuttleError
-from shuttle.messages import authoring, delivery, drafting, queries, review
+from shuttle.messages import authoring, delivery, drafting, queries, replies, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
 from shuttle.web import (
@@ -128,12 +128,8 @@ async def case_settings(request: Request) -> Response:
 
 async def case_status(request: Request) -> Response:
     body = await read(request, c.CaseStatus)
-    if body.status == "closing":  # the one close step, with its closure reason (shuttle.agreements.service)
-        await run(request, agreements.close_case, request.path_params["case_id"], reason=body.reason,
-                  expected_version=body.version)
-    else:
-        await run(request, cases.set_status, request.path_params["case_id"], body.status,
-                  expected_version=body.version, reason=body.reason)
+    await run(request, agreements.move_case, request.path_params["case_id"], body.status,  # closing: the close step
+              expected_version=body.version, reason=body.reason)
     return await get_case(request)
 
 
@@ -189,15 +185,21 @@ async def case_messages(request: Request) -> Response:
 
 
 async def start_letter(request: Request) -> Response:
-    """A letter ({"text": ...}) or an empty audio/video/image message ({"kind": ...}) to upload into."""
+    """A letter ({"text": ...}) or an empty audio/video/image message ({"kind": ...}) to upload into;
+    with "in_reply_to", a reply (`replies`: the same rule as the reply page's, which starts it here)."""
     body = await read(request, c.StartMessage)
     case_id = request.path_params["case_id"]
     if body.kind == "letter":
         if body.text is None:
             raise BadInput("'text' is required.", details={"fields": [{"field": "text", "problem": "is required"}]})
-        message = await run(request, authoring.start_draft, case_id, body.text)
-    else:
+        if body.in_reply_to is None:
+            message = await run(request, authoring.start_draft, case_id, body.text)
+        else:
+            message = await run(request, replies.start_reply, case_id, body.in_reply_to, body.text)
+    elif body.in_reply_to is None:
         message = await run(request, authoring.start_media, case_id, body.kind)
+    else:
+        message = await run(request, replies.start_media_reply, case_id, body.in_reply_to, body.kind)
     return answer(c.MessageView, await run(request, _message_view(message.id)), status=201)
 
 

@@ -317,6 +317,14 @@ def test_closing_needs_a_confirmation_and_a_closure_reason(world: World, app: An
     assert no_reason.status_code == 400 and "Say why the case closes" in no_reason.text
     assert "Status: <strong>open</strong>" in staff.get(url).text
     _post(staff, url, page, action="status", status="closing", confirm="yes", reason="completed", version=version)
+    with world.svc.db.uow() as uow:  # the page's status step is the one close step too, closure record and all
+        from shuttle.agreements import service as agreements
+        from shuttle.agreements.models import FeedbackDone
+
+        closure = agreements.closure_of(uow.session, case_id)
+        assert closure is not None and closure.reason == "completed"
+        offered = uow.session.scalars(select(FeedbackDone.participant_id)).all()
+        assert len(offered) >= 2  # each participant is offered the questionnaire
     closing = staff.get(url)
     assert "Status: <strong>closing</strong>" in closing.text and "Finish closing the case" in closing.text
     assert "Resume the case" not in closing.text and "Pause the case" not in closing.text

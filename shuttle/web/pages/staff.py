@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shuttle.accounts import service as accounts
+from shuttle.agreements import service as agreements
 from shuttle.agreements import views as agreement_views
 from shuttle.cases import participation
 from shuttle.cases import service as cases
@@ -156,8 +157,8 @@ def _set_status(form: dict[str, str]) -> Callable[..., Any]:
     def act(s: Session, svc: Services, actor: Actor, case_id: str) -> Any:
         if status in ("closing", "closed") and form.get("confirm") != "yes":
             raise BadInput("Closing a case cannot be undone: tick the box to confirm, then close it.")
-        return cases.set_status(s, svc, actor, case_id, status, expected_version=to_int(form.get("version", "")),
-                                reason=form.get("reason", ""))
+        return agreements.move_case(s, svc, actor, case_id, status, expected_version=to_int(form.get("version", "")),
+                                    reason=form.get("reason", ""))
 
     return act
 
