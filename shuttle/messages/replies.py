@@ -36,10 +36,19 @@ def answerable(session: Session, actor: Actor, message_id: str) -> tuple[Message
     return message, case, member
 
 
+#: Why a reply is refused: one sentence for every reason (missing, not delivered to me, not opened,
+#: my own side's, another case's), so it says what can be answered and reveals nothing more.
+NOT_ANSWERABLE = ("There is no message you can reply to with that id: you can reply only to a message "
+                  "delivered to you and opened.")
+
+
 def _in_case(session: Session, actor: Actor, case_id: str, answered_id: str) -> Message:
-    answered, case, _ = answerable(session, actor, answered_id)
+    try:
+        answered, case, _ = answerable(session, actor, answered_id)
+    except NotFound:
+        raise NotFound(NOT_ANSWERABLE) from None
     if case.id != case_id:
-        raise NotFound()
+        raise NotFound(NOT_ANSWERABLE)
     return answered
 
 

@@ -162,7 +162,8 @@ DOCS: dict[str, Doc] = {
         "The case's messages I may see",
         answers={200: list[c.MessageView]}),
     'start_letter': _with(
-        'Start a letter (a draft only I can see), or an audio/video/image message to upload into',
+        'Start a letter (a draft only I can see), or an audio/video/image message to upload into; '
+        'with in_reply_to, a reply to a message delivered to me and opened',
         body=c.StartMessage, answers={201: c.MessageView}),
     'get_message': _with(
         'A message as I may see it',

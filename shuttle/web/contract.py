@@ -155,6 +155,8 @@ class Holding(Body):
 class StartMessage(Body):
     kind: str = Field("letter", description="letter, audio, video or image")
     text: str | None = Field(None, description="The letter's first words (required for a letter)")
+    in_reply_to: Id | None = Field(None, description="A reply: the id of the message it answers, one delivered "
+                                   "to me and opened (404 otherwise)")
 
 
 class Draft(Body):

@@ -315,6 +315,8 @@ async def exit_page(request: Request) -> Response:
     try:
         if form.get("message_id"):
             await run(request, authoring.save_draft, form["message_id"], text, csrf=csrf)
+        elif form.get("case_id") and text.strip() and form.get("reply_to"):
+            await run(request, replies.start_reply, form["case_id"], form["reply_to"], text, csrf=csrf)
         elif form.get("case_id") and text.strip():
             await run(request, authoring.start_draft, form["case_id"], text, csrf=csrf)
     except ShuttleError as exc:

@@ -5,7 +5,7 @@
 // If the version moved on (another tab saved), the current version is fetched and the save
 // tried again. Then the contact details found in the saved text are shown, as the
 // facilitator will see them (contact details only: the case's watch list is never used for
-// authors). On the "write a letter" page the draft is created first.
+// authors). On the "write a letter" page the draft is created first (a reply's with what it answers).
 // Without JavaScript the same form posts and saves: this only adds to it.
 (function () {
   "use strict";
@@ -18,6 +18,7 @@
   var csrf = form.querySelector("input[name='csrf_token']").value;
   var messageId = form.getAttribute("data-message-id") || "";
   var caseId = form.getAttribute("data-case-id") || "";
+  var replyTo = form.getAttribute("data-reply-to") || "";  // a reply: the message it answers
   var timer = null;
   var inFlight = null;
   var lastSaved = field.value;
@@ -88,7 +89,9 @@
   }
 
   function create(text) {
-    return api("POST", "/cases/" + caseId + "/messages", { text: text }).then(function (answer) {
+    var body = { text: text };
+    if (replyTo) { body.in_reply_to = replyTo; }
+    return api("POST", "/cases/" + caseId + "/messages", body).then(function (answer) {
       if (answer.status !== 201) { throw answer; }
       messageId = answer.data.id;
       // From now on the form saves this draft, with or without JavaScript.
@@ -182,11 +185,13 @@
   });
 
   // The quick exit asks what is not saved yet, to send it with the sign-out (shuttle.js):
-  // the draft's id, or for a new letter the case, and the words. Nothing once signed out.
+  // the draft's id, or for a new letter the case (and what a reply answers), and the words.
+  // Nothing once signed out.
   window.shuttlePendingDraft = function () {
     var text = field.value;
     if (stopped || text === lastSaved || text === creating || (!messageId && !text.trim())) { return null; }
-    return messageId ? { message_id: messageId, text: text } : { case_id: caseId, text: text };
+    if (messageId) { return { message_id: messageId, text: text }; }
+    return replyTo ? { case_id: caseId, reply_to: replyTo, text: text } : { case_id: caseId, text: text };
   };
 
   // Others (the upload of a recording) ask for the words to be saved before reloading the page:
