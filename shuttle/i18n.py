@@ -1,8 +1,11 @@
 """English and Welsh (issue 12): the catalogues, the reader's language, and gettext for pages and code.
 
-The catalogues are the .po files in shuttle/locale/<locale>/LC_MESSAGES/messages.po, extracted with
-`pybabel extract -F babel.cfg` (see README). They are compiled here, in memory, the first time a
-language is used: there is no build step to forget and no .mo file to fall out of step with its .po.
+The catalogues are the .po files in shuttle/locale/<locale>/LC_MESSAGES/: messages.po (participants'
+pages, sign-in and Python, extracted with `pybabel extract -F babel.cfg`) and staff.po (facilitators'
+and coordinators' pages, `-F babel-staff.cfg`; see README), split by audience so each can be extracted
+and translated on its own. They are compiled here, in memory, the first time a language is used, and
+read as one (a msgid missing from messages.po is looked up in staff.po): there is no build step to
+forget and no .mo file to fall out of step with its .po.
 
 The language a page is rendered in is a context variable, set by `shuttle.web.pages.common.render`
 around the rendering; `gettext` and `lazy_gettext` read it. Python code that builds a sentence a
@@ -55,22 +58,43 @@ def using(locale: str) -> Iterator[str]:
         _current.reset(token)
 
 
-def catalogue_path(locale: str) -> Path:
-    return LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+#: The catalogues (gettext domains) of each language, looked up in this order: participants' pages
+#: and Python first, then staff and coordinator pages (babel.cfg and babel-staff.cfg extract them).
+DOMAINS = ("messages", "staff")
+
+
+def catalogue_path(locale: str, domain: str = "messages") -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def catalogue_paths(locale: str) -> list[Path]:
+    """Every catalogue of `locale`, in lookup order (a page's string is in at least one of them)."""
+    return [catalogue_path(locale, domain) for domain in DOMAINS]
+
+
+def _compiled(path: Path, locale: str) -> _gettext.GNUTranslations:
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)  # untranslated and fuzzy entries left out: the next one answers
+    compiled.seek(0)
+    return _gettext.GNUTranslations(compiled)
 
 
 @cache
 def translations(locale: str) -> _gettext.NullTranslations:
-    """The compiled catalogue for `locale` (compiled from its .po once per process)."""
-    path = catalogue_path(locale)
-    if not path.exists():
-        return _gettext.NullTranslations()
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    compiled = BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return _gettext.GNUTranslations(compiled)
+    """The compiled catalogues for `locale` as one (compiled from their .po files once per process):
+    the first that has a msgid translated answers, the others are its fallbacks."""
+    found: _gettext.NullTranslations | None = None
+    for path in catalogue_paths(locale):
+        if not path.exists():
+            continue
+        compiled = _compiled(path, locale)
+        if found is None:
+            found = compiled
+        else:
+            found.add_fallback(compiled)
+    return found if found is not None else _gettext.NullTranslations()
 
 
 def gettext(message: str) -> str:

@@ -30,23 +30,33 @@ ROOT = Path(__file__).resolve().parent.parent
 LANG = re.compile(r'<html lang="([^"]+)"')
 
 
+#: The extraction configs, one per catalogue (babel.cfg: messages.po; babel-staff.cfg: staff.po).
+CONFIGS = ("babel.cfg", "babel-staff.cfg")
+
+
 def _used_messages() -> dict[str, str]:
-    """Every msgid the templates and marked Python use, found with Babel's extractors and babel.cfg."""
-    with (ROOT / "babel.cfg").open() as handle:
-        method_map, options_map = parse_mapping_cfg(handle)
+    """Every msgid the templates and marked Python use, found with Babel's extractors and both configs."""
     found: dict[str, str] = {}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options_map,
-                                                                            keywords=keywords):
-        msgid = message[0] if isinstance(message, tuple) else message  # a plural is kept under its singular
-        if msgid:
-            found.setdefault(msgid, filename)
+    for config in CONFIGS:
+        with (ROOT / config).open() as handle:
+            method_map, options_map = parse_mapping_cfg(handle)
+        for filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options_map,
+                                                                                keywords=keywords):
+            msgid = message[0] if isinstance(message, tuple) else message  # a plural is kept under its singular
+            if msgid:
+                found.setdefault(msgid, filename)
     return found
 
 
-def _catalogue(locale: str) -> Any:
-    with i18n.catalogue_path(locale).open("rb") as handle:
+def _catalogue(locale: str, domain: str = "messages") -> Any:
+    with i18n.catalogue_path(locale, domain).open("rb") as handle:
         return read_po(handle, locale=locale)
+
+
+def _catalogues(locale: str) -> list[Any]:
+    """Every catalogue of `locale` (messages.po and staff.po): a used string is translated in one of them."""
+    return [_catalogue(locale, domain) for domain in i18n.DOMAINS]
 
 
 def _translated(catalogue: Any, msgid: str) -> bool:
@@ -60,14 +70,17 @@ def _translated(catalogue: Any, msgid: str) -> bool:
 def test_every_string_used_is_translated_into_welsh() -> None:
     used = _used_messages()
     assert "Sign out" in used and "Draft" in used  # a template's string and a state's words are extracted
-    welsh = _catalogue("cy")
-    untranslated = sorted(f"{where}: {msgid!r}" for msgid, where in used.items() if not _translated(welsh, msgid))
-    assert not untranslated, "missing from shuttle/locale/cy/LC_MESSAGES/messages.po:\n" + "\n".join(untranslated)
+    assert "Review queue" in used  # and a staff page's, through babel-staff.cfg
+    welsh = _catalogues("cy")
+    untranslated = sorted(f"{where}: {msgid!r}" for msgid, where in used.items()
+                          if not any(_translated(catalogue, msgid) for catalogue in welsh))
+    assert not untranslated, ("missing from shuttle/locale/cy/LC_MESSAGES/messages.po and staff.po:\n"
+                              + "\n".join(untranslated))
 
 
 def test_the_welsh_catalogue_keeps_every_placeholder() -> None:
     placeholder = re.compile(r"%\(\w+\)s|<[^>]+>")
-    for message in _catalogue("cy"):
+    for message in (message for catalogue in _catalogues("cy") for message in catalogue):
         if not message.id:
             continue
         source = message.id[-1] if isinstance(message.id, tuple) else message.id
@@ -81,6 +94,28 @@ def test_the_state_words_are_all_in_the_catalogue() -> None:
     for words in [*AUTHOR_WORDS.values(), AUTHOR_WORDS_RECALLED]:
         for message in words:
             assert welsh.gettext(message) != message, message
+
+
+def test_the_staff_catalogue_is_read_with_the_participants_one() -> None:
+    """staff.po (babel-staff.cfg) is loaded beside messages.po: either answers for its own strings."""
+    assert [path.name for path in i18n.catalogue_paths("cy")] == ["messages.po", "staff.po"]
+    assert i18n.catalogue_path("cy").name == "messages.po" and all(path.exists() for path in i18n.catalogue_paths("cy"))
+    welsh = i18n.translations("cy")
+    assert welsh.gettext("Review queue") == "Ciw adolygu"  # only in staff.po
+    assert welsh.gettext("Sign out") == "Allgofnodi"  # messages.po
+
+
+def test_a_facilitators_dashboard_in_welsh(app: Any, sqlite_svc: Services) -> None:
+    world = World(sqlite_svc)
+    _case_id, people = world.case()
+    client = world.sign_in(app, people.facilitator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = client.get("/staff")
+    assert page.status_code == 200 and LANG.search(page.text).group(1) == "cy"  # type: ignore[union-attr]
+    for welsh in ("<h1>Eich gwaith</h1>", "Ciw adolygu", "Eich achosion", "Allgofnodi", ">English</button>"):
+        assert welsh in page.text, welsh
+    for english in ("Your work", "Review queue", "Your cases"):
+        assert english not in page.text, english
 
 
 def test_dates_are_in_the_readers_language() -> None:
