@@ -2,7 +2,8 @@
 
 Pure: no I/O. `shuttle.cases.service.set_status` applies it to a stored case and writes the
 audit log (DESIGN.md section 3b). The exchange is possible only while a case is open;
-paused, closing and closed hold everything pending.
+paused, closing and closed hold everything pending; only a pause also stops what was already
+delivered from being opened or read (after closure people keep what was delivered to them).
 
     preparation --open--> open --pause--> paused --resume--> open
     preparation / open / paused --close (with a ClosureReason)--> closing --finish--> closed
@@ -33,6 +34,9 @@ class Action(StrEnum):
 HOLDING = frozenset({Status.PAUSED, Status.CLOSING, Status.CLOSED})
 #: The only status in which anything may be sent or released.
 EXCHANGE = Status.OPEN
+#: Statuses in which what was already delivered may not be opened or read: a pause stops even that at
+#: once; closing and closed do not (issue 11: people keep what was delivered to them until retention ends).
+READING_STOPPED = frozenset({Status.PAUSED})
 
 
 class TransitionNotAllowed(Exception):
@@ -116,6 +120,11 @@ def closure_reason(action: Action, raw: str | None) -> ClosureReason:
 def holds_everything(status: Status) -> bool:
     """Whether pending messages of a case in this status must be held."""
     return status in HOLDING
+
+
+def reading_possible(status: Status) -> bool:
+    """Whether a recipient may open or read, watch, listen to what was delivered to them."""
+    return status not in READING_STOPPED
 
 
 def exchange_possible(status: Status) -> bool:

@@ -15,8 +15,9 @@ from shuttle.blobs import Blob
 from shuttle.cases.facts import person_gate
 from shuttle.cases.models import Case, CaseFacilitator, Consent, Participant
 from shuttle.errors import Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.messages import lifecycle, supported_opening
-from shuttle.messages.gates import PersonGate, hold_reasons
+from shuttle.messages.gates import PersonGate, reading_holds
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.requests import closed_by_request
 from shuttle.messages.states import Action, State
@@ -25,12 +26,12 @@ from shuttle.services import Actor, Services
 
 
 def _check_deliverable(session: Session, case_status: str, member_participant_id: str, label: str) -> None:
-    """A pause or withdrawn consent also stops a delivered-but-unopened message from being opened."""
+    """A pause or withdrawn consent stops a delivered message from being opened or read; a closed
+    case does not (gates.reading_holds)."""
     participant = session.get(Participant, member_participant_id)
     assert participant is not None
-    gate = person_gate(session, participant, label)
-    if hold_reasons(case_status, gate, ()) or not gate.receives:
-        raise Conflict("This message cannot be opened just now. Your facilitator can tell you more.",
+    if reading_holds(case_status, person_gate(session, participant, label)):
+        raise Conflict(N_("This message cannot be opened just now. Your facilitator can tell you more."),
                        code="not_deliverable")
 
 
@@ -204,9 +205,9 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
     else:  # the recipient: still deliverable (as `_check_deliverable`), and not returned or destroyed
         gate = PersonGate(label=row.label_harmed if member.side == "harmed" else row.label_responsible,
                           takes_part=bool(row.takes_part), receives=bool(row.receives),
-                          suitable=False)  # not read by hold_reasons, nor here: receiving needs consent
-        if hold_reasons(row.status, gate, ()) or not gate.receives:
-            raise Conflict("This message cannot be opened just now. Your facilitator can tell you more.",
+                          suitable=False)  # not read by reading_holds, nor here: receiving needs consent
+        if reading_holds(row.status, gate):
+            raise Conflict(N_("This message cannot be opened just now. Your facilitator can tell you more."),
                            code="not_deliverable")
         done = closed_by_request(session, message_id)
         if done:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from shuttle.cases.states import Status, describe, exchange_possible, holds_everything
+from shuttle.cases.states import Status, describe, exchange_possible, holds_everything, reading_possible
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,26 @@ def hold_reasons(case_status: str, author: PersonGate, recipients: tuple[PersonG
     elif not author.takes_part:
         reasons.append(f"{author.label} withdrew consent to take part")
     for person in recipients:
-        if not person.takes_part:
-            reasons.append(f"{person.label} withdrew consent to take part")
-        elif not person.receives:
-            reasons.append(f"{person.label} has no current consent to receive messages")
+        reasons.extend(_receiving(person))
     return reasons
+
+
+def _receiving(person: PersonGate) -> list[str]:
+    if not person.takes_part:
+        return [f"{person.label} withdrew consent to take part"]
+    if not person.receives:
+        return [f"{person.label} has no current consent to receive messages"]
+    return []
+
+
+def reading_holds(case_status: str, reader: PersonGate) -> list[str]:
+    """Why a recipient may not open or read what was already delivered to them now: a pause and a
+    withdrawn consent stop it at once; closing and closed do not, so people keep what was delivered
+    to them until retention ends (issue 11), while everything still pending stays held."""
+    status = _status(case_status)
+    reasons = [] if status is not None and reading_possible(status) else \
+        [f"the case is {describe(status) if status else case_status}"]
+    return reasons + _receiving(reader)
 
 
 def release_blockers(facts: ReleaseFacts) -> list[str]:

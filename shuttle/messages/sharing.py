@@ -23,8 +23,9 @@ from shuttle.cases.facts import person_gate
 from shuttle.cases.models import Case, Participant
 from shuttle.db import Base, UTCDateTime, utcnow
 from shuttle.errors import Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.messages.delivery import delivered_text
-from shuttle.messages.gates import hold_reasons
+from shuttle.messages.gates import reading_holds
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.requests import closed_by_request
@@ -113,7 +114,7 @@ def share(session: Session, svc: Services, actor: Actor, message_id: str, suppor
     supporter = _supporter(session, case, member, supporter_id)
     if not permissions.may_share_with_supporter(member, author_side=message.author_side,
                                                 state=State(message.state)):
-        raise Conflict("Open the message yourself first; then you can share it.", code="not_opened")
+        raise Conflict(N_("Open the message yourself first; then you can share it."), code="not_opened")
     existing = _active_share(session, message.id, supporter.id)
     if existing is not None:
         return existing
@@ -159,11 +160,12 @@ def _as_supporter(session: Session, actor: Actor, message_id: str
 
 
 def _may_open(session: Session, svc: Services, case: Case, member: Membership) -> bool:
-    """The supporter's own readiness: their consents and their own assessment, and an open case."""
+    """The supporter's own readiness: their consents and their own assessment, and a case not paused
+    (what was shared with them stays readable after closure, as for the recipient)."""
     me = session.get(Participant, member.participant_id)
     assert me is not None
     gate = person_gate(session, me, case.label_of(me.side), svc.now())
-    return not hold_reasons(case.status, gate, ()) and gate.receives and gate.suitable
+    return not reading_holds(case.status, gate) and gate.suitable
 
 
 def _words(session: Session, svc: Services, message: Message) -> str | None:
@@ -212,7 +214,7 @@ def open_shared(session: Session, svc: Services, actor: Actor, message_id: str) 
     """The supporter chooses to open it now (the first time is recorded and audited)."""
     message, case, member, row = _as_supporter(session, actor, message_id)
     if not _may_open(session, svc, case, member):
-        raise Conflict("This message cannot be opened just now. Your facilitator can tell you more.",
+        raise Conflict(N_("This message cannot be opened just now. Your facilitator can tell you more."),
                        code="not_deliverable")
     if row.opened_at is None:
         row.opened_at = svc.now()

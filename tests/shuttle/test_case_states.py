@@ -14,6 +14,7 @@ from shuttle.cases.states import (
     exchange_possible,
     holds_everything,
     next_status,
+    reading_possible,
 )
 
 S, A = Status, Action
@@ -52,6 +53,11 @@ def test_only_an_open_case_exchanges_and_paused_closing_closed_hold_everything()
     assert {s for s in Status if holds_everything(s)} == {S.PAUSED, S.CLOSING, S.CLOSED}
 
 
+def test_only_a_pause_stops_reading_what_was_delivered() -> None:
+    """Closing holds what is pending, not what people already have (issue 11)."""
+    assert {s for s in Status if not reading_possible(s)} == {S.PAUSED}
+
+
 @pytest.mark.parametrize("status", list(Status))
 @pytest.mark.parametrize("target", list(Status))
 def test_targets_name_their_action(status: Status, target: Status) -> None:
@@ -66,3 +72,15 @@ def test_targets_name_their_action(status: Status, target: Status) -> None:
 
 def test_every_status_has_words() -> None:
     assert {describe(s) for s in Status} == {"in preparation", "open", "paused", "closing", "closed"}
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("takes_part", [True, False])
+@pytest.mark.parametrize("receives", [True, False])
+def test_reading_holds_are_the_pause_and_the_readers_consents(status: Status, takes_part: bool, receives: bool) -> None:
+    from shuttle.messages.gates import PersonGate, reading_holds
+
+    reader = PersonGate(label="the person responsible", takes_part=takes_part, receives=receives, suitable=False)
+    holds = reading_holds(status.value, reader)
+    assert bool(holds) == (status is S.PAUSED or not takes_part or not receives)
+    assert ("the case is paused" in holds) == (status is S.PAUSED)
