@@ -88,3 +88,25 @@ def test_withdrawn_consent_to_receive_still_stops_reading_after_closure(svc: Ser
     world.do(cases.record_consent, p.facilitator, case_id, participant_id, kind="receive_messages", granted=False)
     with world.sign_in(build_app(svc, check_schema=False), p.responsible) as reader:
         assert reader.get(f"/api/v1/messages/{video}/media").status_code == 409
+
+
+def test_once_retention_shreds_the_case_nothing_delivered_can_be_read_and_nothing_fails(svc: Services) -> None:
+    from shuttle import blobs, retention
+    from shuttle.cases.models import Case
+
+    world = World(svc)
+    case_id, p = world.case()
+    opened, video, waiting = _delivered(world, p, case_id)
+    world.do(agreements.close_case, p.facilitator, case_id, reason="completed")
+    world.do(agreements.finish_case, p.facilitator, case_id)
+    with svc.db.uow() as uow:
+        reference = uow.session.get_one(Case, case_id).reference
+    world.do(retention.shred_case, world.account("coordinator1", "coordinator"), reference)
+    world.do(lambda s, svc_: blobs.remove_shredded_bytes(s, svc_.store, now=svc_.now()))
+    with world.sign_in(build_app(svc, check_schema=False), p.responsible) as reader:
+        assert reader.get("/me").status_code == 200
+        for message_id in (opened, video, waiting):
+            page = reader.get(f"/me/inbox/{message_id}")
+            assert page.status_code in (200, 404, 409, 410) and "the blue umbrella" not in page.text, page.status_code
+        assert reader.get(f"/api/v1/messages/{video}/media").status_code in (404, 409, 410)
+        assert reader.post(f"/api/v1/messages/{waiting}/open", json={}).status_code in (404, 409, 410)
