@@ -94,6 +94,24 @@ def test_private_notes_page_audits_each_view_and_the_timeline_shows_no_words(wor
     assert SECRET not in fiona.get(f"/staff/cases/{case_id}").text
 
 
+FLASH = re.compile(r'<div class="notice notice-good flash" role="status" id="flash"><p>(.*?)</p>')
+
+
+def test_saving_a_note_is_confirmed_once_like_other_staff_actions(world: World, app: Any) -> None:
+    case_id, p = world.case()
+    fiona, _ = sign_in_page(app, world, p.facilitator)
+    url = f"/staff/cases/{case_id}/notes"
+    page = fiona.get(url)
+    assert FLASH.search(page.text) is None
+    saved = post_form(fiona, url, page, text=SECRET)
+    landed = fiona.get(saved.headers["location"])
+    said = FLASH.search(landed.text)
+    assert said is not None and said.group(1) == "Note saved." and SECRET in landed.text
+    assert FLASH.search(fiona.get(url).text) is None  # shown once
+    refused = fiona.post(url, data={"csrf_token": csrf_of(page), "text": " "})
+    assert refused.status_code == 400 and FLASH.search(refused.text) is None  # nothing was saved
+
+
 def test_a_letter_entered_for_sam_is_approved_by_the_other_facilitator(world: World, app: Any) -> None:
     case_id, p = world.case(two_facilitators=True, initiator="either")
     fiona, _ = sign_in_page(app, world, p.facilitator)

@@ -23,6 +23,7 @@ from shuttle.cases.casework_view import person_page as person_page_view
 from shuttle.errors import BadInput, NotFound, ShuttleError
 from shuttle.messages import on_behalf, sharing
 from shuttle.web.http import read_body, read_form, run
+from shuttle.web.pages import flash
 from shuttle.web.pages.common import go, render, signed_in, view_fields
 
 YES_NO_UNKNOWN = {"yes": True, "no": False, "unknown": None}
@@ -155,7 +156,7 @@ async def notes_page(request: Request) -> Response:
     if request.method == "GET":
         message_id = request.query_params.get("message") or None
         page = await run(request, notes_page_view, case_id, message_id)
-        return render(request, "staff/notes.html", principal=principal, text="", **view_fields(page))
+        return flash.page(request, "staff/notes.html", principal=principal, text="", **view_fields(page))
     form = await read_form(request)
     message_id = form.get("message_id") or None
     try:
@@ -165,7 +166,8 @@ async def notes_page(request: Request) -> Response:
         page = await run(request, notes_page_view, case_id, message_id, csrf=form.get("csrf_token"))
         return render(request, "staff/notes.html", status=400, principal=principal, text=form.get("text", ""),
                       error=exc.message, **view_fields(page))
-    return go(f"/staff/cases/{case_id}/notes" + (f"?message={message_id}" if message_id else ""))
+    return flash.done(request, f"/staff/cases/{case_id}/notes" + (f"?message={message_id}" if message_id else ""),
+                      "Note saved.")
 
 
 # --- sharing with a supporter, and what a supporter sees -----------------------------------------

@@ -7,9 +7,6 @@ anything else anyway.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,7 +33,8 @@ from shuttle.messages.review_view import review_view
 from shuttle.messages.review_view import side_by_side as _side_by_side  # noqa: F401 (tests/web/test_staff_diff.py)
 from shuttle.messages.staff_dashboard import QueueFilter, dashboard, neighbour
 from shuttle.services import Actor, Services
-from shuttle.web.http import SESSION_COOKIE, read_form, run, services, to_int
+from shuttle.web.http import read_form, run, to_int
+from shuttle.web.pages import flash
 from shuttle.web.pages.common import go, render, signed_in, view_fields
 
 KIND_WORDS = KIND_NAMES
@@ -50,48 +48,9 @@ def _return_to(form: dict[str, str], default: str) -> str:
     return wanted if RETURN_TO.match(wanted) else default
 
 
-# --- confirmations: a cookie set by the POST, read (and cleared) by the next staff page ----------
-#: The cookie holds the sentence and its HMAC keyed by the session token (HttpOnly): nobody else
-#: can make a staff page say something. Nothing is written to the database by reading it.
-FLASH_COOKIE = "shuttle_flash"
-MAX_FLASH_CHARS = 600
-
-
-def _flash_mac(request: Request, text: str) -> str:
-    key = request.cookies.get(SESSION_COOKIE, "").encode()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-
-
-def _with_flash(request: Request, response: Response, text: str) -> Response:
-    text = text[:MAX_FLASH_CHARS]
-    value = base64.urlsafe_b64encode(text.encode()).decode() + "." + _flash_mac(request, text)
-    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/staff",
-                        secure=services(request).settings.cookie_secure)
-    return response
-
-
-def _flash(request: Request) -> str | None:
-    """The confirmation waiting for this page, if its signature holds."""
-    raw = request.cookies.get(FLASH_COOKIE, "")
-    encoded, _, mac = raw.partition(".")
-    try:
-        text = base64.urlsafe_b64decode(encoded.encode()).decode()
-    except ValueError:
-        return None
-    return text if text and hmac.compare_digest(mac, _flash_mac(request, text)) else None
-
-
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    """`render` with the waiting confirmation shown once: the cookie is cleared by this answer."""
-    flash = _flash(request) if request.method == "GET" else None
-    response = render(request, name, status=status, flash=flash, **context)
-    if FLASH_COOKIE in request.cookies:
-        response.delete_cookie(FLASH_COOKIE, path="/staff", httponly=True, samesite="lax")
-    return response
-
-
-def _done(request: Request, url: str, text: str) -> Response:
-    return _with_flash(request, go(url), text)
+# --- confirmations (shuttle.web.pages.flash): shown once by the next staff page ------------------
+_page = flash.page
+_done = flash.done
 
 
 # --- dashboard -----------------------------------------------------------------------------------
