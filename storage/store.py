@@ -48,6 +48,11 @@ class EncryptedObject:
         """
         return self._opener.read_range(start, end)
 
+    def read_range_at_once(self, start: int, end: int) -> memoryview:
+        """Plaintext of [start, end) in one buffer, all of it authenticated before it comes back
+        (`DecryptionError` else): for a short range (a player's seek), cheaper than joining pieces."""
+        return self._opener.read_range_at_once(start, end)
+
     def __iter__(self) -> Iterator[bytes]:
         """The whole plaintext, one segment at a time; truncation is always detected."""
         return iter(self._opener)
@@ -127,7 +132,14 @@ class BlobStore:
         def read(offset: int, length: int) -> bytes:
             return backend.read(object_id, offset, length)
 
-        opener = StreamOpener(data_key, object_id, read, backend.size(object_id))
+        read_into = getattr(backend, "read_into", None)  # a local file reads into a kept buffer
+
+        def into(offset: int, buffer: memoryview) -> int:
+            assert read_into is not None
+            return int(read_into(object_id, offset, buffer))
+
+        opener = StreamOpener(data_key, object_id, read, backend.size(object_id),
+                              read_into=into if read_into is not None else None)
         return EncryptedObject(object_id, opener)
 
     def get_bytes(self, object_id: str, key: WrappedKey) -> bytes:

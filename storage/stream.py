@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 from collections.abc import Callable, Iterator
 
 from cryptography.exceptions import InvalidTag
@@ -59,6 +60,35 @@ HKDF_INFO_PREFIX = b"shuttle-stream-v1|"
 DEFAULT_MAX_READ = 1024 * 1024
 
 ReadFn = Callable[[int, int], bytes]
+#: `read_into(offset, buffer)`: fill `buffer` from ciphertext `offset`; the bytes read (fewer at the end).
+ReadIntoFn = Callable[[int, memoryview], int]
+#: Read buffers `read_range_at_once` keeps for reuse, and the largest it keeps.
+KEPT_BUFFERS = 4
+KEPT_BUFFER_MAX = 4 * DEFAULT_MAX_READ
+
+
+class _ReadBuffers:
+    """A few ciphertext buffers kept for reuse: faulting a fresh megabyte in, page by page, costs
+    several times more than decrypting it (bench/seek.py), so short ranges read into a warm one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: list[bytearray] = []
+
+    def take(self, size: int) -> bytearray:
+        with self._lock:
+            for at, buffer in enumerate(self._free):
+                if len(buffer) >= size:
+                    return self._free.pop(at)
+        return bytearray(max(size, DEFAULT_MAX_READ))
+
+    def give(self, buffer: bytearray) -> None:
+        with self._lock:
+            if len(self._free) < KEPT_BUFFERS and len(buffer) <= KEPT_BUFFER_MAX:
+                self._free.append(buffer)
+
+
+_BUFFERS = _ReadBuffers()
 
 
 def derive_segment_key(data_key: bytes, salt: bytes, object_id: str) -> bytes:
@@ -163,8 +193,10 @@ class StreamOpener:
         ciphertext_size: int,
         *,
         max_read: int = DEFAULT_MAX_READ,
+        read_into: ReadIntoFn | None = None,
     ) -> None:
         self._read = read
+        self._read_into = read_into
         if ciphertext_size < HEADER_SIZE:
             raise DecryptionError("ciphertext too short")
         self._header = _read_exactly(read, 0, HEADER_SIZE)
@@ -208,6 +240,45 @@ class StreamOpener:
                 plaintext = self._open_segment(index, raw[begin : begin + full], final=index == span.last_index)
                 base = index * size
                 yield plaintext[max(start - base, 0) : end - base]
+
+    def read_range_at_once(self, start: int, end: int) -> memoryview:
+        """The plaintext of [start, end) in one buffer, every covering segment authenticated before
+        it returns (`DecryptionError` else), for a short range: its ciphertext is read in one go
+        (into a kept buffer, if the backend reads into one) and each segment decrypted straight
+        into its place in the answer, so the range costs about one fresh buffer, not four."""
+        span = segment_span(start, end, self.size, self._segment_size)
+        if span.length == 0:
+            return memoryview(b"")
+        plaintext = bytearray((span.stop - span.first) * self._segment_size)
+        if self._read_into is None:
+            self._open_span_into(span, memoryview(_read_exactly(self._read, span.offset, span.length)), plaintext)
+        else:
+            buffer = _BUFFERS.take(span.length)
+            try:
+                raw = memoryview(buffer)[: span.length]
+                if self._read_into(span.offset, raw) != span.length:
+                    raise DecryptionError("object shorter than its recorded size")
+                self._open_span_into(span, raw, plaintext)
+            finally:
+                _BUFFERS.give(buffer)
+        base = span.first * self._segment_size
+        return memoryview(plaintext)[start - base : end - base]
+
+    def _open_span_into(self, span: SegmentSpan, raw: memoryview, plaintext: bytearray) -> None:
+        """Decrypt the span's segments (`raw`, its ciphertext) each into its place in `plaintext`."""
+        size, full = self._segment_size, self._segment_size + TAG_SIZE
+        out = memoryview(plaintext)
+        for index in range(span.first, span.stop):
+            begin, at = (index - span.first) * full, (index - span.first) * size
+            ciphertext = raw[begin : begin + full]
+            self._open_segment_into(index, ciphertext, out[at : at + len(ciphertext) - TAG_SIZE],
+                                    final=index == span.last_index)
+
+    def _open_segment_into(self, index: int, ciphertext: memoryview, out: memoryview, *, final: bool) -> None:
+        try:
+            self._aead.decrypt_into(segment_nonce(self._prefix, index, final), ciphertext, self._header, out)
+        except InvalidTag:
+            raise DecryptionError("segment failed authentication") from None
 
     def _open_segment(self, index: int, ciphertext: bytes, *, final: bool) -> bytes:
         try:

@@ -21,22 +21,26 @@ from shuttle.web.http import id_or_missing, run
 from shuttle.web.metrics import dependency_error
 from storage.errors import DecryptionError
 from storage.keyring import WrappedKey
-from storage.store import BlobStore
+from storage.store import BlobStore, EncryptedObject
 
 log = logging.getLogger(__name__)
 
 #: Bytes per body chunk sent: segments (64 KiB) are joined so that each thread hop and each
 #: socket write moves about 1 MiB, as a FileResponse does (bench/seek.py measures it).
 SEND_CHUNK = 1024 * 1024
+#: A range (or whole object, a poster) up to this long, as a player's seek asks for, is decrypted
+#: all at once in the request's one thread hop and sent as one body: no second hop, no streaming
+#: machinery, every segment authenticated before the status line. Longer ones are streamed.
+WHOLE_RANGE = 2 * SEND_CHUNK
 
 
-def _pieces(store: BlobStore, ref: MediaRef, start: int, end: int) -> Iterator[bytes]:
-    """Authenticated plaintext of [start, end), segment by segment; a stored object whose
-    length is not the recorded one (truncated, extended) fails as tampering, not as a range."""
+def _opened(store: BlobStore, ref: MediaRef) -> EncryptedObject:
+    """The stored object; one whose length is not the recorded one (truncated, extended) fails
+    as tampering, not as a range."""
     opened = store.open(ref.blob_id, WrappedKey.decode(ref.wrapped_key))
     if opened.size != ref.size:
         raise DecryptionError("the stored object's length is not the recorded one")
-    yield from opened.read_range(start, end)  # each piece has authenticated before it comes
+    return opened
 
 
 def _joined(first: bytes, rest: Iterator[bytes], blob_id: str) -> Iterator[bytes]:
@@ -61,7 +65,8 @@ def _joined(first: bytes, rest: Iterator[bytes], blob_id: str) -> Iterator[bytes
 @dataclass
 class _Opened:
     """What the one thread hop of a media request found: the media, the range chosen (None: not
-    satisfiable), and the first piece with the rest to come (None: it failed its integrity check)."""
+    satisfiable), and either a short range whole or the first piece with the rest to come (neither:
+    it failed its integrity check)."""
 
     ref: MediaRef
     chosen: ranges.ByteRange | str | None  # a range, FULL, or None: not satisfiable
@@ -69,6 +74,7 @@ class _Opened:
     end: int = 0
     first: bytes | None = None
     rest: Iterator[bytes] = field(default_factory=lambda: iter(()))
+    whole: memoryview | None = None  # a short range, all of it (then `first` and `rest` are not used)
 
 
 def _integrity_failure(ref: MediaRef) -> Response:
@@ -91,8 +97,8 @@ async def message_poster(request: Request) -> Response:
 async def _serve(request: Request, rendition: str) -> Response:
     """One thread hop per request: in one read-only unit of work the session, permission and gate
     checks (media_ref, re-run for every range: a pause stops playback at once), then the object is
-    opened and the first segment of the range authenticated *before* the status line goes out, so
-    a tampered or truncated object is a clear 5xx, not a 200 cut short."""
+    opened and the first segment of the range (all of a short one) authenticated *before* the status
+    line goes out, so a tampered or truncated object is a clear 5xx, not a 200 cut short."""
     header = request.headers.get("range")
     starts_at_zero = header is None or header.replace(" ", "").startswith("bytes=0-")
     version = request.query_params.get("version")
@@ -108,12 +114,14 @@ async def _serve(request: Request, rendition: str) -> Response:
         except ranges.Unsatisfiable:
             return _Opened(ref, None)
         start, end = (chosen.start, chosen.end) if isinstance(chosen, ranges.ByteRange) else (0, ref.size)
-        pieces = _pieces(svc.store, ref, start, end)
         try:
-            first = next(pieces, b"")
+            stored = _opened(svc.store, ref)
+            if end - start <= WHOLE_RANGE:
+                return _Opened(ref, chosen, start, end, whole=stored.read_range_at_once(start, end))
+            pieces = stored.read_range(start, end)  # each piece has authenticated before it comes
+            return _Opened(ref, chosen, start, end, next(pieces, b""), pieces)
         except DecryptionError:
             return _Opened(ref, chosen, start, end)
-        return _Opened(ref, chosen, start, end, first, pieces)
 
     opened = await run(request, open_range, writes=None if starts_at_zero else False)  # a seek only reads
     ref, chosen = opened.ref, opened.chosen
@@ -122,10 +130,15 @@ async def _serve(request: Request, rendition: str) -> Response:
         return JSONResponse({"error": "range_not_satisfiable",
                              "message": f"The range asked for starts past the end: this file has {ref.size} bytes."},
                             status_code=416, headers=headers | {"Content-Range": f"bytes */{ref.size}"})
-    if opened.first is None:
+    if opened.first is None and opened.whole is None:
         return _integrity_failure(ref)
     headers |= {"Content-Type": ref.content_type, "Content-Disposition": "inline"}
-    body = _joined(opened.first, opened.rest, ref.blob_id)
+    if opened.whole is not None:
+        if not isinstance(chosen, ranges.ByteRange):
+            return Response(opened.whole, status_code=200, headers=headers)
+        return Response(opened.whole, status_code=206,
+                        headers=headers | {"Content-Range": chosen.content_range(ref.size)})
+    body = _joined(opened.first or b"", opened.rest, ref.blob_id)
     if not isinstance(chosen, ranges.ByteRange):
         return StreamingResponse(body, status_code=200, headers=headers | {"Content-Length": str(ref.size)})
     return StreamingResponse(body, status_code=206,

@@ -159,3 +159,19 @@ def test_abandoning_a_listing_half_way_releases_its_handles(backend: Backend) ->
     next(listing)
     del listing
     gc.collect()
+
+
+def test_local_read_into_fills_the_buffer_as_read_answers(tmp_path: Path) -> None:
+    backend = LocalBackend(tmp_path)
+    with backend.writer(OBJECT_ID) as writer:
+        writer.write(b"hello world")
+    buffer = bytearray(b"?" * 8)
+    assert backend.read_into(OBJECT_ID, 6, memoryview(buffer)[:3]) == 3
+    assert buffer == b"wor?????"
+    assert backend.read_into(OBJECT_ID, 6, memoryview(buffer)) == 5  # cut short at the end
+    assert buffer[:5] == b"world"
+    assert backend.read_into(OBJECT_ID, 20, memoryview(buffer)) == 0
+    with pytest.raises(ObjectNotFound):
+        backend.read_into("object-bbbbbbbb", 0, memoryview(buffer))
+    with pytest.raises(StorageError):
+        backend.read_into("../escape", 0, memoryview(buffer))

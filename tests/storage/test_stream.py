@@ -7,6 +7,7 @@ what was sealed.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 from hypothesis import assume, given, settings
@@ -204,3 +205,68 @@ def test_short_read_from_storage_is_refused() -> None:
     stream = StreamOpener(DEK, OBJECT_ID, shrinking_read, len(ciphertext))
     with pytest.raises(DecryptionError):
         b"".join(stream)
+
+
+def _read_into(ciphertext: bytes, reads: list[int] | None = None) -> Callable[[int, memoryview], int]:
+    def read_into(offset: int, buffer: memoryview) -> int:
+        data = ciphertext[offset : offset + len(buffer)]
+        buffer[: len(data)] = data
+        if reads is not None:
+            reads.append(len(buffer))
+        return len(data)
+
+    return read_into
+
+
+def at_once(ciphertext: bytes, *, into: bool) -> StreamOpener:
+    def read(offset: int, length: int) -> bytes:
+        return ciphertext[offset : offset + length]
+
+    return StreamOpener(DEK, OBJECT_ID, read, len(ciphertext), read_into=_read_into(ciphertext) if into else None)
+
+
+@given(data=st.data(), plaintext=st.binary(max_size=700), into=st.booleans())
+@FAST
+def test_any_range_read_at_once_is_the_plaintext_slice(data: st.DataObject, plaintext: bytes, into: bool) -> None:
+    ciphertext = seal_bytes(DEK, OBJECT_ID, plaintext, S)
+    start = data.draw(st.integers(0, len(plaintext)))
+    end = data.draw(st.integers(start, len(plaintext)))
+    assert at_once(ciphertext, into=into).read_range_at_once(start, end) == plaintext[start:end]
+
+
+def test_a_range_read_at_once_reads_only_its_segments_and_kept_buffers_hold_no_old_bytes() -> None:
+    first, second = os.urandom(10 * S), os.urandom(3 * S + 5)
+    sealed_first, sealed_second = seal_bytes(DEK, OBJECT_ID, first, S), seal_bytes(DEK, OBJECT_ID, second, S)
+    reads: list[int] = []
+    big = StreamOpener(DEK, OBJECT_ID, lambda o, n: sealed_first[o : o + n], len(sealed_first),
+                       read_into=_read_into(sealed_first, reads))
+    assert big.read_range_at_once(4 * S + 3, 6 * S + 1) == first[4 * S + 3 : 6 * S + 1]
+    assert reads == [3 * FULL]  # segments 4, 5 and 6, in one read
+    small = at_once(sealed_second, into=True)  # may reuse the buffer the first range read into
+    assert small.read_range_at_once(0, len(second)) == second
+    assert small.read_range_at_once(S, S + 1) == second[S : S + 1]
+
+
+@pytest.mark.parametrize("into", [True, False])
+def test_a_flip_in_any_segment_a_range_at_once_covers_is_refused(into: bool) -> None:
+    plaintext = os.urandom(5 * S + 9)
+    ciphertext = seal_bytes(DEK, OBJECT_ID, plaintext, S)
+    for index in range(6):
+        tampered = bytearray(ciphertext)
+        tampered[segment_offset(index, S) + 5] ^= 0x01
+        cut = at_once(bytes(tampered), into=into)
+        with pytest.raises(DecryptionError):
+            cut.read_range_at_once(S // 2, len(plaintext))  # covers every segment: none may pass
+        if index > 1:
+            assert cut.read_range_at_once(0, S) == plaintext[:S]  # the segments before it are intact
+
+
+@pytest.mark.parametrize("into", [True, False])
+def test_a_truncated_object_read_at_once_is_refused(into: bool) -> None:
+    plaintext = os.urandom(4 * S)
+    ciphertext = seal_bytes(DEK, OBJECT_ID, plaintext, S)
+    cut_short = ciphertext[: segment_offset(3, S) + 10]  # cut after the opener learnt the size
+    cut = StreamOpener(DEK, OBJECT_ID, lambda o, n: cut_short[o : o + n], len(ciphertext),
+                       read_into=_read_into(cut_short) if into else None)
+    with pytest.raises(DecryptionError):
+        cut.read_range_at_once(2 * S, 4 * S)

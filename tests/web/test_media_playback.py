@@ -71,15 +71,20 @@ def test_only_the_segments_a_range_covers_are_read(played) -> None:  # type: ign
     svc, _, _, message_id, staff, _ = played
     backend = svc.store._backend  # noqa: SLF001  (the test watches what is read from storage)
     reads: list[tuple[int, int]] = []
-    original = backend.read
+    original, original_into = backend.read, backend.read_into
 
     def counting(object_id: str, offset: int, length: int) -> bytes:
         reads.append((offset, length))
         return original(object_id, offset, length)
 
-    backend.read = counting
+    def counting_into(object_id: str, offset: int, buffer: memoryview) -> int:  # a short range's one read
+        reads.append((offset, len(buffer)))
+        return original_into(object_id, offset, buffer)
+
+    backend.read, backend.read_into = counting, counting_into
     try:
-        staff.get(f"/api/v1/messages/{message_id}/media", headers={"Range": "bytes=600000-600099"})
+        part = staff.get(f"/api/v1/messages/{message_id}/media", headers={"Range": "bytes=600000-600099"})
     finally:
-        backend.read = original
+        backend.read, backend.read_into = original, original_into
+    assert part.status_code == 206 and part.content == PLAY[600000:600100]
     assert sum(length for _, length in reads) < 3 * 65_600  # header + one or two segments, not 700 kB

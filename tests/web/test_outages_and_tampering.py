@@ -81,3 +81,21 @@ def test_damaged_media_is_a_clear_5xx_before_any_body_byte(
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert "tamper" in logged or "integrity" in logged
     assert "ValueError" not in caplog.text
+
+
+def test_a_short_range_with_a_damaged_later_segment_is_a_clear_5xx_not_a_206_cut_short(
+        staff, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    """A seek's range is decrypted whole before the status line: damage in its third segment is a
+    500 with a sentence, where streaming it would have sent a 206 and then cut the connection."""
+    svc, client, message_id = staff
+    path = _media_file(svc, client, message_id)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # in segment 2 of the five (64 KiB each)
+    path.write_bytes(bytes(data))
+    caplog.set_level(logging.WARNING)
+    answer = client.get(f"/api/v1/messages/{message_id}/media", headers={"Range": "bytes=1000-250000"})
+    assert answer.status_code == 500 and answer.json()["error"] == "integrity"
+    assert "content-range" not in answer.headers
+    assert "integrity" in " ".join(record.getMessage() for record in caplog.records)
+    intact = client.get(f"/api/v1/messages/{message_id}/media", headers={"Range": "bytes=1000-2000"})
+    assert intact.status_code == 206 and intact.content == PLAY[1000:2001]
