@@ -200,6 +200,32 @@ def from_lines(lines: Sequence[tuple[str, int | None]], *, duration_ms: int | No
     return check(cues, duration_ms=duration_ms)
 
 
+@dataclass(frozen=True)
+class EditorLine:
+    """One line of the cue editor: its words and the time it starts (mm:ss.s; "" when not timed)."""
+
+    text: str
+    start: str = ""
+
+
+def editor_lines(transcript: str) -> tuple[EditorLine, ...]:
+    """The cue editor's lines for a transcript: a timed one's cues with their starts (a cue of
+    several lines as one line), a plain one's non-blank lines untimed, each line one caption.
+    None for a timed transcript that no longer parses (its times are corrected as text)."""
+    if not is_webvtt(transcript):
+        return tuple(EditorLine(line.strip()) for line in transcript.split("\n") if line.strip())
+    try:
+        cues = parse(transcript)
+    except InvalidCaptions:
+        return ()
+    return tuple(EditorLine(cue.text.replace("\n", " "), clock(cue.start_ms)) for cue in cues)
+
+
+def with_starts(lines: Sequence[EditorLine], form: Mapping[str, str]) -> tuple[EditorLine, ...]:
+    """The lines with the times as they were typed in the form (shown again when it is refused)."""
+    return tuple(EditorLine(line.text, form.get(f"start-{n}", "").strip()[:20]) for n, line in enumerate(lines))
+
+
 def from_form(form: Mapping[str, str], *, duration_ms: int | None = None) -> str:
     """The cue editor's form (fields line-0, start-0, line-1, start-1, ...: each line's words and
     its start as mm:ss.s) as WebVTT text; InvalidCaptions says which line is wrong."""

@@ -23,7 +23,8 @@ from shuttle.cases.states import Status
 from shuttle.dates import on_day
 from shuttle.errors import Conflict, NotFound
 from shuttle.i18n import N_, gettext
-from shuttle.messages import authoring, delivery, replies, requests, sharing, supported_opening
+from shuttle.messages import author_captions, authoring, delivery, replies, requests, sharing, supported_opening
+from shuttle.messages.captions import EditorLine, editor_lines, with_starts
 from shuttle.messages.diff import word_diff
 from shuttle.messages.drafting import author_flags, flags_key
 from shuttle.messages.models import Approval, Message
@@ -387,10 +388,16 @@ class MyMessage(AuthorView):
     #: returned or destroyed at the recipient's request, in a sentence (`requests.author_notice`)
     request_notice: str | None = None
     captions: bool = False  # the version shown has timed captions (the player's <track>)
+    #: the author's cue editor (`author_captions`): the words to time, empty when it does not apply
+    cue_lines: tuple[EditorLine, ...] = ()
 
     def with_draft(self, text: str) -> MyMessage:
         """The page again with the words as they were typed, whatever was (or was not) saved."""
         return replace(self, draft=text)
+
+    def with_cue_starts(self, form: dict[str, str]) -> MyMessage:
+        """The page again with the cue editor's times as they were typed."""
+        return replace(self, cue_lines=with_starts(self.cue_lines, form))
 
 
 def approved_at(session: Session, message: Message) -> datetime | None:
@@ -486,6 +493,8 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
         transcript=delivery.transcript(session, svc, actor, message_id) if view.preview and not gone else None,
         diff=diff, request_notice=notice.sentence if notice else None,
         captions=delivery.has_captions(session, actor, message_id) if view.preview and not gone else False,
+        cue_lines=editor_lines(draft) if "edit_draft" in view.actions
+        and author_captions.timeable(message, row.current) else (),
     )
 
 

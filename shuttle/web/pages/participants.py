@@ -16,10 +16,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.accounts import service as accounts
+from shuttle.accounts.service import Principal
 from shuttle.cases import service as cases
 from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
 from shuttle.i18n import N_
-from shuttle.messages import authoring, delivery, drafting, participant_views, replies, requests
+from shuttle.messages import (
+    author_captions,
+    authoring,
+    captions,
+    delivery,
+    drafting,
+    participant_views,
+    replies,
+    requests,
+)
 from shuttle.messages.drafting import flags_key
 from shuttle.messages.request_models import REQUEST_KINDS
 from shuttle.web.cookies import clear_session_cookie
@@ -157,6 +167,8 @@ async def my_message_page(request: Request) -> Response:
     form = await read_form(request)
     action, csrf = form.get("action", ""), form.get("csrf_token")
     version = to_int(form.get("version", ""))
+    if action == "captions":
+        return await _send_timed(request, principal, message_id, form, version)
     if action not in ("save", "check", *AUTHOR_FORM_ACTIONS):
         raise BadInput("Unknown action.")
     text = form.get("text") if action in ("save", "check", "submit") else None
@@ -183,6 +195,22 @@ async def my_message_page(request: Request) -> Response:
         return render(request, "me/message.html", status=exc.status, principal=principal, m=view, participant=True,
                       kept=text, error=_words_kept_because(request, exc, text), error_field="text")
     return _go_done(request, f"/me/messages/{message_id}", done)
+
+
+async def _send_timed(request: Request, principal: Principal, message_id: str, form: dict[str, str],
+                      version: int | None) -> Response:
+    """The author's cue editor: its lines and times as WebVTT (`captions.from_form`, as the
+    facilitators' editor), sent again with the same recording (`author_captions.send_timed`).
+    Refused times come back in the form as they were typed, with the reason."""
+    csrf = form.get("csrf_token")
+    try:
+        await run(request, author_captions.send_timed, message_id, captions.from_form(form),
+                  expected_version=version, csrf=csrf)
+    except (BadInput, Conflict) as exc:
+        view = await run(request, participant_views.my_message, message_id, csrf=csrf)
+        return render(request, "me/message.html", status=exc.status, principal=principal,
+                      m=view.with_cue_starts(form), participant=True, cue_error=exc.message)
+    return _go_done(request, f"/me/messages/{message_id}", "sent")
 
 
 #: Refusals that a form with words in it answers by showing itself again, the words kept.

@@ -1,6 +1,7 @@
 /* The cue editor (issue 12): "Start the next line now" writes the player's current time into the
    next line without one; the times the current captions already have are filled in; and the
-   captions are shown on the player while timing. Without this script the form works as it is. */
+   captions are shown on the player while timing. Without this script the form works as it is.
+   data-player names the player, or an element holding it (the author's editor wraps _player.html). */
 (function () {
   "use strict";
 
@@ -28,6 +29,7 @@
 
   function setUp(editor) {
     var player = document.getElementById(editor.getAttribute("data-player"));
+    if (player && !/^(VIDEO|AUDIO)$/.test(player.tagName)) { player = player.querySelector("video, audio"); }
     var fields = Array.prototype.slice.call(editor.querySelectorAll("[data-cue-start]"));
     var now = editor.querySelector("[data-captions-now]");
     var button = editor.querySelector("[data-captions-next]");
@@ -43,6 +45,7 @@
       if (player.paused) { player.play().catch(function () {}); }
     });
     var src = editor.getAttribute("data-captions-src");
+    if (!src) { return; }  // the lines come with their times already (the author's editor)
     fetch(src, { credentials: "same-origin" }).then(function (answer) {
       if (!answer.ok) { return null; }
       return answer.text();
