@@ -164,6 +164,20 @@ def load_rows(session: Session, where: ColumnElement[bool]) -> list[MessageRow]:
     return [replace(r, words_of=people.get(writers.writer_id(r.message, r.current), r.author)) for r in found]
 
 
+def row_of(session: Session, message: Message) -> MessageRow:
+    """One loaded message's row, from the rows the unit of work already holds (`Session.get` reads
+    its identity map first): after a save, its answer's view costs no query for what the save
+    loaded. The same row `load_rows` gives."""
+    def get(model: Any, key: str | None) -> Any:
+        return session.get(model, key) if key else None
+
+    current = get(MessageVersion, message.current_version_id)
+    author = get(Participant, message.author_participant_id)
+    row = MessageRow(message, current, author, get(Account, message.written_by), get(Job, message.processing_job_id))
+    words = current.written_as_participant_id if current is not None else None
+    return replace(row, words_of=get(Participant, writers.writer_id(message, current)) if words else author)
+
+
 @dataclass(frozen=True)
 class AuthorNote:
     """A facilitator's note for the author (changes asked, an edit explained, a rejection)."""
@@ -329,13 +343,13 @@ def participant_case_messages(session: Session, svc: Services, member: Membershi
 
 def for_author(session: Session, svc: Services, message: Message, case: Case,
                member: Membership | None = None) -> dict[str, Any]:
-    row = load_rows(session, Message.id == message.id)[0]
-    return author_view(row, case, author_notes(session, svc, [message.id])[message.id], member).as_json()
+    return author_view(row_of(session, message), case, author_notes(session, svc, [message.id])[message.id],
+                       member).as_json()
 
 
 def for_recipient(session: Session, message: Message, case: Case) -> dict[str, Any]:
     """Only the facilitator-set label of the author's side, and whether a proxy wrote it for that side."""
-    return recipient_view(load_rows(session, Message.id == message.id)[0], case).as_json()
+    return recipient_view(row_of(session, message), case).as_json()
 
 
 def for_member(session: Session, svc: Services, member: Membership, message: Message, case: Case) -> dict[str, Any]:
