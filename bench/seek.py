@@ -92,6 +92,7 @@ def check_cost(setup: h.Setup, message_id: str, rounds: int) -> tuple[float, flo
             principal = accounts.check_session(uow.session, svc.settings, token, now=svc.now()).principal
             media_ref(uow.session, svc, Actor(principal.account_id, principal.role), message_id,
                       rendition="media", audit_view=False)
+            uow.commit()  # as the route's `run` does: a read-only unit of work then just ends
         times.append(time.perf_counter() - started)
     return h.median(times), (time.process_time() - cpu_started) / rounds
 

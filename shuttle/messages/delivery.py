@@ -19,7 +19,8 @@ from shuttle.i18n import N_
 from shuttle.messages import lifecycle, supported_opening
 from shuttle.messages.gates import PersonGate, reading_holds
 from shuttle.messages.models import Message, MessageVersion
-from shuttle.messages.requests import closed_by_request
+from shuttle.messages.request_models import RecipientRequest
+from shuttle.messages.requests import CLOSING_KINDS, closed_by_request
 from shuttle.messages.states import Action, State
 from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
@@ -129,7 +130,8 @@ _MEDIA_CHECKS: dict[tuple[str, bool], Select[Any]] = {}
 def _media_check_statement(role: str, poster: bool) -> Select[Any]:
     """The one statement of a media check: exactly the columns the permission and gate checks
     need (the message, its case's status and labels, the actor's membership, for a participant
-    their consents) with the candidate versions (asked for, current, approved) and their blob.
+    their consents and whether it was returned or destroyed at the recipient's request, as
+    `closed_by_request` answers) with the candidate versions (asked for, current, approved) and their blob.
     Core tables and bound parameters (message_id, account_id, version_id), built once per kind of
     actor and rendition: building and keying a statement costs more than running it."""
     key = (role if role in ("facilitator", "participant") else "other", poster)
@@ -156,9 +158,13 @@ def _media_check_statement(role: str, poster: bool) -> Select[Any]:
         def consent(kind: str) -> Any:
             return (select(k.granted).where(k.participant_id == pt.id, k.kind == kind)
                     .order_by(k.id.desc()).limit(1).scalar_subquery())
+        q = RecipientRequest.__table__.c
+        closed = (select(q.kind).where(q.message_id == m.id, q.kind.in_(CLOSING_KINDS), q.outcome == "done")
+                  .order_by(q.requested_at, q.id).limit(1).scalar_subquery())  # the first one done
         statement = statement.add_columns(
             pt.id.label("participant_id"), pt.side, pt.role,
             consent("take_part").label("takes_part"), consent("receive_messages").label("receives"),
+            closed.label("closed_by_request"),
         ).outerjoin(Participant.__table__, and_(pt.case_id == m.case_id, pt.account_id == bindparam("account_id"),
                                                 pt.active.is_(True)))
     _MEDIA_CHECKS[key] = statement
@@ -184,7 +190,7 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
 
     Re-checked on every range a player asks for (a pause stops playback at once), so it is cheap:
     the same rules as `load_message`, `_check_deliverable` and `_version_for`, read in one
-    statement (`_media_check_statement`); a recipient's check adds the one of `closed_by_request`."""
+    statement (`_media_check_statement`), a recipient's with what `closed_by_request` answers."""
     if actor.account_id is None:
         raise NotFound()
     statement = _media_check_statement(actor.role, rendition == "poster")
@@ -209,7 +215,7 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
         if reading_holds(row.status, gate):
             raise Conflict(N_("This message cannot be opened just now. Your facilitator can tell you more."),
                            code="not_deliverable")
-        done = closed_by_request(session, message_id)
+        done = row.closed_by_request
         if done:
             raise Conflict(f"At your request, your facilitator has {'returned' if done == 'return' else 'destroyed'} "
                            "this message.", code="closed_by_request")

@@ -1,5 +1,6 @@
-"""The permission and gate check of a media range (delivery.media_ref) is one statement for staff
-and the author side, re-run for every range: a pause stops a recipient's playback at once."""
+"""The permission and gate check of a media range (delivery.media_ref) is one statement for staff,
+the author side and the recipient, re-run for every range: a pause, or a return or destruction done
+at the recipient's request, stops their playback at once."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from world import World
 
 from shuttle.cases import service as cases
 from shuttle.errors import Conflict, NotFound
-from shuttle.messages import review
+from shuttle.messages import delivery, requests, review
 from shuttle.messages.delivery import media_ref
 from shuttle.services import Actor, Services
 from shuttle.web.app import build_app
@@ -96,3 +97,37 @@ def test_a_pause_stops_the_recipients_playback_at_once(svc: Services, video: tup
         world.do(cases.set_status, p.facilitator, case_id, "open")
         again = recipient.get(url, headers={"Range": "bytes=200-299"})
         assert again.status_code == 206 and again.content == PLAY[200:300]
+
+
+def _check(svc: Services, actor: Actor, message_id: str) -> tuple[list[str], Any]:
+    """The statements one recipient's check ran, and its answer (or the Conflict it raised)."""
+    with svc.db.uow() as uow:
+        uow.session.execute(text("SELECT 1"))  # the transaction has begun
+        with Statements(svc) as counted:
+            try:
+                answer: Any = media_ref(uow.session, svc, actor, message_id, audit_view=False)
+            except Conflict as refused:
+                answer = refused
+    return counted.seen, answer
+
+
+def test_the_recipients_check_is_one_statement_and_refuses_once_returned_at_their_request(
+        svc: Services, video: tuple[World, Any, str, str]) -> None:
+    world, p, _, message_id = video
+    world.do(review.claim, p.facilitator, message_id)
+    world.do(review.approve, p.facilitator, message_id)
+    world.do(delivery.open_message, p.responsible, message_id)
+    recipient = _actor(world, p.responsible)
+    seen, ref = _check(svc, recipient, message_id)
+    assert len(seen) == 1, seen
+    assert ref.size == len(PLAY)
+    declined = world.do(requests.request, p.responsible, message_id, "return", "")
+    world.do(requests.handle, p.facilitator, declined.id, "declined", "Let us talk first.")
+    asked = world.do(requests.request, p.responsible, message_id, "return", "")
+    assert _check(svc, recipient, message_id)[1].size == len(PLAY)  # asked, declined before: still theirs
+    world.do(requests.handle, p.facilitator, asked.id, "done", "")
+    seen, refused = _check(svc, recipient, message_id)
+    assert len(seen) == 1, seen
+    assert isinstance(refused, Conflict) and refused.code == "closed_by_request"
+    assert "returned" in str(refused)
+    assert _check(svc, _actor(world, p.facilitator), message_id)[1].size == len(PLAY)  # staff still see it
