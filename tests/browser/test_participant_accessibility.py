@@ -102,6 +102,28 @@ def test_the_main_participant_pages_have_no_serious_accessibility_problems(brows
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: scripts/test installs it with npm")
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1280"])
+def test_a_recording_just_saved_has_no_serious_accessibility_problems(browser: Any, site: Site,
+                                                                      viewport: dict[str, int]) -> None:
+    """The recording page once a recording is made in the browser and kept ("Use this recording"):
+    the confirmation, the recording uploaded, the words to add and "Continue to check and send"."""
+    jessica = signed_in(browser, site, "harmed", viewport=viewport, bypass_csp=True)
+    jessica.get_by_role("link", name="Send a recording or a photo").click()
+    jessica.get_by_label("A video").check()
+    jessica.get_by_role("button", name="Continue").click()
+    jessica.get_by_role("button", name="Turn on the camera").click()
+    jessica.get_by_role("button", name="Start recording").click()
+    jessica.wait_for_timeout(1500)
+    jessica.get_by_role("button", name="Stop recording").click()
+    jessica.get_by_role("button", name="Use this recording").click()
+    jessica.wait_for_url(lambda url: "done=uploaded" in url)
+    assert "It is uploaded" in jessica.content()
+    jessica.get_by_role("button", name="Continue to check and send").wait_for()
+    problems = _check(jessica, "recording-saved", viewport["width"])
+    assert problems == [], "\n".join(problems)
+
+
 def test_the_pages_can_be_used_with_the_keyboard_alone(browser: Any, site: Site) -> None:
     """Sign in, reach "Write a letter", write and save, all with Tab, typing and Enter."""
     page = browser.new_context(viewport=PHONE).new_page()
