@@ -56,6 +56,8 @@ def test_what_was_delivered_stays_readable_after_the_case_closes(svc: Services) 
             assert ranged.status_code == 206 and ranged.content == PLAY[10:20], step
             assert reader.get(f"/me/inbox/{video}").status_code == 200
             assert "You can still read, watch or listen to what was delivered to you." in reader.get("/me").text
+            closing_page = reader.get(f"/me/cases/{case_id}/agreement").text
+            assert f'<a href="/me/inbox/{video}">Play it on its own page</a>' in closing_page
     with world.sign_in(app, p.responsible) as reader:  # released before the close: still theirs to open
         assert "Open it now" in reader.get(f"/me/inbox/{waiting}").text
         answer = reader.post(f"/api/v1/messages/{waiting}/open", json={})
