@@ -32,6 +32,7 @@ from shuttle.cases import service as cases
 from shuttle.cases import states
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
 
@@ -112,7 +113,7 @@ def answer(session: Session, svc: Services, actor: Actor, case_id: str, *, versi
     if agreement is None or latest is None:
         raise NotFound()
     if decision not in set(rules.Decision):
-        raise BadInput("Choose to agree or to ask for a change.", details={"field": "decision"})
+        raise BadInput(N_("Choose to agree or to ask for a change."), details={"field": "decision"})
     chosen = rules.Decision(decision)
     assert member.side is not None and member.participant_id is not None
     answers = answers_to(session, latest.id)

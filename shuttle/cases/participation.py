@@ -33,6 +33,7 @@ from shuttle.cases.models import (
     Participant,
 )
 from shuttle.errors import BadInput, NotFound, TooLarge
+from shuttle.i18n import N_
 from shuttle.organisations.models import Organisation
 from shuttle.services import Actor, Services
 
@@ -318,11 +319,11 @@ def withdraw_my_consent(session: Session, svc: Services, actor: Actor, case_id: 
     if not member.is_participant or member.participant_id is None:
         raise NotFound()
     if kind not in CONSENT_KINDS:
-        raise BadInput("Choose which consent to withdraw.")
+        raise BadInput(N_("Choose which consent to withdraw."))
     standing = {(c.kind, c.organisation_id): c for c in current_consents(session, member.participant_id)}
     current = standing.get((kind, organisation_id or None))
     if current is None or not current.granted:
-        raise BadInput("That consent is not in place, so there is nothing to withdraw.")
+        raise BadInput(N_("That consent is not in place, so there is nothing to withdraw."))
     participant = cases._participant_of(session, case, member.participant_id)
     consent = cases._append_consent(session, svc, actor, case, participant, kind, False,
                                     "withdrawn by the participant", method="online",

@@ -11,6 +11,7 @@ from shuttle.cases import states as case_states
 from shuttle.cases.facts import current_assessment, current_consent, proceedings_hold
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
+from shuttle.i18n import N_
 from shuttle.jobs import queue
 from shuttle.messages import lifecycle
 from shuttle.messages.models import Message, MessageVersion
@@ -24,7 +25,7 @@ PROCESS_JOB = "process_version"
 
 def check_letter(svc: Services, text: str) -> None:
     if not isinstance(text, str):
-        raise BadInput("A letter is text.")
+        raise BadInput(N_("A letter is text."))
     if len(text.encode("utf-8")) > svc.settings.limits.max_letter_bytes:
         raise TooLarge(f"A letter can be at most {svc.settings.limits.max_letter_bytes // 1024} KiB of text.")
 
@@ -93,7 +94,7 @@ def start_media(session: Session, svc: Services, actor: Actor, case_id: str, kin
 def check_case_takes_writing(case: Case) -> None:
     """Nothing new is written into a closed case (cases/states.writing_possible)."""
     if not case_states.writing_possible(case_states.Status(case.status)):
-        raise Conflict("The case is closed, so nothing more can be written in it.", code="case_closed")
+        raise Conflict(N_("The case is closed, so nothing more can be written in it."), code="case_closed")
 
 
 def _new_message(session: Session, svc: Services, actor: Actor, case_id: str, kind: str) -> Message:
@@ -105,7 +106,7 @@ def _new_message(session: Session, svc: Services, actor: Actor, case_id: str, ki
         member, initiator=case.initiator, responsible_may_reply=case.responsible_may_reply,
         harmed_side_has_sent=_harmed_side_has_sent(session, case.id),
     ):
-        raise Conflict("You cannot write to the other side in this case yet. Your facilitator can tell you more.",
+        raise Conflict(N_("You cannot write to the other side in this case yet. Your facilitator can tell you more."),
                        code="not_your_turn")
     assert member.participant_id is not None and member.side is not None
     message = Message(case_id=case.id, author_participant_id=member.participant_id, written_by=actor.account_id,
@@ -151,7 +152,7 @@ def save_draft_in_case(session: Session, svc: Services, actor: Actor, message_id
     check_case_takes_writing(case)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
-        raise Conflict("This message can no longer be changed.", code="not_editable")
+        raise Conflict(N_("This message can no longer be changed."), code="not_editable")
     old = message.draft_blob_id
     stored = sealed if sealed is not None else svc.store.put_bytes(text.encode("utf-8"))
     message.draft_blob_id = blobs.record(session, stored).id
@@ -176,9 +177,9 @@ def _check_may_send(session: Session, case: Case, message: Message) -> None:
     author = session.get(Participant, message.author_participant_id)
     assert author is not None
     if not current_consent(session, author.id, "take_part"):
-        raise Conflict("Your consent to take part is not recorded, so nothing can be sent.", code="no_consent")
+        raise Conflict(N_("Your consent to take part is not recorded, so nothing can be sent."), code="no_consent")
     if current_assessment(session, author.id) != "suitable":
-        raise Conflict("Your facilitator has not yet finished preparing you to send messages.",
+        raise Conflict(N_("Your facilitator has not yet finished preparing you to send messages."),
                        code="not_assessed")
 
 
@@ -214,19 +215,19 @@ def submit(session: Session, svc: Services, actor: Actor, message_id: str,
     message, case, member = as_writer(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state not in EDITABLE:
-        raise Conflict("This message has already been sent.", code="not_editable")
+        raise Conflict(N_("This message has already been sent."), code="not_editable")
     _check_may_send(session, case, message)
     if proceedings_hold(svc, case):
-        raise Conflict("Nothing can be sent while court proceedings are ongoing. Your draft is kept; your "
-                       "facilitator will tell you when that changes.", code="proceedings")
+        raise Conflict(N_("Nothing can be sent while court proceedings are ongoing. Your draft is kept; your "
+                       "facilitator will tell you when that changes."), code="proceedings")
     if message.kind == "letter":
         if message.draft_blob_id is None or not blobs.load_text(session, svc.store, message.draft_blob_id).strip():
-            raise BadInput("The letter is empty.")
+            raise BadInput(N_("The letter is empty."))
         add_version(session, svc, message, origin="author", created_by=actor.account_id,
                     body_blob_id=message.draft_blob_id, written_as=member.participant_id)
     else:
         if message.draft_upload_id is None:
-            raise BadInput("Record or upload your message first, and wait until the upload has finished.")
+            raise BadInput(N_("Record or upload your message first, and wait until the upload has finished."))
         transcript = message.draft_blob_id
         if transcript is not None and not blobs.load_text(session, svc.store, transcript).strip():
             blobs.shred(session, transcript, now=svc.now())
@@ -254,7 +255,7 @@ def withdraw(session: Session, svc: Services, actor: Actor, message_id: str,
 def _pending_edit(session: Session, message: Message) -> MessageVersion:
     version = session.get(MessageVersion, message.current_version_id) if message.current_version_id else None
     if version is None or version.origin != "facilitator" or message.state != State.AWAITING_AUTHOR:
-        raise Conflict("There is no suggested change waiting for you.", code="no_pending_edit")
+        raise Conflict(N_("There is no suggested change waiting for you."), code="no_pending_edit")
     return version
 
 

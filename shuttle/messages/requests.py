@@ -28,6 +28,7 @@ from shuttle.audit import log as audit
 from shuttle.blobs import Blob
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.messages.models import Message
 from shuttle.messages.request_models import REQUEST_KINDS, REQUEST_OUTCOMES, RecipientRequest
 from shuttle.messages.states import State
@@ -37,9 +38,9 @@ from shuttle.services import Actor, Services
 MAX_NOTE_CHARS = 2000
 #: What each kind of request asks, in words for the people involved.
 KIND_WORDS = {
-    "hold": "hold it for now",
-    "return": "return it to the person who sent it",
-    "destroy": "destroy it",
+    "hold": N_("hold it for now"),
+    "return": N_("return it to the person who sent it"),
+    "destroy": N_("destroy it"),
 }
 OUTCOME_WORDS = {"done": "done", "declined": "not done"}
 #: Requests that, once done, close the message to the recipient.
@@ -72,16 +73,16 @@ def request(session: Session, svc: Services, actor: Actor, message_id: str, kind
         raise BadInput(f"A request is one of: {', '.join(REQUEST_KINDS)}.")
     note = _check_note(note)
     if kind == "hold" and message.state == State.VIEWED:
-        raise Conflict("You have already opened this message, so there is nothing to hold. "
-                       "You can ask your facilitator to return or destroy it.", code="already_opened")
+        raise Conflict(N_("You have already opened this message, so there is nothing to hold. "
+                       "You can ask your facilitator to return or destroy it."), code="already_opened")
     if closed_by_request(session, message.id):
-        raise Conflict("Your facilitator has already dealt with this message at your request.",
+        raise Conflict(N_("Your facilitator has already dealt with this message at your request."),
                        code="request_done")
     waiting = session.scalar(select(RecipientRequest.id).where(
         RecipientRequest.message_id == message.id, RecipientRequest.handled_at.is_(None)))
     if waiting:
-        raise Conflict("You have already asked your facilitator about this message. "
-                       "They will be in touch.", code="request_open")
+        raise Conflict(N_("You have already asked your facilitator about this message. "
+                       "They will be in touch."), code="request_open")
     row = RecipientRequest(case_id=case.id, message_id=message.id, participant_id=member.participant_id,
                            requested_by=actor.account_id, kind=kind, requested_at=svc.now(),
                            note_blob_id=blobs.store_text(session, svc.store, note).id if note else None)
@@ -185,10 +186,10 @@ def handle(session: Session, svc: Services, actor: Actor, request_id: str, outco
         raise BadInput(f"An outcome is one of: {', '.join(REQUEST_OUTCOMES)}.")
     note = _check_note(note)
     if row.handled_at is not None:
-        raise Conflict("This request has already been answered.", code="already_handled")
+        raise Conflict(N_("This request has already been answered."), code="already_handled")
     if row.kind == "destroy" and outcome == "done" and case.legal_hold_since is not None:
-        raise Conflict("This case is on legal hold, so nothing in it can be destroyed until the coordinator "
-                       "lifts the hold.", code="legal_hold")
+        raise Conflict(N_("This case is on legal hold, so nothing in it can be destroyed until the coordinator "
+                       "lifts the hold."), code="legal_hold")
     row.handled_at, row.handled_by, row.outcome = svc.now(), actor.account_id, outcome
     if note:
         row.outcome_note_blob_id = blobs.store_text(session, svc.store, note).id

@@ -27,6 +27,7 @@ from shuttle.blobs import Blob
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.dates import on_day
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.messages.models import Message
 from shuttle.messages.requests import closed_by_request
 from shuttle.messages.states import State
@@ -84,9 +85,9 @@ def ask(session: Session, svc: Services, actor: Actor, message_id: str, note: st
         raise BadInput(f"A note can be at most {MAX_NOTE_CHARS} characters.")
     if not permissions.may_ask_supported_opening(member, author_side=message.author_side,
                                                  state=State(message.state)):
-        raise Conflict("You have already opened this message.", code="already_opened")
+        raise Conflict(N_("You have already opened this message."), code="already_opened")
     if closed_by_request(session, message.id):
-        raise Conflict("Your facilitator has already dealt with this message at your request.", code="request_done")
+        raise Conflict(N_("Your facilitator has already dealt with this message at your request."), code="request_done")
     if _pending(session, message.id) is not None:
         raise Conflict("You have already asked to open this message with your facilitator. " + WHAT_NEXT,
                        code="request_open")
@@ -106,7 +107,7 @@ def withdraw(session: Session, svc: Services, actor: Actor, message_id: str) -> 
         raise NotFound()
     row = _pending(session, message.id)
     if row is None:
-        raise Conflict("There is no request to open this message with your facilitator.", code="no_request")
+        raise Conflict(N_("There is no request to open this message with your facilitator."), code="no_request")
     row.done_at, row.outcome = svc.now(), "withdrawn"
     session.flush()
     _audit(session, svc, actor, row, "withdraw")
@@ -120,8 +121,8 @@ def check_open(session: Session, svc: Services, message_id: str) -> SupportedOpe
     if row is None:
         return None
     if not is_active(row, svc.now()):
-        raise Conflict("You asked to open this message with your facilitator, so it opens only during the "
-                       "session they start with you. You can withdraw that request to open it when you choose.",
+        raise Conflict(N_("You asked to open this message with your facilitator, so it opens only during the "
+                       "session they start with you. You can withdraw that request to open it when you choose."),
                        code="supported_opening")
     return row
 
@@ -145,7 +146,7 @@ def _for_facilitator(session: Session, actor: Actor, request_id: str) -> Support
     if not permissions.may_arrange_supported_opening(member):
         raise NotFound()
     if row.done_at is not None:
-        raise Conflict("This request is no longer waiting: the message was opened or the request withdrawn.",
+        raise Conflict(N_("This request is no longer waiting: the message was opened or the request withdrawn."),
                        code="request_done")
     return row
 
@@ -155,7 +156,7 @@ def arrange(session: Session, svc: Services, actor: Actor, request_id: str, at: 
     row = _for_facilitator(session, actor, request_id)
     at = _aware(at)
     if at < svc.now():
-        raise BadInput("Choose a time that has not passed yet.")
+        raise BadInput(N_("Choose a time that has not passed yet."))
     row.arranged_for, row.arranged_by = at, actor.account_id
     session.flush()
     _audit(session, svc, actor, row, "arrange", at=at.isoformat())
@@ -168,7 +169,7 @@ def start_session(session: Session, svc: Services, actor: Actor, request_id: str
     message = session.get(Message, row.message_id)
     assert message is not None
     if message.state != State.RELEASED:
-        raise Conflict("This message is not waiting to be opened just now, so a session cannot start.",
+        raise Conflict(N_("This message is not waiting to be opened just now, so a session cannot start."),
                        code="not_released")
     now = svc.now()
     row.session_started_at, row.session_started_by, row.session_until = now, actor.account_id, now + SESSION_LENGTH
@@ -181,7 +182,7 @@ def end_session(session: Session, svc: Services, actor: Actor, request_id: str) 
     """The facilitator ends the session: the message closes again until the next one."""
     row = _for_facilitator(session, actor, request_id)
     if not is_active(row, svc.now()):
-        raise Conflict("No session is running for this request.", code="no_session")
+        raise Conflict(N_("No session is running for this request."), code="no_session")
     row.session_until = svc.now()
     session.flush()
     _audit(session, svc, actor, row, "end_session")

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shuttle.i18n import N_
 from shuttle.referrals.models import SELF_SOURCES, SOURCES
 
 #: The form's pages, in order ("referrer" only for organisations), then checking the answers.
@@ -39,10 +40,11 @@ ORGANISATION_ONLY = frozenset({"referrer_name", "referrer_organisation", "referr
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{7,40}$")
 SOURCE_WORDS = {
-    "self_harmed": "Myself: I was harmed by a crime",
-    "self_responsible": "Myself: I caused harm (I was responsible for a crime)",
-    "police": "Police", "victim_services": "Victim services", "youth_offending_team": "Youth offending team",
-    "probation": "Probation", "prison": "Prison", "other_agency": "Another organisation",
+    "self_harmed": N_("Myself: I was harmed by a crime"),
+    "self_responsible": N_("Myself: I caused harm (I was responsible for a crime)"),
+    "police": N_("Police"), "victim_services": N_("Victim services"),
+    "youth_offending_team": N_("Youth offending team"),
+    "probation": N_("Probation"), "prison": N_("Prison"), "other_agency": N_("Another organisation"),
 }
 
 
@@ -86,21 +88,21 @@ def _required(answers: dict[str, str], name: str, message: str) -> list[FieldErr
 def _step_errors(step: str, a: dict[str, str]) -> list[FieldError]:
     me = is_self(a)
     if step == "who":
-        return _required(a, "source", "Select who is making this referral")
+        return _required(a, "source", N_("Select who is making this referral"))
     if step == "referrer" and not me:
-        return (_required(a, "referrer_name", "Enter your name")
-                + _required(a, "referrer_organisation", "Enter the name of your organisation")
-                + _required(a, "referrer_contact", "Enter a phone number or e-mail address we can reach you on"))
+        return (_required(a, "referrer_name", N_("Enter your name"))
+                + _required(a, "referrer_organisation", N_("Enter the name of your organisation"))
+                + _required(a, "referrer_contact", N_("Enter a phone number or e-mail address we can reach you on")))
     if step == "person":
         found = _required(a, "person_name",
-                          "Enter your name" if me else "Enter the name of the person you are referring")
+                          N_("Enter your name") if me else N_("Enter the name of the person you are referring"))
         if not me:
-            found += _required(a, "side", "Select whether the person was harmed or caused harm")
-            found += _required(a, "person_knows", "Select yes if the person knows about this referral")
+            found += _required(a, "side", N_("Select whether the person was harmed or caused harm"))
+            found += _required(a, "person_knows", N_("Select yes if the person knows about this referral"))
         return found
     if step == "what":
-        return (_required(a, "offence", "Enter what happened, in a few words")
-                + _required(a, "court", "Select whether anything is still going through the courts"))
+        return (_required(a, "offence", N_("Enter what happened, in a few words"))
+                + _required(a, "court", N_("Select whether anything is still going through the courts")))
     if step == "contact":
         return _contact_errors(a, me)
     return []
@@ -109,14 +111,15 @@ def _step_errors(step: str, a: dict[str, str]) -> list[FieldError]:
 def _contact_errors(a: dict[str, str], me: bool) -> list[FieldError]:
     found = []
     if not any(a.get(f) for f in ("contact_phone", "contact_email", "contact_address", "contact_via_referrer")):
-        found.append(FieldError("contact_phone", "Enter a phone number, an e-mail address or a postal address"
-                                if me else "Enter a way to contact the person, or choose to contact them through you"))
+        found.append(FieldError("contact_phone", N_("Enter a phone number, an e-mail address or a postal address") if me
+                                else N_("Enter a way to contact the person, or choose to contact them through you")))
     if a.get("contact_phone") and not PHONE.match(a["contact_phone"]):
-        found.append(FieldError("contact_phone", "Enter a phone number, like 01632 960 001 or 07700 900 982"))
+        found.append(FieldError("contact_phone", N_("Enter a phone number, like 01632 960 001 or 07700 900 982")))
     if a.get("contact_email") and not EMAIL.match(a["contact_email"]):
-        found.append(FieldError("contact_email", "Enter an e-mail address in the right format, like name@example.com"))
+        found.append(FieldError("contact_email",
+                                N_("Enter an e-mail address in the right format, like name@example.com")))
     if a.get("contact_phone") and not a.get("safe_message"):
-        found.append(FieldError("safe_message", "Select yes if it is safe to leave a message on that phone"))
+        found.append(FieldError("safe_message", N_("Select yes if it is safe to leave a message on that phone")))
     return found
 
 
@@ -127,7 +130,7 @@ def _shape_errors(a: dict[str, str], fields: tuple[str, ...]) -> list[FieldError
         if value is None:
             continue
         if name in CHOICES and value not in CHOICES[name]:
-            found.append(FieldError(name, "Select one of the options"))
+            found.append(FieldError(name, N_("Select one of the options")))
         elif name in MAX_CHARS and len(value) > MAX_CHARS[name]:
             found.append(FieldError(name, f"This answer must be {MAX_CHARS[name]:,} characters or fewer: "
                                           f"it has {len(value):,}"))

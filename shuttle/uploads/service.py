@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shuttle import blobs
 from shuttle.blobs import Blob
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
+from shuttle.i18n import N_
 from shuttle.messages.authoring import MEDIA_KINDS, as_writer, check_case_takes_writing
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.states import EDITABLE
@@ -47,9 +48,9 @@ def create(session: Session, svc: Services, actor: Actor, message_id: str, lengt
     message, case, _ = as_writer(session, actor, message_id)
     check_case_takes_writing(case)
     if message.kind not in MEDIA_KINDS:
-        raise BadInput("Uploads are for audio, video and image messages.")
+        raise BadInput(N_("Uploads are for audio, video and image messages."))
     if message.state not in EDITABLE:
-        raise Conflict("This message has already been sent.", code="not_editable")
+        raise Conflict(N_("This message has already been sent."), code="not_editable")
     if length is None:
         length = DEFERRED
     else:
@@ -66,7 +67,7 @@ def _check_length(svc: Services, length: int) -> None:
     if length > limit:
         raise TooLarge(f"A recording or file can be at most {limit // (1024 * 1024)} MiB.")
     if length <= 0:
-        raise BadInput("The upload is empty.")
+        raise BadInput(N_("The upload is empty."))
 
 
 def deferred(upload: Upload) -> bool:
@@ -100,7 +101,7 @@ def check_offset(session: Session, svc: Services, actor: Actor, upload_id: str, 
     less than what the server holds, and an upload whose length is known keeps it."""
     upload = get(session, svc, actor, upload_id, lock=length is not None)
     if upload.state != "open":
-        raise Conflict("This upload is already complete.", code="complete")
+        raise Conflict(N_("This upload is already complete."), code="complete")
     if offset != upload.offset:
         raise Conflict(f"The upload is at byte {upload.offset}, not {offset}.", code="offset_mismatch")
     if length is not None and length != upload.length:
@@ -130,12 +131,12 @@ def record_part(session: Session, svc: Services, actor: Actor, upload_id: str, o
     """Count an encrypted part if the upload is still where it was; finish it when full."""
     upload = get(session, svc, actor, upload_id, lock=True)
     if upload.state != "open" or upload.offset != offset:
-        raise Conflict("Another request changed this upload meanwhile.", code="offset_mismatch")
+        raise Conflict(N_("Another request changed this upload meanwhile."), code="offset_mismatch")
     if stored.size > _room(svc, upload):
-        raise TooLarge("More bytes arrived than the upload announced.")
+        raise TooLarge(N_("More bytes arrived than the upload announced."))
     parts = session.scalar(select(UploadPart.id).where(UploadPart.upload_id == upload.id).offset(MAX_PARTS - 1))
     if parts is not None:
-        raise BadInput("This upload has too many pieces; please start it again.")
+        raise BadInput(N_("This upload has too many pieces; please start it again."))
     blobs.record(session, stored)
     session.flush()
     session.add(UploadPart(upload_id=upload.id, offset=offset, length=stored.size, blob_id=stored.object_id))
@@ -152,7 +153,7 @@ def _complete(session: Session, svc: Services, upload: Upload) -> None:
     message = session.get(Message, upload.message_id)
     assert message is not None
     if message.state not in EDITABLE:
-        raise Conflict("This message has already been sent.", code="not_editable")
+        raise Conflict(N_("This message has already been sent."), code="not_editable")
     previous = message.draft_upload_id
     message.draft_upload_id = upload.id
     message.updated_at = svc.now()
@@ -164,7 +165,7 @@ def terminate(session: Session, svc: Services, actor: Actor, upload_id: str) -> 
     """End an upload the author no longer wants; once sent, it is a version's body and stays."""
     upload = get(session, svc, actor, upload_id)
     if session.scalar(select(MessageVersion.id).where(MessageVersion.body_upload_id == upload.id)) is not None:
-        raise Conflict("This recording has already been sent, so it can no longer be deleted.", code="not_editable")
+        raise Conflict(N_("This recording has already been sent, so it can no longer be deleted."), code="not_editable")
     message = session.get(Message, upload.message_id)
     if message is not None and message.draft_upload_id == upload.id:
         message.draft_upload_id = None

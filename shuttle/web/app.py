@@ -18,12 +18,12 @@ from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shuttle import schema
+from shuttle import i18n, schema
 from shuttle.errors import ShuttleError
 from shuttle.logs import RequestId
 from shuttle.services import Services
 from shuttle.web import api, metrics, pages
-from shuttle.web.http import SESSION_COOKIE, OneUnitOfWork, at_the_edge
+from shuttle.web.http import SESSION_COOKIE, OneUnitOfWork, at_the_edge, current_principal
 from shuttle.web.pages.language import ChosenLanguage
 from storage.errors import StorageUnavailable
 
@@ -98,10 +98,22 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
+async def in_readers_language(request: Request, message: str) -> str:
+    """An error's sentence (marked with N_ where it is raised) in the language of whoever asked: the
+    API's "message" is what the pages' scripts show them (issue 12). Unmarked sentences stay as they are."""
+    try:
+        principal = await current_principal(request)  # already looked up by the route, as a rule
+    except Exception:  # the error may be the database itself: the cookie's choice, else English
+        principal = None
+    with i18n.using(pages.common.page_language(request, principal)):
+        return i18n.gettext(message)
+
+
 async def shuttle_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ShuttleError)
     if _wants_json(request):
-        return JSONResponse({**exc.details, "error": exc.code, "message": exc.message}, status_code=exc.status)
+        message = await in_readers_language(request, exc.message)
+        return JSONResponse({**exc.details, "error": exc.code, "message": message}, status_code=exc.status)
     if exc.status == 401:
         return pages.go("/login")
     return await pages.error_page(request, exc.status, exc.message)

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from shuttle.agreements import aftercare, rules, service, views
 from shuttle.errors import BadInput, NotFound
+from shuttle.i18n import N_
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages.common import go, render, signed_in
@@ -135,7 +136,7 @@ def _satisfied(raw: str) -> int | None:
         return None
     value = to_int(raw)
     if not isinstance(value, int):
-        raise BadInput("How satisfied you are is a number from 1 to 5.", details={"field": "satisfied"})
+        raise BadInput(N_("How satisfied you are is a number from 1 to 5."), details={"field": "satisfied"})
     return int(value)
 
 
@@ -144,7 +145,7 @@ def _participant_action(form: dict[str, str]) -> Callable[..., Any]:
     if what == "answer":
         version = to_int(form.get("version", ""))
         if not isinstance(version, int):
-            raise BadInput("Reload the page and answer again.")
+            raise BadInput(N_("Reload the page and answer again."))
         return lambda s, svc, actor, case_id: service.answer(
             s, svc, actor, case_id, version=version, decision=form.get("decision", ""), note=form.get("note", ""))
     if what == "feedback":

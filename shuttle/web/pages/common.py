@@ -39,6 +39,8 @@ TEMPLATES.env.add_extension("jinja2.ext.i18n")
 TEMPLATES.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 # A sentence made in Python from the catalogue (a state's words), translated as plain, escaped text.
 TEMPLATES.env.filters["translated"] = lambda message: i18n.gettext(str(message)) if message else message
+# A number as the reader writes it ("10,000"), in the language of the page being rendered.
+TEMPLATES.env.filters["format_number"] = lambda number: format_decimal(number, locale=BABEL_LOCALES[i18n.current()])
 
 
 #: About how many bytes of UTF-8 one written word takes, with its space and punctuation: only to

@@ -111,8 +111,8 @@ async def write_page(request: Request) -> Response:
     text = form.get("text", "")
     if not text.strip():
         return render(request, "me/write.html", status=400, principal=principal, case=case, text=text,
-                      participant=True, error="Write something first. You can save a draft of a few words and "
-                      "come back to it later.", error_field="text")
+                      participant=True, error=N_("Write something first. You can save a draft of a few words and "
+                                               "come back to it later."), error_field="text")
     try:
         if case.reply_to is not None:
             message = await run(request, replies.start_reply, case_id, case.reply_to, text,
@@ -136,7 +136,7 @@ async def record_page(request: Request) -> Response:
                      csrf=form.get("csrf_token"))
     if form.get("kind") not in authoring.MEDIA_KINDS:
         return render(request, "me/record.html", status=400, principal=principal, case=case, participant=True,
-                      error="Choose what you would like to send.", error_field="kind-video")
+                      error=N_("Choose what you would like to send."), error_field="kind-video")
     if case.reply_to is not None:
         message = await run(request, replies.start_media_reply, case_id, case.reply_to, form["kind"],
                             csrf=form.get("csrf_token"))
@@ -242,8 +242,8 @@ async def check_page(request: Request) -> Response:
         return render(request, "me/check.html", principal=principal, c=view, m=view.m, participant=True)
     if form.get("version") != str(view.m.version) or form.get("flags_key") != view.m.flags_key:
         return render(request, "me/check.html", status=409, principal=principal, c=view, m=view.m, participant=True,
-                      error="Your draft was changed since this page was shown (in another window?). Check it "
-                      "again below before you send it.", error_field="checked")
+                      error=N_("Your draft was changed since this page was shown (in another window?). Check it "
+                               "again below before you send it."), error_field="checked")
     try:
         await run(request, authoring.submit, message_id, expected_version=view.m.version, csrf=form.get("csrf_token"))
     except Conflict as exc:
@@ -292,7 +292,7 @@ async def ask_page(request: Request) -> Response:
     kind, note = form.get("kind", ""), form.get("note", "")
     if kind not in REQUEST_KINDS or (kind == "hold" and view.opened):
         return render(request, "me/ask.html", status=400, principal=principal, m=view, participant=True,
-                      note=note, error="Choose what you would like your facilitator to do.",
+                      note=note, error=N_("Choose what you would like your facilitator to do."),
                       error_field=f"kind-{'return' if view.opened else 'hold'}")
     try:
         await run(request, requests.request, message_id, kind, note, csrf=form.get("csrf_token"))

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput, Forbidden, NotFound, ShuttleError, TooManyRequests
+from shuttle.i18n import N_
 from shuttle.referrals import answers as questions
 from shuttle.referrals import service, views
 from shuttle.referrals.answers import FieldError
@@ -43,8 +44,8 @@ from shuttle.web.pages.common import go, render, signed_in
 HONEYPOT = "website"  # a field people never see (hidden); software that fills every field fills it
 DONE_COOKIE = "shuttle_referral"
 DONE_SECONDS = 30 * 60
-STEP_TITLES = {"who": "Who is making this referral?", "referrer": "About you", "person": "About the person",
-               "what": "What happened", "contact": "How to contact", "check": "Check your answers"}
+STEP_TITLES = {"who": N_("Who is making this referral?"), "referrer": N_("About you"), "person": N_("About the person"),
+               "what": N_("What happened"), "contact": N_("How to contact"), "check": N_("Check your answers")}
 
 
 # --- the public form -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput
+from shuttle.i18n import N_
 from shuttle.messages import supported_opening
 from shuttle.web.http import read_form, run
 from shuttle.web.pages.common import go, signed_in
@@ -27,7 +28,7 @@ async def recipient_choice(request: Request) -> Response:
     elif choice == "withdraw":
         await run(request, supported_opening.withdraw, message_id, csrf=form.get("csrf_token"))
     else:
-        raise BadInput("Choose to open it with your facilitator, or to withdraw that request.")
+        raise BadInput(N_("Choose to open it with your facilitator, or to withdraw that request."))
     return go(f"/me/inbox/{message_id}#supported")
 
 

@@ -35,6 +35,7 @@
     }
     input.value = value;
   }
+  var t = window.shuttleWords;  // the page's language (shuttle.js)
   function say(text) { if (status) { status.textContent = text; } }
   function clock() {
     var now = new Date();
@@ -136,21 +137,21 @@
     var step = messageId ? put(text, false) : create(text);
     inFlight = step.then(function () {
       lastSaved = text;
-      say("Saved at " + clock());
+      say(t("Saved at {time}", { time: clock() }));
       return refreshFlags();
     }).catch(function (failure) {
       if (failure && failure.status === 401) {
         stopped = true;
-        say("Not saved: you have been signed out. Copy your text somewhere safe, then sign in again.");
+        say(t("Not saved: you have been signed out. Copy your text somewhere safe, then sign in again."));
       } else if (failure && failure.status === 409) {
         stopped = true;
-        say("Not saved: this can no longer be changed here. Reload the page to see where it is.");
+        say(t("Not saved: this can no longer be changed here. Reload the page to see where it is."));
       } else if (failure && failure.status === 413) {
-        say("Not saved: this is too long. Shorten it, and it is saved as you type.");
+        say(t("Not saved: this is too long. Shorten it, and it is saved as you type."));
       } else if (failure && failure.status >= 400 && failure.status < 500 && failure.data) {
-        say("Not saved: " + (failure.data.message || "please check your text."));
+        say(t("Not saved: {reason}", { reason: failure.data.message || t("please check your text.") }));
       } else {
-        say("Not saved yet: no connection. We will try again in a moment.");
+        say(t("Not saved yet: no connection. We will try again in a moment."));
         schedule(10000);
       }
     }).then(function () {
@@ -203,7 +204,7 @@
       return save();
     }).then(function () {
       if (field.value !== lastSaved) {
-        throw new Error("Your words were not saved. Copy them somewhere safe, then reload the page.");
+        throw new Error(t("Your words were not saved. Copy them somewhere safe, then reload the page."));
       }
     });
   };
@@ -225,18 +226,20 @@
   live.setAttribute("aria-live", "polite");
   count.parentNode.insertBefore(live, count.nextSibling);
   var pause = null;
+  var t = window.shuttleWords;  // the page's language (shuttle.js)
 
   function about(bytes) {
     var words = Math.max(1, Math.round(bytes / perWord));
     var step = words >= 2000 ? 1000 : words >= 200 ? 100 : words >= 20 ? 10 : 1;
     var rounded = Math.max(step, Math.round(words / step) * step);
-    return "about " + rounded.toLocaleString("en-GB") + " word" + (rounded === 1 ? "" : "s");
+    var number = rounded.toLocaleString("en-GB");  // 10,000 in Welsh too
+    return rounded === 1 ? t("about {count} word", { count: number }) : t("about {count} words", { count: number });
   }
   function words() {
     var used = encoder.encode(field.value).length;
-    if (used === 0) { return "Up to " + about(max) + "."; }
-    if (used <= max) { return "You have " + about(max - used) + " left."; }
-    return "This is " + about(used - max) + " too long.";
+    if (used === 0) { return t("Up to {words}.", { words: about(max) }); }
+    if (used <= max) { return t("You have {words} left.", { words: about(max - used) }); }
+    return t("This is {words} too long.", { words: about(used - max) });
   }
   function show() {
     var text = words();

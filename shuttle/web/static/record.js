@@ -27,6 +27,7 @@
   var stream = null, recorder = null, chunks = [], recording = null, previewUrl = null;
   var startedAt = 0, ticker = null, live = null;
 
+  var t = window.shuttleWords;  // the page's language (shuttle.js)
   function say(text) { status.textContent = text; }
   function show(names) {
     Object.keys(buttons).forEach(function (name) { buttons[name].hidden = names.indexOf(name) < 0; });
@@ -55,7 +56,7 @@
   }
 
   function turnOn() {
-    say(kind === "video" ? "Asking to use your camera and microphone…" : "Asking to use your microphone…");
+    say(kind === "video" ? t("Asking to use your camera and microphone…") : t("Asking to use your microphone…"));
     var wanted = kind === "video"
       ? { audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: "user" } }
       : { audio: true };
@@ -67,19 +68,20 @@
         live.play().catch(function () {});
       }
       show(["start"]);
-      say(kind === "video" ? "Your camera is on. Press Start recording when you are ready."
-        : "Your microphone is on. Press Start recording when you are ready.");
+      say(kind === "video" ? t("Your camera is on. Press Start recording when you are ready.")
+        : t("Your microphone is on. Press Start recording when you are ready."));
       focus("start");
     }).catch(function () {
       show(["on"]);
-      say("The browser was not allowed to use your " + (kind === "video" ? "camera" : "microphone") +
-          ". You can allow it in the browser's settings, or choose a file instead.");
+      say(kind === "video"
+        ? t("The browser was not allowed to use your camera. You can allow it in the browser's settings, or choose a file instead.")
+        : t("The browser was not allowed to use your microphone. You can allow it in the browser's settings, or choose a file instead."));
     });
   }
 
   function trouble(text) {
     if (recorder && recorder.state !== "inactive") {
-      say(text ? text : "Recording. Press Stop recording when you have finished.");
+      say(text ? text : t("Recording. Press Stop recording when you have finished."));
     } else if (text) { say(text); }
   }
 
@@ -90,18 +92,18 @@
     try {
       recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
     } catch (e) {
-      say("This browser cannot record. Please choose a file instead.");
+      say(t("This browser cannot record. Please choose a file instead."));
       return;
     }
     show([]);
-    say("Getting ready…");
+    say(t("Getting ready…"));
     window.shuttleLive.start().then(function (upload) {
       live = upload;
       live.onstatus = trouble;
       record();
     }, function (err) {
       show(["start"]);
-      say(err.message || "The recording could not start. Please try again.");
+      say(err.message || t("The recording could not start. Please try again."));
     });
   }
 
@@ -116,14 +118,14 @@
     recorder.start(1000);
     startedAt = Date.now();
     timerText.hidden = false;
-    timerText.textContent = "Recording 0:00";
+    timerText.textContent = t("Recording {time}", { time: "0:00" });
     ticker = setInterval(function () {
       var seconds = (Date.now() - startedAt) / 1000;
-      timerText.textContent = "Recording " + minutes(seconds);
+      timerText.textContent = t("Recording {time}", { time: minutes(seconds) });
       if (seconds >= maxSeconds) { stop(); }
     }, 250);
     show(["stop"]);
-    say("Recording. Press Stop recording when you have finished.");
+    say(t("Recording. Press Stop recording when you have finished."));
     focus("stop");
   }
 
@@ -139,9 +141,9 @@
     previewUrl = URL.createObjectURL(recording);
     preview.src = previewUrl;
     preview.hidden = false;
-    timerText.textContent = "Your recording: " + minutes(seconds);
+    timerText.textContent = t("Your recording: {time}", { time: minutes(seconds) });
     show(["use", "retake"]);
-    say("Recorded " + minutes(seconds) + ". Play it back to check it, then use it or record again.");
+    say(t("Recorded {time}. Play it back to check it, then use it or record again.", { time: minutes(seconds) }));
     focus("use");
   }
 
@@ -156,12 +158,12 @@
   function use() {
     if (!recording || !live) { return; }
     show([]);
-    say("Sending the last of your recording to shuttle…");
+    say(t("Sending the last of your recording to shuttle…"));
     live.finish().then(function () {
       live = null;
       return window.shuttleLive.uploaded();
     }).catch(function (err) {
-      say(err.message || "The recording could not be sent.");
+      say(err.message || t("The recording could not be sent."));
       show(["use", "retake"]);
     });
   }
@@ -172,20 +174,20 @@
     live = saved;
     live.onstatus = say;
     timerText.hidden = false;
-    timerText.textContent = "Your recording up to " + minutes(saved.seconds) + " is saved.";
+    timerText.textContent = t("Your recording up to {time} is saved.", { time: minutes(saved.seconds) });
     show(["sendSaved", "discardSaved"]);
-    say("Your recording up to " + minutes(saved.seconds) + " is saved on shuttle. You can use what was saved as your recording, " +
-        "or delete it and start again.");
+    say(t("Your recording up to {time} is saved on shuttle. You can use what was saved as your recording, " +
+          "or delete it and start again.", { time: minutes(saved.seconds) }));
   }
   function sendSaved() {
     if (!live) { return; }
     show([]);
-    say("Keeping what was saved as your recording…");
+    say(t("Keeping what was saved as your recording…"));
     live.finish().then(function () {
       live = null;
       return window.shuttleLive.uploaded();
     }).catch(function (err) {
-      say(err.message || "The recording could not be sent.");
+      say(err.message || t("The recording could not be sent."));
       show(["sendSaved", "discardSaved"]);
     });
   }
@@ -193,7 +195,7 @@
     if (live) { live.discard(); live = null; }
     timerText.hidden = true;
     show(["on"]);
-    say("What was saved is deleted. You can record again.");
+    say(t("What was saved is deleted. You can record again."));
     focus("on");
   }
 

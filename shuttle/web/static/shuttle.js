@@ -1,3 +1,18 @@
+// The words the page's scripts say, in the page's language (issue 12): base.html renders them,
+// translated, as JSON keyed by the English (_script_words.html); a word not there stays English.
+// shuttleWords("Recording {time}", { time: "0:42" }) fills in the named places.
+window.shuttleWords = (function () {
+  "use strict";
+  var table = {};
+  var element = document.getElementById("script-words");
+  try { table = element ? JSON.parse(element.textContent) : {}; } catch (e) { table = {}; }
+  return function (english, values) {
+    var text = table[english] || english;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    return text;
+  };
+})();
+
 // Quick exit, as GOV.UK's "Exit this page" component: the button, or the Shift key pressed
 // three times on its own (Escape three times works too), replaces this page with a neutral
 // site. location.replace leaves no entry to come back to with the back button, and the
@@ -67,7 +82,8 @@
     if (event.key === "Shift" && !lastWasShifted) {
       shifts += 1;
       if (shifts >= 3) { resetShifts(); leave(event); return; }
-      say("Shift, press " + (3 - shifts) + " more time" + (shifts === 2 ? "" : "s") + " to exit.");
+      say(shifts === 2 ? window.shuttleWords("Shift, press 1 more time to exit.")
+        : window.shuttleWords("Shift, press 2 more times to exit."));
       if (!shiftTimer) { shiftTimer = setTimeout(resetShifts, SHIFT_WINDOW); }
     } else if (event.key !== "Shift" && shifts) {
       resetShifts();

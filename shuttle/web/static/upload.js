@@ -24,6 +24,7 @@
     return h;
   }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+  var t = window.shuttleWords;  // the page's language (shuttle.js)
   function say(text) { status.textContent = text; }
   function remembered() {
     try { return JSON.parse(sessionStorage.getItem(storeKey) || "null"); } catch (e) { return null; }
@@ -39,7 +40,7 @@
       headers: headers({ "Upload-Length": String(size), "Upload-Metadata": "message_id " + btoa(messageId) }) });
     if (res.status !== 201) {
       var data = await res.json().catch(function () { return {}; });
-      throw new Error(data.message || "The upload could not start.");
+      throw new Error(data.message || t("The upload could not start."));
     }
     return res.headers.get("Location");
   }
@@ -64,21 +65,21 @@
     var failures = 0;
     while (offset < blob.size) {
       progress(offset, blob.size);
-      say("Uploading: " + Math.floor(100 * offset / blob.size) + "%");
+      say(t("Uploading: {percent}", { percent: Math.floor(100 * offset / blob.size) + "%" }));
       try {
         var res = await fetch(url, { method: "PATCH", credentials: "same-origin", body: blob.slice(offset, offset + CHUNK),
           headers: headers({ "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }) });
         if (res.status === 204) { offset = Number(res.headers.get("Upload-Offset")); failures = 0; continue; }
         if (res.status !== 409 && res.status < 500) {
           var data = await res.json().catch(function () { return {}; });
-          throw new Error(data.message || "The upload was refused.");
+          throw new Error(data.message || t("The upload was refused."));
         }
       } catch (err) {
         if (!(err instanceof TypeError)) { throw err; }  // TypeError: the connection dropped
       }
       failures += 1;
-      if (failures > 10) { throw new Error("The connection keeps dropping. Try again later; what arrived is kept."); }
-      say("Connection lost; trying again…");
+      if (failures > 10) { throw new Error(t("The connection keeps dropping. Try again later; what arrived is kept.")); }
+      say(t("Connection lost; trying again…"));
       await sleep(Math.min(1000 * Math.pow(2, failures), 30000));
       var now = await offsetOf(url).catch(function () { return null; });
       if (now !== null) { offset = now; }
@@ -90,7 +91,7 @@
   // Once the server has all of it: save the words typed so far, then show the page again with the
   // upload in place.
   function uploaded() {
-    say("Uploaded. Just a moment…");
+    say(t("Uploaded. Just a moment…"));
     var saveWords = window.shuttleSaveDraft ? window.shuttleSaveDraft() : Promise.resolve();
     return Promise.resolve(saveWords).then(function () {
       // The confirmation is shown once (pages/participants.py DONE_COOKIE), not again on reload.
@@ -98,7 +99,7 @@
       window.location.replace("/me/messages/" + messageId + "?done=uploaded");
     }, function (unsaved) {  // the upload is kept; the words must not be lost by reloading
       busy = false;
-      say(unsaved.message || "Your words were not saved. Copy them somewhere safe, then reload the page.");
+      say(unsaved.message || t("Your words were not saved. Copy them somewhere safe, then reload the page."));
     });
   }
 
@@ -111,7 +112,7 @@
       return uploaded();
     }).catch(function (err) {
       busy = false;
-      say(err.message || "The upload failed.");
+      say(err.message || t("The upload failed."));
       throw err;
     });
   }
@@ -193,19 +194,19 @@
           failures = 0;
           continue;
         }
-        if (res.status !== 409 && res.status < 500) { throw await refusal(res, "The recording was refused."); }
+        if (res.status !== 409 && res.status < 500) { throw await refusal(res, t("The recording was refused.")); }
       } catch (err) {
         if (!(err instanceof TypeError)) { this.onstatus(err.message); throw err; }  // TypeError: the connection dropped
       }
       failures += 1;
-      this.onstatus("The connection was lost. What you record is kept on this page and sent when the connection is back.");
+      this.onstatus(t("The connection was lost. What you record is kept on this page and sent when the connection is back."));
       await sleep(Math.min(500 * Math.pow(2, failures), 15000));
       var now = await stateOf(this.url).catch(function () { return null; });
       if (now && now.gone) {
         this.ended = true;
         liveRemember(null);
-        this.onstatus("This recording is no longer on shuttle (it expired or was deleted). Please start again.");
-        throw new Error("This recording is no longer on shuttle (it expired or was deleted). Please start again.");
+        this.onstatus(t("This recording is no longer on shuttle (it expired or was deleted). Please start again."));
+        throw new Error(t("This recording is no longer on shuttle (it expired or was deleted). Please start again."));
       }
       if (now) { this.skipTo(now.offset); }
     }
@@ -213,20 +214,20 @@
   // Everything recorded is on the server: tell its length, which completes it (it becomes the draft's).
   Live.prototype.finish = async function () {
     await this.pump();
-    if (this.offset === 0) { throw new Error("Nothing was recorded. Please start again."); }
+    if (this.offset === 0) { throw new Error(t("Nothing was recorded. Please start again.")); }
     for (var failures = 0; failures < 20; failures++) {
       try {
         var res = await fetch(this.url, { method: "PATCH", credentials: "same-origin", body: new Blob([]), headers: headers({
           "Upload-Offset": String(this.offset), "Upload-Length": String(this.offset),
           "Content-Type": "application/offset+octet-stream" }) });
         if (res.status === 204) { break; }
-        if (res.status !== 409 && res.status < 500) { throw await refusal(res, "The recording was refused."); }
+        if (res.status !== 409 && res.status < 500) { throw await refusal(res, t("The recording was refused.")); }
         var now = await stateOf(this.url);  // 409: an earlier answer was lost; it may be complete already
         if (!now.gone && now.length === now.offset) { break; }
       } catch (err) {
         if (!(err instanceof TypeError)) { throw err; }
       }
-      this.onstatus("The connection was lost; trying again…");
+      this.onstatus(t("The connection was lost; trying again…"));
       await sleep(Math.min(500 * Math.pow(2, failures), 15000));
     }
     this.ended = true;
@@ -246,7 +247,7 @@
     start: async function () {
       var res = await fetch("/api/v1/uploads", { method: "POST", credentials: "same-origin",
         headers: headers({ "Upload-Defer-Length": "1", "Upload-Metadata": "message_id " + btoa(messageId) }) });
-      if (res.status !== 201) { throw await refusal(res, "The recording could not start."); }
+      if (res.status !== 201) { throw await refusal(res, t("The recording could not start.")); }
       var live = new Live(res.headers.get("Location"), 0, 0);
       live.saved();
       return live;
@@ -272,7 +273,7 @@
   form.hidden = false;
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (!input.files || !input.files[0]) { say("Choose a file first."); input.focus(); return; }
+    if (!input.files || !input.files[0]) { say(t("Choose a file first.")); input.focus(); return; }
     upload(input.files[0]).catch(function () {});
   });
 })();

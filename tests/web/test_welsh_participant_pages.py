@@ -1,0 +1,146 @@
+"""Welsh (issue 12) on the participants' and the public pages: a page asked for in Welsh has lang="cy",
+its sentences in Welsh and none of its English ones left; the errors a participant meets (a form's,
+the API's "message" the page's scripts show) and the words the scripts say are in Welsh too."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+import pytest
+from forms import csrf_of
+from forms import sign_in_page as _sign_in
+from starlette.testclient import TestClient
+from world import People, World, web_client
+
+from shuttle import i18n
+from shuttle.services import Services
+from shuttle.web.app import build_app
+
+LANG = re.compile(r'<html lang="([^"]+)"')
+API = "/api/v1"
+
+
+@pytest.fixture
+def setup(sqlite_svc: Services) -> tuple[Any, World, str, People]:
+    world = World(sqlite_svc)
+    case_id, people = world.case(read_receipts_allowed=True)
+    return build_app(sqlite_svc, check_schema=False), world, case_id, people
+
+
+def _welsh(app: Any, world: World, person: Any) -> TestClient:
+    client, _home = _sign_in(app, world, person)
+    client.cookies.set(i18n.COOKIE, "cy")
+    return client
+
+
+def _reads(page: Any) -> str:
+    """What a person reads: the page without its tags and scripts, spaces collapsed."""
+    text = re.sub(r"<script\b.*?</script>", " ", page.text, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def _in_welsh(page: Any, welsh: tuple[str, ...], english: tuple[str, ...]) -> None:
+    assert LANG.search(page.text).group(1) == "cy"  # type: ignore[union-attr]
+    words = _reads(page)
+    for sentence in welsh:
+        assert sentence in words, sentence
+    for sentence in english:
+        assert sentence not in words, sentence
+
+
+def test_a_waiting_message_and_opening_it_in_welsh(setup: Any) -> None:
+    app, world, case_id, p = setup
+    letter = world.approved_letter(p, case_id, "Dear Sam, I have thought about it.")
+    sam = _welsh(app, world, p.responsible)
+    waiting = sam.get(f"/me/inbox/{letter}")
+    assert waiting.status_code == 200
+    _in_welsh(waiting, ("Mae neges gan", "yn aros", "Mae'n llythyr. Hoffech chi ei hagor nawr?", "Ei hagor nawr",
+                        "Ddim eto", "Ei hagor gyda'ch hwylusydd", "Gofyn i'ch hwylusydd ei dal, ei dychwelyd neu"),
+              ("is waiting", "Would you like to open it now?", "Open it now", "Not yet",
+               "Open it with your facilitator", "will not be told", "Ask your facilitator", "somewhere you feel safe"))
+    opened = sam.post(f"/me/inbox/{letter}", data={"csrf_token": csrf_of(waiting), "choice": "open"})
+    assert opened.status_code == 200 and "Dear Sam, I have thought about it." in opened.text
+    _in_welsh(opened, ("Neges gan", "Mae hwn yn llythyr, wedi'i ddanfon Dydd",
+                       "Os yw hyn wedi codi teimladau anodd, mae eich hwylusydd yno i siarad amdano gyda chi."),
+              ("Message from", "A letter, delivered", "difficult feelings", "Reply to it"))
+
+
+def test_choosing_what_to_send_and_its_error_in_welsh(setup: Any) -> None:
+    app, world, case_id, p = setup
+    jessica = _welsh(app, world, p.harmed)
+    page = jessica.get(f"/me/cases/{case_id}/record")
+    _in_welsh(page, ("Beth hoffech chi ei anfon at", "Fideo", "Recordiad sain", "Llun o lythyr mewn llawysgrifen",
+                     "Gallwch chi recordio yn y porwr hwn"),
+              ("What would you like to send", "A sound recording", "A photo of a handwritten letter", "Continue"))
+    refused = jessica.post(f"/me/cases/{case_id}/record", data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 400
+    _in_welsh(refused, ("Mae problem", "Gwall: Dewiswch beth hoffech chi ei anfon."),
+              ("There is a problem", "Choose what you would like to send.", "Error:"))
+
+
+def test_consents_and_stopping_in_welsh(setup: Any) -> None:
+    app, world, case_id, p = setup
+    jessica = _welsh(app, world, p.harmed)
+    consents = jessica.get("/me/consents")
+    _in_welsh(consents, ("Beth rydych chi wedi cytuno iddo", "Fe wnaethoch chi gytuno i gymryd rhan yn y broses",
+                         "Tynnu'n ôl fy nghaniatâd i gymryd rhan yn y broses"),
+              ("What you have agreed to", "You agreed", "to take part in the process", "Withdraw my consent"))
+    leave = jessica.get(f"/me/cases/{case_id}/leave")
+    _in_welsh(leave, ("Ydych chi am roi'r gorau i gymryd rhan?", "Ydw, rhoi'r gorau i gymryd rhan",
+                      "Nac ydw, mynd yn ôl"),
+              ("Do you want to stop taking part?", "Yes, stop taking part", "No, go back", "If you stop"))
+
+
+def test_the_digest_page_shows_the_welsh_e_mail(setup: Any) -> None:
+    app, world, _case_id, p = setup
+    page = _welsh(app, world, p.harmed).get("/me/notifications")
+    _in_welsh(page, ("E-byst pan fydd angen chi ar rywbeth", "Y pwnc yw “Rhywbeth newydd ar shuttle”",
+                     "Mae rhywbeth newydd i chi ar shuttle.", "Eich cyfeiriad e-bost"),
+              ("Something new on shuttle", "There is something new", "What the e-mail says", "Your e-mail address"))
+
+
+def test_the_referral_form_and_its_errors_in_welsh(setup: Any) -> None:
+    app, _world, _case_id, _p = setup
+    client = web_client(app)
+    client.cookies.set(i18n.COOKIE, "cy")
+    start = client.get("/refer")
+    _in_welsh(start, ("Gofyn am gyfiawnder adferol", "Dechrau nawr", "Os ydych chi mewn perygl nawr, ffoniwch 999."),
+              ("Ask for restorative justice", "Start now", "What happens next", "not counting weekends"))
+    who = client.get("/refer/who")
+    _in_welsh(who, ("Pwy sy'n gwneud yr atgyfeiriad hwn?", "Fi fy hun: cefais i fy niweidio gan drosedd",
+                    "Gofyn am gyfiawnder adferol: cwestiwn 1 o"),
+              ("Who is making this referral?", "Myself", "Youth offending team", "question 1 of"))
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', who.text))
+    refused = client.post("/refer", data={**fields, "action": "continue"})
+    assert refused.status_code == 400
+    _in_welsh(refused, ("Mae problem", "Dewiswch pwy sy'n gwneud yr atgyfeiriad hwn"),
+              ("There is a problem", "Select who is making this referral"))
+
+
+def test_the_apis_sentences_and_the_scripts_words_in_welsh(setup: Any) -> None:
+    app, world, case_id, p = setup
+    sam = world.sign_in(app, p.responsible)
+    refused = sam.post(f"{API}/cases/{case_id}/messages", json={"text": "Dear Jessica,"})
+    assert refused.status_code == 409 and refused.json()["message"].startswith("You cannot write to the other side")
+    sam.cookies.set(i18n.COOKIE, "cy")
+    refused = sam.post(f"{API}/cases/{case_id}/messages", json={"text": "Dear Jessica,"})
+    assert refused.status_code == 409 and refused.json()["error"] == "not_your_turn"
+    assert refused.json()["message"] == ("Allwch chi ddim ysgrifennu at yr ochr arall yn yr achos hwn eto. "
+                                         "Gall eich hwylusydd ddweud mwy wrthych chi.")
+
+    # The recorder's, the upload's and the draft's words: a table of the page, keyed by the English.
+    page = _welsh(app, world, p.harmed).get(f"/me/cases/{case_id}/write")
+    found = re.search(r'<script type="application/json" id="script-words">(.*?)</script>', page.text, re.S)
+    assert found is not None
+    words = json.loads(found.group(1))
+    assert words["Recording {time}"] == "Yn recordio {time}" and words["Saved at {time}"] == "Wedi'i gadw am {time}"
+    assert words["Shift, press 2 more times to exit."] == "Shift, pwyswch 2 waith eto i adael."
+    assert all(value for value in words.values())
+    english = web_client(app).get("/login")
+    table = re.search(r'id="script-words">(.*?)</script>', english.text, re.S)
+    assert table is not None and json.loads(table.group(1)) == {  # anyone's pages: only the quick exit's words
+        "Shift, press 2 more times to exit.": "Shift, press 2 more times to exit.",
+        "Shift, press 1 more time to exit.": "Shift, press 1 more time to exit."}
