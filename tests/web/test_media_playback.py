@@ -11,6 +11,7 @@ from world import TestClient, World
 
 from shuttle.messages import review
 from shuttle.services import Services
+from shuttle.web import media
 from shuttle.web.app import build_app
 
 PLAY = os.urandom(700_000)  # stands in for the worker's delivery file
@@ -31,11 +32,18 @@ def played(svc: Services) -> Iterator[tuple[Services, World, object, str, TestCl
         yield svc, world, p, message_id, staff, recipient
 
 
-def test_ranges_are_served_exactly(played) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("all_at_once", [media.WHOLE_RANGE, 1000], ids=["short-ranges-at-once", "streamed"])
+def test_ranges_are_served_exactly(played, all_at_once: int, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The same answers whether a range is read at once (up to WHOLE_RANGE) or streamed."""
+    monkeypatch.setattr(media, "WHOLE_RANGE", all_at_once)
     _, _, _, message_id, staff, _ = played
     url = f"/api/v1/messages/{message_id}/media"
     whole = staff.get(url)
     assert whole.status_code == 200 and whole.content == PLAY and whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["content-length"] == str(len(PLAY)) and whole.headers["content-type"] == "video/mp4"
+    middle = staff.get(url, headers={"Range": "bytes=100000-299999"})  # several segments, neither end on one
+    assert middle.status_code == 206 and middle.content == PLAY[100000:300000]
+    assert middle.headers["content-length"] == "200000"
     part = staff.get(url, headers={"Range": "bytes=630000-631048"})
     assert part.status_code == 206 and part.content == PLAY[630000:631049]
     assert part.headers["content-range"] == f"bytes 630000-631048/{len(PLAY)}"
@@ -79,7 +87,7 @@ def test_only_the_segments_a_range_covers_are_read(played) -> None:  # type: ign
 
     def counting_into(object_id: str, offset: int, buffer: memoryview) -> int:  # a short range's one read
         reads.append((offset, len(buffer)))
-        return original_into(object_id, offset, buffer)
+        return int(original_into(object_id, offset, buffer))
 
     backend.read, backend.read_into = counting, counting_into
     try:

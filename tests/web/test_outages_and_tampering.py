@@ -11,6 +11,7 @@ import pytest
 from world import TestClient, World
 
 from shuttle.services import Services
+from shuttle.web import media
 from shuttle.web.app import build_app
 from storage.errors import StorageUnavailable
 
@@ -59,9 +60,12 @@ def test_an_object_store_outage_answers_503_with_retry_after_and_a_sentence(
     assert page.status_code in (200, 503)
 
 
+@pytest.mark.parametrize("all_at_once", [media.WHOLE_RANGE, 10], ids=["short-ranges-at-once", "streamed"])
 @pytest.mark.parametrize("damage", ["flip", "truncate"])
 def test_damaged_media_is_a_clear_5xx_before_any_body_byte(
-        staff, damage: str, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+        staff: tuple[Services, TestClient, str], damage: str, all_at_once: int, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(media, "WHOLE_RANGE", all_at_once)
     svc, client, message_id = staff
     path = _media_file(svc, client, message_id)
     data = bytearray(path.read_bytes())
@@ -84,7 +88,7 @@ def test_damaged_media_is_a_clear_5xx_before_any_body_byte(
 
 
 def test_a_short_range_with_a_damaged_later_segment_is_a_clear_5xx_not_a_206_cut_short(
-        staff, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+        staff: tuple[Services, TestClient, str], caplog: pytest.LogCaptureFixture) -> None:
     """A seek's range is decrypted whole before the status line: damage in its third segment is a
     500 with a sentence, where streaming it would have sent a 206 and then cut the connection."""
     svc, client, message_id = staff
