@@ -15,14 +15,18 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from shuttle import i18n
 from shuttle.config import Settings
+from shuttle.i18n import N_
 from shuttle.jobs.queue import PermanentJobError
 
-PARTICIPANT_SUBJECT = "Something new on shuttle"
-PARTICIPANT_BODY = (
+#: A participant's digest, in the language they chose for their account (issue 12): marked for the
+#: catalogue here, translated when it is composed (participant_words).
+PARTICIPANT_SUBJECT = N_("Something new on shuttle")
+PARTICIPANT_BODY = N_(
     "Hello,\n\n"
     "There is something new for you on shuttle.\n\n"
-    "Sign in to see it:\n{login}\n\n"
+    "Sign in to see it:\n%(login)s\n\n"
     "This e-mail is the same every time. It is sent at most once a day, at the same time, "
     "whatever is waiting.\n"
     "You can stop these e-mails or remove your address on your page on shuttle.\n"
@@ -52,9 +56,12 @@ class RelayRefused(Exception):
     """The relay answered with a temporary refusal (4xx): retried with backoff, then dead."""
 
 
-def participant_words(settings: Settings) -> tuple[str, str]:
-    """(subject, body): constants for this deployment, whatever the event."""
-    return PARTICIPANT_SUBJECT, PARTICIPANT_BODY.format(login=f"{settings.public_base_url}/login")
+def participant_words(settings: Settings, language: str | None = None) -> tuple[str, str]:
+    """(subject, body): constants for this deployment and language, whatever the event. In `language`
+    (the account's choice), else in the language being rendered (a page showing what the e-mail says)."""
+    with i18n.using(i18n.known(language) or i18n.current()):
+        return (i18n.gettext(PARTICIPANT_SUBJECT),
+                i18n.gettext(PARTICIPANT_BODY) % {"login": f"{settings.public_base_url}/login"})
 
 
 def staff_words(settings: Settings, counts: StaffCounts) -> tuple[str, str]:
@@ -73,7 +80,8 @@ def staff_words(settings: Settings, counts: StaffCounts) -> tuple[str, str]:
     return STAFF_SUBJECT, "\n".join(lines) + "\n"
 
 
-def compose(settings: Settings, to: str, subject: str, body: str, now: datetime) -> EmailMessage:
+def compose(settings: Settings, to: str, subject: str, body: str, now: datetime,
+            language: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
@@ -81,6 +89,8 @@ def compose(settings: Settings, to: str, subject: str, body: str, now: datetime)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
     message.set_content(body)
+    if language:  # mail readers (and screen readers) then read it as that language (after set_content,
+        message["Content-Language"] = "cy" if language == "cy" else "en-GB"  # which clears Content-*)
     return message
 
 

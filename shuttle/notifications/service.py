@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from shuttle import blobs
+from shuttle import blobs, i18n
 from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
 from shuttle.cases.models import Participant
 from shuttle.errors import BadInput, NotFound
+from shuttle.i18n import N_
 from shuttle.jobs import queue
 from shuttle.jobs.models import Job, JobState
 from shuttle.messages.models import Message
@@ -53,7 +54,7 @@ def _check_address(address: str) -> str:
     if (not address or len(address) > MAX_ADDRESS_CHARS or not at or not local or "." not in domain
             or domain.startswith(".") or domain.endswith(".")
             or any(c.isspace() or c in "<>,;\"()[]\\" for c in address) or not address.isprintable()):
-        raise BadInput("Enter an e-mail address like name@example.com.")
+        raise BadInput(N_("Enter an e-mail address like name@example.com."))
     return address
 
 
@@ -124,6 +125,11 @@ def address_of(session: Session, svc: Services, account_id: str) -> str | None:
     if row is None or row.address_blob_id is None or not row.wants_digest:
         return None
     return blobs.load_text(session, svc.store, row.address_blob_id)
+
+
+def language_of(session: Session, account_id: str) -> str:
+    """The language the account chose for its pages (issue 12): its e-mails are written in it too."""
+    return i18n.known(session.scalar(select(Account.language).where(Account.id == account_id))) or i18n.DEFAULT
 
 
 # --- what is new -----------------------------------------------------------------------------------

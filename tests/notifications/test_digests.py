@@ -285,3 +285,45 @@ def test_mail_settings_are_checked() -> None:
                                   "SHUTTLE_DIGEST_AT": "7:30"})
     assert settings.mail_configured and settings.digest_at == "07:30" and "hunter22" not in repr(settings)
     assert not Settings.from_env(base).mail_configured
+
+
+def _choose_language(world: World, account_id: str | None, language: str) -> None:
+    from shuttle.accounts.models import Account
+
+    with world.svc.db.uow() as uow:
+        account = uow.session.get(Account, account_id)
+        assert account is not None
+        account.language = language
+        uow.commit()
+
+
+def test_a_participant_who_chose_welsh_gets_their_digest_in_welsh(mailing: tuple[World, Inbox, Clock]) -> None:
+    """Issue 12: the digest is written in the language the person chose for their account, read when it
+    is sent; someone who chose nothing gets English."""
+    world, inbox, clock = mailing
+    case_id, people = world.case()
+    _opt_in(world, people.responsible, "sam@example.net")
+    _opt_in(world, people.harmed, "jessica@example.net")
+    _choose_language(world, people.responsible.account_id, "cy")
+    _released(world, case_id, people)
+    message = world.do(authoring.start_draft, people.harmed, case_id, "Dear Sam, again.")
+    world.do(authoring.submit, people.harmed, message.id)
+    world.run_jobs()
+    world.do(review.claim, people.facilitator, message.id)
+    world.do(review.propose_edit, people.facilitator, message.id, text="Dear Sam.")
+    world.run_jobs()
+    _digest_time(world, clock)
+
+    [welsh] = inbox.to("sam@example.net")
+    subject, body = _words(welsh)
+    text = body.decode().replace("\r\n", "\n")
+    assert subject == "Rhywbeth newydd ar shuttle" and welsh["Content-Language"] == "cy"
+    assert text.startswith("Helo,\n\nMae rhywbeth newydd i chi ar shuttle.")
+    assert "Mewngofnodwch i'w weld:\nhttps://shuttle.example.org/login\n" in text
+    assert (subject, text) == mail.participant_words(world.svc.settings, "cy")
+    for words_in_english in ("Something new", "Hello", "Sign in", "e-mail is the same"):
+        assert words_in_english not in subject + text, words_in_english
+
+    [english] = inbox.to("jessica@example.net")  # no choice made: English, as before
+    assert _words(english)[0] == mail.PARTICIPANT_SUBJECT and english["Content-Language"] == "en-GB"
+    assert "There is something new for you on shuttle." in _words(english)[1].decode()

@@ -10,14 +10,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput, NotFound
+from shuttle.i18n import N_
 from shuttle.notifications import mail
 from shuttle.notifications import service as notifications
 from shuttle.web.http import read_form, run, services
-from shuttle.web.pages.common import go, render, signed_in
+from shuttle.web.pages.common import go, page_language, render, signed_in
 
 #: Each role's page; anyone else's answer is "not found".
 PAGE_OF = {"participant": "/me/notifications", "facilitator": "/account/notifications"}
-DONE = {"saved": "Settings saved.", "removed": "Your address is removed. No more e-mails will be sent to it."}
+DONE = {"saved": N_("Settings saved."), "removed": N_("Your address is removed. No more e-mails will be sent to it.")}
 
 
 async def notifications_page(request: Request) -> Response:
@@ -44,7 +45,7 @@ async def _render(request: Request, principal: Any, *, status: int = 200, done: 
                   typed: str | None = None, wants: bool | None = None) -> Response:
     settings = services(request).settings
     view = await run(request, notifications.view, csrf=principal.csrf_token)
-    subject, body = mail.participant_words(settings)
+    subject, body = mail.participant_words(settings, page_language(request, principal))  # as the page reads
     return render(request, "notifications.html", status=status, principal=principal, n=view,
                   participant=principal.role == "participant", done=done, error=error,
                   address=view.address if typed is None else typed,
