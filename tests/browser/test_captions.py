@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import Site, screenshot
+from browsing import Site, keep_in_docs, screenshot
 from participant_helpers import api, csrf, signed_in, wait_for_state
 from support import need
 
@@ -86,4 +86,10 @@ def test_a_facilitator_times_the_transcript_and_the_recipient_sees_the_captions(
     assert shown["kind"] == "captions" and shown["label"] == "English" and shown["mode"] == "showing", shown
     assert [text for _, text in shown["cues"]] == ["Hello Sam.", "I am sorry."], shown
     assert shown["cues"][0][0] < shown["cues"][1][0], shown
-    screenshot(sam, "participant-video-captions")
+    sam.evaluate("""t => new Promise(done => { const v = document.querySelector("video.player");
+      v.addEventListener("seeked", () => done(null), { once: true }); v.currentTime = t; })""",
+                 shown["cues"][0][0] + 0.3)  # into the first line, so that the picture shows its caption
+    sam.wait_for_timeout(300)
+    for width in (1280, 360):  # the player with its captions, kept for the docs at both widths
+        sam.set_viewport_size({"width": width, "height": 900})
+        keep_in_docs(screenshot(sam, f"participant-video-captions-{width}"), f"participant-video-captions-{width}")

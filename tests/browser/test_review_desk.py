@@ -70,7 +70,11 @@ def test_the_review_desk_at_1280_and_360_px(browser: Any, site: Site) -> None:
     assert re.match(r"^1 of 3 messages shown", staff.locator("#queue-count").inner_text())
     assert staff.locator("li.queue-item").count() == 1
     _axe_clean(staff, "filtered dashboard")
-    screenshot(staff, "facilitator-queue-filters-1280")
+    keep_in_docs(screenshot(staff, "facilitator-queue-filters-1280"), "facilitator-queue-filters-1280")
+    staff.set_viewport_size(PHONE)  # the same filtered queue on a phone, then back to the desk's width
+    assert staff.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    keep_in_docs(screenshot(staff, "facilitator-queue-filters-360"), "facilitator-queue-filters-360")
+    staff.set_viewport_size(DESKTOP)
 
     staff.goto(f"{site.base}/staff/messages/{first}?kind=letter")
     staff.get_by_role("button", name="Claim for review").click()
