@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import Site, keep_in_docs, screenshot
-from participant_helpers import api, csrf, signed_in, wait_for_state
+from browsing import SHOTS, Site, keep_in_docs, screenshot
+from participant_helpers import AXE, api, csrf, signed_in, wait_for_state
 from support import need
+from test_participant_accessibility import RUN_AXE
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -93,3 +94,53 @@ def test_a_facilitator_times_the_transcript_and_the_recipient_sees_the_captions(
     for width in (1280, 360):  # the player with its captions, kept for the docs at both widths
         sam.set_viewport_size({"width": width, "height": 900})
         keep_in_docs(screenshot(sam, f"participant-video-captions-{width}"), f"participant-video-captions-{width}")
+
+
+def test_the_author_times_their_returned_recording_and_sends_it_again(browser: Any, site: Site,
+                                                                      tmp_path: Path) -> None:
+    need(AXE.exists(), "axe-core is not installed: scripts/test installs it with npm")
+    jessica = signed_in(browser, site, "harmed", bypass_csp=True)
+    message = api(jessica, "POST", f"/cases/{site.case_id}/messages", {"kind": "video"})
+    api(jessica, "PUT", f"/messages/{message['id']}/draft", {"text": "Hello Sam.\nI am sorry."})
+    put = jessica.request.fetch(f"{site.base}/api/v1/messages/{message['id']}/media", method="PUT",
+                                data=_video(tmp_path / "v.mp4"), headers={"X-CSRF-Token": csrf(jessica)})
+    assert put.status == 201, put.text()
+    view = api(jessica, "GET", f"/messages/{message['id']}")
+    api(jessica, "POST", f"/messages/{message['id']}/actions/submit", {"version": view["version"]})
+    fiona = signed_in(browser, site, "facilitator")
+    view = wait_for_state(fiona, message["id"], {"awaiting_review"})
+    view = api(fiona, "POST", f"/messages/{message['id']}/actions/claim", {"version": view["version"]})
+    api(fiona, "POST", f"/messages/{message['id']}/actions/request-changes",
+        {"version": view["version"], "note": "Could you add times to your words?"})
+
+    # Back with Jessica: she plays her recording and times each line as it begins.
+    jessica.goto(f"{site.base}/me/messages/{message['id']}")
+    jessica.evaluate("() => { const v = document.querySelector('#captions-player video'); v.muted = true; "
+                     "return v.play(); }")
+    next_line = jessica.get_by_role("button", name="Start the next line now")
+    next_line.click()
+    jessica.wait_for_timeout(1200)
+    next_line.click()
+    jessica.get_by_text("Line 2 starts at").wait_for()
+    first = jessica.get_by_label("Start of line 1: Hello Sam.").input_value()
+    second = jessica.get_by_label("Start of line 2: I am sorry.").input_value()
+    assert first < second, (first, second)
+    jessica.evaluate("() => document.querySelector('#captions-player video').pause()")
+    for width in (1280, 360):
+        jessica.set_viewport_size({"width": width, "height": 900})
+        jessica.add_script_tag(path=str(AXE))
+        found = jessica.evaluate(RUN_AXE)
+        assert found["violations"] == [], f"the author's cue editor at {width} px: {found['violations']}"
+        jessica.locator("#captions").evaluate("e => e.scrollIntoView({block: 'start'})")
+        shot = SHOTS / f"participant-captions-editor-{width}.png"
+        jessica.screenshot(path=str(shot), full_page=False)
+        keep_in_docs(shot, f"participant-captions-editor-{width}")
+    jessica.get_by_role("button", name="Send it again with these times").click()
+    jessica.get_by_text("Sent to your facilitator.").wait_for()
+
+    # The worker checks the times against the same recording: a new version of Jessica's own, for review.
+    view = wait_for_state(fiona, message["id"], {"awaiting_review"})
+    version = api(fiona, "GET", f"/messages/{message['id']}/versions/{view['current_version_id']}")
+    assert version["number"] == 2 and version["origin"] == "author", version
+    vtt = fiona.request.get(f"{site.base}/api/v1/messages/{message['id']}/captions.vtt")
+    assert vtt.ok and "Hello Sam." in vtt.text() and "I am sorry." in vtt.text()
