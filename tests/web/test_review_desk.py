@@ -82,6 +82,8 @@ def test_filters_and_sorts_list_what_they_say_with_counts_equal_to_the_rows(worl
     for query, wanted in expected.items():
         page = staff.get(f"/staff?{query}")
         assert set(_listed(page)) == wanted, query
+        # "1 of 7 messages shown": the plural follows the whole queue's count, not what is listed
+        assert f"{len(wanted)} of {len(everything)} messages shown:" in page.text, query
         if not wanted:
             assert "No message in the queue matches these filters." in page.text
     # the newest first is the oldest first reversed (among the same group)
