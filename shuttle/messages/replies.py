@@ -14,6 +14,7 @@ from shuttle import permissions
 from shuttle.access import load_message
 from shuttle.cases.models import Case
 from shuttle.errors import NotFound
+from shuttle.i18n import N_
 from shuttle.messages import authoring
 from shuttle.messages.models import Message
 from shuttle.messages.states import State
@@ -38,8 +39,8 @@ def answerable(session: Session, actor: Actor, message_id: str) -> tuple[Message
 
 #: Why a reply is refused: one sentence for every reason (missing, not delivered to me, not opened,
 #: my own side's, another case's), so it says what can be answered and reveals nothing more.
-NOT_ANSWERABLE = ("There is no message you can reply to with that id: you can reply only to a message "
-                  "delivered to you and opened.")
+NOT_ANSWERABLE = N_("There is no message you can reply to with that id: you can reply only to a message "
+                    "delivered to you and opened.")
 
 
 def _in_case(session: Session, actor: Actor, case_id: str, answered_id: str) -> Message:
