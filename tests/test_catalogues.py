@@ -118,6 +118,34 @@ def test_a_facilitators_dashboard_in_welsh(app: Any, sqlite_svc: Services) -> No
         assert english not in page.text, english
 
 
+def test_the_staff_and_coordinator_pages_render_in_welsh(app: Any, sqlite_svc: Services) -> None:
+    """Every sentence of these pages comes from staff.po in Welsh: each renders, with no English heading left."""
+    world = World(sqlite_svc)
+    case_id, people = world.case()
+    message_id = world.approved_letter(people, case_id)
+    facilitator = world.sign_in(app, people.facilitator)
+    facilitator.cookies.set(i18n.COOKIE, "cy")
+    pages = {f"/staff/cases/{case_id}": ("Cyfranogwyr", "Llinell amser", "Rhestr wylio"),
+             f"/staff/messages/{message_id}": ("Ei hanes hyd yma", "Fersiynau"),
+             f"/staff/cases/{case_id}/agreement": ("Cytundeb canlyniad a chau", "Ôl-ofal"),
+             f"/staff/cases/{case_id}/notes": ("Nodiadau preifat",)}
+    for url, welsh_words in pages.items():
+        page = facilitator.get(url)
+        assert page.status_code == 200 and LANG.search(page.text).group(1) == "cy", url  # type: ignore[union-attr]
+        for welsh in welsh_words:
+            assert welsh in page.text, (url, welsh)
+    coordinator = world.sign_in(app, people.coordinator)
+    coordinator.cookies.set(i18n.COOKIE, "cy")
+    for url, welsh in (("/coordinator", "Y gwasanaeth"), ("/coordinator/referrals", "Atgyfeiriadau"),
+                       ("/coordinator/cases", "Achosion"), (f"/coordinator/cases/{case_id}", "Gwrthdaro buddiannau"),
+                       ("/coordinator/staff", "Ychwanegu aelod o staff"), ("/coordinator/retention", "Cadw a daliadau"),
+                       ("/coordinator/figures", "Ffigurau'r gwasanaeth"), ("/coordinator/organisations", "Sefydliadau"),
+                       ("/coordinator/support-services", "Gwasanaethau cymorth"),
+                       ("/coordinator/export-key", "Allwedd")):
+        page = coordinator.get(url)
+        assert page.status_code == 200 and welsh in page.text.replace("&#39;", "'"), url
+
+
 def test_dates_are_in_the_readers_language() -> None:
     assert on_day(date(2026, 12, 1), "en") == "Tuesday 1 December 2026"
     assert on_day(date(2026, 12, 1), "cy") == "Dydd Mawrth 1 Rhagfyr 2026"
