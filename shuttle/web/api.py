@@ -43,7 +43,15 @@ from shuttle.web import (
 )
 from shuttle.web.contract import answer, read
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
-from shuttle.web.http import SESSION_COOKIE, client_address, current_principal, run, run_anonymous, services
+from shuttle.web.http import (
+    SESSION_COOKIE,
+    client_address,
+    principal_here,
+    run,
+    run_anonymous,
+    run_here,
+    services,
+)
 
 
 def _session_answer(request: Request, issued: IssuedSession) -> JSONResponse:
@@ -219,15 +227,18 @@ async def put_draft(request: Request) -> Response:
     body = await read(request, c.Draft)
     message_id = request.path_params["message_id"]
     svc = services(request)
-    sealed = await run_in_threadpool(authoring.seal_draft, svc, body.text) if await current_principal(request) else None
-    try:
-        view = await run(request, drafting.autosave, message_id, body.text, expected_version=body.version,
-                         sealed=sealed)
-    except ShuttleError:
-        if sealed is not None:  # refused: its ciphertext has no key; removed now rather than by the sweeper
-            await run_in_threadpool(authoring.discard_sealed, svc, sealed)
-        raise
-    return answer(c.MessageView, view)
+
+    def save() -> dict[str, Any]:  # one thread hop: who is signed in, the sealing, the save
+        sealed = authoring.seal_draft(svc, body.text) if principal_here(request) else None
+        try:
+            return run_here(request, drafting.autosave, message_id, body.text, expected_version=body.version,
+                            sealed=sealed)
+        except ShuttleError:
+            if sealed is not None:  # refused: its ciphertext has no key; removed now rather than by the sweeper
+                authoring.discard_sealed(svc, sealed)
+            raise
+
+    return answer(c.MessageView, await run_in_threadpool(save))
 
 
 async def get_version(request: Request) -> Response:

@@ -279,6 +279,19 @@ async def run(
     writes: bool | None = None,
     **kwargs: Any,
 ) -> T:
+    """Authenticate and run `use_case(session, svc, actor, *args)` in one committed unit of work,
+    in the thread pool (`run_here` does it on a thread the route already is on)."""
+    return await run_in_threadpool(lambda: run_here(request, use_case, *args, csrf=csrf, writes=writes, **kwargs))
+
+
+def run_here(
+    request: Request,
+    use_case: Callable[..., T],
+    *args: Any,
+    csrf: str | None = None,
+    writes: bool | None = None,
+    **kwargs: Any,
+) -> T:
     """Authenticate and run `use_case(session, svc, actor, *args)` in one committed unit of work.
 
     The session is looked up once per request (later steps reuse the principal). For GET and
@@ -317,8 +330,7 @@ async def run(
                            code="stale") from None
         return result
 
-    return await run_in_threadpool(
-        lambda: _in_unit(svc, step, readonly=readonly, unit=unit, learn_as=_code(use_case) if writes is None else None))
+    return _in_unit(svc, step, readonly=readonly, unit=unit, learn_as=_code(use_case) if writes is None else None)
 
 
 async def run_anonymous(request: Request, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -349,6 +361,16 @@ async def current_principal(request: Request) -> Principal | None:
     unit = request_unit(request)
     if unit is not None and unit.looked_up:
         return unit.principal
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    return await run_in_threadpool(principal_here, request)
+
+
+def principal_here(request: Request) -> Principal | None:
+    """`current_principal` on the calling thread (a route already in the thread pool)."""
+    unit = request_unit(request)
+    if unit is not None and unit.looked_up:
+        return unit.principal
     svc = services(request)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -366,7 +388,7 @@ async def current_principal(request: Request) -> Principal | None:
             uow.commit()
         return principal
 
-    principal = await run_in_threadpool(lambda: _in_unit(svc, step, readonly=True, unit=unit))
+    principal = _in_unit(svc, step, readonly=True, unit=unit)
     if unit is not None:
         unit.principal, unit.looked_up = principal, True
     return principal
