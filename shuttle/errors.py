@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shuttle.i18n import N_
+
 
 class ShuttleError(Exception):
     """Base: carries a message fit to show to the person who caused it."""
@@ -42,7 +44,7 @@ class NotFound(ShuttleError):
     status = 404
     code = "not_found"
 
-    def __init__(self, message: str = "Not found.", *, code: str | None = None) -> None:
+    def __init__(self, message: str = N_("Not found."), *, code: str | None = None) -> None:
         super().__init__(message, code=code)
 
 

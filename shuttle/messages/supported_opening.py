@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuttle import blobs, permissions
+from shuttle import blobs, i18n, permissions
 from shuttle.access import load_case, load_message
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
@@ -53,9 +53,10 @@ def is_active(row: SupportedOpening, now: datetime) -> bool:
 
 
 def at_in_words(value: datetime) -> str:
-    """"Tuesday 1 December 2026 at 14:30 (UTC)": the one date format, and the time (pure)."""
+    """"Tuesday 1 December 2026 at 14:30 (UTC)": the one date format, and the time (pure), in the
+    language being rendered (a page reads it while it renders)."""
     value = _aware(value).astimezone(UTC)
-    return f"{on_day(value)} at {value:%H:%M} (UTC)"
+    return i18n.gettext("%(day)s at %(time)s (UTC)") % {"day": on_day(value), "time": f"{value:%H:%M}"}
 
 
 def _pending(session: Session, message_id: str) -> SupportedOpening | None:

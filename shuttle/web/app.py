@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuttle import i18n, schema
 from shuttle.errors import ShuttleError
+from shuttle.i18n import N_
 from shuttle.logs import RequestId
 from shuttle.services import Services
 from shuttle.web import api, metrics, pages
@@ -148,10 +149,11 @@ async def dependency_down(request: Request, exc: Exception) -> Response:
     """The object store or KMS is down: 503 with Retry-After and a sentence, not a 500."""
     log.warning("dependency down on %s %s: %s", request.method, request.url.path, exc)
     metrics.dependency_error(exc, "unavailable")
-    message = "Stored files cannot be reached just now. Nothing was lost; please try again in a minute."
+    message = N_("Stored files cannot be reached just now. Nothing was lost; please try again in a minute.")
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if _wants_json(request):
-        return JSONResponse({"error": "unavailable", "message": message}, status_code=503, headers=headers)
+        return JSONResponse({"error": "unavailable", "message": await in_readers_language(request, message)},
+                            status_code=503, headers=headers)
     response = await pages.error_page(request, 503, message)
     response.headers.update(headers)
     return response

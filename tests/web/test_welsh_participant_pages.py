@@ -144,3 +144,20 @@ def test_the_apis_sentences_and_the_scripts_words_in_welsh(setup: Any) -> None:
     assert table is not None and json.loads(table.group(1)) == {  # anyone's pages: only the quick exit's words
         "Shift, press 2 more times to exit.": "Shift, press 2 more times to exit.",
         "Shift, press 1 more time to exit.": "Shift, press 1 more time to exit."}
+
+
+def test_a_missing_page_and_an_arranged_time_in_welsh(setup: Any) -> None:
+    """Sentences made in Python when the page renders: a 404's, and a time in words ("... am 14:30 (UTC)")."""
+    from datetime import UTC, datetime
+
+    from shuttle.dates import on_day
+    from shuttle.messages.supported_opening import at_in_words
+
+    app, world, _case_id, p = setup
+    missing = _welsh(app, world, p.harmed).get("/me/inbox/nothing-here")
+    assert missing.status_code == 404
+    _in_welsh(missing, ("Heb ddod o hyd i'r dudalen", "Heb ddod o hyd iddo."), ("Not found.", "Page not found"))
+    at = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
+    with i18n.using("cy"):
+        assert at_in_words(at) == f"{on_day(at)} am 14:30 (UTC)" == "Dydd Mawrth 1 Rhagfyr 2026 am 14:30 (UTC)"
+    assert at_in_words(at) == "Tuesday 1 December 2026 at 14:30 (UTC)"
