@@ -386,7 +386,7 @@ class MyMessage(AuthorView):
     transcript: str | None
     diff: tuple[tuple[str, str], ...] | None
     #: returned or destroyed at the recipient's request, in a sentence (`requests.author_notice`)
-    request_notice: str | None = None
+    request_notice: requests.AuthorNotice | None = None
     captions: bool = False  # the version shown has timed captions (the player's <track>)
     #: the author's cue editor (`author_captions`): the words to time, empty when it does not apply
     cue_lines: tuple[EditorLine, ...] = ()
@@ -491,7 +491,7 @@ def my_message(session: Session, svc: Services, actor: Actor, message_id: str) -
         flags_key=flags_key(flags),
         sent_text=None if gone else authoring.sent_text(session, svc, actor, message_id),
         transcript=delivery.transcript(session, svc, actor, message_id) if view.preview and not gone else None,
-        diff=diff, request_notice=notice.sentence if notice else None,
+        diff=diff, request_notice=notice,
         captions=delivery.has_captions(session, actor, message_id) if view.preview and not gone else False,
         cue_lines=editor_lines(draft) if "edit_draft" in view.actions
         and author_captions.timeable(message, row.current) else (),

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuttle import blobs, permissions, retention
+from shuttle import blobs, i18n, permissions, retention
 from shuttle.access import load_case, load_message
 from shuttle.audit import log as audit
 from shuttle.blobs import Blob
@@ -267,14 +267,28 @@ def standings(session: Session, message_ids: Collection[str]) -> dict[str, Reque
 @dataclass(frozen=True)
 class AuthorNotice:
     """What the author's side is told once the recipient's request to return or destroy their
-    message was done: which, and a sentence."""
+    message was done: which, when, and (`sentence`) what to say."""
 
     kind: str  # 'return' | 'destroy'
-    sentence: str
+    to: str  # the recipient side's label
+    kind_name: str  # "letter", "video", … (participant_views.KIND_NAMES, in the catalogue)
+    handled_at: datetime
 
     @property
     def destroyed(self) -> bool:
         return self.kind == "destroy"
+
+    @property
+    def sentence(self) -> str:
+        """In the language being rendered (issue 12): the page reads it while it renders."""
+        values = {"who": self.to[:1].upper() + self.to[1:], "to": self.to, "kind": i18n.gettext(self.kind_name),
+                  "when": day(self.handled_at)}
+        if self.kind == "return":
+            return i18n.gettext("%(who)s asked for this %(kind)s to be returned to you. Your facilitator did that on "
+                                "%(when)s: %(to)s can no longer open it.") % values
+        return i18n.gettext("%(who)s asked for this %(kind)s to be destroyed. Your facilitator did that on %(when)s: "
+                            "it has been deleted for good, and nobody can open it any more: not %(to)s, not you and "
+                            "not your facilitators.") % values
 
 
 def author_notice(session: Session, message_id: str, to: str, kind_name: str) -> AuthorNotice | None:
@@ -283,13 +297,6 @@ def author_notice(session: Session, message_id: str, to: str, kind_name: str) ->
     row = session.scalar(select(RecipientRequest).where(
         RecipientRequest.message_id == message_id, RecipientRequest.kind.in_(CLOSING_KINDS),
         RecipientRequest.outcome == "done").order_by(RecipientRequest.handled_at).limit(1))
-    if row is None:
+    if row is None or row.handled_at is None:
         return None
-    who = to[:1].upper() + to[1:]
-    when = day(row.handled_at)
-    if row.kind == "return":
-        return AuthorNotice("return", f"{who} asked for this {kind_name} to be returned to you. Your facilitator "
-                                      f"did that on {when}: {to} can no longer open it.")
-    return AuthorNotice("destroy", f"{who} asked for this {kind_name} to be destroyed. Your facilitator did that on "
-                                   f"{when}: it has been deleted for good, and nobody can open it any more: "
-                                   f"not {to}, not you and not your facilitators.")
+    return AuthorNotice(row.kind, to, kind_name, row.handled_at)

@@ -161,3 +161,18 @@ def test_a_missing_page_and_an_arranged_time_in_welsh(setup: Any) -> None:
     with i18n.using("cy"):
         assert at_in_words(at) == f"{on_day(at)} am 14:30 (UTC)" == "Dydd Mawrth 1 Rhagfyr 2026 am 14:30 (UTC)"
     assert at_in_words(at) == "Tuesday 1 December 2026 at 14:30 (UTC)"
+
+
+def test_the_authors_notice_of_a_returned_message_is_said_when_shown() -> None:
+    """The author's page says their message was returned at the recipient's request in the page's language."""
+    from datetime import UTC, datetime
+
+    from shuttle.messages.requests import AuthorNotice
+
+    notice = AuthorNotice("return", "the person harmed", "letter", datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    assert notice.sentence == ("The person harmed asked for this letter to be returned to you. Your facilitator did "
+                               "that on Tuesday 1 December 2026: the person harmed can no longer open it.")
+    with i18n.using("cy"):
+        assert notice.sentence == ("Gofynnodd The person harmed i'r llythyr hwn gael ei ddychwelyd atoch chi. Gwnaeth "
+                                   "eich hwylusydd hynny Dydd Mawrth 1 Rhagfyr 2026: ni all the person harmed ei agor "
+                                   "bellach.")
