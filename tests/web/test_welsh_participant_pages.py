@@ -138,6 +138,7 @@ def test_the_apis_sentences_and_the_scripts_words_in_welsh(setup: Any) -> None:
     words = json.loads(found.group(1))
     assert words["Recording {time}"] == "Yn recordio {time}" and words["Saved at {time}"] == "Wedi'i gadw am {time}"
     assert words["Shift, press 2 more times to exit."] == "Shift, pwyswch 2 waith eto i adael."
+    assert words["Line {n} starts at {time}."] == "Mae llinell {n} yn dechrau am {time}."
     assert all(value for value in words.values())
     english = web_client(app).get("/login")
     table = re.search(r'id="script-words">(.*?)</script>', english.text, re.S)

@@ -38,10 +38,11 @@
     now.hidden = false;
     button.addEventListener("click", function () {
       var next = fields.filter(function (f) { return !f.value.trim(); })[0];
-      if (!next) { status.textContent = "Every line has a time."; return; }
+      var t = window.shuttleWords || function (english) { return english; };  // the page's language
+      if (!next) { status.textContent = t("Every line has a time."); return; }
       next.value = clock(player.currentTime || 0);
       var n = fields.indexOf(next) + 1;
-      status.textContent = "Line " + n + " starts at " + next.value + ".";
+      status.textContent = t("Line {n} starts at {time}.", { n: n, time: next.value });
       if (player.paused) { player.play().catch(function () {}); }
     });
     var src = editor.getAttribute("data-captions-src");
