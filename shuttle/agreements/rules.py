@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from shuttle.cases.states import Status
 from shuttle.errors import BadInput, Conflict
+from shuttle.i18n import N_
 
 SIDES = ("harmed", "responsible")
 #: Who does an item: one side, both, or the service (the facilitators).
@@ -126,15 +127,15 @@ def may_answer(status: Status, *, latest: bool, answers: Mapping[str, Decision],
                decision: Decision, note: str) -> None:
     """A side answers the latest version once, while no side has asked for a change to it."""
     if not agreement_open(status):
-        raise RuleBroken("The agreement can no longer be answered: the case is closed.")
+        raise RuleBroken(N_("The agreement can no longer be answered: the case is closed."))
     if not latest:
-        raise RuleBroken("There is a newer version of the agreement: read it first, then answer.")
+        raise RuleBroken(N_("There is a newer version of the agreement: read it first, then answer."))
     if side in answers:
-        raise RuleBroken("Your side has already answered this version.")
+        raise RuleBroken(N_("Your side has already answered this version."))
     if version_state(answers) is VersionState.CHANGE_ASKED:
-        raise RuleBroken("A change was asked for: your facilitator will write a new version for both sides.")
+        raise RuleBroken(N_("A change was asked for: your facilitator will write a new version for both sides."))
     if decision is Decision.CHANGE and not note.strip():
-        raise RuleBroken("Say what you would like changed.", "note")
+        raise RuleBroken(N_("Say what you would like changed."), "note")
     if len(note) > MAX_NOTE_CHARS:
         raise RuleBroken(f"The note can be up to {MAX_NOTE_CHARS} characters.", "note")
 

@@ -263,9 +263,9 @@ def give_feedback(session: Session, svc: Services, actor: Actor, case_id: str,
     apart from them: no participant, case or time; the only link left is that they are done."""
     case, member = _case(session, actor, case_id, permissions.may_give_feedback)
     if not rules.feedback_offered(states.Status(case.status)):
-        raise Conflict("The questionnaire is offered when the case closes.", code="feedback")
+        raise Conflict(N_("The questionnaire is offered when the case closes."), code="feedback")
     if not feedback_pending(session, case, member):
-        raise Conflict("You have already answered or declined the questionnaire. Thank you.", code="feedback")
+        raise Conflict(N_("You have already answered or declined the questionnaire. Thank you."), code="feedback")
     assert member.participant_id is not None and member.side is not None
     if answers is not None:
         try:

@@ -177,3 +177,22 @@ def test_the_authors_notice_of_a_returned_message_is_said_when_shown() -> None:
         assert notice.sentence == ("Gofynnodd The person harmed i'r llythyr hwn gael ei ddychwelyd atoch chi. Gwnaeth "
                                    "eich hwylusydd hynny Dydd Mawrth 1 Rhagfyr 2026: ni all the person harmed ei agor "
                                    "bellach.")
+
+
+def test_the_agreement_page_and_its_error_in_welsh(setup: Any) -> None:
+    from shuttle.agreements import rules
+    from shuttle.agreements import service as agreements
+
+    app, world, case_id, p = setup
+    world.do(agreements.draft_version, p.facilitator, case_id,
+             [rules.Item("Sam repairs the fence", "responsible", None, "Fiona looks")])
+    jessica = _welsh(app, world, p.harmed)
+    page = jessica.get(f"/me/cases/{case_id}/agreement")
+    _in_welsh(page, ("Eich cytundeb gyda", "Y cytundeb", "Gan: ", "Sut mae'n cael ei wirio: Fiona looks",
+                     "Ydych chi'n cytuno i hyn?", "Ydw, rwy'n cytuno", "Anfon fy ateb"),
+              ("Your agreement with", "By: ", "How it is checked", "Do you agree to this?", "Send my answer"))
+    refused = jessica.post(f"/me/cases/{case_id}/agreement", data={
+        "csrf_token": csrf_of(page), "action": "answer", "version": "1", "decision": "change", "note": " "})
+    assert refused.status_code == 400
+    _in_welsh(refused, ("Mae problem", "Dywedwch beth hoffech chi ei newid."),
+              ("There is a problem", "Say what you would like changed."))
