@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from shuttle.accounts.models import Account
 from shuttle.errors import BadInput, NotFound
-from shuttle.i18n import known
+from shuttle.i18n import N_, known
 from shuttle.services import Actor, Services
 
 
@@ -14,7 +14,7 @@ def remember_language(session: Session, svc: Services, actor: Actor, language: s
     """Store the signed-in person's choice of language ("en" or "cy") on their account."""
     chosen = known(language)
     if chosen is None:
-        raise BadInput("Choose English or Cymraeg.")
+        raise BadInput(N_("Choose English or Cymraeg."))
     account = session.get(Account, actor.account_id)
     if account is None:
         raise NotFound("There is no such account.")

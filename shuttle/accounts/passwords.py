@@ -16,6 +16,7 @@ from argon2 import Parameters, PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shuttle.errors import BadInput
+from shuttle.i18n import N_
 
 MIN_LENGTH = 10
 # Long enough for any passphrase, short enough that hashing it cannot be used to burn CPU.
@@ -84,12 +85,12 @@ class PasswordPolicy:
         lowered = password.lower()
         base = re.sub(r"[\d\W_]+$", "", lowered)
         if lowered in COMMON_PASSWORDS or base in COMMON_PASSWORDS:
-            raise BadInput("That password is too common and easy to guess. Choose another one.")
+            raise BadInput(N_("That password is too common and easy to guess. Choose another one."))
         if len(set(password)) < 4:
-            raise BadInput("That password uses too few different characters. Choose another one.")
+            raise BadInput(N_("That password uses too few different characters. Choose another one."))
         # Short usernames ("ana") would forbid too many honest passwords.
         if len(username) >= 4 and username.lower() in lowered:
-            raise BadInput("Your password must not contain your username.")
+            raise BadInput(N_("Your password must not contain your username."))
 
     def hash(self, password: str) -> str:
         return self.hasher().hash(password)

@@ -50,6 +50,7 @@ from shuttle.cases.models import Participant
 from shuttle.config import Settings
 from shuttle.db import new_id
 from shuttle.errors import BadInput, Conflict, NotAuthenticated, NotFound, ShuttleError, TooManyRequests
+from shuttle.i18n import N_
 from shuttle.services import Actor, Services
 
 __all__ = [
@@ -98,9 +99,9 @@ INVITATION_FAILURE = (
     "That invitation code is not valid: it may be mistyped, already used or expired. "
     "Ask your facilitator for a new one."
 )
-SIGN_IN_AGAIN = "Please sign in again."
+SIGN_IN_AGAIN = N_("Please sign in again.")
 # The "choose a password" step exists only after an invitation code, which is spent by then.
-CHOOSE_PASSWORD_EXPIRED = (
+CHOOSE_PASSWORD_EXPIRED = N_(
     "This page has run out of time. Ask your facilitator for a new invitation code and start again."
 )
 ACCOUNT_THROTTLED = "Too many attempts; try again in {wait}."
@@ -741,9 +742,9 @@ def change_password(
     _check_throttle(session, settings, keys, now)
     if account.password_hash is None or not policy.verify(account.password_hash, current):
         _record_failure(session, settings, keys, now)
-        raise WrongCurrentPassword("Your current password is wrong.")
+        raise WrongCurrentPassword(N_("Your current password is wrong."))
     if new == current:
-        raise BadInput("Choose a new password that differs from the current one.")
+        raise BadInput(N_("Choose a new password that differs from the current one."))
     policy.check(new, username=account.username)
     account.password_hash = policy.hash(new)
     account.password_changed_at = now

@@ -25,6 +25,7 @@ from shuttle.accounts import service as accounts
 from shuttle.accounts.service import CountedFailure, Principal
 from shuttle.db import UnitOfWork, WriteInReadOnly
 from shuttle.errors import BadInput, Conflict, Forbidden, NotAuthenticated, TooLarge
+from shuttle.i18n import N_
 from shuttle.services import Actor, Services
 
 SESSION_COOKIE = "shuttle_session"
@@ -317,7 +318,7 @@ def run_here(
             if unit is not None:
                 unit.principal, unit.looked_up = principal, True
         if request.method not in SAFE_METHODS and not csrf_matches(principal.csrf_token, csrf):
-            raise Forbidden("The form has expired or did not come from this site. Reload the page and try again.",
+            raise Forbidden(N_("The form has expired or did not come from this site. Reload the page and try again."),
                             code="csrf")
         actor = Actor(principal.account_id, principal.role)
         try:

@@ -196,3 +196,12 @@ def test_the_agreement_page_and_its_error_in_welsh(setup: Any) -> None:
     assert refused.status_code == 400
     _in_welsh(refused, ("Mae problem", "Dywedwch beth hoffech chi ei newid."),
               ("There is a problem", "Say what you would like changed."))
+
+
+def test_an_expired_form_is_refused_in_welsh(setup: Any) -> None:
+    app, world, case_id, p = setup
+    jessica = _welsh(app, world, p.harmed)
+    refused = jessica.post(f"/me/cases/{case_id}/leave", data={"csrf_token": "stale", "confirm": "yes"})
+    assert refused.status_code == 403
+    _in_welsh(refused, ("Mae'r ffurflen wedi dod i ben neu ni ddaeth o'r wefan hon.",),
+              ("The form has expired", "Reload the page"))

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from shuttle.accounts import service as accounts
 from shuttle.accounts.service import IssuedSession
 from shuttle.errors import BadInput, Forbidden, ShuttleError
+from shuttle.i18n import N_
 from shuttle.services import Services
 from shuttle.web.cookies import clear_session_cookie, set_session_cookie
 from shuttle.web.http import (
@@ -40,7 +41,7 @@ def _anon_form(request: Request, name: str, **context: Any) -> Response:
 async def _anon_post(request: Request) -> dict[str, str]:
     form = await read_form(request)
     if not csrf_matches(request.cookies.get(PRE_COOKIE, ""), form.get("csrf_token")):
-        raise Forbidden("The form has expired. Reload the page and try again.", code="csrf")
+        raise Forbidden(N_("The form has expired. Reload the page and try again."), code="csrf")
     return form
 
 
@@ -91,7 +92,7 @@ async def invite_page(request: Request) -> Response:
 def _choose_password(token: str) -> SignInStep:
     def step(s: Session, svc: Services, form: dict[str, str]) -> IssuedSession:
         if form.get("password") != form.get("confirm"):
-            raise BadInput("The two passwords are not the same.")
+            raise BadInput(N_("The two passwords are not the same."))
         return accounts.set_password(s, svc.settings, token=token, new_password=form.get("password", ""),
                                      passwords=svc.passwords, now=svc.now())
 
