@@ -16,7 +16,7 @@ the page turns it into text.
 from __future__ import annotations
 
 import gettext as _gettext
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -146,6 +146,39 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
     """Mark a plain string for the catalogue (extracted with the N_ keyword); a page translates it when
     it shows it (`{{ words | translated }}`). For sentences built in Python and compared or stored as text."""
     return message
+
+
+class Sentence(str):
+    """A sentence made in Python from a marked pattern and its values ("%(label)s withdrew consent"):
+    the English, as a plain str everywhere (compared, joined, logged, tested), and translated with its
+    values where a page shows it (`{{ words | translated }}`, `translate`). A value that is itself a
+    Sentence (a state's words, say) is translated too; names and numbers are not.
+    `Sentence(N_("paused"))`, without values, is a marked word that keeps its pattern through a dataclass.
+    A list or tuple value is a list of reasons, said joined with "; " (each translated if a Sentence)."""
+
+    pattern: str
+    values: dict[str, object]
+
+    def __new__(cls, pattern: str, **values: object) -> Sentence:
+        made = super().__new__(cls, pattern % {k: _said(v, str) for k, v in values.items()} if values else pattern)
+        made.pattern, made.values = pattern, values
+        return made
+
+
+def _said(value: object, word: Callable[[str], str]) -> object:
+    if isinstance(value, list | tuple):
+        return "; ".join(word(v) for v in value)
+    return word(value) if isinstance(value, Sentence) else value
+
+
+def translate(message: object) -> str:
+    """`message` in the language being rendered: a Sentence with its values, any other text as a msgid."""
+    if isinstance(message, Sentence):
+        pattern = gettext(message.pattern)
+        if not message.values:
+            return pattern
+        return pattern % {k: _said(v, translate) for k, v in message.values.items()}
+    return gettext(str(message))
 
 
 def lazy_gettext(message: str) -> LazyString:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shuttle.i18n import N_
+
 
 class Status(StrEnum):
     PREPARATION = "preparation"
@@ -98,11 +100,11 @@ class ClosureReason(StrEnum):
 
 
 CLOSURE_WORDS = {
-    ClosureReason.COMPLETED: "completed",
-    ClosureReason.WITHDRAWN_HARMED: "withdrawn by the person harmed's side",
-    ClosureReason.WITHDRAWN_RESPONSIBLE: "withdrawn by the person responsible's side",
-    ClosureReason.NOT_SUITABLE: "not suitable",
-    ClosureReason.NOT_CONTACTED: "could not be contacted",
+    ClosureReason.COMPLETED: N_("completed"),
+    ClosureReason.WITHDRAWN_HARMED: N_("withdrawn by the person harmed's side"),
+    ClosureReason.WITHDRAWN_RESPONSIBLE: N_("withdrawn by the person responsible's side"),
+    ClosureReason.NOT_SUITABLE: N_("not suitable"),
+    ClosureReason.NOT_CONTACTED: N_("could not be contacted"),
 }
 
 
@@ -139,13 +141,14 @@ def writing_possible(status: Status) -> bool:
 
 
 _WORDS = {
-    Status.PREPARATION: "in preparation",
-    Status.OPEN: "open",
-    Status.PAUSED: "paused",
-    Status.CLOSING: "closing",
-    Status.CLOSED: "closed",
+    Status.PREPARATION: N_("in preparation"),
+    Status.OPEN: N_("open"),
+    Status.PAUSED: N_("paused"),
+    Status.CLOSING: N_("closing"),
+    Status.CLOSED: N_("closed"),
 }
 
 
 def describe(status: Status) -> str:
+    """A status in words, marked for staff.po (babel-staff.cfg); translated where a page shows it."""
     return _WORDS[status]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shuttle.accounts.models import Account
 from shuttle.cases.models import Case, CaseFacilitator, other_side
 from shuttle.errors import Conflict
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import flags, review
 from shuttle.messages.flags import FlagItem
 from shuttle.messages.gates import release_blockers
@@ -71,22 +72,24 @@ def _redacted(session: Session, svc: Services, message: Message, version: Messag
 def _then(session: Session, svc: Services, case: Case, message: Message, approvals_after: int) -> str:
     recipient = case.label_of(other_side(message.author_side))
     if approvals_after < case.approvals_required:
-        return (f"This case needs {case.approvals_required} different facilitators: after your approval a second "
-                f"facilitator must approve it before it is delivered to {recipient}.")
+        return Sentence(N_("This case needs %(required)s different facilitators: after your approval a second "
+                           "facilitator must approve it before it is delivered to %(recipient)s."),
+                        required=case.approvals_required, recipient=recipient)
     facts = replace(release_facts(session, svc, case, message, version_id=message.current_version_id),
                     approvals=approvals_after)
     blockers = release_blockers(facts)
     if blockers:
-        return f"It will be delivered to {recipient} once nothing holds it; now: {'; '.join(blockers)}."
-    return (f"It will be delivered to {recipient} at once: they see that a message is waiting and open it "
-            "when they choose.")
+        return Sentence(N_("It will be delivered to %(recipient)s once nothing holds it; now: %(blockers)s."),
+                        recipient=recipient, blockers=blockers)
+    return Sentence(N_("It will be delivered to %(recipient)s at once: they see that a message is waiting and open "
+                       "it when they choose."), recipient=recipient)
 
 
 def approval_sheet(session: Session, svc: Services, actor: Actor, message_id: str) -> ApprovalSheet:
     """The sheet for the reviewer holding the message; a 409 when it cannot be approved now."""
     message, case = review.reviewer_message(session, actor, message_id)
     if message.state != State.IN_REVIEW or message.claimed_by != actor.account_id:
-        raise Conflict("Claim this message for review first; only the reviewer holding it can approve it.",
+        raise Conflict(N_("Claim this message for review first; only the reviewer holding it can approve it."),
                        code="not_claimed")
     content = review.read_version(session, svc, actor, message_id)  # audited view of content
     version = session.get(MessageVersion, content["version_id"])
@@ -97,11 +100,11 @@ def approval_sheet(session: Session, svc: Services, actor: Actor, message_id: st
     approvals = len(approvers_of(session, version.id))
     return ApprovalSheet(
         message_id=message.id, row_version=message.row_version, kind=message.kind,
-        kind_name=KIND_NAMES.get(message.kind, "Message"), author_label=case.label_of(message.author_side),
+        kind_name=KIND_NAMES.get(message.kind, N_("Message")), author_label=case.label_of(message.author_side),
         recipient_label=case.label_of(other_side(message.author_side)), version_id=version.id,
         version_number=version.number, text=content["text"], transcript=content["transcript"],
         flags=tuple(found), redacted=tuple(_redacted(session, svc, message, version, found)),
-        earlier=tuple(EarlierApproval(names.get(r.facilitator_id, "a former facilitator"), r.resolutions)
+        earlier=tuple(EarlierApproval(names.get(r.facilitator_id, N_("a former facilitator")), r.resolutions)
                       for r in records),
         approvals=approvals, approvals_required=case.approvals_required,
         then=_then(session, svc, case, message, approvals + 1))
@@ -128,13 +131,14 @@ class AfterApproval:
 def _outcome(session: Session, svc: Services, case: Case, message: Message) -> str:
     recipient = case.label_of(other_side(message.author_side))
     if message.state in (State.RELEASED, State.VIEWED):
-        return f"Delivered to {recipient}."
+        return Sentence(N_("Delivered to %(recipient)s."), recipient=recipient)
     if message.state == State.APPROVED:
         blockers = release_blockers(release_facts(session, svc, case, message))
-        return f"Approved; not delivered yet because {'; '.join(blockers)}." if blockers else "Approved."
+        return (Sentence(N_("Approved; not delivered yet because %(blockers)s."), blockers=blockers) if blockers
+                else Sentence(N_("Approved.")))
     if message.state in IN_REVIEW_STATES:
-        return "Your approval is recorded; a second facilitator must approve it too."
-    return f"It is {describe(State(message.state))}."
+        return Sentence(N_("Your approval is recorded; a second facilitator must approve it too."))
+    return Sentence(N_("It is %(state)s."), state=Sentence(describe(State(message.state))))
 
 
 def next_in_queue(session: Session, actor: Actor, after: str) -> NextItem | None:
@@ -149,13 +153,13 @@ def next_in_queue(session: Session, actor: Actor, after: str) -> NextItem | None
         taken = message.state == State.IN_REVIEW and message.claimed_by not in (None, actor.account_id)
         if taken or actor.account_id in approvers_of(session, message.current_version_id):
             continue
-        return NextItem(message.id, KIND_NAMES.get(message.kind, "Message"), case.label_of(message.author_side),
+        return NextItem(message.id, KIND_NAMES.get(message.kind, N_("Message")), case.label_of(message.author_side),
                         case.reference, describe(State(message.state)))
     return None
 
 
 def after_approval(session: Session, svc: Services, actor: Actor, message_id: str) -> AfterApproval:
     message, case = review.reviewer_message(session, actor, message_id)
-    return AfterApproval(message.id, KIND_NAMES.get(message.kind, "Message"),
+    return AfterApproval(message.id, KIND_NAMES.get(message.kind, N_("Message")),
                          case.label_of(other_side(message.author_side)),
                          _outcome(session, svc, case, message), next_in_queue(session, actor, message.id))

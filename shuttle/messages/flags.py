@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from shuttle.i18n import N_
+
 #: Words a facilitator recognises for each kind of flag.
-FLAG_WORDS = {"phone": "phone number", "email": "e-mail address", "url": "web address", "postcode": "postcode",
-              "handle": "social media name", "watchlist": "watch-list term"}
+#: Marked for staff.po; translated where a page shows them (`| translated`).
+FLAG_WORDS = {"phone": N_("phone number"), "email": N_("e-mail address"), "url": N_("web address"),
+              "postcode": N_("postcode"), "handle": N_("social media name"), "watchlist": N_("watch-list term")}
 MIN_REASON_CHARS = 5
 MAX_REASON_CHARS = 500
 

@@ -1,7 +1,8 @@
 """Release gates and hold reasons: when an approved message may reach the other side.
 
 Pure: the caller gathers the facts (case, approvals, recipients) and asks. Each blocker is
-a short sentence a facilitator can act on; an empty list means the gates are open.
+a short sentence a facilitator can act on; an empty list means the gates are open. Each is an
+i18n.Sentence: English as text, translated with its names where a page shows it (`| translated`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shuttle.cases.states import Status, describe, exchange_possible, holds_everything, reading_possible
+from shuttle.i18n import N_, Sentence
 
 
 @dataclass(frozen=True)
@@ -53,23 +55,31 @@ def hold_reasons(case_status: str, author: PersonGate, recipients: tuple[PersonG
     reasons: list[str] = []
     status = _status(case_status)
     if status is not None and holds_everything(status):
-        reasons.append(f"the case is {describe(status)}")
+        reasons.append(_case_is(status))
     if proceedings_hold:
-        reasons.append("court proceedings are ongoing")
+        reasons.append(Sentence(N_("court proceedings are ongoing")))
     if not author.active:
-        reasons.append("the author is no longer part of the case")
+        reasons.append(Sentence(N_("the author is no longer part of the case")))
     elif not author.takes_part:
-        reasons.append(f"{author.label} withdrew consent to take part")
+        reasons.append(Sentence(N_("%(label)s withdrew consent to take part"), label=author.label))
     for person in recipients:
         reasons.extend(_receiving(person))
     return reasons
 
 
+def _case_is(status: Status | None, case_status: str = "", suffix: str = "") -> str:
+    """"the case is paused" (", not open" with `suffix`): the status in words, or as stored if unknown."""
+    words: str = Sentence(describe(status)) if status is not None else case_status
+    if suffix:
+        return Sentence(N_("the case is %(status)s, not open"), status=words)
+    return Sentence(N_("the case is %(status)s"), status=words)
+
+
 def _receiving(person: PersonGate) -> list[str]:
     if not person.takes_part:
-        return [f"{person.label} withdrew consent to take part"]
+        return [Sentence(N_("%(label)s withdrew consent to take part"), label=person.label)]
     if not person.receives:
-        return [f"{person.label} has no current consent to receive messages"]
+        return [Sentence(N_("%(label)s has no current consent to receive messages"), label=person.label)]
     return []
 
 
@@ -79,7 +89,7 @@ def reading_holds(case_status: str, reader: PersonGate) -> list[str]:
     to them until retention ends (issue 11), while everything still pending stays held."""
     status = _status(case_status)
     reasons = [] if status is not None and reading_possible(status) else \
-        [f"the case is {describe(status) if status else case_status}"]
+        [_case_is(status, case_status)]
     return reasons + _receiving(reader)
 
 
@@ -89,23 +99,28 @@ def release_blockers(facts: ReleaseFacts) -> list[str]:
                             proceedings_hold=facts.proceedings_hold)
     status = _status(facts.case_status)
     if status is None or (not exchange_possible(status) and not holds_everything(status)):
-        blockers.append(f"the case is {describe(status) if status else facts.case_status}, not open")
+        blockers.append(_case_is(status, facts.case_status, ", not open"))
     if not facts.author.suitable:
-        blockers.append(f"{facts.author.label} has no current eligible and suitable assessment")
+        blockers.append(_unassessed(facts.author))
     if facts.approvals < facts.approvals_required:
-        blockers.append(f"{facts.approvals} of {facts.approvals_required} approvals")
+        blockers.append(Sentence(N_("%(approvals)s of %(required)s approvals"), approvals=facts.approvals,
+                                 required=facts.approvals_required))
     if facts.edits_pending_acceptance:
-        blockers.append("the author has not accepted the facilitator's changes")
+        blockers.append(Sentence(N_("the author has not accepted the facilitator's changes")))
     if not facts.recipients:
-        blockers.append("nobody on the other side can receive it")
+        blockers.append(Sentence(N_("nobody on the other side can receive it")))
     for person in facts.recipients:
         if not person.suitable:
-            blockers.append(f"{person.label} has no current eligible and suitable assessment")
+            blockers.append(_unassessed(person))
         if person.holding_deliveries:
-            blockers.append(f"{person.label} asked to hold deliveries for now")
+            blockers.append(Sentence(N_("%(label)s asked to hold deliveries for now"), label=person.label))
     if not facts.reply_allowed:
-        blockers.append("the case does not allow this side to send messages")
+        blockers.append(Sentence(N_("the case does not allow this side to send messages")))
     if facts.scheduled_at is not None and facts.now < facts.scheduled_at:
-        blockers.append(f"scheduled for {facts.scheduled_at:%Y-%m-%d %H:%M} UTC")
+        blockers.append(Sentence(N_("scheduled for %(when)s UTC"), when=f"{facts.scheduled_at:%Y-%m-%d %H:%M}"))
     blockers.extend(facts.extra)
     return blockers
+
+
+def _unassessed(person: PersonGate) -> str:
+    return Sentence(N_("%(label)s has no current eligible and suitable assessment"), label=person.label)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shuttle.cases.facts import person_gate, proceedings_hold, side_members
 from shuttle.cases.models import Case, Participant, other_side
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import lifecycle
 from shuttle.messages.gates import PersonGate, ReleaseFacts, hold_reasons, release_blockers
 from shuttle.messages.models import Approval, Message, MessageVersion
@@ -84,7 +85,7 @@ def facts_from(svc: Services, case: Case, message: Message, version: MessageVers
         scheduled_at=message.scheduled_release_at,
         now=svc.now(),
         reply_allowed=reply_allowed,
-        extra=() if version is not None and version.processed_blob_id else ("no processed version",),
+        extra=() if version is not None and version.processed_blob_id else (Sentence(N_("no processed version")),),
         proceedings_hold=proceedings_hold(svc, case),
     )
 

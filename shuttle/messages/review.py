@@ -18,6 +18,7 @@ from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.jobs import queue
 from shuttle.messages import flags, lifecycle, on_behalf
 from shuttle.messages.authoring import add_version, check_letter
@@ -35,11 +36,11 @@ from shuttle.messages.states import DELIVERED, FINAL, Action, Context, State
 from shuttle.services import Actor, Services
 
 REJECTION_CODES = {
-    "contact_details": "It contained contact details or identifying information.",
-    "harmful": "It could cause harm to the other person.",
-    "not_agreed": "It goes beyond what was agreed for this exchange.",
-    "recipient_not_ready": "The other person is not ready to receive it.",
-    "other": "Your facilitator will explain.",
+    "contact_details": N_("It contained contact details or identifying information."),
+    "harmful": N_("It could cause harm to the other person."),
+    "not_agreed": N_("It goes beyond what was agreed for this exchange."),
+    "recipient_not_ready": N_("The other person is not ready to receive it."),
+    "other": N_("Your facilitator will explain."),
 }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from shuttle.access import load_message_as_facilitator
 from shuttle.accounts.models import Account
 from shuttle.cases.models import other_side
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import edits as media_edits
 from shuttle.messages.diff import highlight, word_diff
 from shuttle.messages.flags import FLAG_WORDS
@@ -111,30 +112,36 @@ class LifeStep:
 def _life(message: Any, rows: StaffRows, names: Mapping[str, str], author: str,
           recipient: str) -> tuple[LifeStep, ...]:
     """Every dated step of the message's life, from the rows the page loaded (no query of its own)."""
-    steps: list[tuple[datetime, str]] = [(message.created_at, f"Draft started by {author}")]
+    steps: list[tuple[datetime, str]] = [
+        (message.created_at, Sentence(N_("Draft started by %(author)s"), author=author))]
     if message.first_submitted_at is not None:
-        steps.append((message.first_submitted_at, "Sent for review"))
+        steps.append((message.first_submitted_at, Sentence(N_("Sent for review"))))
     if message.submitted_at is not None and message.submitted_at != message.first_submitted_at:
-        steps.append((message.submitted_at, "Sent again"))
+        steps.append((message.submitted_at, Sentence(N_("Sent again"))))
     for version in rows.versions[message.id]:
-        whose = (f"{names.get(version.created_by or '', 'a facilitator')}'s edit" if version.origin == "facilitator"
-                 else f"{author}'s")
+        whose = (Sentence(N_("%(who)s's edit"), who=names.get(version.created_by or "", Sentence(N_("a facilitator"))))
+                 if version.origin == "facilitator" else Sentence(N_("%(who)s's"), who=author))
         if version.number > 1:
-            steps.append((version.created_at, f"Version {version.number} made ({whose})"))
+            steps.append((version.created_at, Sentence(N_("Version %(number)s made (%(whose)s)"),
+                                                       number=version.number, whose=whose)))
         if version.processed_at is not None:
-            steps.append((version.processed_at, f"Version {version.number} ({whose}) processed"))
+            steps.append((version.processed_at, Sentence(N_("Version %(number)s (%(whose)s) processed"),
+                                                         number=version.number, whose=whose)))
         for approval in rows.approvals.get(version.id, []):
-            revoked = ", later withdrawn" if approval.revoked_at is not None else ""
-            steps.append((approval.at, f"Version {version.number} approved by "
-                                       f"{names.get(approval.facilitator_id, 'a former facilitator')}{revoked}"))
+            by = names.get(approval.facilitator_id, Sentence(N_("a former facilitator")))
+            steps.append((approval.at, Sentence(N_("Version %(number)s approved by %(who)s, later withdrawn")
+                                                if approval.revoked_at is not None
+                                                else N_("Version %(number)s approved by %(who)s"),
+                                                number=version.number, who=by)))
     if message.claimed_at is not None and message.claimed_by:
-        steps.append((message.claimed_at, f"Claimed by {names.get(message.claimed_by, 'a facilitator')}"))
+        steps.append((message.claimed_at, Sentence(N_("Claimed by %(who)s"),
+                                                   who=names.get(message.claimed_by, Sentence(N_("a facilitator"))))))
     if message.released_at is not None:
-        steps.append((message.released_at, f"Delivered to {recipient}"))
+        steps.append((message.released_at, Sentence(N_("Delivered to %(recipient)s"), recipient=recipient)))
     if message.opened_at is not None:
-        steps.append((message.opened_at, f"Opened by {recipient}"))
+        steps.append((message.opened_at, Sentence(N_("Opened by %(recipient)s"), recipient=recipient)))
     if message.recalled_at is not None:
-        steps.append((message.recalled_at, "Called back"))
+        steps.append((message.recalled_at, Sentence(N_("Called back"))))
     return tuple(LifeStep(at.isoformat(), words) for at, words in sorted(steps, key=lambda step: step[0]))
 
 
@@ -243,7 +250,7 @@ def review_view(session: Session, svc: Services, actor: Actor, message_id: str,
         **{f.name: getattr(base, f.name) for f in fields(StaffMessage) if f.name != "versions"},
         versions=versions,
         watchlist=tuple(case.watchlist or []),
-        kind_name=KIND_NAMES.get(message.kind, "Message"),
+        kind_name=KIND_NAMES.get(message.kind, N_("Message")),
         prefill=prefill,
         approved_by_me=actor.account_id in base.approved_by,
         claimed_at=_iso(message.claimed_at),

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shuttle.i18n import N_, Sentence
+
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 WORKING_DAYS_PER_WEEK = 5
@@ -97,15 +99,18 @@ def status(waiting_since: datetime, now: datetime, working_days: int) -> SlaStat
 
 
 def describe_wait(waited: timedelta) -> str:
-    """'12 min', '5 h', '3 days 2 h': how long, in words a facilitator reads at a glance."""
+    """'12 min', '5 h', '3 days 2 h': how long, in words a facilitator reads at a glance (a Sentence:
+    English as text, translated where a page shows it)."""
     minutes = int(waited.total_seconds() // 60)
     if minutes < 1:
-        return "just now"
+        return Sentence(N_("just now"))
     if minutes < 60:
-        return f"{minutes} min"
+        return Sentence(N_("%(minutes)s min"), minutes=minutes)
     hours = minutes // 60
     if hours < 24:
-        return f"{hours} h"
+        return Sentence(N_("%(hours)s h"), hours=hours)
     days, hours = divmod(hours, 24)
-    text = f"{days} day{'s' if days != 1 else ''}"
-    return f"{text} {hours} h" if hours else text
+    if hours:
+        return Sentence(N_("%(days)s day %(hours)s h") if days == 1 else N_("%(days)s days %(hours)s h"),
+                        days=days, hours=hours)
+    return Sentence(N_("%(days)s day") if days == 1 else N_("%(days)s days"), days=days)

@@ -12,11 +12,13 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuttle import i18n
 from shuttle.access import facilitator_cases
 from shuttle.accounts.models import Account
 from shuttle.cases.models import Assessment, Case, Participant
 from shuttle.cases.participation import ExpiredAssessment
 from shuttle.errors import BadInput
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import supported_opening
 from shuttle.messages.numbering import KIND_NAMES
 from shuttle.messages.queries import QUEUE_STATES, QueueItem, queue_items
@@ -37,16 +39,17 @@ class QueueGroup:
 
 
 #: The dashboard queue in parts: what needs a decision first, then what is on its way.
+#: Words marked N_ here are translated where a page shows them (`| translated`).
 QUEUE_GROUPS = (
-    ("waiting", "Waiting for your review", WAITING_ON_STAFF),
-    ("preparing", "Being prepared", PREPARING),
-    ("approved", "Approved, not yet delivered", frozenset({State.APPROVED.value})),
+    ("waiting", N_("Waiting for your review"), WAITING_ON_STAFF),
+    ("preparing", N_("Being prepared"), PREPARING),
+    ("approved", N_("Approved, not yet delivered"), frozenset({State.APPROVED.value})),
 )
 
 
 #: The queue's orders: (key, words). The first is the default.
-SORTS = (("oldest", "Oldest first"), ("newest", "Newest first"), ("case", "By case"),
-         ("due", "By review deadline"))
+SORTS = (("oldest", N_("Oldest first")), ("newest", N_("Newest first")), ("case", N_("By case")),
+         ("due", N_("By review deadline")))
 #: The kinds a filter may ask for, in words.
 KINDS = tuple((kind, KIND_NAMES[kind]) for kind in ("letter", "audio", "video", "image"))
 #: The states a filter may ask for, in words (the queue's states).
@@ -71,14 +74,15 @@ class QueueFilter:
         """The filter of a page's query; a value it does not know is a 400 with a sentence."""
         kind, state, sort = query.get("kind", ""), query.get("state", ""), query.get("sort", "") or SORTS[0][0]
         if kind and kind not in dict(KINDS):
-            raise BadInput("Choose a kind of message from the list: letter, recording, video or photographed letter.")
+            raise BadInput(N_("Choose a kind of message from the list: letter, recording, video or photographed "
+                              "letter."))
         if state and state not in dict(STATES):
-            raise BadInput("Choose a state from the list.")
+            raise BadInput(N_("Choose a state from the list."))
         if sort not in dict(SORTS):
-            raise BadInput("Choose an order from the list.")
+            raise BadInput(N_("Choose an order from the list."))
         case = query.get("case", "")
         if len(case) > 64:
-            raise BadInput("Choose a case from the list.")
+            raise BadInput(N_("Choose a case from the list."))
         return cls(case=case, kind=kind, state=state, overdue=query.get("overdue") == "yes",
                    flagged=query.get("flagged") == "yes", mine=query.get("mine") == "yes", sort=sort)
 
@@ -113,10 +117,13 @@ class QueueFilter:
         return kept
 
     def words(self) -> str:
-        """What the filter keeps, in words (for the count above the list)."""
-        said = [dict(KINDS)[self.kind].lower() if self.kind else "",
-                f"'{dict(STATES)[self.state]}'" if self.state else "", "overdue" if self.overdue else "",
-                "flagged" if self.flagged else "", "claimed by you" if self.mine else ""]
+        """What the filter keeps, in words (for the count above the list), in the language of the page
+        being rendered (the page calls this while it renders)."""
+        said = [i18n.gettext(dict(KINDS)[self.kind]).lower() if self.kind else "",
+                f"'{i18n.gettext(dict(STATES)[self.state])}'" if self.state else "",
+                i18n.gettext(N_("overdue")) if self.overdue else "",
+                i18n.gettext(N_("flagged")) if self.flagged else "",
+                i18n.gettext(N_("claimed by you")) if self.mine else ""]
         return ", ".join(w for w in said if w)
 
 
@@ -213,11 +220,13 @@ class Neighbour:
     """A message of the filtered queue next to another one, and its name in words."""
 
     message_id: str
-    words: str  # "Letter from Jessica, case RJ-2026-0001"
+    words: str  # "Letter from Jessica, case RJ-2026-0001" (a Sentence: translated where shown)
 
 
 def _words(item: QueueItem) -> str:
-    return f"{KIND_NAMES.get(item.kind, 'Message')} from {item.author_label}, case {item.case_reference}"
+    return Sentence(N_("%(kind)s from %(author)s, case %(reference)s"),
+                    kind=Sentence(KIND_NAMES.get(item.kind, N_("Message"))), author=item.author_label,
+                    reference=item.case_reference)
 
 
 def _reviewable(item: QueueItem, account_id: str | None) -> bool:

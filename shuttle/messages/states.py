@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from shuttle.i18n import N_
+
 
 class State(StrEnum):
     DRAFT = "draft"
@@ -223,24 +225,26 @@ def allowed_actions(pos: Position, ctx: Context = Context()) -> frozenset[Action
 
 
 _WORDS = {
-    State.DRAFT: "a draft",
-    State.SUBMITTED: "sent to your facilitator",
-    State.PROCESSING: "being prepared",
-    State.PROCESSING_FAILED: "stuck in preparation",
-    State.AWAITING_REVIEW: "waiting for a facilitator",
-    State.IN_REVIEW: "with a facilitator",
-    State.CHANGES_REQUESTED: "back with the author for changes",
-    State.AWAITING_AUTHOR: "waiting for the author to look at suggested changes",
-    State.REJECTED: "not passed on",
-    State.APPROVED: "approved, waiting to be delivered",
-    State.RELEASED: "delivered, not yet opened",
-    State.VIEWED: "delivered and opened",
-    State.WITHDRAWN: "withdrawn",
-    State.HELD: "on hold",
+    State.DRAFT: N_("a draft"),
+    State.SUBMITTED: N_("sent to your facilitator"),
+    State.PROCESSING: N_("being prepared"),
+    State.PROCESSING_FAILED: N_("stuck in preparation"),
+    State.AWAITING_REVIEW: N_("waiting for a facilitator"),
+    State.IN_REVIEW: N_("with a facilitator"),
+    State.CHANGES_REQUESTED: N_("back with the author for changes"),
+    State.AWAITING_AUTHOR: N_("waiting for the author to look at suggested changes"),
+    State.REJECTED: N_("not passed on"),
+    State.APPROVED: N_("approved, waiting to be delivered"),
+    State.RELEASED: N_("delivered, not yet opened"),
+    State.VIEWED: N_("delivered and opened"),
+    State.WITHDRAWN: N_("withdrawn"),
+    State.HELD: N_("on hold"),
 }
 
 
 def describe(state: State) -> str:
+    """A state in a facilitator's words, marked for staff.po (babel-staff.cfg) and translated where a page
+    shows it (`| translated`); the author's words are AUTHOR_WORDS."""
     return _WORDS[state]
 
 

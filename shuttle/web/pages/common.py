@@ -38,7 +38,8 @@ TEMPLATES.env.filters["on_day"] = on_day
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
 TEMPLATES.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 # A sentence made in Python from the catalogue (a state's words), translated as plain, escaped text.
-TEMPLATES.env.filters["translated"] = lambda message: i18n.gettext(str(message)) if message else message
+# A Sentence (i18n.Sentence: a pattern and its values) is translated with its values.
+TEMPLATES.env.filters["translated"] = lambda message: i18n.translate(message) if message else message
 # A number as the reader writes it ("10,000"), in the language of the page being rendered.
 TEMPLATES.env.filters["format_number"] = lambda number: format_decimal(number, locale=BABEL_LOCALES[i18n.current()])
 

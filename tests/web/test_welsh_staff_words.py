@@ -1,0 +1,73 @@
+"""Welsh (issue 12): the words staff pages take from Python (queue headings and orders, message states,
+release blockers, flag words, rejection reasons, a message's life, message names) are in the page's
+language; the English of the same words stays as it was (i18n.Sentence is the English str)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from world import World
+
+from shuttle import i18n
+from shuttle.messages import authoring, gates, review
+from shuttle.messages.gates import PersonGate
+
+
+def _welsh_letter_waiting(world: World) -> tuple[str, str, Any]:
+    case_id, people = world.case()
+    world.approved_letter(people, case_id)
+    message = world.do(authoring.start_draft, people.harmed, case_id, "Ring me on 07700 900982 please.")
+    world.do(authoring.submit, people.harmed, message.id)
+    world.run_jobs()
+    world.wait_for_review(message.id)
+    return case_id, str(message.id), people
+
+
+def _text(page: Any) -> str:
+    assert page.status_code == 200, page.text
+    return html.unescape(page.text)
+
+
+def test_the_review_queue_in_welsh(world: World, app: Any) -> None:
+    _case_id, _message_id, people = _welsh_letter_waiting(world)
+    client = world.sign_in(app, people.facilitator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = _text(client.get("/staff?kind=letter&state=awaiting_review"))
+    for welsh in ("Yn aros i chi eu hadolygu", "Yr hynaf yn gyntaf", "Fesul achos", "yn aros am hwylusydd",
+                  "'yn aros am hwylusydd'", "Llythyr", "ar agor"):
+        assert welsh in page, welsh
+    for english in ("Waiting for your review", "Oldest first", "By case", "waiting for a facilitator",
+                    "Approved, not yet delivered", ">Letter<"):
+        assert english not in page, english
+
+
+def test_the_review_page_and_the_case_page_in_welsh(world: World, app: Any) -> None:
+    case_id, message_id, people = _welsh_letter_waiting(world)
+    world.do(review.claim, people.facilitator, message_id)
+    client = world.sign_in(app, people.facilitator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = _text(client.get(f"/staff/messages/{message_id}"))
+    for welsh in ("gyda hwylusydd", "Dechreuwyd y drafft gan", "Anfonwyd i'w hadolygu", "Hawliwyd gan",
+                  "rhif ffôn", "Gallai achosi niwed i'r unigolyn arall."):
+        assert welsh in page, welsh
+    for english in ("with a facilitator", "Draft started by", "Sent for review", "Claimed by", "phone number",
+                    "It could cause harm to the other person."):
+        assert english not in page, english
+    page = _text(client.get(f"/staff/cases/{case_id}"))
+    for welsh in ("Llythyr 1", "Llythyr 2", "wedi'i danfon, heb ei hagor eto", "gyda hwylusydd"):
+        assert welsh in page, welsh
+    for english in ("Letter 1", "Letter 2", "delivered, not yet opened", "with a facilitator"):
+        assert english not in page, english
+
+
+def test_a_blocker_is_english_as_text_and_welsh_where_shown() -> None:
+    """A release blocker is the same English sentence as before; a page translates it with its name."""
+    held = PersonGate("Jessica", takes_part=False, receives=True, suitable=True)
+    reasons = gates.hold_reasons("paused", held, ())
+    assert reasons == ["the case is paused", "Jessica withdrew consent to take part"]
+    with i18n.using("cy"):
+        assert [i18n.translate(r) for r in reasons] == ["mae'r achos wedi'i oedi",
+                                                          "tynnodd Jessica ei gydsyniad i gymryd rhan yn ôl"]
+    with i18n.using("en"):
+        assert [i18n.translate(r) for r in reasons] == reasons
