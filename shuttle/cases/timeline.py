@@ -22,20 +22,25 @@ from shuttle.accounts.models import Account
 from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import NotFound
+from shuttle.i18n import N_, Sentence
 from shuttle.messages.models import Message
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.states import State, describe
 from shuttle.services import Actor
 
-KIND_WORDS = {"letter": "letter", "audio": "recording", "video": "video", "image": "photographed letter"}
-ROLE_WORDS = {"principal": "", "proxy": "proxy", "supporter": "supporter"}
-CONSENT_WORDS = {"take_part": "to take part", "receive_messages": "to receive messages"}
-REQUEST_WORDS = {"hold": "hold it for now", "return": "return it to its author", "destroy": "destroy it"}
+# The timeline's words are marked for staff.po (babel-staff.cfg): each entry is an i18n.Sentence,
+# the English as text (tests, exports) and translated with its names where the case page shows it.
+KIND_WORDS = {"letter": N_("letter"), "audio": N_("recording"), "video": N_("video"),
+              "image": N_("photographed letter")}
+ROLE_WORDS = {"principal": "", "proxy": N_("proxy"), "supporter": N_("supporter")}
+CONSENT_WORDS = {"take_part": N_("to take part"), "receive_messages": N_("to receive messages")}
+REQUEST_WORDS = {"hold": N_("hold it for now"), "return": N_("return it to its author"),
+                 "destroy": N_("destroy it")}
 SETTING_WORDS = {
-    "label_harmed": "labels", "label_responsible": "labels", "initiator": "who may write first",
-    "responsible_may_reply": "replies", "approvals_required": "approvals needed",
-    "author_must_accept_edits": "authors accept edits", "read_receipts_allowed": "read receipts",
-    "watchlist": "watch list",
+    "label_harmed": N_("labels"), "label_responsible": N_("labels"), "initiator": N_("who may write first"),
+    "responsible_may_reply": N_("replies"), "approvals_required": N_("approvals needed"),
+    "author_must_accept_edits": N_("authors accept edits"), "read_receipts_allowed": N_("read receipts"),
+    "watchlist": N_("watch list"),
 }
 
 
@@ -89,10 +94,10 @@ class Cast:
 
     def person(self, person: Person | None) -> str:
         if person is None:
-            return "a participant"
+            return Sentence(N_("a participant"))
         role = ROLE_WORDS.get(person.role, "")
         label = self.labels.get(person.side, person.side)
-        return f"{label} ({role})" if role else label
+        return Sentence(N_("%(label)s (%(role)s)"), label=label, role=Sentence(role)) if role else label
 
     def actor(self, event: Event) -> str:
         if event.actor_id is None:
@@ -102,67 +107,92 @@ class Cast:
         return self.person(self.accounts.get(event.actor_id))
 
     def other_side(self, side: str) -> str:
-        return self.labels.get("responsible" if side == "harmed" else "harmed", "the other side")
+        return self.labels.get("responsible" if side == "harmed" else "harmed", Sentence(N_("the other side")))
 
 
 def _words(raw: Any, table: Mapping[str, str]) -> str:
-    return table.get(str(raw), str(raw).replace("_", " "))
+    """A stored value in words: marked words from `table` (translated where shown), else as stored."""
+    known = table.get(str(raw))
+    return Sentence(known) if known is not None else str(raw).replace("_", " ")
+
+
+def _said(pattern: str, tone: str, **values: object) -> tuple[str, str]:
+    return Sentence(pattern, **values), tone
+
+
+def _listed(words: list[str]) -> str:
+    """Words said one after another ("labels, replies"), each translated where shown (the pattern
+    itself is no msgid: only its words are)."""
+    return Sentence(", ".join(f"%(w{n})s" for n in range(len(words))), **{f"w{n}": w for n, w in enumerate(words)})
 
 
 def _message_sentence(event: Event, message: MessageFacts, cast: Cast, receipts_allowed: bool
                       ) -> tuple[str, str] | None:
     """(what happened, tone) for a message's event, or None when it is not part of the story."""
     d, who = event.details, cast.actor(event)
-    kind = KIND_WORDS.get(message.kind, "message")
+    kind = Sentence(KIND_WORDS.get(message.kind, N_("message")))
     author = cast.labels.get(message.author_side, message.author_side)
     action = event.action.removeprefix("message.")
     if action == "submit":
         revised = d.get("from") == "changes_requested"
-        sent = f"sent a {'revised ' if revised else ''}{kind}"
         if event.actor_id in cast.staff:
-            return f"{who} {sent} on behalf of {author}", "info"
-        return f"{who} {sent}", "info"
+            return _said(N_("%(who)s sent a revised %(kind)s on behalf of %(author)s") if revised
+                         else N_("%(who)s sent a %(kind)s on behalf of %(author)s"), "info",
+                         who=who, kind=kind, author=author)
+        return _said(N_("%(who)s sent a revised %(kind)s") if revised else N_("%(who)s sent a %(kind)s"), "info",
+                     who=who, kind=kind)
     if action == "approve":
         kept = len(d.get("flags") or [])
-        keeping = f", keeping {kept} flagged passage{'s' if kept != 1 else ''} with a reason" if kept else ""
-        if d.get("to") == "approved":
-            return f"{who} approved it{keeping}", "good"
-        return f"{who} approved it{keeping}; it needs a second facilitator", "info"
+        second = d.get("to") != "approved"
+        if kept:
+            return _said(N_("%(who)s approved it, keeping %(count)s flagged passage with a reason%(then)s")
+                         if kept == 1 else
+                         N_("%(who)s approved it, keeping %(count)s flagged passages with a reason%(then)s"),
+                         "info" if second else "good", who=who, count=kept,
+                         then=Sentence(N_("; it needs a second facilitator")) if second else "")
+        if second:
+            return _said(N_("%(who)s approved it; it needs a second facilitator"), "info", who=who)
+        return _said(N_("%(who)s approved it"), "good", who=who)
     if action == "recall":
-        return f"{who} called it back before it was opened; it is in review again", "warning"
+        return _said(N_("%(who)s called it back before it was opened; it is in review again"), "warning", who=who)
     if action == "recount":
-        after = "approved" if d.get("to") in ("approved", "held(approved)") else "back in the review queue"
-        return f"The case's approvals rule changed: {after}", "info"
+        approved = d.get("to") in ("approved", "held(approved)")
+        return _said(N_("The case's approvals rule changed: approved") if approved
+                     else N_("The case's approvals rule changed: back in the review queue"), "info")
     if event.action == "case.safeguarding_incident":
-        return f"{who} recorded a safeguarding incident about it", "warning"
+        return _said(N_("%(who)s recorded a safeguarding incident about it"), "warning", who=who)
     if action == "schedule":
         at = d.get("at")
         if not at:
-            return f"{who} cleared the delivery time", "info"
-        return f"{who} scheduled delivery for {str(at)[:16].replace('T', ' ')} UTC", "info"
+            return _said(N_("%(who)s cleared the delivery time"), "info", who=who)
+        return _said(N_("%(who)s scheduled delivery for %(when)s UTC"), "info", who=who,
+                     when=str(at)[:16].replace("T", " "))
     if action == "open":
         if not (d.get("receipt_shared") and receipts_allowed):
             return None  # the recipient did not let the sender know
-        return f"{cast.other_side(message.author_side)} opened it", "good"
+        return _said(N_("%(who)s opened it"), "good", who=cast.other_side(message.author_side))
     if action == "reject":
-        return f"{who} decided not to pass it on (reason: {_words(d.get('code'), {})})", "warning"
+        return _said(N_("%(who)s decided not to pass it on (reason: %(code)s)"), "warning", who=who,
+                     code=_words(d.get("code"), {}))
     if action == "hold":
-        reasons = d.get("reasons") or []
-        because = f": {'; '.join(str(r) for r in reasons)}" if reasons else ""
-        return f"Put on hold{because}", "warning"
+        reasons = [str(r) for r in d.get("reasons") or []]
+        if reasons:
+            return _said(N_("Put on hold: %(reasons)s"), "warning", reasons=reasons)
+        return _said(N_("Put on hold"), "warning")
     if action == "escalate":
-        return "Review overdue: passed to the co-facilitator" if d.get("to") else "Review overdue", "warning"
+        return _said(N_("Review overdue: passed to the co-facilitator") if d.get("to") else N_("Review overdue"),
+                     "warning")
     simple = {
-        "refuse": (f"The file could not be used; it went back to {author}", "warning"),
-        "processing_failed": (f"Preparing the {kind} failed", "warning"),
-        "retry_processing": (f"{who} retried preparing it", "info"),
-        "request_changes": (f"{who} asked {author} for changes", "info"),
-        "propose_edit": (f"{who} suggested changes to {author}", "info"),
-        "accept_edit": (f"{who} accepted the suggested changes", "info"),
-        "decline_edit": (f"{who} declined the suggested changes", "info"),
-        "release": (f"Delivered to {cast.other_side(message.author_side)}", "good"),
-        "withdraw": (f"{who} withdrew it", "warning"),
-        "lift_hold": ("The hold was lifted", "info"),
+        "refuse": _said(N_("The file could not be used; it went back to %(author)s"), "warning", author=author),
+        "processing_failed": _said(N_("Preparing the %(kind)s failed"), "warning", kind=kind),
+        "retry_processing": _said(N_("%(who)s retried preparing it"), "info", who=who),
+        "request_changes": _said(N_("%(who)s asked %(author)s for changes"), "info", who=who, author=author),
+        "propose_edit": _said(N_("%(who)s suggested changes to %(author)s"), "info", who=who, author=author),
+        "accept_edit": _said(N_("%(who)s accepted the suggested changes"), "info", who=who),
+        "decline_edit": _said(N_("%(who)s declined the suggested changes"), "info", who=who),
+        "release": _said(N_("Delivered to %(recipient)s"), "good", recipient=cast.other_side(message.author_side)),
+        "withdraw": _said(N_("%(who)s withdrew it"), "warning", who=who),
+        "lift_hold": _said(N_("The hold was lifted"), "info"),
     }
     return simple.get(action)
 
@@ -172,34 +202,41 @@ def _case_sentence(event: Event, cast: Cast) -> tuple[str, str] | None:
     subject = cast.person(cast.participants.get(event.subject_id or "")) if event.subject_type == "participant" \
         else ""
     if action == "case.create":
-        return f"{who} created the case", "info"
+        return _said(N_("%(who)s created the case"), "info", who=who)
     if action == "case.status":
         before, after = d.get("from"), d.get("to")
-        words = {"open": "resumed the case" if before == "paused" else "opened the exchange",
-                 "paused": "paused the case", "closing": "began closing the case", "closed": "closed the case"}
-        return (f"{who} {words.get(str(after), 'changed the case status')}",
-                "warning" if after in ("paused", "closing", "closed") else "good")
+        words = {"open": N_("%(who)s resumed the case") if before == "paused" else N_("%(who)s opened the exchange"),
+                 "paused": N_("%(who)s paused the case"), "closing": N_("%(who)s began closing the case"),
+                 "closed": N_("%(who)s closed the case")}
+        return _said(words.get(str(after), N_("%(who)s changed the case status")),
+                     "warning" if after in ("paused", "closing", "closed") else "good", who=who)
     if action == "case.settings":
         changed = sorted({_words(name, SETTING_WORDS) for name in d.get("changed") or []})
-        return f"{who} changed the case settings ({', '.join(changed) or 'none'})", "info"
+        if not changed:
+            return _said(N_("%(who)s changed the case settings (none)"), "info", who=who)
+        return _said(N_("%(who)s changed the case settings (%(changed)s)"), "info", who=who,
+                     changed=_listed(changed))
     if action == "case.add_participant":
-        return f"{who} added {subject}", "info"
+        return _said(N_("%(who)s added %(subject)s"), "info", who=who, subject=subject)
     if action in ("consent.grant", "consent.withdraw"):
         what = _words(d.get("kind"), CONSENT_WORDS)
         if action == "consent.grant":
-            return f"{who} recorded the consent of {subject} {what}", "info"
+            return _said(N_("%(who)s recorded the consent of %(subject)s %(what)s"), "info", who=who, subject=subject,
+                         what=what)
         if event.actor_id not in cast.staff and event.actor_id is not None:
-            return f"{subject} withdrew their consent {what}", "warning"
-        return f"{who} recorded that {subject} withdrew consent {what}", "warning"
+            return _said(N_("%(subject)s withdrew their consent %(what)s"), "warning", subject=subject, what=what)
+        return _said(N_("%(who)s recorded that %(subject)s withdrew consent %(what)s"), "warning", who=who,
+                     subject=subject, what=what)
     if action == "assessment.record":
-        outcome = _words(d.get("outcome"), {"not_suitable": "not suitable"})
-        return f"{who} assessed {subject}: {outcome}", "warning" if outcome != "suitable" else "info"
+        outcome = _words(d.get("outcome"), {"not_suitable": N_("not suitable"), "suitable": N_("suitable")})
+        return _said(N_("%(who)s assessed %(subject)s: %(outcome)s"), "info" if outcome == "suitable" else "warning",
+                     who=who, subject=subject, outcome=outcome)
     if action == "participant.hold_deliveries":
-        return f"{who} paused deliveries to themselves", "warning"
+        return _said(N_("%(who)s paused deliveries to themselves"), "warning", who=who)
     if action == "participant.resume_deliveries":
-        return f"{who} resumed deliveries to themselves", "info"
+        return _said(N_("%(who)s resumed deliveries to themselves"), "info", who=who)
     if action == "case.shred":
-        return "The case's content was destroyed", "warning"
+        return _said(N_("The case's content was destroyed"), "warning")
     return None
 
 
@@ -245,10 +282,11 @@ def _request_sentence(event: Event, cast: Cast) -> tuple[str, str] | None:
     d, who = event.details, cast.actor(event)
     wanted = _words(d.get("kind"), REQUEST_WORDS)
     if event.action == "recipient_request.create":
-        return f"{who} asked the facilitators to {wanted}", "warning"
+        return _said(N_("%(who)s asked the facilitators to %(wanted)s"), "warning", who=who, wanted=wanted)
     if event.action == "recipient_request.handle":
-        outcome = "done" if d.get("outcome") == "done" else "not done"
-        return f"{who} answered the request to {wanted}: {outcome}", "info"
+        outcome = Sentence(N_("done") if d.get("outcome") == "done" else N_("not done"))
+        return _said(N_("%(who)s answered the request to %(wanted)s: %(outcome)s"), "info", who=who, wanted=wanted,
+                     outcome=outcome)
     return None
 
 

@@ -5,8 +5,10 @@ language; the English of the same words stays as it was (i18n.Sentence is the En
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
+from forms import csrf_of
 from world import World
 
 from shuttle import i18n
@@ -55,10 +57,26 @@ def test_the_review_page_and_the_case_page_in_welsh(world: World, app: Any) -> N
                     "It could cause harm to the other person."):
         assert english not in page, english
     page = _text(client.get(f"/staff/cases/{case_id}"))
-    for welsh in ("Llythyr 1", "Llythyr 2", "wedi'i danfon, heb ei hagor eto", "gyda hwylusydd"):
+    for welsh in ("Llythyr 1", "Llythyr 2", "wedi'i danfon, heb ei hagor eto", "gyda hwylusydd",
+                  "Crëwyd yr achos gan", "Agorwyd y cyfnewid gan", "Anfonwyd llythyr gan", "Cymeradwywyd hi gan"):
         assert welsh in page, welsh
-    for english in ("Letter 1", "Letter 2", "delivered, not yet opened", "with a facilitator"):
+    for english in ("Letter 1", "Letter 2", "delivered, not yet opened", "with a facilitator", "created the case",
+                    "opened the exchange", "sent a letter", "approved it"):
         assert english not in page, english
+
+
+def test_a_confirmation_is_in_the_readers_language(world: World, app: Any) -> None:
+    """A staff form's confirmation (flash) is said in the language of whoever sent the form."""
+    _case_id, message_id, people = _welsh_letter_waiting(world)
+    client = world.sign_in(app, people.facilitator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = client.get(f"/staff/messages/{message_id}")
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version is not None
+    answer = client.post(f"/staff/messages/{message_id}", data={
+        "action": "claim", "version": version.group(1), "csrf_token": csrf_of(page)}, follow_redirects=True)
+    text = _text(answer)
+    assert "Wedi'i hawlio." in text and "Claimed." not in text
 
 
 def test_a_blocker_is_english_as_text_and_welsh_where_shown() -> None:

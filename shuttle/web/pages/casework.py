@@ -21,6 +21,7 @@ from shuttle.cases import notes, preparation
 from shuttle.cases.casework_view import notes_page as notes_page_view
 from shuttle.cases.casework_view import person_page as person_page_view
 from shuttle.errors import BadInput, NotFound, ShuttleError
+from shuttle.i18n import N_
 from shuttle.messages import on_behalf, sharing
 from shuttle.web.http import read_body, read_form, run
 from shuttle.web.pages import flash
@@ -36,7 +37,7 @@ def _day(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadInput("Give the meeting's date, for example 2026-03-14.") from None
+        raise BadInput(N_("Give the meeting's date, for example 2026-03-14.")) from None
 
 
 def _questions(raw: str) -> list[str]:
@@ -45,7 +46,7 @@ def _questions(raw: str) -> list[str]:
 
 def _choice(form: dict[str, str], name: str) -> bool | None:
     if form.get(name, "unknown") not in YES_NO_UNKNOWN:
-        raise BadInput("Choose yes, no or not asked yet.")
+        raise BadInput(N_("Choose yes, no or not asked yet."))
     return YES_NO_UNKNOWN[form.get(name, "unknown")]
 
 
@@ -73,7 +74,7 @@ async def person_page(request: Request) -> Response:
     form = await read_form(request)
     action = form.get("action", "")
     if action not in PERSON_ACTIONS:
-        raise BadInput("Unknown action.")
+        raise BadInput(N_("Unknown action."))
     try:
         done: Any = await run(request, PERSON_ACTIONS[action](form), case_id, participant_id,
                               csrf=form.get("csrf_token"))
@@ -93,7 +94,7 @@ def _in_memory_form(body: bytes, content_type: str) -> tuple[dict[str, str], byt
     to a temporary file, so a prisoner's letter is not written to disk in clear (invariant 5)."""
     kind, params = parse_options_header(content_type.encode("latin-1"))
     if kind != b"multipart/form-data" or not params.get(b"boundary"):
-        raise BadInput("Send the form with the photo (multipart/form-data).")
+        raise BadInput(N_("Send the form with the photo (multipart/form-data)."))
     parts: list[tuple[dict[bytes, bytes], bytearray]] = []
     header = [b"", b""]
 
@@ -116,7 +117,7 @@ def _in_memory_form(body: bytes, content_type: str) -> tuple[dict[str, str], byt
         parser.write(body)
         parser.finalize()
     except Exception:  # python-multipart's parse errors: a broken form, not a server fault
-        raise BadInput("The form could not be read. Choose the photo and send it again.") from None
+        raise BadInput(N_("The form could not be read. Choose the photo and send it again.")) from None
     fields: dict[str, str] = {}
     photo = b""
     for headers, data in parts:
@@ -167,7 +168,7 @@ async def notes_page(request: Request) -> Response:
         return render(request, "staff/notes.html", status=400, principal=principal, text=form.get("text", ""),
                       error=exc.message, **view_fields(page))
     return flash.done(request, f"/staff/cases/{case_id}/notes" + (f"?message={message_id}" if message_id else ""),
-                      "Note saved.")
+                      N_("Note saved."))
 
 
 # --- sharing with a supporter, and what a supporter sees -----------------------------------------

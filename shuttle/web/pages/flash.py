@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from shuttle import i18n
 from shuttle.web.http import SESSION_COOKIE, services
 from shuttle.web.pages.common import go, render
 
@@ -57,5 +58,9 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> Resp
 
 
 def done(request: Request, url: str, text: str) -> Response:
-    """Go to `url`, which then says `text` once."""
-    return _with_flash(request, go(url), text)
+    """Go to `url`, which then says `text` once, in the reader's language: a marked sentence (N_, or an
+    i18n.Sentence with its names) is translated now, in the language the cookie holds (every page sets
+    it to the signed-in person's choice), so the next page shows it as it is."""
+    with i18n.using(i18n.known(request.cookies.get(i18n.COOKIE)) or i18n.DEFAULT):
+        said = i18n.translate(text)
+    return _with_flash(request, go(url), said)

@@ -24,6 +24,7 @@ from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.cases.workspace import case_workspace
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import approval_view, captions, requests, review
 from shuttle.messages import edits as media_edits
 from shuttle.messages.numbering import KIND_NAMES
@@ -70,7 +71,8 @@ async def staff_page(request: Request) -> Response:
         found = await run(request, neighbour, filters, request.query_params.get("from", ""), step)
         if found is None:
             return _done(request, _with_query("/staff", filters.query) + "#queue",
-                         "Nothing else in the queue" + (" matches your filters." if filters.active else "."))
+                         N_("Nothing else in the queue matches your filters.") if filters.active
+                         else N_("Nothing else in the queue."))
         return go(_with_query(f"/staff/messages/{found.message_id}", filters.query))
     board, agreement_due = await run(request, lambda s, svc, actor: (
         dashboard(s, svc, actor, filters), agreement_views.due_items(s, svc, actor)))  # issue 11: agreement items due
@@ -84,14 +86,14 @@ async def staff_page(request: Request) -> Response:
 def _yes_no(form: dict[str, str], name: str) -> bool:
     value = form.get(name)
     if value not in ("yes", "no"):
-        raise BadInput(f"Choose yes or no for '{name.replace('_', ' ')}'.")
+        raise BadInput(Sentence(N_("Choose yes or no for '%(name)s'."), name=name.replace("_", " ")))
     return value == "yes"
 
 
 def _settings_from(form: dict[str, str]) -> dict[str, Any]:
     approvals = to_int(form.get("approvals_required", ""))
     if approvals not in (1, 2):
-        raise BadInput("Approvals needed is 1 or 2.")
+        raise BadInput(N_("Approvals needed is 1 or 2."))
     return {
         "label_harmed": form.get("label_harmed", ""),
         "label_responsible": form.get("label_responsible", ""),
@@ -106,7 +108,7 @@ def _settings_from(form: dict[str, str]) -> dict[str, Any]:
 def _watchlist_from(form: dict[str, str]) -> list[str]:
     raw = form.get("watchlist", "")
     if len(raw) > MAX_WATCHLIST_CHARS:
-        raise BadInput("The watch list is too long.")
+        raise BadInput(N_("The watch list is too long."))
     return list(dict.fromkeys(line.strip() for line in raw.splitlines() if line.strip()))
 
 
@@ -115,7 +117,7 @@ def _set_status(form: dict[str, str]) -> Callable[..., Any]:
 
     def act(s: Session, svc: Services, actor: Actor, case_id: str) -> Any:
         if status in ("closing", "closed") and form.get("confirm") != "yes":
-            raise BadInput("Closing a case cannot be undone: tick the box to confirm, then close it.")
+            raise BadInput(N_("Closing a case cannot be undone: tick the box to confirm, then close it."))
         return agreements.move_case(s, svc, actor, case_id, status, expected_version=to_int(form.get("version", "")),
                                     reason=form.get("reason", ""))
 
@@ -140,9 +142,10 @@ CASE_FORM_ACTIONS: dict[str, CaseAction] = {
 
 
 #: What each case form did, in the confirmation shown on the next page.
-CASE_DONE = {"status": "Case status changed.", "consent": "Consent recorded.", "assessment": "Assessment recorded.",
-             "settings": "Settings saved.", "watchlist": "Watch list saved.",
-             "handle-request": "Your answer to the request is recorded.", "invitation": "Invitation made."}
+CASE_DONE = {"status": N_("Case status changed."), "consent": N_("Consent recorded."),
+             "assessment": N_("Assessment recorded."), "settings": N_("Settings saved."),
+             "watchlist": N_("Watch list saved."), "handle-request": N_("Your answer to the request is recorded."),
+             "invitation": N_("Invitation made.")}
 
 
 def _handle_request(s: Session, svc: Services, actor: Actor, case_id: str, form: dict[str, str]) -> None:
@@ -158,7 +161,7 @@ async def staff_case_page(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         if form.get("action") not in CASE_FORM_ACTIONS:
-            raise BadInput("Unknown action.")
+            raise BadInput(N_("Unknown action."))
         act = CASE_FORM_ACTIONS[form["action"]](form)
         done = await run(request, act, case_id, csrf=form.get("csrf_token"))
         if isinstance(done, accounts.IssuedInvitation):
@@ -182,14 +185,14 @@ def _release_time(form: dict[str, str]) -> datetime:
     try:
         local = datetime.strptime(raw[:16], "%Y-%m-%dT%H:%M")
     except ValueError:
-        raise BadInput("Give the release date and time, e.g. 2026-05-01 14:30.") from None
+        raise BadInput(N_("Give the release date and time, e.g. 2026-05-01 14:30.")) from None
     offset = to_int(form.get("tz_offset", "").strip() or "0")
     if offset is None or abs(offset) > 14 * 60:
-        raise BadInput("The time zone offset is not valid.")
+        raise BadInput(N_("The time zone offset is not valid."))
     try:
         return (local + timedelta(minutes=offset)).replace(tzinfo=UTC)
     except OverflowError:  # e.g. 9999-12-31 23:59 east of UTC is after the last representable time
-        raise BadInput("The release time is out of range: give a date between the years 0002 and 9998.") from None
+        raise BadInput(N_("The release time is out of range: give a date between the years 0002 and 9998.")) from None
 
 
 def _take_over(form: dict[str, str]) -> bool:
@@ -219,12 +222,13 @@ REVIEW_FORM_ACTIONS: dict[str, ReviewAction] = {
 
 
 #: What each review form did, in the confirmation shown on the next page.
-REVIEW_DONE = {"edit-media": "Edit sent to be rendered.", "claim": "Claimed.", "unclaim": "Given back to the queue.",
-               "request-changes": "Changes requested.", "edit": "Edit proposed.",
-               "edit-transcript": "Transcript edit proposed.", "edit-captions": "Captions proposed.",
-               "reject": "Rejected.",
-               "retry": "Processing started again.", "recall": "Called back.", "incident": "Incident recorded.",
-               "schedule": "Delivery time saved.", "unschedule": "Scheduled time cleared."}
+REVIEW_DONE = {"edit-media": N_("Edit sent to be rendered."), "claim": N_("Claimed."),
+               "unclaim": N_("Given back to the queue."), "request-changes": N_("Changes requested."),
+               "edit": N_("Edit proposed."), "edit-transcript": N_("Transcript edit proposed."),
+               "edit-captions": N_("Captions proposed."), "reject": N_("Rejected."),
+               "retry": N_("Processing started again."), "recall": N_("Called back."),
+               "incident": N_("Incident recorded."), "schedule": N_("Delivery time saved."),
+               "unschedule": N_("Scheduled time cleared.")}
 
 
 def _filters_in(form: dict[str, str]) -> QueueFilter:
@@ -237,15 +241,19 @@ async def _then_next(request: Request, message_id: str, filters: QueueFilter, do
     what comes next ("Approved: Letter 3 in RJ-2026-0001. Next: Recording from Sam, case …")."""
     def what(s: Session, svc: Services, actor: Actor) -> tuple[str, Any]:
         message, case = review.reviewer_message(s, actor, message_id)
-        name = case_message_names(s, case.id).get(message.id, KIND_WORDS.get(message.kind, "Message"))
-        return f"{name} in {case.reference}", neighbour(s, svc, actor, filters, message_id)
+        name = case_message_names(s, case.id).get(message.id, KIND_WORDS.get(message.kind, N_("Message")))
+        return Sentence(N_("%(name)s in %(reference)s"), name=Sentence(name), reference=case.reference), \
+            neighbour(s, svc, actor, filters, message_id)
 
     said, found = await run(request, what, csrf=csrf)
     if found is None:
-        rest = "Nothing else in the queue" + (" matches your filters." if filters.active else " waits for your review.")
-        return _done(request, _with_query("/staff", filters.query) + "#queue", f"{done}: {said}. {rest}")
+        rest = Sentence(N_("Nothing else in the queue matches your filters.") if filters.active
+                        else N_("Nothing else in the queue waits for your review."))
+        return _done(request, _with_query("/staff", filters.query) + "#queue",
+                     Sentence(N_("%(done)s: %(said)s. %(rest)s"), done=Sentence(done), said=said, rest=rest))
     return _done(request, _with_query(f"/staff/messages/{found.message_id}", filters.query),
-                 f"{done}: {said}. Next: {found.words}.")
+                 Sentence(N_("%(done)s: %(said)s. Next: %(next)s."), done=Sentence(done), said=said,
+                          next=found.words))
 
 
 async def review_page(request: Request) -> Response:
@@ -254,7 +262,7 @@ async def review_page(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         if form.get("action") not in REVIEW_FORM_ACTIONS:
-            raise BadInput("Unknown action.")
+            raise BadInput(N_("Unknown action."))
         chosen = REVIEW_FORM_ACTIONS[form["action"]]
         filters = _filters_in(form)
 
@@ -265,7 +273,7 @@ async def review_page(request: Request) -> Response:
 
         await run(request, act, csrf=form.get("csrf_token"))
         if form.get("then") == "next" and form["action"] == "request-changes":
-            return await _then_next(request, message_id, filters, "Changes requested", form.get("csrf_token"))
+            return await _then_next(request, message_id, filters, N_("Changes requested"), form.get("csrf_token"))
         default = _with_query(f"/staff/messages/{message_id}", filters.query)
         return _done(request, _return_to(form, default),
                      REVIEW_DONE[form["action"]])
