@@ -24,10 +24,12 @@ from shuttle.audit import log as audit
 from shuttle.cases.models import Case, Participant
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
 from shuttle.errors import BadInput, NotFound
+from shuttle.i18n import N_
 from shuttle.services import Actor, Services
 
-MEETING_WAYS = {"phone": "phone", "video_call": "video call", "in_person": "in person",
-                "prison_visit": "prison visit"}
+#: How a preparation meeting was held, marked for staff.po; translated where a page shows it.
+MEETING_WAYS = {"phone": N_("phone"), "video_call": N_("video call"), "in_person": N_("in person"),
+                "prison_visit": N_("prison visit")}
 MAX_NOTE_CHARS = 20_000
 MAX_ATTENDED_CHARS = 500
 MAX_QUESTIONS = 30
@@ -119,10 +121,10 @@ def record_meeting(session: Session, svc: Services, actor: Actor, case_id: str, 
     if how not in MEETING_WAYS:
         raise BadInput(f"A meeting is held by: {', '.join(MEETING_WAYS)}.")
     if not isinstance(held_on, date) or held_on > svc.now().date():
-        raise BadInput("The meeting's date is a day that has already come (today or before).")
+        raise BadInput(N_("The meeting's date is a day that has already come (today or before)."))
     attended = _check_text(attended, MAX_ATTENDED_CHARS, "Who attended")
     if not attended:
-        raise BadInput("Say who attended the meeting.")
+        raise BadInput(N_("Say who attended the meeting."))
     notes = _check_text(notes, MAX_NOTE_CHARS, "The notes")
     blob = blobs.store_text(session, svc.store, json.dumps({"attended": attended, "notes": notes},
                                                            ensure_ascii=False))

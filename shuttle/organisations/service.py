@@ -17,13 +17,15 @@ from sqlalchemy.orm import Session
 from shuttle import permissions
 from shuttle.audit import log as audit
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_, Sentence
 from shuttle.organisations.models import ORGANISATION_KINDS, Organisation
 from shuttle.services import Actor, Services
 
 NAME_MAX = 120
-KIND_WORDS = {"police": "Police", "probation": "Probation", "prison": "Prison",
-              "victim_services": "Victim services", "youth_offending_team": "Youth offending team",
-              "other": "Other"}
+#: Marked for staff.po (babel-staff.cfg); the coordinator's pages translate them where they show them.
+KIND_WORDS = {"police": N_("Police"), "probation": N_("Probation"), "prison": N_("Prison"),
+              "victim_services": N_("Victim services"), "youth_offending_team": N_("Youth offending team"),
+              "other": N_("Other")}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ def _coordinator(actor: Actor) -> None:
 def _clean_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not 1 <= len(name) <= NAME_MAX:
-        raise BadInput(f"Give the organisation's name, up to {NAME_MAX} characters.", code="name")
+        raise BadInput(Sentence(N_("Give the organisation's name, up to %(max)s characters."), max=NAME_MAX),
+                       code="name")
     return name
 
 
@@ -62,7 +65,7 @@ def _unique(session: Session, name: str, except_id: str | None = None) -> None:
     if except_id is not None:
         query = query.where(Organisation.id != except_id)
     if session.scalar(query) is not None:
-        raise Conflict(f"There is already an organisation called {name}.", code="name_taken")
+        raise Conflict(Sentence(N_("There is already an organisation called %(name)s."), name=name), code="name_taken")
 
 
 def _flush(session: Session, name: str) -> None:
@@ -71,7 +74,8 @@ def _flush(session: Session, name: str) -> None:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict(f"There is already an organisation called {name}.", code="name_taken") from None
+        raise Conflict(Sentence(N_("There is already an organisation called %(name)s."), name=name),
+                       code="name_taken") from None
 
 
 def _get(session: Session, organisation_id: str) -> Organisation:

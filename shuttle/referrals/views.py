@@ -11,24 +11,26 @@ from shuttle import blobs
 from shuttle.accounts.models import Account
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.errors import BadInput, NotFound
+from shuttle.i18n import N_
 from shuttle.referrals import answers as form
 from shuttle.referrals import clock, service
 from shuttle.referrals.models import STATUSES, ContactAttempt, Referral
 from shuttle.services import Actor, Services
 
-SOURCE_WORDS = {"self_harmed": "Self-referral (person harmed)",
-                "self_responsible": "Self-referral (person responsible)", "police": "Police",
-                "victim_services": "Victim services", "youth_offending_team": "Youth offending team",
-                "probation": "Probation", "prison": "Prison", "other_agency": "Other agency"}
-STATUS_WORDS = {"new": "New", "contacted": "Contacted", "accepted": "Accepted", "declined": "Declined"}
-METHOD_WORDS = {"phone": "Phone", "letter": "Letter", "email": "E-mail", "in_person": "In person",
-                "via_agency": "Through an agency"}
-OUTCOME_WORDS = {"reached": "Reached the person", "no_answer": "No answer", "left_message": "Left a message",
-                 "wrong_details": "Wrong contact details"}
-DECLINE_WORDS = {"not_eligible": "Not eligible", "declined_by_person": "Declined by the person",
-                 "not_contactable": "Could not be contacted", "court_proceedings": "Court proceedings ongoing",
-                 "other": "Other"}
-COURT_WORDS = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
+#: Marked for staff.po (babel-staff.cfg); the coordinator's pages translate them where they show them.
+SOURCE_WORDS = {"self_harmed": N_("Self-referral (person harmed)"),
+                "self_responsible": N_("Self-referral (person responsible)"), "police": N_("Police"),
+                "victim_services": N_("Victim services"), "youth_offending_team": N_("Youth offending team"),
+                "probation": N_("Probation"), "prison": N_("Prison"), "other_agency": N_("Other agency")}
+STATUS_WORDS = {"new": N_("New"), "contacted": N_("Contacted"), "accepted": N_("Accepted"), "declined": N_("Declined")}
+METHOD_WORDS = {"phone": N_("Phone"), "letter": N_("Letter"), "email": N_("E-mail"), "in_person": N_("In person"),
+                "via_agency": N_("Through an agency")}
+OUTCOME_WORDS = {"reached": N_("Reached the person"), "no_answer": N_("No answer"),
+                 "left_message": N_("Left a message"), "wrong_details": N_("Wrong contact details")}
+DECLINE_WORDS = {"not_eligible": N_("Not eligible"), "declined_by_person": N_("Declined by the person"),
+                 "not_contactable": N_("Could not be contacted"), "court_proceedings": N_("Court proceedings ongoing"),
+                 "other": N_("Other")}
+COURT_WORDS = {"yes": N_("Yes"), "no": N_("No"), "not_sure": N_("Not sure")}
 
 
 def _coordinator(actor: Actor) -> None:
