@@ -1,12 +1,13 @@
 """Load: participants autosaving drafts with no pause while a facilitator reloads the queue page.
 
-    python bench/load.py [--db sqlite|postgres|both] [--seconds 20] [--participants 40]
+    python bench/load.py [--db sqlite|postgres|both] [--seconds 20] [--participants 40] [--processes N]
 
 For each database, a fresh one (a SQLite file in a temporary folder; a new PostgreSQL database on
 127.0.0.1:5432, user postgres, dropped afterwards) is upgraded to the code's schema and given one
 facilitator and `--participants` cases, each with its principal, a letter waiting in the review
-queue and a draft. A real `shuttle serve` process (uvicorn, as deployed; its embedded worker as
-`shuttle serve` decides) then takes, for `--seconds`:
+queue and a draft. A real `shuttle serve --processes N` (uvicorn, as deployed: N processes sharing the
+port, one per core by default; its embedded worker as `shuttle serve` decides) then takes, for
+`--seconds`:
 
 - every participant saving their draft in a loop (PUT /api/v1/messages/{id}/draft with the
   version the last save answered), the next save as soon as the last one answered;
@@ -122,17 +123,26 @@ def _free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU the server has used so far: the process and every process of its group
+    (`serve --processes N` forks N; Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == pid:  # its process group (the server was started in a session of its own)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+def serving(env: dict[str, str], processes: int = 1) -> Iterator[tuple[str, int]]:
     """`shuttle serve` in a process of its own (its own group, stopped at the end); its base URL and pid."""
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "shuttle.cli", "serve", "--host", "127.0.0.1",
-                                "--port", str(port)], env={**os.environ, **env}, cwd=ROOT,
+    command = [sys.executable, "-m", "shuttle.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--processes", str(processes)]
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -264,7 +274,7 @@ def _ms(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(kind: str, seconds: float, participants: int) -> bool:
+def measure(kind: str, seconds: float, participants: int, processes: int = 1) -> bool:
     with tempfile.TemporaryDirectory(prefix="shuttle-load-") as tmp, database(kind, Path(tmp)) as url:
         folder = Path(tmp)
         env = {"SHUTTLE_DATA_DIR": str(folder), "SHUTTLE_DATABASE_URL": url,
@@ -275,7 +285,7 @@ def measure(kind: str, seconds: float, participants: int) -> bool:
         schema.upgrade(svc.db)
         setup = populate(svc, participants)
         svc.db.dispose()
-        with serving(env) as (base, pid):
+        with serving(env, processes) as (base, pid):
             before, cpu = os.getloadavg(), cpu_seconds(pid)
             tally, lost = asyncio.run(run_load(base, setup, seconds))
             after, cpu = os.getloadavg(), cpu_seconds(pid) - cpu
@@ -288,7 +298,7 @@ def measure(kind: str, seconds: float, participants: int) -> bool:
           f"max {_ms(tally.queue, 1.0):7.1f} ms")
     requests = len(tally.saves) + len(tally.queue)
     print(f"  server CPU  : {cpu:.1f} s in {seconds:g} s, for {requests} requests and the read-back "
-          f"({1000 * cpu / max(requests, 1):.1f} ms a request; one process)")
+          f"({1000 * cpu / max(requests, 1):.1f} ms a request; server processes: {processes})")
     print(f"  errors      : {sum(tally.errors.values())} {tally.errors or ''}")
     print(f"  lost writes : {lost} of {len(tally.acknowledged)} drafts read back")
     print(f"  load average: {before[0]:.2f} before, {after[0]:.2f} after (1 min; {os.cpu_count()} CPUs)")
@@ -301,9 +311,11 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--participants", type=int, default=40)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="shuttle serve --processes (default: one per core)")
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = [measure(kind, args.seconds, args.participants) for kind in kinds]
+    results = [measure(kind, args.seconds, args.participants, args.processes) for kind in kinds]
     sys.exit(0 if all(results) else 1)
 
 

@@ -24,4 +24,5 @@ def build_store(settings: Settings) -> BlobStore:
 
 def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return Services(settings=settings, db=Database(settings.database_url), store=build_store(settings))
+    database = Database(settings.database_url, shared_writers=settings.sqlite_shared_writers)
+    return Services(settings=settings, db=database, store=build_store(settings))

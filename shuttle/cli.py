@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
 import getpass
 import os
+import signal
 import socket
 import sys
 import threading
@@ -55,16 +57,67 @@ def _listen(args: argparse.Namespace) -> socket.socket:
 
 
 def cmd_serve(args: argparse.Namespace, sock: socket.socket | None = None) -> None:
+    processes = getattr(args, "processes", 1)
+    if processes < 1:
+        raise CliError("--processes is a whole number of at least 1 (one per core is usual)")
+    with sock or _listen(args) as listening:
+        if processes == 1:
+            _serve_one(listening, args, worker=not args.no_worker, label="")
+        else:
+            _serve_forked(listening, args, processes)
+
+
+def _serve_one(listening: socket.socket, args: argparse.Namespace, *, worker: bool, label: str,
+               shared: bool = False) -> None:
+    """One server process: its own services (engines, pools, threads) and application. `shared`:
+    one of several processes, whose SQLite writers take turns with the others'."""
     from shuttle.web.app import build_app
 
-    with sock or _listen(args) as listening:
-        svc = _services()
-        run_worker = svc.settings.in_process_worker and not args.no_worker
-        app = build_app(svc, run_worker=run_worker)
-        announcement = (f"shuttle is listening on http://{args.host}:{args.port}  "
-                        f"(worker {'in this process' if run_worker else 'not started here'})")
-        if not _serve_on(listening, app, announcement):
-            raise CliError("the server did not start; the messages above say why")
+    settings = Settings.from_env()
+    svc = build_services(dataclasses.replace(settings, sqlite_shared_writers=True) if shared else settings)
+    run_worker = svc.settings.in_process_worker and worker
+    app = build_app(svc, run_worker=run_worker)
+    announcement = (f"shuttle is listening on http://{args.host}:{args.port}  ({label}"
+                    f"worker {'in this process' if run_worker else 'not started here'})")
+    if not _serve_on(listening, app, announcement):
+        raise CliError("the server did not start; the messages above say why")
+
+
+def _serve_forked(listening: socket.socket, args: argparse.Namespace, processes: int) -> None:
+    """`serve --processes N`: N server processes share the one listening socket (the kernel gives
+    each connection to one of them), as one Python process runs on one core at a time. Each builds
+    its own services after the fork; the in-process worker runs in the first only. When one
+    process ends, the others are stopped too, so whatever restarts the service restarts it whole."""
+    children: list[int] = []
+    for index in range(processes):
+        pid = os.fork()
+        if pid == 0:  # the child: serve until stopped, then leave without the parent's clean-up
+            status = 1
+            try:
+                _serve_one(listening, args, worker=index == 0 and not args.no_worker,
+                           label=f"process {index + 1} of {processes}; ", shared=True)
+                status = 0
+            except CliError as exc:
+                print(f"shuttle: {exc}", file=sys.stderr, flush=True)
+            finally:
+                os._exit(status)
+        children.append(pid)
+
+    def stop_all(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    ended, status = os.wait()
+    stop_all(signal.SIGTERM, None)
+    for child in children:
+        if child != ended:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, 0)
+    if os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM, -signal.SIGINT):  # uvicorn ends by its signal
+        raise CliError("a server process stopped unexpectedly; the others were stopped too")
 
 
 def _serve_on(sock: socket.socket, app: Any, announcement: str) -> bool:
@@ -339,6 +392,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
         p.add_argument("--no-worker", action="store_true", help="do not run the in-process worker")
+        if name == "serve":
+            p.add_argument("--processes", type=int, default=1,
+                           help="server processes sharing the port (one per core is usual; the worker runs in one)")
         if name == "demo":
             p.add_argument("--no-serve", action="store_true", help="create the demo data and exit")
     add("worker", cmd_worker, "run a worker (processing jobs from the database queue)")

@@ -126,6 +126,8 @@ class Settings:
     public_base_url: str
     in_process_worker: bool
     limits: Limits = Limits()
+    #: SQLite: writers of several processes take turns through a lock file (db.WriterGate)
+    sqlite_shared_writers: bool = False
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
     s3_region: str = ""
@@ -208,6 +210,7 @@ class Settings:
             public_base_url=(env.get("SHUTTLE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             in_process_worker=_bool(env, "SHUTTLE_IN_PROCESS_WORKER", database_url.startswith("sqlite")),
             limits=limits,
+            sqlite_shared_writers=_bool(env, "SHUTTLE_SQLITE_SHARED_WRITERS", False),
             s3_bucket=env.get("SHUTTLE_S3_BUCKET", ""),
             s3_endpoint_url=env.get("SHUTTLE_S3_ENDPOINT_URL", ""),
             s3_region=env.get("SHUTTLE_S3_REGION", ""),

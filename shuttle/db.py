@@ -7,6 +7,8 @@ settings and hands it to whatever needs it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -83,9 +85,10 @@ class WriterGate:
     steady stream of writers the tail grows to seconds. Here each writing transaction waits its
     turn in arrival order before its BEGIN IMMEDIATE and is handed the turn directly when the one
     before it commits or rolls back (no polling, no barging). Another process (a separate worker)
-    still meets this one in SQLite's busy handler. A thread that already holds the turn (a second
-    connection of its own) is let through, so waiting here never deadlocks a thread on itself;
-    it then meets SQLite's lock as it did before the gate.
+    still meets this one in SQLite's busy handler, unless the processes take turns too
+    (`share_with_processes`, SHUTTLE_SQLITE_SHARED_WRITERS, on for `serve --processes`). A thread
+    that already holds the turn (a second connection of its own) is let through, so waiting here
+    never deadlocks a thread on itself; it then meets SQLite's lock as it did before the gate.
     """
 
     def __init__(self, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
@@ -94,8 +97,21 @@ class WriterGate:
         self._depth = 0
         self._waiting: deque[tuple[int, threading.Event]] = deque()
         self.timeout = timeout
+        self._shared: int | None = None  # the lock file's descriptor, when processes share the database
+
+    def share_with_processes(self, path: str) -> None:
+        """Also take turns with the other processes writing to this database (`serve --processes`):
+        the process whose turn it is holds an exclusive flock on `path` for its write transaction.
+        The kernel wakes a process waiting for it the moment it is released (no polling, unlike
+        SQLite's busy handler, whose sleeps gave two processes a tail of seconds: bench/load.py)."""
+        self._shared = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def acquire(self) -> None:
+        self._acquire_here()
+        if self._depth == 1 and self._shared is not None:  # this process's turn: now the processes'
+            fcntl.flock(self._shared, fcntl.LOCK_EX)
+
+    def _acquire_here(self) -> None:
         me = threading.get_ident()
         with self._lock:
             if self._holder is None and not self._waiting:
@@ -119,6 +135,8 @@ class WriterGate:
             self._depth -= 1
             if self._depth > 0:
                 return
+            if self._shared is not None:
+                fcntl.flock(self._shared, fcntl.LOCK_UN)
             if self._waiting:
                 self._holder, turn = self._waiting.popleft()
                 self._depth = 1
@@ -247,7 +265,7 @@ def writer_gate(engine: Engine) -> WriterGate | None:
     return _GATES.get(engine)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, shared_writers: bool = False) -> Engine:
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30,
                                                    "factory": _GatedConnection}}
@@ -255,6 +273,8 @@ def make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
         _GATES[engine] = gate = WriterGate()
+        if shared_writers and engine.url.database not in (None, "", ":memory:"):
+            gate.share_with_processes(f"{engine.url.database}-writers")
         _sqlite_pragmas(engine, gate)
         _refuse_writes(engine)
         return engine
@@ -318,9 +338,9 @@ class UnitOfWork:
 class Database:
     """The engine and its session factory; built once by the composition root."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, shared_writers: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, shared_writers=shared_writers)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:

@@ -185,3 +185,49 @@ def test_audit_head_then_verify_against_it_detects_the_last_events_deleted(
     assert "deleted from the end" in capsys.readouterr().err
     assert main(["audit", "verify", "--against", str(tmp_path / "missing")]) == 1
     assert "cannot read the published heads" in capsys.readouterr().err
+
+
+def test_serve_with_two_processes_shares_the_port_runs_one_worker_and_stops_whole(data_dir: Path) -> None:
+    """`serve --processes 2`: two server processes on one port (the worker in the first only), both
+    answering; a SIGTERM to the parent stops them all; stopping one child stops the rest too."""
+    import signal
+    import time
+
+    import httpx
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert main(["db", "upgrade"]) == 0
+    for stop_child in (False, True):
+        with subprocess.Popen([sys.executable, "-m", "shuttle.cli", "serve", "--port", str(port), "--processes", "2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=os.environ.copy()) as server:
+            try:
+                assert server.stdout is not None
+                lines = sorted(server.stdout.readline() for _ in range(2))
+                assert "(process 1 of 2; worker in this process)" in lines[0], lines
+                assert "(process 2 of 2; worker not started here)" in lines[1], lines
+                children = {int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()}
+                assert len(children) == 2
+                answered = {httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code for _ in range(20)}
+                assert answered == {200}
+                os.kill(next(iter(children)) if stop_child else server.pid, signal.SIGKILL if stop_child
+                        else signal.SIGTERM)
+                status = server.wait(timeout=30)
+                assert (status != 0) == stop_child, status  # a child that died is said, with a non-zero exit
+                if stop_child:
+                    assert "a server process stopped unexpectedly" in (server.stderr.read() if server.stderr else "")
+                time.sleep(0.2)
+                assert not any(Path(f"/proc/{child}").exists() and "Z" not in
+                               Path(f"/proc/{child}/stat").read_text().split(")")[1].split()[0] for child in children)
+            finally:
+                if server.poll() is None:
+                    server.kill()
+
+
+def test_processes_must_be_at_least_one(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["serve", "--processes", "0"]) == 1
+    assert "--processes is a whole number of at least 1" in capsys.readouterr().err

@@ -132,3 +132,64 @@ def test_a_failed_unit_gives_the_turn_back(sqlite_database: Database) -> None:
     thread.start()
     thread.join(10)
     assert done == [True] and gate._holder is None
+
+
+def test_processes_sharing_a_database_take_turns_through_the_lock_file(tmp_path: object) -> None:
+    """`serve --processes N` (SHUTTLE_SQLITE_SHARED_WRITERS): each process's turn also holds an
+    exclusive flock on `<db>-writers`, so another process waits for it in the kernel (woken the moment
+    it is released) instead of in SQLite's sleeping busy handler. Two Databases stand for two
+    processes here (flock is per open file, so they exclude each other as processes would)."""
+    import fcntl
+    import os
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "shared.db"
+    first, second = (Database(f"sqlite:///{path}", shared_writers=True) for _ in range(2))
+    with first.engine.begin() as conn:
+        conn.execute(text("create table t (n integer)"))
+    lock_file = os.open(f"{path}-writers", os.O_RDWR)
+
+    def taken() -> bool:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        return False
+
+    order: list[str] = []
+    with first.uow() as uow:
+        uow.session.execute(text("insert into t values (1)"))
+        assert taken()  # the first "process" holds the turn for its whole write transaction
+
+        def other() -> None:
+            with second.uow() as theirs:
+                theirs.session.execute(text("insert into t values (2)"))
+                order.append("second wrote")
+                theirs.commit()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.2)
+        assert order == []  # waiting for the turn, not failing
+        order.append("first commits")
+        uow.commit()
+    thread.join(timeout=10)
+    assert order == ["first commits", "second wrote"] and not taken()
+    with second.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from t")).scalar() == 2
+    os.close(lock_file)
+    for database in (first, second):
+        database.engine.dispose()
+
+
+def test_one_process_keeps_no_lock_file(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "alone.db"
+    database = Database(f"sqlite:///{path}")
+    with database.uow() as uow:
+        uow.session.execute(text("create table t (n integer)"))
+        uow.commit()
+    assert not Path(f"{path}-writers").exists()
+    database.engine.dispose()
