@@ -19,13 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from shuttle.i18n import N_, Sentence
+
 #: Counts under this are not shown; shares and medians need at least this many.
 THRESHOLD = 5
-FEWER = "fewer than 5"
+#: The page's words (marked for staff.po, translated where the page shows them); the CSV's stay English.
+FEWER = N_("fewer than 5")
 FEWER_CSV = "<5"
-TOTAL_HIDDEN = "not shown"
+TOTAL_HIDDEN = N_("not shown")
 TOTAL_HIDDEN_CSV = "not shown"
-NOT_ENOUGH = "not enough answers to show"
+NOT_ENOUGH = N_("not enough answers to show")
 NOT_ENOUGH_CSV = "not enough answers to show"
 ALL_TIME = "all"
 
@@ -46,10 +49,12 @@ class Period:
 
     @property
     def label(self) -> str:
+        """"October to December 2026 (quarter 4)": a Sentence, translated where the page shows it."""
         if self.start is None:
-            return "All time"
+            return Sentence(N_("All time"))
         year, number = self.key.split("Q")
-        return f"{_QUARTER_WORDS[int(number)]} {year} (quarter {number})"
+        return Sentence(N_("%(months)s %(year)s (quarter %(number)s)"), months=Sentence(_QUARTER_WORDS[int(number)]),
+                        year=year, number=number)
 
     @property
     def last_day(self) -> date | None:
@@ -66,7 +71,8 @@ class Period:
         return self.holds(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
-_QUARTER_WORDS = {1: "January to March", 2: "April to June", 3: "July to September", 4: "October to December"}
+_QUARTER_WORDS = {1: N_("January to March"), 2: N_("April to June"), 3: N_("July to September"),
+                  4: N_("October to December")}
 
 
 def quarter_key(day: date) -> str:
@@ -154,4 +160,4 @@ def median_cell(values: Sequence[float], unit: str) -> Shown:
     if len(values) < THRESHOLD:
         return Shown(None, NOT_ENOUGH, NOT_ENOUGH_CSV)
     middle = round(statistics.median(values), 1)
-    return Shown(middle, f"{middle:g} {unit}", f"{middle:g}")
+    return Shown(middle, Sentence(N_("%(value)s %(unit)s"), value=f"{middle:g}", unit=Sentence(unit)), f"{middle:g}")

@@ -89,3 +89,22 @@ def test_a_blocker_is_english_as_text_and_welsh_where_shown() -> None:
                                                           "tynnodd Jessica ei gydsyniad i gymryd rhan yn ôl"]
     with i18n.using("en"):
         assert [i18n.translate(r) for r in reasons] == reasons
+
+
+def test_the_figures_page_in_welsh(world: World, app: Any) -> None:
+    """Titles, sentences, row labels, suppressed counts, periods and dates of the figures in Welsh; the CSV
+    keeps its English labels."""
+    case_id, people = world.case()
+    world.approved_letter(people, case_id)
+    client = world.sign_in(app, people.coordinator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = _text(client.get("/coordinator/figures?quarter=2026Q4"))
+    for welsh in ("Hydref i Ragfyr 2026 (chwarter 4)", "Atgyfeiriadau yn ôl ffynhonnell", "Yr heddlu", "Llythyrau",
+                  "llai na 5", "dim digon o atebion i'w dangos", "Achosion yn ôl eu statws heddiw", "Ar agor",
+                  "Cyfanswm:", "Pob cyfnod", "Dydd Iau 1 Hydref 2026"):
+        assert welsh in page, welsh
+    for english in ("October to December", "Referrals by source", ">Police<", "fewer than 5",
+                    "not enough answers to show", "Cases by status today", "All time", "1 October 2026"):
+        assert english not in page, english
+    download = client.get("/coordinator/figures.csv?quarter=2026Q4")
+    assert "Referrals by source" not in download.text and ",police,Police," in download.text
