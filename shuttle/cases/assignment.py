@@ -26,15 +26,17 @@ from shuttle.audit import log as audit
 from shuttle.cases.conflict_models import CaseConflict
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.messages import lifecycle
 from shuttle.messages.models import Message
 from shuttle.messages.states import Action, State
 from shuttle.services import Actor, Services
 
 MAX_FACILITATORS = 2
-#: Why a facilitator is replaced (said in the audit log and on the case's page).
-REASONS = {"leave": "leave", "sickness": "sickness", "conflict_of_interest": "a conflict of interest",
-           "workload": "workload", "other": "another reason"}
+#: Why a facilitator is replaced (said in the audit log and on the case's page; marked for staff.po,
+#: translated where the page shows them).
+REASONS = {"leave": N_("leave"), "sickness": N_("sickness"), "conflict_of_interest": N_("a conflict of interest"),
+           "workload": N_("workload"), "other": N_("another reason")}
 
 
 def _coordinator(actor: Actor) -> None:

@@ -19,6 +19,7 @@ from shuttle.cases.assignment import REASONS, facilitators_of
 from shuttle.cases.conflict_models import CaseConflict
 from shuttle.cases.models import CASE_STATUSES, SIDES, Case, CaseFacilitator, Participant
 from shuttle.errors import BadInput, NotFound
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import queries, sla
 from shuttle.messages.models import Message
 from shuttle.messages.states import WAITING_ON_STAFF
@@ -50,12 +51,14 @@ class CaseRow:
 
     @property
     def needs_attention(self) -> tuple[str, ...]:
-        """What the coordinator should look at, in words."""
-        said = []
+        """What the coordinator should look at, in words (Sentences, translated where the page shows them)."""
+        said: list[str] = []
         if self.overdue:
-            said.append(f"{self.overdue} overdue")
-        said += [f"{p.display_name}: conflict of interest" for p in self.facilitators if p.conflicted]
-        said += [f"{p.display_name}: account deactivated" for p in self.facilitators if not p.active]
+            said.append(Sentence(N_("%(count)s overdue"), count=self.overdue))
+        said += [Sentence(N_("%(name)s: conflict of interest"), name=p.display_name)
+                 for p in self.facilitators if p.conflicted]
+        said += [Sentence(N_("%(name)s: account deactivated"), name=p.display_name)
+                 for p in self.facilitators if not p.active]
         return tuple(said)
 
 
@@ -150,7 +153,7 @@ def case_list(session: Session, svc: Services, actor: Actor, filters: CaseFilter
     if filters.status and filters.status not in CASE_STATUSES:
         raise BadInput(f"Status is one of: {', '.join(CASE_STATUSES)}.", code="status")
     if filters.facilitator and filters.facilitator not in {a.id for a in facilitators}:
-        raise BadInput("Choose a facilitator from the list.", code="facilitator")
+        raise BadInput(N_("Choose a facilitator from the list."), code="facilitator")
     query = select(Case).order_by(Case.created_at.desc(), Case.reference)
     if filters.status:
         query = query.where(Case.status == filters.status)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from shuttle.i18n import N_, Sentence
+
 MIN_RANGE = 0.05  # seconds: shorter ranges are slips of the mouse
 MIN_KEPT = 0.5  # seconds that must remain after cuts
 TOLERANCE = 0.05  # a range may end this far past the end (rounding in players)
@@ -141,11 +143,16 @@ class EditList:
         return sum(p.end - p.start for p in self.kept(duration))
 
     def in_words(self) -> list[str]:
-        """Sentences for staff: 'Cut 3 s to 5.5 s', 'Blurred ... from 1 s to 4 s'."""
-        words = [f"Cut {_seconds(c.start)} s to {_seconds(c.end)} s" for c in self.cuts]
-        words += [f"Muted {_seconds(m.start)} s to {_seconds(m.end)} s" for m in self.mutes]
-        words += [f"Blurred a rectangle (left {b.region.x:.0%}, top {b.region.y:.0%}, {b.region.w:.0%} wide, "
-                  f"{b.region.h:.0%} high) from {_seconds(b.time.start)} s to {_seconds(b.time.end)} s"
+        """Sentences for staff: 'Cut 3 s to 5.5 s', 'Blurred ... from 1 s to 4 s' (i18n.Sentences: English
+        as text, translated with their numbers where a page shows them)."""
+        words: list[str] = [Sentence(N_("Cut %(start)s s to %(end)s s"), start=_seconds(c.start), end=_seconds(c.end))
+                            for c in self.cuts]
+        words += [Sentence(N_("Muted %(start)s s to %(end)s s"), start=_seconds(m.start), end=_seconds(m.end))
+                  for m in self.mutes]
+        words += [Sentence(N_("Blurred a rectangle (left %(left)s, top %(top)s, %(wide)s wide, %(high)s high) from "
+                              "%(start)s s to %(end)s s"), left=f"{b.region.x:.0%}", top=f"{b.region.y:.0%}",
+                           wide=f"{b.region.w:.0%}", high=f"{b.region.h:.0%}", start=_seconds(b.time.start),
+                           end=_seconds(b.time.end))
                   for b in self.blurs]
         return words
 

@@ -22,6 +22,7 @@ from shuttle import permissions
 from shuttle.accounts.models import Account
 from shuttle.cases.facts import assessment_status
 from shuttle.cases.models import Assessment, Case, Consent, Participant, other_side
+from shuttle.i18n import N_, Sentence
 from shuttle.jobs.models import Job
 from shuttle.messages import writers
 from shuttle.messages.gates import PersonGate, release_blockers
@@ -40,9 +41,10 @@ def duration_words(ms: int | None) -> str:
     if not ms:
         return ""
     if ms < 10_000:
-        return f"{ms / 1000:.1f} s".replace(".0 s", " s")
+        return Sentence(N_("%(seconds)s s"), seconds=f"{ms / 1000:.1f}".removesuffix(".0"))
     minutes, seconds = divmod(round(ms / 1000), 60)
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+    return (Sentence(N_("%(minutes)s min %(seconds)s s"), minutes=minutes, seconds=seconds) if minutes
+            else Sentence(N_("%(seconds)s s"), seconds=seconds))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -246,8 +248,8 @@ def _person_facts(session: Session, participant_ids: list[str]) -> dict[str, Per
 
 def _written_as(author: Participant | None) -> str:
     if author is not None and author.role == "proxy":
-        return f"proxy ({author.acting_for})"
-    return "principal"
+        return Sentence(N_("proxy (%(acting_for)s)"), acting_for=author.acting_for)
+    return Sentence(N_("principal"))
 
 
 def _entered_by(rows: StaffRows, author: Participant | None, message: Message) -> str | None:

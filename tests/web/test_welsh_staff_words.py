@@ -51,10 +51,10 @@ def test_the_review_page_and_the_case_page_in_welsh(world: World, app: Any) -> N
     client.cookies.set(i18n.COOKIE, "cy")
     page = _text(client.get(f"/staff/messages/{message_id}"))
     for welsh in ("gyda hwylusydd", "Dechreuwyd y drafft gan", "Anfonwyd i'w hadolygu", "Hawliwyd gan",
-                  "rhif ffôn", "Gallai achosi niwed i'r unigolyn arall."):
+                  "rhif ffôn", "Gallai achosi niwed i'r unigolyn arall.", "<dd>prif unigolyn</dd>"):
         assert welsh in page, welsh
     for english in ("with a facilitator", "Draft started by", "Sent for review", "Claimed by", "phone number",
-                    "It could cause harm to the other person."):
+                    "It could cause harm to the other person.", "<dd>principal</dd>"):
         assert english not in page, english
     page = _text(client.get(f"/staff/cases/{case_id}"))
     for welsh in ("Llythyr 1", "Llythyr 2", "wedi'i danfon, heb ei hagor eto", "gyda hwylusydd",
@@ -108,3 +108,15 @@ def test_the_figures_page_in_welsh(world: World, app: Any) -> None:
         assert english not in page, english
     download = client.get("/coordinator/figures.csv?quarter=2026Q4")
     assert "Referrals by source" not in download.text and ",police,Police," in download.text
+
+
+def test_the_coordinators_case_page_in_welsh(world: World, app: Any) -> None:
+    """Why a facilitator is replaced, and the case's status, in the coordinator's language."""
+    case_id, people = world.case()
+    client = world.sign_in(app, people.coordinator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = _text(client.get(f"/coordinator/cases/{case_id}"))
+    for welsh in ("Absenoldeb", "Salwch", "Gwrthdaro buddiannau", "Rheswm arall", "Ar agor"):
+        assert welsh in page, welsh
+    for english in (">Leave<", ">Sickness<", ">A conflict of interest<", ">Another reason<", ">Open<"):
+        assert english not in page, english
