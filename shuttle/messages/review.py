@@ -55,7 +55,7 @@ def reviewer_message(session: Session, actor: Actor, message_id: str) -> tuple[M
 
 def _require_claim(message: Message, actor: Actor) -> None:
     if message.claimed_by != actor.account_id:
-        raise Conflict("Claim this message for review first; only the reviewer holding it can act.",
+        raise Conflict(N_("Claim this message for review first; only the reviewer holding it can act."),
                        code="not_claimed")
 
 
@@ -73,7 +73,7 @@ def claim(session: Session, svc: Services, actor: Actor, message_id: str, *, tak
           expected_version: int | None = None) -> Message:
     message, _ = reviewer_message(session, actor, message_id)
     if message.state == State.IN_REVIEW and message.claimed_by not in (None, actor.account_id) and not take_over:
-        raise Conflict("Another facilitator is reviewing this message.", code="claimed_by_other")
+        raise Conflict(N_("Another facilitator is reviewing this message."), code="claimed_by_other")
     lifecycle.transition(session, message, Action.CLAIM, actor, expected_version=expected_version, now=svc.now())
     message.claimed_by, message.claimed_at = actor.account_id, svc.now()
     return message
@@ -93,7 +93,7 @@ def request_changes(session: Session, svc: Services, actor: Actor, message_id: s
     message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     if not note.strip():
-        raise BadInput("Say what the author should change.")
+        raise BadInput(N_("Say what the author should change."))
     lifecycle.transition(session, message, Action.REQUEST_CHANGES, actor, expected_version=expected_version,
                          now=svc.now())
     _note(session, svc, message, actor, "request_changes", note, for_author=True)
@@ -117,7 +117,7 @@ def propose_edit(session: Session, svc: Services, actor: Actor, message_id: str,
     """A facilitator's wording becomes a new version; the author's original is kept untouched."""
     check_letter(svc, text)
     if not text.strip():
-        raise BadInput("The edited letter is empty.")
+        raise BadInput(N_("The edited letter is empty."))
     message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
@@ -137,16 +137,16 @@ def propose_media_edit(session: Session, svc: Services, actor: Actor, message_id
     _require_claim(message, actor)
     current = session.get(MessageVersion, message.current_version_id or "")
     if message.kind not in ("audio", "video") or current is None or current.body_upload_id is None:
-        raise BadInput("Only audio and video messages can be cut, muted or blurred.")
+        raise BadInput(N_("Only audio and video messages can be cut, muted or blurred."))
     if not isinstance(edits, dict):
-        raise BadInput("The edit list is an object with cuts, mutes and blurs.")
+        raise BadInput(N_("The edit list is an object with cuts, mutes and blurs."))
     try:
         checked = EditList.from_dict(edits).validated(
             current.duration_ms / 1000 if current.duration_ms else None, message.kind)
     except InvalidEdit as exc:
         raise BadInput(exc.reason) from None
     if checked.empty:
-        raise BadInput("The edit list is empty.")
+        raise BadInput(N_("The edit list is empty."))
     lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
                          now=svc.now())
     version = add_version(session, svc, message, origin="facilitator", created_by=actor.account_id,
@@ -164,12 +164,12 @@ def propose_transcript_edit(session: Session, svc: Services, actor: Actor, messa
     accepted by the author when the case asks for that (`authoring.accept_edit`)."""
     check_letter(svc, text)
     if not text.strip():
-        raise BadInput("The transcript is empty.")
+        raise BadInput(N_("The transcript is empty."))
     message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     current = session.get(MessageVersion, message.current_version_id or "")
     if message.kind not in ("audio", "video") or current is None or current.body_upload_id is None:
-        raise BadInput("Only the transcript of a recording can be written here.")
+        raise BadInput(N_("Only the transcript of a recording can be written here."))
     lifecycle.transition(session, message, Action.PROPOSE_EDIT, actor, expected_version=expected_version,
                          now=svc.now())
     body = blobs.store_text(session, svc.store, text)
@@ -212,11 +212,11 @@ def approve(session: Session, svc: Services, actor: Actor, message_id: str, *,
     on_behalf.check_may_approve(session, message, actor)
     version = session.get(MessageVersion, message.current_version_id)
     if version is None or version.processed_blob_id is None:
-        raise Conflict("This version has not been processed yet.", code="not_processed")
+        raise Conflict(N_("This version has not been processed yet."), code="not_processed")
     if version.origin == "facilitator" and case.author_must_accept_edits and version.author_decision != "accepted":
-        raise Conflict("The author has not accepted the suggested changes.", code="edit_not_accepted")
+        raise Conflict(N_("The author has not accepted the suggested changes."), code="edit_not_accepted")
     if actor.account_id in approvers_of(session, version.id):
-        raise Conflict("You have approved this version already; a second, different facilitator must approve it.",
+        raise Conflict(N_("You have approved this version already; a second, different facilitator must approve it."),
                        code="needs_second_facilitator")
     resolved = _resolve_flags(version_flags(session, svc, version), resolutions or {})
     approval = Approval(message_id=message.id, version_id=version.id, facilitator_id=actor.account_id,
@@ -239,7 +239,7 @@ def approve(session: Session, svc: Services, actor: Actor, message_id: str, *,
 def _resolve_flags(found: list[flags.FlagItem], reasons: Mapping[str, str]) -> list[flags.Resolution]:
     if not isinstance(reasons, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
                                                    for k, v in reasons.items()):
-        raise BadInput("'resolutions' maps each flag id to the reason for keeping it.")
+        raise BadInput(N_("'resolutions' maps each flag id to the reason for keeping it."))
     try:
         return flags.resolve(found, reasons)
     except flags.ResolutionError as exc:
@@ -297,10 +297,10 @@ def recall(session: Session, svc: Services, actor: Actor, message_id: str, *, re
     message, case = reviewer_message(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state == State.VIEWED:
-        raise Conflict("This message has been opened, so it cannot be called back. You can record a "
-                       "safeguarding incident about it.", code="already_opened")
+        raise Conflict(N_("This message has been opened, so it cannot be called back. You can record a "
+                          "safeguarding incident about it."), code="already_opened")
     if not reason.strip():
-        raise BadInput("Say why you are calling the message back (the other facilitators see it).")
+        raise BadInput(N_("Say why you are calling the message back (the other facilitators see it)."))
     lifecycle.transition(session, message, Action.RECALL, actor, now=svc.now())
     now = svc.now()
     for approval in session.scalars(select(Approval).where(Approval.version_id == message.approved_version_id,
@@ -321,7 +321,7 @@ def record_incident(session: Session, svc: Services, actor: Actor, message_id: s
     """A safeguarding concern about a message, kept with its case (encrypted) and audited."""
     message, case = reviewer_message(session, actor, message_id)
     if not note.strip():
-        raise BadInput("Describe what happened and what you have done about it.")
+        raise BadInput(N_("Describe what happened and what you have done about it."))
     check_letter(svc, note)
     blob = blobs.store_text(session, svc.store, note.strip())
     incident = SafeguardingIncident(case_id=case.id, message_id=message.id, recorded_by=actor.account_id,
@@ -356,7 +356,7 @@ def schedule_release(session: Session, svc: Services, actor: Actor, message_id: 
     message, case = reviewer_message(session, actor, message_id)
     lifecycle.check_fresh(message, expected_version)
     if message.state in {s.value for s in DELIVERED | FINAL}:
-        raise Conflict("This message can no longer be scheduled.", code="not_schedulable")
+        raise Conflict(N_("This message can no longer be scheduled."), code="not_schedulable")
     message.scheduled_release_at = message.release_due_at = at
     message.updated_at = svc.now()
     audit.record(session, action="message.schedule", actor_id=actor.account_id, actor_role=actor.role,

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from shuttle.cases import participation
 from shuttle.cases import service as cases
 from shuttle.errors import BadInput
+from shuttle.i18n import N_
 from shuttle.web.http import read_body, read_form, run
 from shuttle.web.pages.common import go, render, signed_in
 
@@ -57,7 +58,7 @@ async def _multipart(request: Request) -> tuple[dict[str, str], bytes | None]:
         for name, value in parsed.multi_items():
             if isinstance(value, str):
                 if "\x00" in value:
-                    raise BadInput("The form contains a NUL character, which no field accepts.")
+                    raise BadInput(N_("The form contains a NUL character, which no field accepts."))
                 fields[name] = value
             elif name == "scan":
                 scan = await value.read() or None
@@ -84,7 +85,7 @@ def _action(form: dict[str, str], scan: bytes | None) -> Callable[..., Any]:
             s, svc, actor, case_id, form.get("side", ""), form.get("label", ""))
     if what == "deactivate":
         if form.get("confirm") != "yes":
-            raise BadInput("Tick the box to confirm that this person no longer takes part, then deactivate them.")
+            raise BadInput(N_("Tick the box to confirm that this person no longer takes part, then deactivate them."))
         return lambda s, svc, actor, case_id: participation.deactivate_participant(
             s, svc, actor, case_id, pid, reason=form.get("reason", ""))
     if what == "consent":
@@ -101,7 +102,7 @@ def _action(form: dict[str, str], scan: bytes | None) -> Callable[..., Any]:
     if what == "proceedings":
         return lambda s, svc, actor, case_id: participation.set_proceedings(
             s, svc, actor, case_id, form.get("ongoing") == "yes", reason=form.get("reason", ""))
-    raise BadInput("Unknown action.")
+    raise BadInput(N_("Unknown action."))
 
 
 async def people_post(request: Request) -> Response:
