@@ -86,7 +86,7 @@ def test_a_blocker_is_english_as_text_and_welsh_where_shown() -> None:
     assert reasons == ["the case is paused", "Jessica withdrew consent to take part"]
     with i18n.using("cy"):
         assert [i18n.translate(r) for r in reasons] == ["mae'r achos wedi'i oedi",
-                                                          "tynnodd Jessica ei gydsyniad i gymryd rhan yn ôl"]
+                                                          "tynnodd Jessica ei ganiatâd i gymryd rhan yn ôl"]
     with i18n.using("en"):
         assert [i18n.translate(r) for r in reasons] == reasons
 
