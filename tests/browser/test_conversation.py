@@ -24,8 +24,11 @@ def test_a_reply_is_saved_as_you_type_and_answers_the_letter(browser: Any, site:
     sam.get_by_role("link", name="Decide when to open it").click()
     sam.get_by_role("button", name="Open it now").click()
     sam.get_by_role("link", name="Reply with a letter").click()
+    sam.wait_for_url(re.compile(r"/write\?reply_to=[0-9a-f]{32}$"))
+    sam.wait_for_load_state()  # draft.js listens for typing once the page has loaded
     sam.get_by_label("Your letter").fill(REPLY)
-    sam.get_by_text(re.compile(r"Saved at \d\d:\d\d")).wait_for()  # no button pressed
+    sam.locator("#save-status", has_text=re.compile(r"\S")).wait_for()  # saved, or why not
+    assert re.fullmatch(r"Saved at \d\d:\d\d", sam.locator("#save-status").inner_text())  # no button pressed
     sam.wait_for_url(re.compile(r"/me/messages/[0-9a-f]{32}$"))
     reply = api(sam, "GET", f"/messages/{message_id_of(sam)}")
     assert reply["in_reply_to"] == letter and reply["state"] == "draft"
