@@ -13,6 +13,7 @@ from starlette.routing import Route
 from shuttle.cases import assignment
 from shuttle.cases.overview import CaseFilters, case_list, case_staffing
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.services import Actor, Services
 from shuttle.web.http import id_or_missing, read_form, run
 from shuttle.web.pages.common import go, render, signed_in
@@ -62,11 +63,11 @@ def _form_action(form: dict[str, str]) -> Any:
         "conflict": lambda s, svc, actor, case_id: assignment.record_conflict(s, svc, actor, case_id, account),
     }
     if action not in actions:
-        raise BadInput("Unknown action.")
+        raise BadInput(N_("Unknown action."))
     if action == "replace" and not form.get("joining"):
-        raise BadInput("Choose who takes over.", code="joining")
+        raise BadInput(N_("Choose who takes over."), code="joining")
     if not form.get("account_id"):
-        raise BadInput("Choose a facilitator.", code="account_id")
+        raise BadInput(N_("Choose a facilitator."), code="account_id")
     return actions[action]
 
 
@@ -93,7 +94,7 @@ async def own_conflict_page(request: Request) -> Response:
     form = await read_form(request)
     case_id = request.path_params["case_id"]
     if form.get("confirm") != "yes":
-        raise BadInput("Tick the box to say you know someone in this case, then record it.")
+        raise BadInput(N_("Tick the box to say you know someone in this case, then record it."))
     new, reference = await run(request, assignment.own_conflict_recorded, case_id, csrf=form.get("csrf_token"))
     # Answered here (recording twice changes nothing), so the page can say what happened.
     return render(request, "staff/conflict_recorded.html", principal=principal, case_id=case_id,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.organisations import service as organisations
 from shuttle.organisations.models import ORGANISATION_KINDS
 from shuttle.services import Actor, Services
@@ -55,7 +56,7 @@ def _change(form: dict[str, str]) -> Any:
             return organisations.rename(s, svc, actor, organisation_id, name=form.get("name", ""))
         if action in ("deactivate", "reactivate"):
             return organisations.set_active(s, svc, actor, organisation_id, action == "reactivate")
-        raise BadInput("Unknown action.")
+        raise BadInput(N_("Unknown action."))
 
     return act
 

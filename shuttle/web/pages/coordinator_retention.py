@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_, Sentence
 from shuttle.retention_policy import lift_hold, place_hold, retention_view
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run
@@ -41,7 +42,7 @@ def _change(form: dict[str, str]) -> Any:
             return place_hold(s, svc, actor, reference, form.get("reason", ""))
         if action == "lift":
             return lift_hold(s, svc, actor, reference)
-        raise BadInput("Choose to place a legal hold or to lift one.")
+        raise BadInput(N_("Choose to place a legal hold or to lift one."))
 
     return act
 
@@ -59,7 +60,7 @@ async def retention_page(request: Request) -> Response:
         return await _render(request, principal, status=exc.status, form=fields, error=exc.message)
     except NotFound:  # a reference that names no case: said on the form, like a mistyped one
         return await _render(request, principal, status=404, form=fields,
-                             error=f"There is no case {fields['reference']}.")
+                             error=Sentence(N_("There is no case %(reference)s."), reference=fields["reference"]))
     return go(f"{PAGE}?done={'hold-placed' if fields['action'] == 'hold' else 'hold-lifted'}")
 
 
