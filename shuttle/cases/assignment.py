@@ -26,7 +26,7 @@ from shuttle.audit import log as audit
 from shuttle.cases.conflict_models import CaseConflict
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import lifecycle
 from shuttle.messages.models import Message
 from shuttle.messages.states import Action, State
@@ -53,7 +53,8 @@ def _case(session: Session, case_id: str) -> Case:
 
 def _open(case: Case) -> None:
     if case.status == "closed":
-        raise Conflict(f"{case.reference} is closed: its facilitators no longer change.", code="case_closed")
+        raise Conflict(Sentence(N_("%(reference)s is closed: its facilitators no longer change."),
+                                reference=case.reference), code="case_closed")
 
 
 def facilitators_of(session: Session, case_id: str) -> list[CaseFacilitator]:
@@ -73,7 +74,8 @@ def _facilitator_account(session: Session, account_id: str) -> Account:
     if account is None or account.role not in ("facilitator", "coordinator"):
         raise NotFound()
     if account.role != "facilitator":
-        raise BadInput(f"{account.display_name} is a coordinator; only facilitators are assigned to cases.",
+        raise BadInput(Sentence(N_("%(name)s is a coordinator; only facilitators are assigned to cases."),
+                                name=account.display_name),
                        code="not_a_facilitator")
     return account
 
@@ -85,13 +87,16 @@ def check_assignable(session: Session, case: Case, account_id: str) -> Account:
     """
     account = _facilitator_account(session, account_id)
     if not account.active:
-        raise BadInput(f"{account.display_name}'s account is deactivated, so they cannot be assigned.",
+        raise BadInput(Sentence(N_("%(name)s's account is deactivated, so they cannot be assigned."),
+                                name=account.display_name),
                        code="inactive")
     if is_conflicted(session, case.id, account.id):
-        raise BadInput(f"{account.display_name} has a conflict of interest with {case.reference} (they know "
-                       "someone in it), so they cannot be assigned to it.", code="conflict_of_interest")
+        raise BadInput(Sentence(N_("%(name)s has a conflict of interest with %(reference)s (they know someone in it), "
+                                   "so they cannot be assigned to it."), name=account.display_name,
+                                reference=case.reference), code="conflict_of_interest")
     if account.id in {f.account_id for f in facilitators_of(session, case.id)}:
-        raise BadInput(f"{account.display_name} is already a facilitator of {case.reference}.", code="assigned")
+        raise BadInput(Sentence(N_("%(name)s is already a facilitator of %(reference)s."), name=account.display_name,
+                                reference=case.reference), code="assigned")
     return account
 
 
@@ -99,7 +104,8 @@ def _member(session: Session, case: Case, account_id: str) -> tuple[CaseFacilita
     account = _facilitator_account(session, account_id)
     row = next((f for f in facilitators_of(session, case.id) if f.account_id == account.id), None)
     if row is None:
-        raise BadInput(f"{account.display_name} is not a facilitator of {case.reference}.", code="not_assigned")
+        raise BadInput(Sentence(N_("%(name)s is not a facilitator of %(reference)s."), name=account.display_name,
+                                reference=case.reference), code="not_assigned")
     return row, account
 
 
@@ -146,7 +152,8 @@ def add_facilitator(session: Session, svc: Services, actor: Actor, case_id: str,
     case = _case(session, case_id)
     _open(case)
     if len(facilitators_of(session, case.id)) >= MAX_FACILITATORS:
-        raise BadInput(f"{case.reference} has two facilitators already: replace one instead.", code="two_already")
+        raise BadInput(Sentence(N_("%(reference)s has two facilitators already: replace one instead."),
+                                reference=case.reference), code="two_already")
     check_assignable(session, case, account_id)
     session.add(CaseFacilitator(case_id=case.id, account_id=account_id))
     _audit(session, svc, actor, "case.add_facilitator", case, joining=account_id)
@@ -161,12 +168,13 @@ def remove_facilitator(session: Session, svc: Services, actor: Actor, case_id: s
     _open(case)
     row, account = _member(session, case, account_id)
     if len(facilitators_of(session, case.id)) <= 1:
-        raise BadInput(f"{account.display_name} is {case.reference}'s only facilitator: replace them instead.",
+        raise BadInput(Sentence(N_("%(name)s is %(reference)s's only facilitator: replace them instead."),
+                                name=account.display_name, reference=case.reference),
                        code="last_facilitator")
     if case.approvals_required > 1:
-        raise BadInput(f"{case.reference} needs two different facilitators to approve each message, so it keeps "
-                       "two: replace the facilitator instead, or ask its facilitators to set one approval first.",
-                       code="approvals_impossible")
+        raise BadInput(Sentence(N_("%(reference)s needs two different facilitators to approve each message, so it "
+                                   "keeps two: replace the facilitator instead, or ask its facilitators to set one "
+                                   "approval first."), reference=case.reference), code="approvals_impossible")
     session.delete(row)
     released = _release_claims(session, svc, actor, case, account.id)
     _audit(session, svc, actor, "case.remove_facilitator", case, leaving=account.id, claims_released=released)

@@ -20,6 +20,7 @@ from shuttle.audit import log as audit
 from shuttle.cases.models import Case
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
 from shuttle.errors import BadInput, NotFound
+from shuttle.i18n import N_, Sentence
 from shuttle.messages.models import Message
 from shuttle.services import Actor, Services
 
@@ -68,9 +69,9 @@ def add_note(session: Session, svc: Services, actor: Actor, case_id: str, text: 
     case = _notes_case(session, actor, case_id)
     message = _message_of(session, case, message_id)
     if not isinstance(text, str) or not text.strip():
-        raise BadInput("Write the note first.")
+        raise BadInput(N_("Write the note first."))
     if len(text) > MAX_NOTE_CHARS:
-        raise BadInput(f"A note can be at most {MAX_NOTE_CHARS} characters.")
+        raise BadInput(Sentence(N_("A note can be at most %(max)s characters."), max=MAX_NOTE_CHARS))
     blob = blobs.store_text(session, svc.store, text.strip())
     note = PrivateNote(case_id=case.id, message_id=message.id if message else None, written_by=actor.account_id,
                        at=svc.now(), blob_id=blob.id)

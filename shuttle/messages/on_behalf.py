@@ -18,6 +18,7 @@ from shuttle.access import load_case
 from shuttle.cases.facts import facilitator_ids
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
+from shuttle.i18n import N_
 from shuttle.messages import lifecycle
 from shuttle.messages.authoring import (
     _check_may_send,
@@ -53,15 +54,15 @@ def _author_for(session: Session, actor: Actor, case_id: str, participant_id: st
         raise NotFound()
     if not permissions.may_write_on_behalf(member, for_role=participant.role):
         raise NotFound() if not member.is_facilitator else BadInput(
-            "Only a principal or a proxy writes in this case: a supporter never does.", code="not_an_author")
+            N_("Only a principal or a proxy writes in this case: a supporter never does."), code="not_an_author")
     if not participant.active:
-        raise Conflict("This person no longer takes part in the case.", code="inactive_participant")
+        raise Conflict(N_("This person no longer takes part in the case."), code="inactive_participant")
     check_case_takes_writing(case)
     as_author = Membership("participant", participant.side, participant.role, participant.id)
     if not permissions.may_start_message(as_author, initiator=case.initiator,
                                          responsible_may_reply=case.responsible_may_reply,
                                          harmed_side_has_sent=_harmed_side_has_sent(session, case.id)):
-        raise Conflict("This person's side cannot write to the other side in this case yet.", code="not_your_turn")
+        raise Conflict(N_("This person's side cannot write to the other side in this case yet."), code="not_your_turn")
     return case, participant
 
 
@@ -92,7 +93,7 @@ def enter_letter(session: Session, svc: Services, actor: Actor, case_id: str, pa
     """A letter the person dictated (or wrote and handed over), typed in by their facilitator."""
     check_letter(svc, text)
     if not text.strip():
-        raise BadInput("The letter is empty.")
+        raise BadInput(N_("The letter is empty."))
     case, participant = _author_for(session, actor, case_id, participant_id)
     message = _new_for(session, svc, actor, case, participant, "letter")
     body = blobs.store_text(session, svc.store, text)
@@ -104,11 +105,11 @@ def enter_photo(session: Session, svc: Services, actor: Actor, case_id: str, par
     """A photographed handwritten letter (JPEG, PNG or WebP) with, optionally, its words typed out.
     The worker re-renders the picture and strips its metadata like any upload (invariants 2, 3)."""
     if not data:
-        raise BadInput("The photo is empty.")
+        raise BadInput(N_("The photo is empty."))
     if len(data) > MAX_PHOTO_BYTES:
         raise TooLarge(f"A photographed letter can be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MiB.")
     if photo_type(data[:16]) is None:
-        raise BadInput("A photographed letter is a JPEG, PNG or WebP picture.", code="not_a_photo")
+        raise BadInput(N_("A photographed letter is a JPEG, PNG or WebP picture."), code="not_a_photo")
     check_letter(svc, transcript)
     case, participant = _author_for(session, actor, case_id, participant_id)
     message = _new_for(session, svc, actor, case, participant, "image")
@@ -142,5 +143,5 @@ def check_may_approve(session: Session, message: Message, actor: Actor) -> None:
                                       author_account_id=author.account_id,
                                       facilitators=len(facilitator_ids(session, message.case_id)),
                                       approved_by_another=bool(others)):
-        raise Conflict("You entered this message on the person's behalf, so the case's other facilitator "
-                       "approves it first.", code="entered_by_you")
+        raise Conflict(N_("You entered this message on the person's behalf, so the case's other facilitator "
+                          "approves it first."), code="entered_by_you")

@@ -107,7 +107,7 @@ async def in_readers_language(request: Request, message: str) -> str:
     except Exception:  # the error may be the database itself: the cookie's choice, else English
         principal = None
     with i18n.using(pages.common.page_language(request, principal)):
-        return i18n.gettext(message)
+        return i18n.translate(message)  # a Sentence (i18n) with its names, any other text as a msgid
 
 
 async def shuttle_error(request: Request, exc: Exception) -> Response:
