@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 
 #: Words a facilitator recognises for each kind of flag.
 #: Marked for staff.po; translated where a page shows them (`| translated`).
@@ -53,6 +53,7 @@ class ResolutionError(ValueError):
 
     def __init__(self, message: str, missing: Sequence[FlagItem] = ()) -> None:
         super().__init__(message)
+        self.message = message  # an i18n.Sentence: said in the reader's language where it is shown
         self.missing = tuple(missing)
 
 
@@ -76,14 +77,15 @@ def resolve(flags: Sequence[FlagItem], reasons: Mapping[str, str]) -> list[Resol
     known = {f.id for f in flags}
     strangers = sorted(set(reasons) - known)
     if strangers:
-        raise ResolutionError(f"These flags are not on this version: {', '.join(strangers)}. Reload the page.")
+        raise ResolutionError(Sentence(N_("These flags are not on this version: %(ids)s. Reload the page."),
+                                       ids=", ".join(strangers)))
     too_long = [f for f in flags if len(reasons.get(f.id, "").strip()) > MAX_REASON_CHARS]
     if too_long:
-        raise ResolutionError(f"A reason is at most {MAX_REASON_CHARS} characters.", too_long)
+        raise ResolutionError(Sentence(N_("A reason is at most %(max)s characters."), max=MAX_REASON_CHARS), too_long)
     missing = [f for f in flags if len(reasons.get(f.id, "").strip()) < MIN_REASON_CHARS]
     if missing:
-        listed = "; ".join(f"{f.words} \u201c{f.text}\u201d" for f in missing)
-        raise ResolutionError(
-            f"Resolve every flag before approving: redact it with an edit, or say why it can stay "
-            f"(at least {MIN_REASON_CHARS} characters). Still open: {listed}.", missing)
+        listed = [Sentence(N_("%(words)s \u201c%(text)s\u201d"), words=Sentence(f.words), text=f.text) for f in missing]
+        raise ResolutionError(Sentence(
+            N_("Resolve every flag before approving: redact it with an edit, or say why it can stay (at least %(min)s "
+               "characters). Still open: %(listed)s."), min=MIN_REASON_CHARS, listed=listed), missing)
     return [Resolution(f.id, f.kind, "kept", reasons[f.id].strip()) for f in flags]

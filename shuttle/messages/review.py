@@ -243,7 +243,7 @@ def _resolve_flags(found: list[flags.FlagItem], reasons: Mapping[str, str]) -> l
     try:
         return flags.resolve(found, reasons)
     except flags.ResolutionError as exc:
-        raise Conflict(str(exc), code="flags_unresolved", details={
+        raise Conflict(exc.message, code="flags_unresolved", details={
             "unresolved": [{"flag": f.id, "kind": f.kind, "text": f.text} for f in exc.missing],
             "unresolved_ids": [f.id for f in exc.missing]}) from None
 

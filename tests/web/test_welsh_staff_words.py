@@ -8,6 +8,8 @@ import html
 import re
 from typing import Any
 
+import pytest
+
 from forms import csrf_of
 from world import World
 
@@ -120,3 +122,17 @@ def test_the_coordinators_case_page_in_welsh(world: World, app: Any) -> None:
         assert welsh in page, welsh
     for english in (">Leave<", ">Sickness<", ">A conflict of interest<", ">Another reason<", ">Open<"):
         assert english not in page, english
+
+
+def test_an_unresolved_flag_is_said_in_english_as_before_and_in_welsh_where_shown() -> None:
+    from shuttle.messages import flags
+
+    phone = flags.FlagItem("phone-0-5", "phone", "07700")
+    with pytest.raises(flags.ResolutionError) as refused:
+        flags.resolve([phone], {})
+    said = refused.value.message
+    assert said == ("Resolve every flag before approving: redact it with an edit, or say why it can stay (at least 5 "
+                    "characters). Still open: phone number \u201c07700\u201d.")
+    with i18n.using("cy"):
+        assert i18n.translate(said) == ("Datryswch bob fflag cyn cymeradwyo: golygwch hi allan, neu dywedwch pam y "
+                                        "gall aros (o leiaf 5 nod). Yn dal ar agor: rhif ffôn \u201c07700\u201d.")
