@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import pytest
-
 from forms import csrf_of
 from world import World
 
