@@ -135,3 +135,29 @@ def test_an_unresolved_flag_is_said_in_english_as_before_and_in_welsh_where_show
     with i18n.using("cy"):
         assert i18n.translate(said) == ("Datryswch bob fflag cyn cymeradwyo: golygwch hi allan, neu dywedwch pam y "
                                         "gall aros (o leiaf 5 nod). Yn dal ar agor: rhif ffôn \u201c07700\u201d.")
+
+
+def test_the_referrals_in_welsh(world: World, app: Any) -> None:
+    """A referral's source, status and first-contact clock in the coordinator's language."""
+    from shuttle.referrals import service as referrals
+
+    _case_id, people = world.case()
+    world.do(referrals.submit, {"source": "police", "referrer_name": "PC Dawn Price",
+                                "referrer_organisation": "Northshire Police", "referrer_contact": "dawn@example.org",
+                                "person_name": "Sam Hill", "side": "responsible", "person_knows": "yes",
+                                "offence": "Criminal damage", "court": "not_sure", "contact_via_referrer": "yes"},
+             client="10.1.0.1")
+    client = world.sign_in(app, people.coordinator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = _text(client.get("/coordinator/referrals"))
+    for welsh in ("Yr heddlu", "Newydd"):
+        assert welsh in page, welsh
+    for english in (">Police<", ">New<", " left<"):
+        assert english not in page, english
+    referral = re.search(r'href="/coordinator/referrals/([^"]+)"', page)
+    assert referral is not None
+    page = _text(client.get(f"/coordinator/referrals/{referral.group(1)}"))
+    for welsh in ("Ddim yn siŵr", "Wedi cysylltu â'r unigolyn", "Drwy asiantaeth", "Achos llys yn parhau"):
+        assert welsh in page, welsh
+    for english in (">Not sure<", "Reached the person", "Through an agency", "Court proceedings ongoing"):
+        assert english not in page, english
