@@ -23,6 +23,7 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import NotFound
 from shuttle.i18n import N_, Sentence
+from shuttle.messages import gates
 from shuttle.messages.models import Message
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.states import State, describe
@@ -175,7 +176,7 @@ def _message_sentence(event: Event, message: MessageFacts, cast: Cast, receipts_
         return _said(N_("%(who)s decided not to pass it on (reason: %(code)s)"), "warning", who=who,
                      code=_words(d.get("code"), {}))
     if action == "hold":
-        reasons = [str(r) for r in d.get("reasons") or []]
+        reasons = [gates.reason_said(str(r)) for r in d.get("reasons") or []]
         if reasons:
             return _said(N_("Put on hold: %(reasons)s"), "warning", reasons=reasons)
         return _said(N_("Put on hold"), "warning")

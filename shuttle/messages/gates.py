@@ -7,6 +7,7 @@ i18n.Sentence: English as text, translated with its names where a page shows it 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,6 +66,23 @@ def hold_reasons(case_status: str, author: PersonGate, recipients: tuple[PersonG
     for person in recipients:
         reasons.extend(_receiving(person))
     return reasons
+
+
+#: The reasons a hold gives (stored in its audit event as English text), so a page can say them again.
+HOLD_REASONS = (N_("the case is %(status)s"), N_("court proceedings are ongoing"),
+                N_("the author is no longer part of the case"), N_("%(label)s withdrew consent to take part"),
+                N_("%(label)s has no current consent to receive messages"))
+
+
+def reason_said(text: str) -> str:
+    """A stored hold reason as a Sentence again (translated where shown), when it is one of HOLD_REASONS;
+    any other text as it is."""
+    for pattern in HOLD_REASONS:
+        # the pattern, escaped, with each escaped "%(name)s" as a named group
+        found = re.fullmatch(re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", re.escape(pattern)), text)
+        if found:
+            return Sentence(pattern, **{k: Sentence(v) if k == "status" else v for k, v in found.groupdict().items()})
+    return text
 
 
 def _case_is(status: Status | None, case_status: str = "", suffix: str = "") -> str:

@@ -161,3 +161,17 @@ def test_the_referrals_in_welsh(world: World, app: Any) -> None:
         assert welsh in page, welsh
     for english in (">Not sure<", "Reached the person", "Through an agency", "Court proceedings ongoing"):
         assert english not in page, english
+
+
+def test_a_hold_in_the_timeline_is_said_again_in_welsh(world: World, app: Any) -> None:
+    """A hold's reasons are stored as English text in its audit event; the case page says them in Welsh."""
+    from shuttle.cases import service as cases
+
+    case_id, message_id, people = _welsh_letter_waiting(world)
+    world.do(cases.set_status, people.facilitator, case_id, "paused")
+    client = world.sign_in(app, people.facilitator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = _text(client.get(f"/staff/cases/{case_id}"))
+    assert "Wedi'i dal yn ôl: mae'r achos wedi'i oedi" in page and "the case is paused" not in page
+    page = _text(client.get(f"/staff/messages/{message_id}"))
+    assert "(cyn hynny: yn aros i gael ei hadolygu)" in page and "(was " not in page
