@@ -39,11 +39,14 @@ def _services() -> Services:
     return build_services(Settings.from_env())
 
 
-def _listen(args: argparse.Namespace) -> socket.socket:
-    """The server's socket, bound before anything else happens, so a taken port is one sentence."""
+def _listen(args: argparse.Namespace, *, reuse_port: bool = False) -> socket.socket:
+    """The server's socket, bound before anything else happens, so a taken port is one sentence.
+    `reuse_port`: one of several processes' sockets on the port (the kernel spreads connections)."""
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart may reuse the port
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((args.host, args.port))
         sock.listen(2048)
@@ -60,7 +63,7 @@ def cmd_serve(args: argparse.Namespace, sock: socket.socket | None = None) -> No
     processes = getattr(args, "processes", 1)
     if processes < 1:
         raise CliError("--processes is a whole number of at least 1 (one per core is usual)")
-    with sock or _listen(args) as listening:
+    with sock or _listen(args, reuse_port=processes > 1) as listening:
         if processes == 1:
             _serve_one(listening, args, worker=not args.no_worker, label="")
         else:
@@ -83,18 +86,34 @@ def _serve_one(listening: socket.socket, args: argparse.Namespace, *, worker: bo
         raise CliError("the server did not start; the messages above say why")
 
 
+def _end_with(parent: int) -> None:
+    """A server process is stopped (SIGTERM) when its parent dies, even by SIGKILL (Linux
+    PR_SET_PDEATHSIG), so no orphan keeps serving; if the parent is already gone, it ends now."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
 def _serve_forked(listening: socket.socket, args: argparse.Namespace, processes: int) -> None:
-    """`serve --processes N`: N server processes share the one listening socket (the kernel gives
-    each connection to one of them), as one Python process runs on one core at a time. Each builds
-    its own services after the fork; the in-process worker runs in the first only. When one
-    process ends, the others are stopped too, so whatever restarts the service restarts it whole."""
+    """`serve --processes N`: N server processes on one port, as one Python process runs on one core
+    at a time. Each listens on a socket of its own (SO_REUSEPORT: the kernel spreads connections
+    evenly; one shared socket let the first process to wake take most of them, 29 of 41 in
+    bench/load.py), made after the fork, and builds its own services; the in-process worker runs in
+    the first only. The parent's socket only proved the port free. When one process ends, the
+    others are stopped too, so whatever restarts the service restarts it whole."""
     children: list[int] = []
+    parent = os.getpid()
     for index in range(processes):
         pid = os.fork()
         if pid == 0:  # the child: serve until stopped, then leave without the parent's clean-up
             status = 1
             try:
-                _serve_one(listening, args, worker=index == 0 and not args.no_worker,
+                _end_with(parent)
+                listening.close()
+                _serve_one(_listen(args, reuse_port=True), args, worker=index == 0 and not args.no_worker,
                            label=f"process {index + 1} of {processes}; ", shared=True)
                 status = 0
             except CliError as exc:
@@ -102,6 +121,7 @@ def _serve_forked(listening: socket.socket, args: argparse.Namespace, processes:
             finally:
                 os._exit(status)
         children.append(pid)
+    listening.close()
 
     def stop_all(signum: int, _frame: object) -> None:
         for child in children:

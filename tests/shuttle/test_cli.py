@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -199,10 +200,11 @@ def test_serve_with_two_processes_shares_the_port_runs_one_worker_and_stops_whol
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     assert main(["db", "upgrade"]) == 0
-    for stop_child in (False, True):
+    for stop in ("parent", "child", "parent killed"):
+        stop_child = stop == "child"
         with subprocess.Popen([sys.executable, "-m", "shuttle.cli", "serve", "--port", str(port), "--processes", "2"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=os.environ.copy()) as server:
+                              env=os.environ.copy(), start_new_session=True) as server:
             try:
                 assert server.stdout is not None
                 lines = sorted(server.stdout.readline() for _ in range(2))
@@ -212,18 +214,22 @@ def test_serve_with_two_processes_shares_the_port_runs_one_worker_and_stops_whol
                 assert len(children) == 2
                 answered = {httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code for _ in range(20)}
                 assert answered == {200}
-                os.kill(next(iter(children)) if stop_child else server.pid, signal.SIGKILL if stop_child
-                        else signal.SIGTERM)
+                os.kill(next(iter(children)) if stop_child else server.pid,
+                        signal.SIGTERM if stop == "parent" else signal.SIGKILL)
                 status = server.wait(timeout=30)
-                assert (status != 0) == stop_child, status  # a child that died is said, with a non-zero exit
+                assert (status != 0) == (stop != "parent"), status  # a child that died is said, non-zero exit
+                if stop == "parent killed":  # the children stop too: no orphan keeps serving the port
+                    time.sleep(3)
+                    with pytest.raises(httpx.ConnectError):
+                        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 if stop_child:
                     assert "a server process stopped unexpectedly" in (server.stderr.read() if server.stderr else "")
                 time.sleep(0.2)
                 assert not any(Path(f"/proc/{child}").exists() and "Z" not in
                                Path(f"/proc/{child}/stat").read_text().split(")")[1].split()[0] for child in children)
             finally:
-                if server.poll() is None:
-                    server.kill()
+                with contextlib.suppress(ProcessLookupError):  # whatever is left of its group, if it failed
+                    os.killpg(server.pid, signal.SIGKILL)
 
 
 def test_processes_must_be_at_least_one(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
