@@ -164,6 +164,14 @@ class Sentence(str):
         made.pattern, made.values = pattern, values
         return made
 
+    def __html__(self) -> str:
+        """Printed in a template (`{{ words }}`, or a value of `{% trans %}`): said in the language being
+        rendered, escaped, as `| translated` would; a default side label (cases.models.shown_label) is
+        shown this way in many sentences that do not each say `| translated`."""
+        from markupsafe import escape
+
+        return str(escape(translate(self)))
+
 
 def _said(value: object, word: Callable[[str], str]) -> object:
     if isinstance(value, list | tuple):

@@ -221,12 +221,12 @@ def staff_page(session: Session, svc: Services, actor: Actor, case_id: str) -> S
     closure_view = ClosureView(closure.reason, states.CLOSURE_WORDS[states.ClosureReason(closure.reason)],
                                closure.at) if closure else None
     return StaffAgreementPage(
-        case.id, case.reference, case.status, states.describe(status), case.label_harmed, case.label_responsible,
-        views, agreed, agreement.agreed_at if agreement else None,
+        case.id, case.reference, case.status, states.describe(status), case.label_of("harmed"),
+        case.label_of("responsible"), views, agreed, agreement.agreed_at if agreement else None,
         rules.agreement_open(status) and agreed is None, closure_view,
         states.Action.CLOSE in states.allowed_actions(status), status is states.Status.CLOSING,
         case.row_version, tuple((r.value, states.CLOSURE_WORDS[r]) for r in states.ClosureReason),
-        (("harmed", case.label_harmed), ("responsible", case.label_responsible), ("both", "both sides"),
+        (("harmed", case.label_of("harmed")), ("responsible", case.label_of("responsible")), ("both", "both sides"),
          ("service", "the facilitators")),
         tuple(aftercare.checkins(session, svc, actor, case.id)), _people(session, case),
         tuple(aftercare.directory(session, svc, actor, active_only=True)))

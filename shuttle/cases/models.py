@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
+from shuttle.i18n import N_, Sentence
 
 CASE_STATUSES = ("preparation", "open", "paused", "closing", "closed")  # the life: shuttle/cases/states.py
 SIDES = ("harmed", "responsible")
@@ -23,6 +24,11 @@ ASSESSMENT_OUTCOMES = {
 }
 
 
+#: What each side is called until a facilitator names it: stored in English, like any label, and said
+#: in the reader's language where shown (`Case.label_of`). A label a facilitator typed is shown as typed.
+DEFAULT_LABELS = {"harmed": N_("the person harmed"), "responsible": N_("the person responsible")}
+
+
 def other_side(side: str) -> str:
     return "responsible" if side == "harmed" else "harmed"
 
@@ -33,8 +39,8 @@ class Case(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="preparation")
-    label_harmed: Mapped[str] = mapped_column(String(80), default="the person harmed")
-    label_responsible: Mapped[str] = mapped_column(String(80), default="the person responsible")
+    label_harmed: Mapped[str] = mapped_column(String(80), default=DEFAULT_LABELS["harmed"])
+    label_responsible: Mapped[str] = mapped_column(String(80), default=DEFAULT_LABELS["responsible"])
     initiator: Mapped[str] = mapped_column(String(20), default="harmed")  # 'harmed' | 'either'
     responsible_may_reply: Mapped[bool] = mapped_column(Boolean, default=True)
     approvals_required: Mapped[int] = mapped_column(Integer, default=1)
@@ -58,7 +64,14 @@ class Case(Base):
     __table_args__ = (Index("ix_cases_status_closed_at", "status", "closed_at"),)  # closed, not yet scheduled
 
     def label_of(self, side: str) -> str:
-        return self.label_harmed if side == "harmed" else self.label_responsible
+        """What `side` is called, to show: a default label is a Sentence (English as text, Welsh where a
+        page shows it, alone or inside another Sentence); a typed one is the words as typed."""
+        return shown_label(self.label_harmed if side == "harmed" else self.label_responsible)
+
+
+def shown_label(label: str) -> str:
+    """`label` as a page shows it: one of DEFAULT_LABELS as a Sentence, so it is translated; else as typed."""
+    return Sentence(label) if label in DEFAULT_LABELS.values() else label
 
 
 class CaseFacilitator(Base):

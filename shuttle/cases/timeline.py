@@ -334,7 +334,7 @@ def timeline_of(case: Case, rows: Iterable[Message], participants: Iterable[Part
     names = message_names(Numbered(m.id, m.kind, m.first_submitted_at, m.created_at) for m in sent)
     messages = [MessageFacts(m.id, m.kind, m.author_side, describe(State(m.state)), names[m.id]) for m in sent]
     participants = list(participants)
-    cast = Cast(labels={"harmed": case.label_harmed, "responsible": case.label_responsible}, staff=staff,
+    cast = Cast(labels={"harmed": case.label_of("harmed"), "responsible": case.label_of("responsible")}, staff=staff,
                 accounts={p.account_id: Person(p.side, p.role) for p in participants},
                 participants={p.id: Person(p.side, p.role) for p in participants})
     events = [e if isinstance(e, Event) else

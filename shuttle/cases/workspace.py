@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shuttle.access import load_case_as_facilitator
 from shuttle.accounts.models import Account
 from shuttle.cases.facts import assessment_status
-from shuttle.cases.models import ASSESSMENT_OUTCOMES, Consent, Participant
+from shuttle.cases.models import ASSESSMENT_OUTCOMES, Consent, Participant, shown_label
 from shuttle.cases.participation import (
     MAX_SCAN_BYTES,
     AssessmentView,
@@ -52,6 +52,16 @@ class CaseSettings:
     approvals_required: int
     author_must_accept_edits: bool
     read_receipts_allowed: bool
+
+    # The labels as stored are what the settings form edits; these are what a sentence shows (a default
+    # label in the reader's language).
+    @property
+    def harmed_shown(self) -> str:
+        return shown_label(self.label_harmed)
+
+    @property
+    def responsible_shown(self) -> str:
+        return shown_label(self.label_responsible)
 
 
 @dataclass(frozen=True)

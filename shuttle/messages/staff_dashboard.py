@@ -199,8 +199,8 @@ def dashboard(session: Session, svc: Services, actor: Actor, filters: QueueFilte
     for case in mine:
         waiting = [m for m in queue if m.case_id == case.id and m.state in WAITING_ON_STAFF]
         lines.append(CaseLine(id=case.id, reference=case.reference, status=case.status, role="facilitator",
-                              between=Sentence(N_("%(harmed)s and %(responsible)s"), harmed=case.label_harmed,
-                                               responsible=case.label_responsible),
+                              between=Sentence(N_("%(harmed)s and %(responsible)s"), harmed=case.label_of("harmed"),
+                                               responsible=case.label_of("responsible")),
                               waiting=len(waiting), overdue=sum(1 for m in waiting if _overdue(m)),
                               requests=sum(1 for r in asked if r.case_id == case.id)))
     everything = {key: [m for m in queue if m.state in states] for key, _, states in QUEUE_GROUPS}

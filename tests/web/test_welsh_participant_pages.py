@@ -205,3 +205,24 @@ def test_an_expired_form_is_refused_in_welsh(setup: Any) -> None:
     assert refused.status_code == 403
     _in_welsh(refused, ("Mae'r ffurflen wedi dod i ben neu ni ddaeth o'r wefan hon.",),
               ("The form has expired", "Reload the page"))
+
+
+def test_the_default_side_labels_are_said_in_welsh_and_a_typed_one_as_typed(sqlite_svc: Services) -> None:
+    """A side not named by the facilitator is "the person harmed" (stored so, in English): a Welsh page
+    says it in Welsh, in its sentences; a label the facilitator typed is shown as typed; English unchanged."""
+    world = World(sqlite_svc)
+    app = build_app(sqlite_svc, check_schema=False)
+    case_id, p = world.case(label_responsible="Sam's family")
+    letter = world.approved_letter(p, case_id, "Dear Sam, I have thought about it.")
+    jessica = _welsh(app, world, p.harmed)
+    home = jessica.get("/me")
+    assert home.status_code == 200
+    _in_welsh(home, ("Sam's family",), ("the person harmed", "Sam&#39;s family"))
+    sam = _welsh(app, world, p.responsible)
+    _in_welsh(sam.get("/me"), ("Eich cyfnewid gyda yr unigolyn a niweidiwyd",),
+              ("Your exchange with", "with the person harmed"))
+    _in_welsh(sam.get(f"/me/inbox/{letter}"), ("Mae neges gan yr unigolyn a niweidiwyd yn aros",),
+              ("the person harmed",))
+    sam.cookies.set(i18n.COOKIE, "en")
+    english = _reads(sam.get(f"/me/inbox/{letter}"))
+    assert "A message from the person harmed is waiting" in english and "yr unigolyn" not in english

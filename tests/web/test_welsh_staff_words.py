@@ -175,3 +175,16 @@ def test_a_hold_in_the_timeline_is_said_again_in_welsh(world: World, app: Any) -
     assert "Wedi'i dal yn ôl: mae'r achos wedi'i oedi" in page and "the case is paused" not in page
     page = _text(client.get(f"/staff/messages/{message_id}"))
     assert "(cyn hynny: yn aros i gael ei hadolygu)" in page and "(was " not in page
+
+
+def test_the_case_page_says_a_default_side_label_in_welsh_and_keeps_it_stored(world: World, app: Any) -> None:
+    """The lede names the sides in the reader's language (a default label), the settings form keeps the
+    stored English label (saving it does not store Welsh), and a typed label is shown as typed."""
+    case_id, people = world.case(label_responsible="Sam's family")
+    client = world.sign_in(app, people.facilitator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    page = _text(client.get(f"/staff/cases/{case_id}"))
+    assert "Rhwng yr unigolyn a niweidiwyd a Sam's family." in page
+    assert 'value="the person harmed"' in page and "Between the person harmed" not in page
+    client.cookies.set(i18n.COOKIE, "en")
+    assert "Between the person harmed and Sam's family." in _text(client.get(f"/staff/cases/{case_id}"))
