@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shuttle.jobs import queue
 from shuttle.jobs.queue import ClaimedJob
-from shuttle.notifications import mail
+from shuttle.notifications import mail, staff_mail
 from shuttle.notifications.service import address_of, language_of
 from shuttle.services import Services
 from workers.loop import JobContext
@@ -21,16 +21,14 @@ def send_digest(svc: Services, job: ClaimedJob, ctx: JobContext) -> None:
         language = language_of(uow.session, account_id)  # read at sending time, as the address is
     sent = bool(to and svc.settings.mail_configured)
     if sent and to:
-        written_in: str | None = None  # a facilitator's counts are in English (no Content-Language)
-        if job.payload.get("kind") == "staff":
+        if job.payload.get("kind") == "staff":  # a facilitator's counts, in the language they chose
             counts = job.payload.get("counts") or {}
-            subject, body = mail.staff_words(svc.settings, mail.StaffCounts(
+            subject, body = staff_mail.staff_words(svc.settings, staff_mail.StaffCounts(
                 queue=int(counts.get("queue", 0)), overdue=int(counts.get("overdue", 0)),
-                escalated=int(counts.get("escalated", 0))))
+                escalated=int(counts.get("escalated", 0))), language)
         else:  # a participant's, in the language they chose
             subject, body = mail.participant_words(svc.settings, language)
-            written_in = language
-        mail.send(svc.settings, mail.compose(svc.settings, to, subject, body, svc.now(), written_in))
+        mail.send(svc.settings, mail.compose(svc.settings, to, subject, body, svc.now(), language))
     with svc.db.uow() as uow:
         queue.complete(uow.session, job, {"sent": sent}, now=svc.now())
         uow.commit()

@@ -2,7 +2,7 @@
 
 A participant's e-mail says only that there is something new on shuttle, with the sign-in
 address: no name, no case, no content, no kind of message, the same words every time (an inbox
-may be shared or watched). Staff get counts of their work and the dashboard's address.
+may be shared or watched). Staff get counts of their work and the dashboard's address (staff_mail.py).
 Failures never carry an address or a body into the job's error (shown to the coordinator).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -31,21 +30,7 @@ PARTICIPANT_BODY = N_(
     "whatever is waiting.\n"
     "You can stop these e-mails or remove your address on your page on shuttle.\n"
 )
-STAFF_SUBJECT = "Your shuttle work today"
 SMTP_TIMEOUT_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class StaffCounts:
-    """What a facilitator's digest counts (numbers only, never content)."""
-
-    queue: int
-    overdue: int
-    escalated: int
-
-    @property
-    def anything(self) -> bool:
-        return bool(self.queue or self.overdue or self.escalated)
 
 
 class RelayUnreachable(ConnectionError):
@@ -62,22 +47,6 @@ def participant_words(settings: Settings, language: str | None = None) -> tuple[
     with i18n.using(i18n.known(language) or i18n.current()):
         return (i18n.gettext(PARTICIPANT_SUBJECT),
                 i18n.gettext(PARTICIPANT_BODY) % {"login": f"{settings.public_base_url}/login"})
-
-
-def staff_words(settings: Settings, counts: StaffCounts) -> tuple[str, str]:
-    """(subject, body) of a facilitator's digest: counts and the dashboard's address."""
-    lines = [
-        "Hello,\n",
-        "Your work on shuttle today:",
-        f"- waiting for review in your cases: {counts.queue}",
-        f"- of those, past their review deadline: {counts.overdue}",
-        f"- passed to you because they are overdue with your co-facilitator: {counts.escalated}",
-        "",
-        f"Your dashboard: {settings.public_base_url}/staff",
-        "",
-        "You can turn these e-mails off on your account page on shuttle.",
-    ]
-    return STAFF_SUBJECT, "\n".join(lines) + "\n"
 
 
 def compose(settings: Settings, to: str, subject: str, body: str, now: datetime,

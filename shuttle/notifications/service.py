@@ -27,8 +27,8 @@ from shuttle.messages.models import Message
 from shuttle.messages.queries import facilitator_queue
 from shuttle.messages.sharing import SupporterShare
 from shuttle.messages.states import WAITING_ON_STAFF, State
-from shuttle.notifications.mail import StaffCounts
 from shuttle.notifications.models import NotificationSetting
+from shuttle.notifications.staff_mail import StaffCounts
 from shuttle.services import Actor, Services
 
 DIGEST_JOB = "send_digest"

@@ -18,7 +18,7 @@ from world import People, World
 
 from shuttle.jobs.models import Job
 from shuttle.messages import authoring, review
-from shuttle.notifications import mail
+from shuttle.notifications import mail, staff_mail
 from shuttle.notifications import service as notifications
 from shuttle.notifications.service import DIGEST_JOB
 from shuttle.services import Actor
@@ -171,7 +171,7 @@ def test_a_facilitator_gets_counts_of_their_work_and_may_turn_it_off(mailing: tu
     _digest_time(world, clock)
     [digest] = inbox.to("fiona@example.org")
     subject, body = _words(digest)
-    assert subject == mail.STAFF_SUBJECT
+    assert subject == staff_mail.STAFF_SUBJECT
     assert "waiting for review in your cases: 1" in body.decode()
     assert "https://shuttle.example.org/staff" in body.decode()
     assert "Jessica" not in body.decode() and "RJ-2026" not in body.decode()
@@ -327,3 +327,27 @@ def test_a_participant_who_chose_welsh_gets_their_digest_in_welsh(mailing: tuple
     [english] = inbox.to("jessica@example.net")  # no choice made: English, as before
     assert _words(english)[0] == mail.PARTICIPANT_SUBJECT and english["Content-Language"] == "en-GB"
     assert "There is something new for you on shuttle." in _words(english)[1].decode()
+
+
+def test_a_facilitator_who_chose_welsh_gets_their_digest_in_welsh(mailing: tuple[World, Inbox, Clock]) -> None:
+    """Issue 12: a facilitator's counts are written in the language they chose for their account, as a
+    participant's digest is; the counts and the dashboard's address are the same in either."""
+    world, inbox, clock = mailing
+    case_id, people = world.case()
+    _opt_in(world, people.facilitator, "fiona@example.org")
+    _choose_language(world, people.facilitator.account_id, "cy")
+    message = world.do(authoring.start_draft, people.harmed, case_id, "Dear Sam.")
+    world.do(authoring.submit, people.harmed, message.id)
+    world.run_jobs()
+    _digest_time(world, clock)
+
+    [welsh] = inbox.to("fiona@example.org")
+    subject, body = _words(welsh)
+    text = body.decode().replace("\r\n", "\n")
+    assert subject == "Eich gwaith ar shuttle heddiw" and welsh["Content-Language"] == "cy"
+    assert text.startswith("Helo,\n\nEich gwaith ar shuttle heddiw:\n")
+    assert "- yn aros i'w hadolygu yn eich achosion: 1\n" in text
+    assert "Eich dangosfwrdd: https://shuttle.example.org/staff\n" in text
+    assert (subject, text) == staff_mail.staff_words(world.svc.settings, staff_mail.StaffCounts(1, 0, 0), "cy")
+    for words_in_english in ("Your shuttle work", "Hello", "waiting for review", "Your dashboard", "turn these"):
+        assert words_in_english not in subject + text, words_in_english

@@ -16,7 +16,7 @@ from world import People, World
 from shuttle import blobs
 from shuttle.blobs import Blob
 from shuttle.jobs.models import Job
-from shuttle.notifications import mail
+from shuttle.notifications import mail, staff_mail
 from shuttle.notifications.models import NotificationSetting
 from shuttle.notifications.service import DIGEST_JOB
 from shuttle.services import Services
@@ -83,7 +83,7 @@ def test_each_role_has_its_own_page(setup: tuple[Any, str, People], world: World
     staff, account = sign_in_page(app, world, people.facilitator)
     assert staff.get("/account").status_code == 200 and 'href="/account/notifications"' in staff.get("/account").text
     page = staff.get("/account/notifications")
-    assert page.status_code == 200 and mail.STAFF_SUBJECT in html.unescape(page.text)
+    assert page.status_code == 200 and staff_mail.STAFF_SUBJECT in html.unescape(page.text)
     assert staff.get("/me/notifications").status_code == 404
     participant, _ = sign_in_page(app, world, people.harmed)
     assert participant.get("/account/notifications").status_code == 404

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from shuttle.errors import BadInput, NotFound
 from shuttle.i18n import N_
-from shuttle.notifications import mail
+from shuttle.notifications import mail, staff_mail
 from shuttle.notifications import service as notifications
 from shuttle.web.http import read_form, run, services
 from shuttle.web.pages.common import go, page_language, render, signed_in
@@ -50,7 +50,7 @@ async def _render(request: Request, principal: Any, *, status: int = 200, done: 
                   participant=principal.role == "participant", done=done, error=error,
                   address=view.address if typed is None else typed,
                   wants=view.wants if wants is None else wants,
-                  subject=subject, body=body, staff_subject=mail.STAFF_SUBJECT,
+                  subject=subject, body=body, staff_subject=staff_mail.STAFF_SUBJECT,
                   mail_from=settings.mail_from, action=request.url.path)
 
 
