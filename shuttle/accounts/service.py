@@ -50,7 +50,7 @@ from shuttle.cases.models import Participant
 from shuttle.config import Settings
 from shuttle.db import new_id
 from shuttle.errors import BadInput, Conflict, NotAuthenticated, NotFound, ShuttleError, TooManyRequests
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.services import Actor, Services
 
 __all__ = [
@@ -388,15 +388,15 @@ def create_account(
     name = normalise_username(username)
     if not USERNAME_RE.fullmatch(name):
         raise BadInput(
-            "A username has 3 to 40 characters: letters a-z, digits, dots, dashes or underscores."
+            N_("A username has 3 to 40 characters: letters a-z, digits, dots, dashes or underscores.")
         )
     if role not in ROLES:
-        raise BadInput(f"Role must be one of: {', '.join(ROLES)}.")
+        raise BadInput(Sentence(N_("Role must be one of: %(roles)s."), roles=", ".join(ROLES)))
     display = " ".join(display_name.split())
     if not 1 <= len(display) <= DISPLAY_NAME_MAX:
-        raise BadInput(f"Give a display name of 1 to {DISPLAY_NAME_MAX} characters.")
+        raise BadInput(Sentence(N_("Give a display name of 1 to %(max)s characters."), max=DISPLAY_NAME_MAX))
     if session.scalar(select(Account.id).where(Account.username == name)) is not None:
-        raise Conflict("That username is taken.")
+        raise Conflict(N_("That username is taken."))
     account = Account(
         id=new_id(), username=name, role=role, display_name=display, active=True, created_at=now
     )
@@ -416,7 +416,7 @@ def create_account(
             session.add(account)
             session.flush()
     except IntegrityError:
-        raise Conflict("That username is taken.") from None
+        raise Conflict(N_("That username is taken.")) from None
     return account, secret
 
 
@@ -481,7 +481,7 @@ def _issue(session: Session, settings: Settings, account_id: str, now: datetime)
     if not account.active:
         raise NotFound()
     if account.role != "participant":
-        raise BadInput("Invitation codes are for participants; staff sign in with an authenticator app.")
+        raise BadInput(N_("Invitation codes are for participants; staff sign in with an authenticator app."))
     session.execute(
         update(Invitation)
         .where(

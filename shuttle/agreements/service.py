@@ -32,7 +32,7 @@ from shuttle.cases import service as cases
 from shuttle.cases import states
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.permissions import Membership
 from shuttle.services import Actor, Services
 
@@ -148,7 +148,7 @@ def mark_item(session: Session, svc: Services, actor: Actor, case_id: str, item_
     if agreement is None or item is None or item.version_id != agreement.agreed_version_id:
         raise NotFound()
     if status not in set(rules.ItemStatus):
-        raise BadInput("Choose done, missed or varied.", details={"field": "status"})
+        raise BadInput(N_("Choose done, missed or varied."), details={"field": "status"})
     marked = rules.ItemStatus(status)
     try:
         rules.may_mark(states.Status(case.status), agreed=True, item_status=marked, note=note)
@@ -233,7 +233,8 @@ def finish_case(session: Session, svc: Services, actor: Actor, case_id: str, *, 
         except states.TransitionNotAllowed as exc:
             raise BadInput(str(exc), details={"field": "reason"}) from None
         if states.Status(case.status) is not states.Status.CLOSING:
-            raise Conflict(f"A case that is {states.describe(states.Status(case.status))} cannot be finished.",
+            raise Conflict(Sentence(N_("A case that is %(status)s cannot be finished."),
+                                    status=Sentence(states.describe(states.Status(case.status)))),
                            code="case_status")
         if closure is None:  # closed by the case's status step alone: its check-ins were never scheduled
             aftercare.schedule_checkins(session, svc, case)

@@ -32,6 +32,7 @@ from shuttle.cases.models import (
     Participant,
 )
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_, Sentence
 from shuttle.messages.release import reconcile_case
 from shuttle.services import Actor, Services
 
@@ -54,11 +55,11 @@ def create_case(
     **settings: Any,
 ) -> Case:
     if not REFERENCE.match(reference):
-        raise BadInput("A case reference looks like RJ-2026-0042.")
+        raise BadInput(N_("A case reference looks like RJ-2026-0042."))
     if not 1 <= len(set(facilitators)) <= 2:
-        raise BadInput("A case has one or two facilitators.")
+        raise BadInput(N_("A case has one or two facilitators."))
     if session.scalar(select(Case.id).where(Case.reference == reference)):
-        raise Conflict(f"A case with reference {reference} already exists.")
+        raise Conflict(Sentence(N_("A case with reference %(reference)s already exists."), reference=reference))
     case = Case(reference=reference, created_at=now)
     session.add(case)
     session.flush()
@@ -82,20 +83,20 @@ def _apply_settings(case: Case, settings: dict[str, Any]) -> None:
     for name, value in settings.items():
         if name not in allowed or not isinstance(value, allowed[name]) or (
                 allowed[name] is int and isinstance(value, bool)):
-            raise BadInput(f"Unknown or malformed case setting: {name}.")
+            raise BadInput(Sentence(N_("Unknown or malformed case setting: %(name)s."), name=name))
     if settings.get("initiator", case.initiator) not in {"harmed", "either"}:
-        raise BadInput("initiator is 'harmed' or 'either'.")
+        raise BadInput(N_("initiator is 'harmed' or 'either'."))
     if settings.get("approvals_required", case.approvals_required or 1) not in {1, 2}:
-        raise BadInput("approvals_required is 1 or 2.")
+        raise BadInput(N_("approvals_required is 1 or 2."))
     for label in ("label_harmed", "label_responsible"):
         if label in settings and not 1 <= len(settings[label].strip()) <= 80:
-            raise BadInput("A side's label is 1 to 80 characters.")
+            raise BadInput(N_("A side's label is 1 to 80 characters."))
     if "watchlist" in settings:
         if not all(isinstance(t, str) for t in settings["watchlist"]):
-            raise BadInput("The watch list is a list of words or phrases (strings).")
+            raise BadInput(N_("The watch list is a list of words or phrases (strings)."))
         terms = [t.strip() for t in settings["watchlist"] if t.strip()]
         if len(terms) > 200 or any(len(t) > 100 for t in terms):
-            raise BadInput("The watch list holds up to 200 terms of up to 100 characters.")
+            raise BadInput(N_("The watch list holds up to 200 terms of up to 100 characters."))
         settings = {**settings, "watchlist": terms}
     for name, value in settings.items():
         setattr(case, name, value.strip() if isinstance(value, str) else value)
@@ -105,7 +106,7 @@ def update_settings(session: Session, svc: Services, actor: Actor, case_id: str,
                     settings: dict[str, Any], *, expected_version: int | None = None) -> Case:
     case, member = _managed_case(session, actor, case_id)
     if expected_version is not None and expected_version != case.row_version:
-        raise Conflict("The case settings changed since you opened them. Reload and try again.", code="stale")
+        raise Conflict(N_("The case settings changed since you opened them. Reload and try again."), code="stale")
     _apply_settings(case, settings)
     _check_approvals_possible(case, len(facilitator_ids(session, case.id)))
     audit.record(session, action="case.settings", actor_id=actor.account_id, actor_role=actor.role,
@@ -118,8 +119,11 @@ def update_settings(session: Session, svc: Services, actor: Actor, case_id: str,
 def _check_approvals_possible(case: Case, facilitators: int) -> None:
     """Two approvals need two different facilitators: a case with one cannot ask for two."""
     if case.approvals_required > facilitators:
-        raise BadInput(f"This case has {facilitators} facilitator{'s' if facilitators != 1 else ''}, so it cannot "
-                       f"need {case.approvals_required} different facilitators to approve a message.",
+        pattern = (N_("This case has %(count)s facilitator, so it cannot need %(required)s different facilitators "
+                      "to approve a message.") if facilitators == 1 else
+                   N_("This case has %(count)s facilitators, so it cannot need %(required)s different facilitators "
+                      "to approve a message."))
+        raise BadInput(Sentence(pattern, count=facilitators, required=case.approvals_required),
                        code="approvals_impossible")
 
 
@@ -141,13 +145,13 @@ def add_participant(session: Session, svc: Services, actor: Actor, case_id: str,
                     side: str, role: str = "principal", acting_for: str = "") -> Participant:
     case, _ = _managed_case(session, actor, case_id)
     if side not in SIDES or role not in PARTICIPANT_ROLES:
-        raise BadInput("side is harmed or responsible; role is principal, proxy or supporter.")
+        raise BadInput(N_("side is harmed or responsible; role is principal, proxy or supporter."))
     if role == "proxy" and not acting_for.strip():
-        raise BadInput("Say whom the proxy acts for (e.g. 'mother of Jessica').")
+        raise BadInput(N_("Say whom the proxy acts for (e.g. 'mother of Jessica')."))
     existing = session.scalar(select(Participant).where(Participant.case_id == case.id,
                                                         Participant.account_id == account_id))
     if existing is not None:
-        raise Conflict("That person is already part of this case.")
+        raise Conflict(N_("That person is already part of this case."))
     participant = Participant(case_id=case.id, account_id=account_id, side=side, role=role,
                               acting_for=acting_for.strip())
     session.add(participant)
@@ -166,15 +170,15 @@ def record_consent(session: Session, svc: Services, actor: Actor, case_id: str, 
     case, _ = _managed_case(session, actor, case_id)
     participant = _participant_of(session, case, participant_id)
     if kind not in CONSENT_KINDS:
-        raise BadInput("Consent is to take_part, share_information or receive_messages.")
+        raise BadInput(N_("Consent is to take_part, share_information or receive_messages."))
     if method not in CONSENT_METHODS or method == "online":
-        raise BadInput("Say how the consent was given: in_person, phone or signed_form.")
+        raise BadInput(N_("Say how the consent was given: in_person, phone or signed_form."))
     if given_on is not None and given_on > svc.now().date():
-        raise BadInput("The date the consent was given cannot be in the future.")
+        raise BadInput(N_("The date the consent was given cannot be in the future."))
     if kind == "share_information":
         _check_organisation(session, organisation_id)
     elif organisation_id:
-        raise BadInput("Only a consent to share information names an organisation.")
+        raise BadInput(N_("Only a consent to share information names an organisation."))
     return _append_consent(session, svc, actor, case, participant, kind, granted, note, method=method,
                            given_on=given_on, organisation_id=organisation_id, scan_blob_id=scan_blob_id)
 
@@ -184,7 +188,7 @@ def _check_organisation(session: Session, organisation_id: str | None) -> None:
 
     found = session.get(Organisation, organisation_id) if organisation_id else None
     if found is None or not found.active:
-        raise BadInput("Choose an organisation from the service's list to share information with.")
+        raise BadInput(N_("Choose an organisation from the service's list to share information with."))
 
 
 def _append_consent(session: Session, svc: Services, actor: Actor, case: Case, participant: Participant,
@@ -242,14 +246,15 @@ def record_assessment(session: Session, svc: Services, actor: Actor, case_id: st
     participant = _participant_of(session, case, participant_id)
     if kind is None:
         if outcome not in {"suitable", "not_suitable"}:
-            raise BadInput("An assessment is suitable or not_suitable.")
+            raise BadInput(N_("An assessment is suitable or not_suitable."))
         if outcome == "suitable":
             _append_assessment(session, svc, actor, case, participant, "eligibility", "eligible", reasons, review_by)
         kind = "suitability"
     if kind not in ASSESSMENT_OUTCOMES:
-        raise BadInput("An assessment is of eligibility, suitability or risk.")
+        raise BadInput(N_("An assessment is of eligibility, suitability or risk."))
     if outcome not in ASSESSMENT_OUTCOMES[kind]:
-        raise BadInput(f"A {kind} assessment is {' or '.join(ASSESSMENT_OUTCOMES[kind])}.")
+        raise BadInput(Sentence(N_("A %(kind)s assessment is %(outcomes)s."), kind=kind,
+                                outcomes=" or ".join(ASSESSMENT_OUTCOMES[kind])))
     assessment = _append_assessment(session, svc, actor, case, participant, kind, outcome, reasons, review_by)
     _reconcile(session, svc, case, actor)
     return assessment
@@ -263,9 +268,9 @@ def _append_assessment(session: Session, svc: Services, actor: Actor, case: Case
     if review_by is None:
         review_by = today + timedelta(days=svc.settings.assessment_review_days)
     if review_by < today:
-        raise BadInput("The review-by date of an assessment cannot be in the past.")
+        raise BadInput(N_("The review-by date of an assessment cannot be in the past."))
     if len(reasons) > 20_000:
-        raise BadInput("The reasons are too long (up to 20,000 characters).")
+        raise BadInput(N_("The reasons are too long (up to 20,000 characters)."))
     reasons_blob = blobs.store_text(session, svc.store, reasons.strip()) if reasons.strip() else None
     assessment = Assessment(participant_id=participant.id, kind=kind, outcome=outcome,
                             recorded_by=actor.account_id, recorded_at=svc.now(), review_by=review_by,
@@ -283,11 +288,11 @@ def set_status(session: Session, svc: Services, actor: Actor, case_id: str, stat
     """Move a case through its life (shuttle/cases/states.py), audited with who and why."""
     case, _ = _managed_case(session, actor, case_id)
     if status not in CASE_STATUSES:
-        raise BadInput("A case is in preparation, open, paused, closing or closed.")
+        raise BadInput(N_("A case is in preparation, open, paused, closing or closed."))
     if len(reason) > MAX_REASON_CHARS:
-        raise BadInput(f"The reason is up to {MAX_REASON_CHARS} characters.")
+        raise BadInput(Sentence(N_("The reason is up to %(max)s characters."), max=MAX_REASON_CHARS))
     if expected_version is not None and expected_version != case.row_version:
-        raise Conflict("The case changed since you opened it. Reload and try again.", code="stale")
+        raise Conflict(N_("The case changed since you opened it. Reload and try again."), code="stale")
     before = states.Status(case.status)
     try:
         action = states.action_to(before, states.Status(status))

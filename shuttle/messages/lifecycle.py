@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shuttle.audit import log as audit
 from shuttle.errors import Conflict
+from shuttle.i18n import N_
 from shuttle.messages.models import Message
 from shuttle.messages.states import (
     WAITING_ON_STAFF,
@@ -37,8 +38,8 @@ def check_fresh(message: Message, expected_version: int | None) -> None:
     """Optimistic concurrency: acting on what you saw, not on what changed since."""
     if expected_version is not None and expected_version != message.row_version:
         raise Conflict(
-            "This message has changed since you opened it (someone else acted on it). "
-            "Reload to see its current state.",
+            N_("This message has changed since you opened it (someone else acted on it). "
+               "Reload to see its current state."),
             code="stale",
         )
 

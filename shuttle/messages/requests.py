@@ -42,7 +42,7 @@ KIND_WORDS = {
     "return": N_("return it to the person who sent it"),
     "destroy": N_("destroy it"),
 }
-OUTCOME_WORDS = {"done": "done", "declined": "not done"}
+OUTCOME_WORDS = {"done": N_("done"), "declined": N_("not done")}  # the API's words (pages say their own)
 #: Requests that, once done, close the message to the recipient.
 CLOSING_KINDS = ("return", "destroy")
 
@@ -58,7 +58,7 @@ def _text(session: Session, svc: Services, blob_id: str | None) -> str:
 def _check_note(note: str | None) -> str:
     note = (note or "").strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise BadInput(f"A note can be at most {MAX_NOTE_CHARS} characters.")
+        raise BadInput(i18n.Sentence(N_("A note can be at most %(max)s characters."), max=MAX_NOTE_CHARS))
     return note
 
 
@@ -70,7 +70,7 @@ def request(session: Session, svc: Services, actor: Actor, message_id: str, kind
         raise NotFound()
     assert member.participant_id is not None
     if kind not in REQUEST_KINDS:
-        raise BadInput(f"A request is one of: {', '.join(REQUEST_KINDS)}.")
+        raise BadInput(i18n.Sentence(N_("A request is one of: %(kinds)s."), kinds=", ".join(REQUEST_KINDS)))
     note = _check_note(note)
     if kind == "hold" and message.state == State.VIEWED:
         raise Conflict(N_("You have already opened this message, so there is nothing to hold. "
@@ -183,7 +183,7 @@ def handle(session: Session, svc: Services, actor: Actor, request_id: str, outco
     if not member.is_facilitator:
         raise NotFound()
     if outcome not in REQUEST_OUTCOMES:
-        raise BadInput(f"An outcome is one of: {', '.join(REQUEST_OUTCOMES)}.")
+        raise BadInput(i18n.Sentence(N_("An outcome is one of: %(outcomes)s."), outcomes=", ".join(REQUEST_OUTCOMES)))
     note = _check_note(note)
     if row.handled_at is not None:
         raise Conflict(N_("This request has already been answered."), code="already_handled")

@@ -226,3 +226,22 @@ def test_the_default_side_labels_are_said_in_welsh_and_a_typed_one_as_typed(sqli
     sam.cookies.set(i18n.COOKIE, "en")
     english = _reads(sam.get(f"/me/inbox/{letter}"))
     assert "A message from the person harmed is waiting" in english and "yr unigolyn" not in english
+
+
+def test_a_stale_message_and_a_request_refusal_are_said_in_welsh() -> None:
+    """The refusals a participant's page or script shows from shared modules (lifecycle, requests) are
+    marked: translated where shown, the English as before."""
+    from types import SimpleNamespace
+
+    from shuttle.errors import BadInput, Conflict
+    from shuttle.messages import lifecycle, requests
+
+    with pytest.raises(Conflict) as stale:
+        lifecycle.check_fresh(SimpleNamespace(row_version=2), 1)  # type: ignore[arg-type]
+    assert stale.value.message.startswith("This message has changed since you opened it")
+    with pytest.raises(BadInput) as long_note:
+        requests._check_note("x" * (requests.MAX_NOTE_CHARS + 1))
+    assert long_note.value.message == f"A note can be at most {requests.MAX_NOTE_CHARS} characters."
+    with i18n.using("cy"):
+        assert i18n.translate(stale.value.message).startswith("Mae'r neges hon wedi newid ers i chi ei hagor")
+        assert i18n.translate(long_note.value.message) == f"Gall nodyn fod hyd at {requests.MAX_NOTE_CHARS} nod."

@@ -188,3 +188,26 @@ def test_the_case_page_says_a_default_side_label_in_welsh_and_keeps_it_stored(wo
     assert 'value="the person harmed"' in page and "Between the person harmed" not in page
     client.cookies.set(i18n.COOKIE, "en")
     assert "Between the person harmed and Sam's family." in _text(client.get(f"/staff/cases/{case_id}"))
+
+
+def test_the_staff_forms_refusals_are_in_welsh(world: World, app: Any) -> None:
+    """The coordinator's add-staff refusals (accounts.service) and a case's (cases.service, a Sentence
+    with its values) are said in the reader's language; the English is unchanged."""
+    from shuttle.cases import service as cases
+    from shuttle.errors import BadInput
+
+    _case_id, people = world.case()
+    client = world.sign_in(app, people.coordinator)
+    client.cookies.set(i18n.COOKIE, "cy")
+    form = client.get("/coordinator/staff")
+    taken = client.post("/coordinator/staff", data={"csrf_token": csrf_of(form), "display_name": "Again",
+                                                    "username": world.username(people.facilitator),
+                                                    "role": "facilitator"})
+    assert taken.status_code == 409
+    assert "Mae rhywun eisoes yn defnyddio'r enw defnyddiwr hwnnw." in html.unescape(taken.text)
+    assert "That username is taken." not in taken.text
+    with pytest.raises(BadInput) as refused:
+        world.do(cases.set_status, people.facilitator, _case_id, "paused", reason="x" * (cases.MAX_REASON_CHARS + 1))
+    assert refused.value.message == f"The reason is up to {cases.MAX_REASON_CHARS} characters."
+    with i18n.using("cy"):
+        assert i18n.translate(refused.value.message) == f"Gall y rheswm fod hyd at {cases.MAX_REASON_CHARS} nod."
