@@ -22,7 +22,7 @@ from shuttle.cases.models import Case, Participant, other_side
 from shuttle.cases.states import Status
 from shuttle.dates import on_day
 from shuttle.errors import Conflict, NotFound
-from shuttle.i18n import N_, gettext
+from shuttle.i18n import N_, Sentence, gettext
 from shuttle.messages import author_captions, authoring, delivery, replies, requests, sharing, supported_opening
 from shuttle.messages.captions import EditorLine, editor_lines, with_starts
 from shuttle.messages.diff import word_diff
@@ -50,6 +50,17 @@ from shuttle.uploads.limits import MAX_RECORDING_SECONDS
 #: A kind of message in the participants' words.
 KIND_NAMES = {"letter": N_("letter"), "audio": N_("recording"), "video": N_("video"),
               "image": N_("photographed letter")}
+#: A message named in a sentence or a title, one pattern per kind (each language says the kind its own way).
+SENT_NAMES = {"letter": N_("your letter of %(day)s"), "audio": N_("your recording of %(day)s"),
+              "video": N_("your video of %(day)s"), "image": N_("your photographed letter of %(day)s")}
+RECEIVED_NAMES = {"letter": N_("the letter from %(label)s delivered %(day)s"),
+                  "audio": N_("the recording from %(label)s delivered %(day)s"),
+                  "video": N_("the video from %(label)s delivered %(day)s"),
+                  "image": N_("the photographed letter from %(label)s delivered %(day)s")}
+TITLES_TO = {"letter": N_("Letter to %(label)s"), "audio": N_("Recording to %(label)s"),
+             "video": N_("Video to %(label)s"), "image": N_("Photographed letter to %(label)s")}
+TITLES_FROM = {"letter": N_("Letter from %(label)s"), "audio": N_("Recording from %(label)s"),
+               "video": N_("Video from %(label)s"), "image": N_("Photographed letter from %(label)s")}
 #: What the file chooser offers for each kind.
 ACCEPT = {"video": "video/*", "audio": "audio/*", "image": "image/jpeg,image/png,image/webp", "letter": ""}
 #: Case statuses in which nobody starts a message any more.
@@ -128,12 +139,12 @@ class ConversationLine:
 def sent_name(kind: str, sent_at: datetime | None) -> str:
     """My side's message named for me: "your letter of Tuesday 1 December 2026" (no numbers,
     which would count messages this reader does not see)."""
-    return f"your {KIND_NAMES[kind]} of {on_day(sent_at)}"
+    return Sentence(SENT_NAMES[kind], day=on_day(sent_at))
 
 
 def received_name(kind: str, from_label: str, delivered_at: datetime | None) -> str:
     """A message delivered to me named for me: "the letter from Sam delivered Tuesday 1 December 2026"."""
-    return f"the {KIND_NAMES[kind]} from {from_label} delivered {on_day(delivered_at)}"
+    return Sentence(RECEIVED_NAMES[kind], label=from_label, day=on_day(delivered_at))
 
 
 def _name(view: AuthorView | RecipientView) -> str:
@@ -175,15 +186,16 @@ def conversation(views: Sequence[AuthorView | RecipientView], standing: dict[str
         at, on = _when(view)
         answers = names.get(view.in_reply_to or "") if view.in_reply_to else None
         if isinstance(view, AuthorView):
-            line = ConversationLine(view.id, True, f"{KIND_NAMES[view.kind].capitalize()} to {view.to}", on,
+            line = ConversationLine(view.id, True, Sentence(TITLES_TO[view.kind], label=view.to), on,
                                     author_words(view)[0], view.state, answers, False,
                                     view.written_as if view.written_as != "principal" else None)
         else:
             stand = standing[view.id]
             if stand.closed:
                 continue
-            words = "Opened" if view.opened else "Kept for you at your request" if stand.held else "Not opened yet"
-            line = ConversationLine(view.id, False, f"{KIND_NAMES[view.kind].capitalize()} from {view.from_label}",
+            words = N_("Opened") if view.opened else N_("Kept for you at your request") if stand.held else N_(
+                "Not opened yet")
+            line = ConversationLine(view.id, False, Sentence(TITLES_FROM[view.kind], label=view.from_label),
                                     on, words, None, answers, may_reply and view.opened)
         lines.append((at, line))
     return tuple(line for _, line in sorted(lines, key=lambda pair: pair[0]))

@@ -223,9 +223,15 @@ def test_the_default_side_labels_are_said_in_welsh_and_a_typed_one_as_typed(sqli
               ("Your exchange with", "with the person harmed"))
     _in_welsh(sam.get(f"/me/inbox/{letter}"), ("Mae neges gan yr unigolyn a niweidiwyd yn aros",),
               ("the person harmed",))
+    opened = sam.get(f"/me/inbox/{letter}")
+    sam.post(f"/me/inbox/{letter}", data={"csrf_token": csrf_of(opened), "choice": "open"})
+    _in_welsh(sam.get("/me"), ("Llythyr gan yr unigolyn a niweidiwyd", "Wedi'i agor"),  # the conversation
+              ("Letter from", "Opened", "Reply"))
     sam.cookies.set(i18n.COOKIE, "en")
     english = _reads(sam.get(f"/me/inbox/{letter}"))
-    assert "A message from the person harmed is waiting" in english and "yr unigolyn" not in english
+    assert "Message from the person harmed" in english and "yr unigolyn" not in english
+    home = _reads(sam.get("/me"))
+    assert "Letter from the person harmed , delivered" in home and "Opened" in home
 
 
 def test_a_stale_message_and_a_request_refusal_are_said_in_welsh() -> None:
