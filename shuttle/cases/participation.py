@@ -33,7 +33,7 @@ from shuttle.cases.models import (
     Participant,
 )
 from shuttle.errors import BadInput, NotFound, TooLarge
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.organisations.models import Organisation
 from shuttle.services import Actor, Services
 
@@ -211,7 +211,7 @@ def add_person(session: Session, svc: Services, actor: Actor, case_id: str, *, d
     sign in first with an invitation code) and their place in the case."""
     cases._managed_case(session, actor, case_id)  # before creating anything
     if side not in SIDES:
-        raise BadInput("Choose a side: harmed or responsible.")
+        raise BadInput(N_("Choose a side: harmed or responsible."))
     account, _ = accounts.create_account(session, svc.settings, username=username.strip() or _username_for(
         session, display_name), role="participant", display_name=display_name, password=None, with_totp=False,
         now=svc.now())
@@ -222,7 +222,7 @@ def add_person(session: Session, svc: Services, actor: Actor, case_id: str, *, d
 def set_label(session: Session, svc: Services, actor: Actor, case_id: str, side: str, label: str) -> Case:
     """The words a side is shown as to the other ("Jessica", "the person responsible")."""
     if side not in SIDES:
-        raise BadInput("Choose a side: harmed or responsible.")
+        raise BadInput(N_("Choose a side: harmed or responsible."))
     return cases.update_settings(session, svc, actor, case_id, {f"label_{side}": label})
 
 
@@ -233,9 +233,9 @@ def deactivate_participant(session: Session, svc: Services, actor: Actor, case_i
     case, _ = cases._managed_case(session, actor, case_id)
     participant = cases._participant_of(session, case, participant_id)
     if not participant.active:
-        raise BadInput("That person is already no longer part of the case.")
+        raise BadInput(N_("That person is already no longer part of the case."))
     if len(reason) > cases.MAX_REASON_CHARS:
-        raise BadInput(f"The reason is up to {cases.MAX_REASON_CHARS} characters.")
+        raise BadInput(Sentence(N_("The reason is up to %(max)s characters."), max=cases.MAX_REASON_CHARS))
     participant.active = False
     elsewhere = session.scalar(select(Participant.id).where(
         Participant.account_id == participant.account_id, Participant.active.is_(True),
@@ -272,10 +272,10 @@ def invitation_letter(session: Session, svc: Services, actor: Actor, case_id: st
 def check_scan(data: bytes) -> None:
     """A scanned form is a PDF, JPEG or PNG up to MAX_SCAN_BYTES."""
     if len(data) > MAX_SCAN_BYTES:
-        raise TooLarge(f"The scanned form is over {MAX_SCAN_BYTES // (1024 * 1024)} MB. Scan it at a lower "
-                       "resolution and try again.")
+        raise TooLarge(Sentence(N_("The scanned form is over %(mb)s MB. Scan it at a lower resolution and try "
+                                   "again."), mb=MAX_SCAN_BYTES // (1024 * 1024)))
     if not any(data.startswith(magic) for magic in SCAN_KINDS):
-        raise BadInput("The scanned form must be a PDF, JPEG or PNG file.")
+        raise BadInput(N_("The scanned form must be a PDF, JPEG or PNG file."))
 
 
 def record_consent_form(session: Session, svc: Services, actor: Actor, case_id: str, participant_id: str, *,
@@ -339,7 +339,7 @@ def set_proceedings(session: Session, svc: Services, actor: Actor, case_id: str,
     """Mark court proceedings ongoing (or over); the service's setting decides whether that holds."""
     case, _ = cases._managed_case(session, actor, case_id)
     if len(reason) > cases.MAX_REASON_CHARS:
-        raise BadInput(f"The reason is up to {cases.MAX_REASON_CHARS} characters.")
+        raise BadInput(Sentence(N_("The reason is up to %(max)s characters."), max=cases.MAX_REASON_CHARS))
     case.proceedings_ongoing = ongoing
     audit.record(session, action="case.proceedings", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=case.id, subject_type="case", subject_id=case.id,

@@ -211,3 +211,11 @@ def test_the_staff_forms_refusals_are_in_welsh(world: World, app: Any) -> None:
     assert refused.value.message == f"The reason is up to {cases.MAX_REASON_CHARS} characters."
     with i18n.using("cy"):
         assert i18n.translate(refused.value.message) == f"Gall y rheswm fod hyd at {cases.MAX_REASON_CHARS} nod."
+    from shuttle.cases import participation
+
+    with pytest.raises(BadInput) as not_a_scan:
+        participation.check_scan(b"not a scan")
+    assert not_a_scan.value.message == "The scanned form must be a PDF, JPEG or PNG file."
+    with i18n.using("cy"):
+        said = i18n.translate(not_a_scan.value.message)
+    assert said == "Rhaid i'r ffurflen wedi'i sganio fod yn ffeil PDF, JPEG neu PNG."
