@@ -16,6 +16,7 @@ the page turns it into text.
 from __future__ import annotations
 
 import gettext as _gettext
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -185,8 +186,40 @@ def translate(message: object) -> str:
         pattern = gettext(message.pattern)
         if not message.values:
             return pattern
-        return pattern % {k: _said(v, translate) for k, v in message.values.items()}
+        said = {k: _said(v, translate) for k, v in message.values.items()}
+        pattern, said = elided(pattern, said, message.values)
+        return pattern % said
     return gettext(str(message))
+
+
+#: Welsh writes the article ("yr", "y") as "'r" after a word that ends in a vowel: "gyda'r", "a'r", "i'r".
+_WELSH_VOWELS = frozenset("aeiouwyâêîôûŵŷáéíóúàèìòù")
+_WELSH_ARTICLE = re.compile(r"(?:yr|y) ")
+_WORD_THEN_VALUE = re.compile(r"(\w+) %\((\w+)\)s")
+
+
+def elided(pattern: str, said: dict[str, object], values: dict[str, object]) -> tuple[str, dict[str, object]]:
+    """In Welsh, a Sentence value said with the article ("yr unigolyn cyfrifol", a default side label)
+    right after a word that ends in a vowel is written elided into the sentence ("gyda'r unigolyn
+    cyfrifol"). Only at that join: the value's own words, and any other value, are left as they are.
+    `said` holds the values as they will be printed; the pattern and values come back rewritten."""
+    if current() != "cy":
+        return pattern, said
+    extra: dict[str, object] = {}
+
+    def join(found: re.Match[str]) -> str:
+        word, name = found.group(1), found.group(2)
+        text = said.get(name)
+        article = _WELSH_ARTICLE.match(text) if isinstance(text, str) and isinstance(values.get(name), Sentence) \
+            else None
+        if article is None or word[-1].lower() not in _WELSH_VOWELS:
+            return found.group(0)
+        assert isinstance(text, str)
+        extra[f"{name}__elided"] = text[article.end():]
+        return f"{word}'r %({name}__elided)s"
+
+    rewritten = _WORD_THEN_VALUE.sub(join, pattern)
+    return rewritten, {**said, **extra} if extra else said
 
 
 def lazy_gettext(message: str) -> LazyString:

@@ -219,7 +219,7 @@ def test_the_default_side_labels_are_said_in_welsh_and_a_typed_one_as_typed(sqli
     assert home.status_code == 200
     _in_welsh(home, ("Sam's family",), ("the person harmed", "Sam&#39;s family"))
     sam = _welsh(app, world, p.responsible)
-    _in_welsh(sam.get("/me"), ("Eich cyfnewid gyda yr unigolyn a niweidiwyd",),
+    _in_welsh(sam.get("/me"), ("Eich cyfnewid gyda'r unigolyn a niweidiwyd",),
               ("Your exchange with", "with the person harmed"))
     _in_welsh(sam.get(f"/me/inbox/{letter}"), ("Mae neges gan yr unigolyn a niweidiwyd yn aros",),
               ("the person harmed",))
@@ -251,3 +251,24 @@ def test_a_stale_message_and_a_request_refusal_are_said_in_welsh() -> None:
     with i18n.using("cy"):
         assert i18n.translate(stale.value.message).startswith("Mae'r neges hon wedi newid ers i chi ei hagor")
         assert i18n.translate(long_note.value.message) == f"Gall nodyn fod hyd at {requests.MAX_NOTE_CHARS} nod."
+
+
+def test_a_welsh_article_before_a_said_value_is_elided_only_at_the_join() -> None:
+    """Welsh writes "gyda'r", "a'r" (not "gyda yr", "a yr") before a default side label; a label typed
+    as "yr ysgol" (a name, not a Sentence), the label's own words and English are left as they are."""
+    from shuttle.cases.models import shown_label
+    from shuttle.web.pages.common import TEMPLATES
+
+    page = TEMPLATES.env.from_string(
+        "{% trans harmed=h, responsible=r %}Between {{ harmed }} and {{ responsible }}.{% endtrans %} "
+        "{% trans other=h %}Your exchange with {{ other }}{% endtrans %}")
+    harmed, responsible = shown_label("the person harmed"), shown_label("the person responsible")
+    with i18n.using("cy"):
+        assert page.render(h=harmed, r=responsible) == (
+            "Rhwng yr unigolyn a niweidiwyd a'r unigolyn cyfrifol. Eich cyfnewid gyda'r unigolyn a niweidiwyd")
+        assert page.render(h="Jessica", r="yr ysgol") == "Rhwng Jessica a yr ysgol. Eich cyfnewid gyda Jessica"
+        both = i18n.Sentence(i18n.N_("%(harmed)s and %(responsible)s"), harmed=harmed, responsible=responsible)
+        assert i18n.translate(both) == "yr unigolyn a niweidiwyd a'r unigolyn cyfrifol"
+    with i18n.using("en"):
+        assert page.render(h=harmed, r=responsible) == (
+            "Between the person harmed and the person responsible. Your exchange with the person harmed")

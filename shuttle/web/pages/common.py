@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_decimal
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -37,6 +40,20 @@ TEMPLATES.env.filters["on_day"] = on_day
 # rendered (shuttle.i18n; per request, so gettext callables rather than one installed catalogue).
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
 TEMPLATES.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+@pass_context
+def _gettext_said(context: Context, message: str, **variables: Any) -> str:
+    """Jinja's newstyle gettext (`{% trans %}`, `_()`), and a Welsh article before a value elided as
+    i18n.translate does it ("gyda'r unigolyn a niweidiwyd", not "gyda yr ...")."""
+    pattern = i18n.gettext(message)
+    said = {k: i18n.translate(v) if isinstance(v, i18n.Sentence) else v for k, v in variables.items()}
+    pattern, variables = i18n.elided(pattern, said, variables)
+    made = Markup(pattern) if context.eval_ctx.autoescape else pattern
+    return made % variables
+
+
+TEMPLATES.env.globals["gettext"] = _gettext_said
 # A sentence made in Python from the catalogue (a state's words), translated as plain, escaped text.
 # A Sentence (i18n.Sentence: a pattern and its values) is translated with its values.
 TEMPLATES.env.filters["translated"] = lambda message: i18n.translate(message) if message else message
