@@ -217,7 +217,9 @@ def move_case(session: Session, svc: Services, actor: Actor, case_id: str, statu
     if status == states.Status.CLOSING.value:
         closure = close_case(session, svc, actor, case_id, reason=reason, expected_version=expected_version)
         return session.get_one(Case, closure.case_id)
-    if status == states.Status.CLOSED.value and closure_of(session, case_id) is None:
+    case = session.get(Case, case_id)  # which step: each checks who may take it
+    finishing = case is not None and case.status == states.Status.CLOSING.value
+    if status == states.Status.CLOSED.value and finishing and closure_of(session, case_id) is None:
         return finish_case(session, svc, actor, case_id, reason=reason, expected_version=expected_version)
     return cases.set_status(session, svc, actor, case_id, status, expected_version=expected_version, reason=reason)
 
