@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.referrals.models import SELF_SOURCES, SOURCES
 
 #: The form's pages, in order ("referrer" only for organisations), then checking the answers.
@@ -132,8 +132,9 @@ def _shape_errors(a: dict[str, str], fields: tuple[str, ...]) -> list[FieldError
         if name in CHOICES and value not in CHOICES[name]:
             found.append(FieldError(name, N_("Select one of the options")))
         elif name in MAX_CHARS and len(value) > MAX_CHARS[name]:
-            found.append(FieldError(name, f"This answer must be {MAX_CHARS[name]:,} characters or fewer: "
-                                          f"it has {len(value):,}"))
+            found.append(FieldError(name, Sentence(N_("This answer must be %(max)s characters or fewer: it has "
+                                                      "%(count)s"), max=f"{MAX_CHARS[name]:,}",
+                                                   count=f"{len(value):,}")))
     return found
 
 

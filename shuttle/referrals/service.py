@@ -27,6 +27,7 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases import service as cases
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound, TooManyRequests
+from shuttle.i18n import N_, Sentence
 from shuttle.referrals import answers as form
 from shuttle.referrals import clock
 from shuttle.referrals.models import (
@@ -45,6 +46,8 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_PREFIX = "RJ"
 ESCALATE = "referral.escalate"
 MAX_NOTE_CHARS = 2000
+#: A referral's status said in a refusal: the word itself in English ("already accepted"), translated where shown.
+_STATUS = {s: Sentence(s) for s in (N_("new"), N_("contacted"), N_("accepted"), N_("declined"))}
 #: Which status a referral may move to from each status (contacted: the first "reached" attempt).
 MOVES = {"new": {"contacted", "accepted", "declined"}, "contacted": {"accepted", "declined"},
          "accepted": set(), "declined": set()}
@@ -94,7 +97,8 @@ def submit(session: Session, svc: Services, raw: dict[str, Any], *, client: str,
     problem = form.first_problem(answers)
     if problem is not None:
         first = problem[1][0]
-        raise BadInput(f"{first.message}.", code="invalid_referral",
+        said = first.message if isinstance(first.message, Sentence) else Sentence(first.message)
+        raise BadInput(Sentence(N_("%(problem)s."), problem=said), code="invalid_referral",
                        details={"errors": [{"field": e.field, "message": e.message} for e in problem[1]]})
     details = blobs.store_text(session, svc.store, json.dumps(answers, sort_keys=True))
     session.flush()
@@ -137,19 +141,20 @@ def read_answers(session: Session, svc: Services, referral: Referral) -> dict[st
 
 def _stale(referral: Referral, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != referral.row_version:
-        raise Conflict("This referral changed since you opened it. Reload and try again.", code="stale")
+        raise Conflict(N_("This referral changed since you opened it. Reload and try again."), code="stale")
 
 
 def _move(referral: Referral, to: str) -> None:
     if to not in MOVES[referral.status]:
-        raise Conflict(f"This referral is already {referral.status}: it cannot become {to}.")
+        raise Conflict(Sentence(N_("This referral is already %(status)s: it cannot become %(to)s."),
+                                status=_STATUS[referral.status], to=_STATUS[to]))
     referral.status = to
 
 
 def _note(session: Session, svc: Services, note: str) -> str | None:
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise BadInput(f"A note is up to {MAX_NOTE_CHARS:,} characters.")
+        raise BadInput(Sentence(N_("A note is up to %(max)s characters."), max=f"{MAX_NOTE_CHARS:,}"))
     if not note:
         return None
     blob = blobs.store_text(session, svc.store, note)
@@ -162,17 +167,17 @@ def record_contact(session: Session, svc: Services, actor: Actor, referral_id: s
     """One try at reaching the person; the first "reached" stops the first-contact clock."""
     referral = load(session, actor, referral_id)
     if referral.status in {"accepted", "declined"}:
-        raise Conflict(f"This referral is already {referral.status}.")
+        raise Conflict(Sentence(N_("This referral is already %(status)s."), status=_STATUS[referral.status]))
     if method not in CONTACT_METHODS:
-        raise BadInput("Say how: phone, letter, e-mail, in person or through an agency.")
+        raise BadInput(N_("Say how: phone, letter, e-mail, in person or through an agency."))
     if outcome not in CONTACT_OUTCOMES:
-        raise BadInput("Say what happened: reached, no answer, left a message or wrong details.")
+        raise BadInput(N_("Say what happened: reached, no answer, left a message or wrong details."))
     now = svc.now()
     at = at or now
     if at > now + timedelta(minutes=5):
-        raise BadInput("A contact attempt cannot be in the future.")
+        raise BadInput(N_("A contact attempt cannot be in the future."))
     if at < referral.received_at - timedelta(minutes=5):
-        raise BadInput("A contact attempt cannot be before the referral was received.")
+        raise BadInput(N_("A contact attempt cannot be before the referral was received."))
     attempt = ContactAttempt(referral_id=referral.id, at=at, method=method, outcome=outcome,
                              note_blob_id=_note(session, svc, note), recorded_by=actor.account_id, recorded_at=now)
     session.add(attempt)
@@ -192,10 +197,10 @@ def decline(session: Session, svc: Services, actor: Actor, referral_id: str, *, 
     _stale(referral, expected_version)
     _move(referral, "declined")  # a refusal below rolls the whole unit of work back
     if reason not in DECLINE_REASONS:
-        raise BadInput("Choose a reason: not eligible, declined by the person, could not be contacted, "
-                       "court proceedings ongoing, or other.")
+        raise BadInput(N_("Choose a reason: not eligible, declined by the person, could not be contacted, "
+                          "court proceedings ongoing, or other."))
     if reason == "other" and not note.strip():
-        raise BadInput("Say why in the note when the reason is 'other'.", code="note_needed")
+        raise BadInput(N_("Say why in the note when the reason is 'other'."), code="note_needed")
     referral.decline_reason = reason
     referral.decline_note_blob_id = _note(session, svc, note)
     referral.decided_at, referral.decided_by = svc.now(), actor.account_id
@@ -215,13 +220,13 @@ def _check_facilitators(session: Session, chosen: list[str]) -> list[str]:
     chosen = list(dict.fromkeys(c for c in chosen if c))
     available = {a.id for a in active_facilitators(session)}
     if not available:
-        raise BadInput("The service has no facilitator yet: add one under Staff first.", code="no_facilitators")
+        raise BadInput(N_("The service has no facilitator yet: add one under Staff first."), code="no_facilitators")
     if any(c not in available for c in chosen):
-        raise BadInput("Choose facilitators from the list of active facilitators.", code="facilitators")
+        raise BadInput(N_("Choose facilitators from the list of active facilitators."), code="facilitators")
     wanted = min(2, len(available))
     if len(chosen) != wanted:
-        raise BadInput("Choose two different facilitators: a case keeps them for its whole life." if wanted == 2
-                       else "Choose the service's facilitator.", code="facilitators")
+        raise BadInput(N_("Choose two different facilitators: a case keeps them for its whole life.") if wanted == 2
+                       else N_("Choose the service's facilitator."), code="facilitators")
     return chosen
 
 

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from starlette.types import Message
 
 from shuttle.errors import BadInput, Conflict, ShuttleError, TooLarge
+from shuttle.i18n import N_, Sentence
 from shuttle.uploads import service as uploads
 from shuttle.uploads import sniff
 from shuttle.uploads.models import Upload
@@ -63,13 +64,14 @@ def _headers(upload: Upload | None = None) -> dict[str, str]:
 
 def _require_tus(request: Request) -> None:
     if request.headers.get("tus-resumable") != VERSION:
-        raise PreconditionFailed(f"This server speaks tus {VERSION}.")
+        raise PreconditionFailed(Sentence(N_("This server speaks tus %(version)s."), version=VERSION))
 
 
 def _int_header(request: Request, name: str) -> int:
     value = to_natural(request.headers.get(name, ""))
     if value is None:
-        raise BadInput(f"The {name} header must be a whole number of bytes, in at most {MAX_DIGITS} digits 0-9.")
+        raise BadInput(Sentence(N_("The %(name)s header must be a whole number of bytes, in at most %(digits)s digits "
+                                    "0-9."), name=name, digits=MAX_DIGITS))
     return value
 
 
@@ -79,9 +81,9 @@ def _created_length(request: Request) -> int | None:
     if defer is None:
         return _int_header(request, "Upload-Length")
     if defer != "1":
-        raise BadInput("Upload-Defer-Length can only be 1.")
+        raise BadInput(N_("Upload-Defer-Length can only be 1."))
     if "upload-length" in request.headers:
-        raise BadInput("Send Upload-Length or Upload-Defer-Length, not both.")
+        raise BadInput(N_("Send Upload-Length or Upload-Defer-Length, not both."))
     return None
 
 
@@ -94,7 +96,7 @@ def _metadata(request: Request) -> dict[str, str]:
         try:
             pairs[key] = base64.b64decode(value, validate=True).decode("utf-8") if value else ""
         except (binascii.Error, UnicodeDecodeError):
-            raise BadInput("Upload-Metadata values must be base64.") from None
+            raise BadInput(N_("Upload-Metadata values must be base64.")) from None
     return pairs
 
 
@@ -104,11 +106,11 @@ def _checksum(request: Request) -> tuple[str, bytes] | None:
         return None
     algorithm, _, value = raw.partition(" ")
     if algorithm not in CHECKSUMS:
-        raise BadInput(f"Upload-Checksum algorithms: {', '.join(CHECKSUMS)}.")
+        raise BadInput(Sentence(N_("Upload-Checksum algorithms: %(algorithms)s."), algorithms=", ".join(CHECKSUMS)))
     try:
         return CHECKSUMS[algorithm], base64.b64decode(value, validate=True)
     except binascii.Error:
-        raise BadInput("The Upload-Checksum value must be base64.") from None
+        raise BadInput(N_("The Upload-Checksum value must be base64.")) from None
 
 
 async def _peek(request: Request, want: int) -> tuple[bytes, Request]:
@@ -153,7 +155,7 @@ async def _append(request: Request, upload_id: str, offset: int, length: int | N
         received = await store_body(request, services(request).store, max_bytes=remaining,
                                     checksum_algorithm=checksum[0] if checksum else None)
     except ObjectTooLarge:
-        raise TooLarge("More bytes arrived than the upload announced.") from None
+        raise TooLarge(N_("More bytes arrived than the upload announced.")) from None
     try:
         if checksum is not None and (received.disconnected or received.digest != checksum[1]):
             raise ChecksumMismatch("The checksum of this piece does not match; send it again.")
@@ -215,7 +217,7 @@ async def put_media(request: Request) -> Response:
     upload = await run(request, uploads.create, request.path_params["message_id"], length)
     upload = await _append(request, upload.id, 0)
     if upload.state != "complete":
-        raise Conflict("The upload was cut off; send it again.", code="incomplete")
+        raise Conflict(N_("The upload was cut off; send it again."), code="incomplete")
     return JSONResponse({"upload_id": upload.id, "size": upload.length}, status_code=201)
 
 

@@ -253,6 +253,34 @@ def test_a_stale_message_and_a_request_refusal_are_said_in_welsh() -> None:
         assert i18n.translate(long_note.value.message) == f"Gall nodyn fod hyd at {requests.MAX_NOTE_CHARS} nod."
 
 
+def test_an_upload_refusal_and_a_referral_refusal_are_said_in_welsh(setup: Any) -> None:
+    """The tus endpoint's and the referral API's refusals: in Welsh to a Welsh reader, as before to others."""
+    app, world, _case_id, p = setup
+    bad_length = {"Tus-Resumable": "1.0.0", "Upload-Length": "five"}
+    english = world.sign_in(app, p.harmed).post(f"{API}/uploads", headers=bad_length)
+    assert english.status_code == 400 and english.json()["message"] == (
+        "The Upload-Length header must be a whole number of bytes, in at most 18 digits 0-9.")
+    welsh = world.sign_in(app, p.harmed)
+    welsh.cookies.set(i18n.COOKIE, "cy")
+    refused = welsh.post(f"{API}/uploads", headers=bad_length)
+    assert refused.status_code == 400 and refused.json()["message"] == (
+        "Rhaid i'r pennawd Upload-Length fod yn nifer cyfan o feitiau, mewn 18 digid 0-9 ar y mwyaf.")
+    both = welsh.post(f"{API}/uploads", headers={"Tus-Resumable": "1.0.0", "Upload-Length": "5",
+                                                   "Upload-Defer-Length": "1"})
+    assert both.json()["message"] == "Anfonwch Upload-Length neu Upload-Defer-Length, nid y ddau."
+
+    half = {"source": "police", "person_name": "Sam"}
+    assert web_client(app).post(f"{API}/referrals", json=half).json()["message"] == "Enter your name."
+    anonymous = web_client(app)
+    anonymous.cookies.set(i18n.COOKIE, "cy")
+    refused = anonymous.post(f"{API}/referrals", json=half)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_referral"
+    assert refused.json()["message"] == "Rhowch eich enw."
+    long = anonymous.post(f"{API}/referrals", json={"source": "self_responsible", "person_name": "Sam",
+                                                    "offence": "x" * 301, "court": "no"})
+    assert long.json()["message"] == "Rhaid i'r ateb hwn fod yn 300 nod neu lai: mae ganddo 301."
+
+
 def test_a_welsh_article_before_a_said_value_is_elided_only_at_the_join() -> None:
     """Welsh writes "gyda'r", "a'r" (not "gyda yr", "a yr") before a default side label; a label typed
     as "yr ysgol" (a name, not a Sentence), the label's own words and English are left as they are."""
