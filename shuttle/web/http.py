@@ -25,7 +25,7 @@ from shuttle.accounts import service as accounts
 from shuttle.accounts.service import CountedFailure, Principal
 from shuttle.db import UnitOfWork, WriteInReadOnly
 from shuttle.errors import BadInput, Conflict, Forbidden, NotAuthenticated, TooLarge
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.services import Actor, Services
 
 SESSION_COOKIE = "shuttle_session"
@@ -56,12 +56,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused with 413 as soon as it passes `limit` (never buffered beyond it)."""
     declared = to_natural(request.headers.get("content-length", ""))
     if declared is not None and declared > limit:
-        raise TooLarge(f"The request is larger than {limit // 1024} KiB.")
+        raise TooLarge(Sentence(N_("The request is larger than %(kib)s KiB."), kib=limit // 1024))
     received = bytearray()
     async for chunk in request.stream():
         received += chunk
         if len(received) > limit:
-            raise TooLarge(f"The request is larger than {limit // 1024} KiB.")
+            raise TooLarge(Sentence(N_("The request is larger than %(kib)s KiB."), kib=limit // 1024))
     return bytes(received)
 
 
@@ -70,13 +70,13 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not body:
         return {}
     if "json" not in request.headers.get("content-type", ""):
-        raise BadInput("Send JSON with Content-Type: application/json.")
+        raise BadInput(N_("Send JSON with Content-Type: application/json."))
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        raise BadInput("The body is not valid JSON.") from None
+        raise BadInput(N_("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise BadInput("The body must be a JSON object.")
+        raise BadInput(N_("The body must be a JSON object."))
     _check_storable(data)
     return data
 
@@ -88,10 +88,11 @@ def _check_storable(body: dict[str, Any]) -> None:
     while pending:
         value, depth = pending.pop()
         if isinstance(value, str) and UNSTORABLE_CHARACTER.search(value):
-            raise BadInput("The body contains characters that cannot be stored (NUL or an unpaired surrogate).")
+            raise BadInput(N_("The body contains characters that cannot be stored (NUL or an unpaired surrogate)."))
         if isinstance(value, (dict, list)):
             if depth > MAX_JSON_DEPTH:
-                raise BadInput(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
+                raise BadInput(Sentence(N_("The body is nested more than %(depth)s levels deep."),
+                                        depth=MAX_JSON_DEPTH))
             items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
             pending.extend((item, depth + 1) for item in items)
 
@@ -100,13 +101,13 @@ async def read_form(request: Request) -> dict[str, str]:
     """URL-encoded forms only (message content never comes as a multipart upload here)."""
     body = await read_body(request, services(request).settings.limits.max_request_bytes)
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        raise BadInput("Send the form URL-encoded.")
+        raise BadInput(N_("Send the form URL-encoded."))
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
-        raise BadInput("The form is not valid UTF-8.") from None
+        raise BadInput(N_("The form is not valid UTF-8.")) from None
     if any("\x00" in key or "\x00" in value for key, value in pairs):
-        raise BadInput("The form contains a NUL character, which no field accepts.")
+        raise BadInput(N_("The form contains a NUL character, which no field accepts."))
     return dict(pairs)
 
 
@@ -115,14 +116,14 @@ def field(data: dict[str, Any], name: str, kind: type[T], *, default: T | None =
     if name not in data or data[name] is None:
         if default is not None or not required:
             return default  # type: ignore[return-value]
-        raise BadInput(f"'{name}' is required.")
+        raise BadInput(Sentence(N_("'%(name)s' is required."), name=name))
     value = data[name]
     if kind is bool and isinstance(value, str):
         value = value.lower() in {"1", "true", "yes", "on"}
     if kind is int and isinstance(value, str):
         value = to_int(value, default=value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise BadInput(f"'{name}' must be {kind.__name__}.")
+        raise BadInput(Sentence(N_("'%(name)s' must be %(kind)s."), name=name, kind=kind.__name__))
     return value
 
 
@@ -313,7 +314,7 @@ def run_here(
         else:
             token = request.cookies.get(SESSION_COOKIE)
             if not token:
-                raise NotAuthenticated("Please sign in.")
+                raise NotAuthenticated(N_("Please sign in."))
             principal = _authenticate(uow, svc, token)
             if unit is not None:
                 unit.principal, unit.looked_up = principal, True
@@ -327,7 +328,7 @@ def run_here(
                 raise _Redo(learn=True)
             uow.commit()
         except StaleDataError:
-            raise Conflict("Someone else changed this at the same moment. Reload and try again.",
+            raise Conflict(N_("Someone else changed this at the same moment. Reload and try again."),
                            code="stale") from None
         return result
 
@@ -411,7 +412,7 @@ class EdgeRoute(Route):
         if self.methods and scope["method"] not in self.methods:
             raise HTTPException(status_code=405, headers={"Allow": self.allow})
         if any("\x00" in key or "\x00" in value for key, value in Request(scope).query_params.multi_items()):
-            raise BadInput("The address contains a NUL character, which no query value accepts.")
+            raise BadInput(N_("The address contains a NUL character, which no query value accepts."))
         scope["path_params"] = {name: id_or_missing(value) if name.endswith("_id") else value
                                 for name, value in scope.get("path_params", {}).items()}
         await self.app(scope, receive, send)

@@ -281,6 +281,20 @@ def test_an_upload_refusal_and_a_referral_refusal_are_said_in_welsh(setup: Any) 
     assert long.json()["message"] == "Rhaid i'r ateb hwn fod yn 300 nod neu lai: mae ganddo 301."
 
 
+def test_a_body_the_api_cannot_read_is_refused_in_welsh(setup: Any) -> None:
+    """shuttle.web.http's refusals of a body (not JSON, not an object): the reader's language, English otherwise."""
+    app, world, case_id, p = setup
+    url = f"{API}/cases/{case_id}/messages"
+    english = world.sign_in(app, p.harmed)
+    assert english.post(url, json=[1]).json()["message"] == "The body must be a JSON object."
+    welsh = world.sign_in(app, p.harmed)
+    welsh.cookies.set(i18n.COOKIE, "cy")
+    listed = welsh.post(url, json=[1])
+    assert listed.status_code == 400 and listed.json()["message"] == "Rhaid i'r corff fod yn wrthrych JSON."
+    broken = welsh.post(url, content=b"{", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["message"] == "Nid yw'r corff yn JSON dilys."
+
+
 def test_a_welsh_article_before_a_said_value_is_elided_only_at_the_join() -> None:
     """Welsh writes "gyda'r", "a'r" (not "gyda yr", "a yr") before a default side label; a label typed
     as "yr ysgol" (a name, not a Sentence), the label's own words and English are left as they are."""
