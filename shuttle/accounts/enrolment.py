@@ -27,6 +27,7 @@ from shuttle.audit import log as audit
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.config import Settings
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_, Sentence
 from shuttle.services import Actor, Services
 
 #: The roles a coordinator may create (participants are added to a case by its facilitators).
@@ -104,9 +105,11 @@ def _staff(session: Session, account_id: str) -> Account:
     return account
 
 
-def _not_me(actor: Actor, account: Account, doing: str) -> None:
+def _not_me(actor: Actor, account: Account, refusal: str) -> None:
+    """`refusal`: the whole marked sentence ("You cannot deactivate your own account..."), so each
+    language can put the verb where it goes."""
     if actor.account_id == account.id:
-        raise BadInput(f"You cannot {doing} your own account: ask another coordinator.", code="own_account")
+        raise BadInput(refusal, code="own_account")
 
 
 def is_enrolled(account: Account) -> bool:
@@ -146,7 +149,7 @@ def create_staff(session: Session, svc: Services, actor: Actor, *, username: str
     """A new facilitator or coordinator, who cannot sign in until they enrol through the returned link."""
     _coordinator(actor)
     if role not in CREATABLE_ROLES:
-        raise BadInput("A staff account is a facilitator or a coordinator.", code="role")
+        raise BadInput(N_("A staff account is a facilitator or a coordinator."), code="role")
     account, _ = accounts.create_account(session, svc.settings, username=username, role=role,
                                          display_name=display_name, with_totp=False, now=svc.now())
     issued = _issue(session, svc, actor, account, "new")
@@ -160,10 +163,11 @@ def new_link(session: Session, svc: Services, actor: Actor, account_id: str) -> 
     _coordinator(actor)
     account = _staff(session, account_id)
     if not account.active:
-        raise Conflict(f"{account.display_name}'s account is deactivated: reactivate it first.", code="inactive")
+        raise Conflict(Sentence(N_("%(name)s's account is deactivated: reactivate it first."),
+                                name=account.display_name), code="inactive")
     if is_enrolled(account):
-        raise Conflict(f"{account.display_name} has enrolled already. If they lost their authenticator, reset "
-                       "their second factor instead.", code="enrolled")
+        raise Conflict(Sentence(N_("%(name)s has enrolled already. If they lost their authenticator, reset their "
+                                   "second factor instead."), name=account.display_name), code="enrolled")
     issued = _issue(session, svc, actor, account, "new")
     _audit(session, svc, actor, "account.enrolment_link", account, expires_at=issued.expires_at.isoformat())
     return issued
@@ -174,12 +178,13 @@ def reset_second_factor(session: Session, svc: Services, actor: Actor, account_i
     ends, and the person enrols again through a new link (a password alone never signs staff in)."""
     _coordinator(actor)
     account = _staff(session, account_id)
-    _not_me(actor, account, "reset the second factor of")
+    _not_me(actor, account, N_("You cannot reset the second factor of your own account: ask another coordinator."))
     if not account.active:
-        raise Conflict(f"{account.display_name}'s account is deactivated: reactivate it first.", code="inactive")
+        raise Conflict(Sentence(N_("%(name)s's account is deactivated: reactivate it first."),
+                                name=account.display_name), code="inactive")
     if not is_enrolled(account):
-        raise Conflict(f"{account.display_name} has not enrolled yet: give them a new enrolment link instead.",
-                       code="not_enrolled")
+        raise Conflict(Sentence(N_("%(name)s has not enrolled yet: give them a new enrolment link instead."),
+                                name=account.display_name), code="not_enrolled")
     account.password_hash = None
     account.totp_secret_enc = None
     account.totp_last_step = None
@@ -193,9 +198,10 @@ def deactivate_staff(session: Session, svc: Services, actor: Actor, account_id: 
     """No more sign-in: every session ends at once and every unused link stops working."""
     _coordinator(actor)
     account = _staff(session, account_id)
-    _not_me(actor, account, "deactivate")
+    _not_me(actor, account, N_("You cannot deactivate your own account: ask another coordinator."))
     if not account.active:
-        raise Conflict(f"{account.display_name}'s account is deactivated already.", code="inactive")
+        raise Conflict(Sentence(N_("%(name)s's account is deactivated already."), name=account.display_name),
+                       code="inactive")
     now = svc.now()
     accounts.deactivate(session, account.id, now=now)
     _revoke_links(session, account.id, now)
@@ -208,7 +214,7 @@ def reactivate_staff(session: Session, svc: Services, actor: Actor, account_id: 
     _coordinator(actor)
     account = _staff(session, account_id)
     if account.active:
-        raise Conflict(f"{account.display_name}'s account is active already.", code="active")
+        raise Conflict(Sentence(N_("%(name)s's account is active already."), name=account.display_name), code="active")
     account.active = True
     account.deactivated_at = None
     _audit(session, svc, actor, "account.reactivate", account)

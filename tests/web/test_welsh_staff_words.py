@@ -219,3 +219,29 @@ def test_the_staff_forms_refusals_are_in_welsh(world: World, app: Any) -> None:
     with i18n.using("cy"):
         said = i18n.translate(not_a_scan.value.message)
     assert said == "Rhaid i'r ffurflen wedi'i sganio fod yn ffeil PDF, JPEG neu PNG."
+
+
+def test_the_coordinators_staff_refusals_and_an_agreement_date_are_said_in_welsh(world: World) -> None:
+    """enrolment's refusals (a whole sentence per action, a Sentence with the person's name) and the
+    agreement form's date: the English as before, Welsh where shown to a Welsh reader."""
+    from shuttle.accounts import enrolment
+    from shuttle.errors import BadInput, Conflict
+    from shuttle.web.pages import agreements
+
+    _case_id, p = world.case()
+    with pytest.raises(BadInput) as own:
+        world.do(enrolment.deactivate_staff, p.coordinator, p.coordinator.account_id)
+    assert own.value.message == "You cannot deactivate your own account: ask another coordinator."
+    with pytest.raises(Conflict) as active:
+        world.do(enrolment.reactivate_staff, p.coordinator, p.facilitator.account_id)
+    name = active.value.message.removesuffix("'s account is active already.")
+    assert name and name != active.value.message
+    with pytest.raises(BadInput) as date:
+        agreements.items_from([{"what": "Write a letter", "owner": "responsible", "due": "soon", "check": ""}])
+    assert date.value.message == "Item 1: the date it is due by is a date like 2027-03-14."
+    with i18n.using("cy"):
+        assert i18n.translate(own.value.message) == ("Allwch chi ddim dadactifadu eich cyfrif eich hun: "
+                                                     "gofynnwch i gydlynydd arall.")
+        assert i18n.translate(active.value.message) == f"Mae cyfrif {name} yn weithredol yn barod."
+        assert i18n.translate(date.value.message) == ("Eitem 1: mae'r dyddiad y mae'n ddyledus erbyn yn ddyddiad "
+                                                      "fel 2027-03-14.")

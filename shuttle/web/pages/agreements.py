@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from shuttle.agreements import aftercare, rules, service, views
 from shuttle.errors import BadInput, NotFound
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages.common import go, render, signed_in
@@ -25,14 +25,15 @@ from shuttle.web.pages.common import go, render, signed_in
 SPARE_ROWS = 2
 
 
-def _day(raw: str, field: str, words: str) -> date | None:
+def _day(raw: str, field: str, n: int) -> date | None:
     raw = raw.strip()
     if not raw:
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"{words} is a date like 2027-03-14.", details={"field": field}) from None
+        raise BadInput(Sentence(N_("Item %(n)s: the date it is due by is a date like 2027-03-14."), n=n),
+                       details={"field": field}) from None
 
 
 def typed_items(form: dict[str, str]) -> list[dict[str, str]]:
@@ -46,7 +47,7 @@ def typed_items(form: dict[str, str]) -> list[dict[str, str]]:
 
 
 def items_from(rows: list[dict[str, str]]) -> list[rules.Item]:
-    return [rules.Item(row["what"], row["owner"], _day(row["due"], f"item-{n}-due", f"Item {n}: the date it is due by"),
+    return [rules.Item(row["what"], row["owner"], _day(row["due"], f"item-{n}-due", n),
                        row["check"]) for n, row in enumerate(rows, start=1)]
 
 
@@ -73,13 +74,13 @@ def _staff_action(form: dict[str, str]) -> Callable[..., Any]:
             s, svc, actor, case_id, form.get("item_id", ""), status=form.get("status", ""), note=form.get("note", ""))
     if what == "close":
         if form.get("confirm") != "yes":
-            raise BadInput("Closing a case cannot be undone: tick the box to confirm, then close it.",
+            raise BadInput(N_("Closing a case cannot be undone: tick the box to confirm, then close it."),
                            details={"field": "confirm-close"})
         return lambda s, svc, actor, case_id: service.close_case(
             s, svc, actor, case_id, reason=form.get("reason", ""), expected_version=to_int(form.get("version", "")))
     if what == "finish":
         if form.get("confirm") != "yes":
-            raise BadInput("Tick the box to confirm that the case is finished, then finish it.",
+            raise BadInput(N_("Tick the box to confirm that the case is finished, then finish it."),
                            details={"field": "confirm-finish"})
         return lambda s, svc, actor, case_id: service.finish_case(s, svc, actor, case_id,
                                                                   reason=form.get("reason", ""))
@@ -90,7 +91,7 @@ def _staff_action(form: dict[str, str]) -> Callable[..., Any]:
     if what == "share":
         return lambda s, svc, actor, case_id: aftercare.share_support(
             s, svc, actor, case_id, form.get("participant_id", ""), form.get("service_id", ""))
-    raise BadInput("Unknown action.")
+    raise BadInput(N_("Unknown action."))
 
 
 def _field_of(error: BadInput, form: dict[str, str]) -> str:
@@ -154,7 +155,7 @@ def _participant_action(form: dict[str, str]) -> Callable[..., Any]:
         answers = rules.Answers(_satisfied(form.get("satisfied", "")),
                                 {"yes": True, "no": False}.get(form.get("recommend", "")), form.get("comment", ""))
         return lambda s, svc, actor, case_id: service.give_feedback(s, svc, actor, case_id, answers)
-    raise BadInput("Unknown action.")
+    raise BadInput(N_("Unknown action."))
 
 
 def _my_page(s: Session, svc: Services, actor: Actor, case_id: str) -> views.ParticipantAgreementPage:
@@ -217,7 +218,7 @@ async def directory_entry(request: Request) -> Response:
     form = await read_form(request)
     action = form.get("action", "")
     if action not in ("deactivate", "reactivate"):
-        raise BadInput("Unknown action.")
+        raise BadInput(N_("Unknown action."))
     await run(request, aftercare.set_support_active, request.path_params["service_id"], action == "reactivate",
               csrf=form.get("csrf_token"))
     return go("/coordinator/support-services")
