@@ -24,7 +24,7 @@ from shuttle.audit import log as audit
 from shuttle.cases.models import Case, Participant
 from shuttle.db import Base, UTCDateTime, new_id, utcnow
 from shuttle.errors import BadInput, NotFound
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.services import Actor, Services
 
 #: How a preparation meeting was held, marked for staff.po; translated where a page shows it.
@@ -107,11 +107,12 @@ def _prepared_participant(session: Session, actor: Actor, case_id: str, particip
     return case, participant
 
 
-def _check_text(value: str, limit: int, what: str) -> str:
+def _check_text(value: str, limit: int, not_text: str, too_long: str) -> str:
+    """`not_text` and `too_long` (with %(max)s): whole marked sentences, so each language says its own."""
     if not isinstance(value, str):
-        raise BadInput(f"{what} is text.")
+        raise BadInput(not_text)
     if len(value) > limit:
-        raise BadInput(f"{what} can be at most {limit} characters.")
+        raise BadInput(Sentence(too_long, max=limit))
     return value.strip()
 
 
@@ -119,13 +120,15 @@ def record_meeting(session: Session, svc: Services, actor: Actor, case_id: str, 
                    held_on: date, how: str, attended: str, notes: str = "") -> PreparationMeeting:
     case, participant = _prepared_participant(session, actor, case_id, participant_id)
     if how not in MEETING_WAYS:
-        raise BadInput(f"A meeting is held by: {', '.join(MEETING_WAYS)}.")
+        raise BadInput(Sentence(N_("A meeting is held by: %(ways)s."), ways=", ".join(MEETING_WAYS)))
     if not isinstance(held_on, date) or held_on > svc.now().date():
         raise BadInput(N_("The meeting's date is a day that has already come (today or before)."))
-    attended = _check_text(attended, MAX_ATTENDED_CHARS, "Who attended")
+    attended = _check_text(attended, MAX_ATTENDED_CHARS, N_("Who attended is text."),
+                           N_("Who attended can be at most %(max)s characters."))
     if not attended:
         raise BadInput(N_("Say who attended the meeting."))
-    notes = _check_text(notes, MAX_NOTE_CHARS, "The notes")
+    notes = _check_text(notes, MAX_NOTE_CHARS, N_("The notes is text."),
+                        N_("The notes can be at most %(max)s characters."))
     blob = blobs.store_text(session, svc.store, json.dumps({"attended": attended, "notes": notes},
                                                            ensure_ascii=False))
     meeting = PreparationMeeting(case_id=case.id, participant_id=participant.id, held_on=held_on, how=how,
@@ -143,14 +146,15 @@ def record_wishes(session: Session, svc: Services, actor: Actor, case_id: str, p
                   ) -> ParticipantWishes:
     case, participant = _prepared_participant(session, actor, case_id, participant_id)
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
-        raise BadInput("'questions' is a list of the questions the person wants answered (text).")
-    kept = [_check_text(q, MAX_QUESTION_CHARS, "A question") for q in questions]
+        raise BadInput(N_("'questions' is a list of the questions the person wants answered (text)."))
+    kept = [_check_text(q, MAX_QUESTION_CHARS, N_("A question is text."),
+                        N_("A question can be at most %(max)s characters.")) for q in questions]
     kept = [q for q in kept if q]
     if len(kept) > MAX_QUESTIONS:
-        raise BadInput(f"Up to {MAX_QUESTIONS} questions can be kept.")
+        raise BadInput(Sentence(N_("Up to %(max)s questions can be kept."), max=MAX_QUESTIONS))
     for name, value in (("wants_reply", wants_reply), ("wants_outcome_news", wants_outcome_news)):
         if value is not None and not isinstance(value, bool):
-            raise BadInput(f"'{name}' is true, false or null (not asked yet).")
+            raise BadInput(Sentence(N_("'%(name)s' is true, false or null (not asked yet)."), name=name))
     blob_id = blobs.store_text(session, svc.store, json.dumps(kept, ensure_ascii=False)).id if kept else None
     wishes = ParticipantWishes(participant_id=participant.id, questions_blob_id=blob_id, wants_reply=wants_reply,
                                wants_outcome_news=wants_outcome_news, recorded_by=actor.account_id,

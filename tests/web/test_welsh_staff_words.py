@@ -245,3 +245,19 @@ def test_the_coordinators_staff_refusals_and_an_agreement_date_are_said_in_welsh
         assert i18n.translate(active.value.message) == f"Mae cyfrif {name} yn weithredol yn barod."
         assert i18n.translate(date.value.message) == ("Eitem 1: mae'r dyddiad y mae'n ddyledus erbyn yn ddyddiad "
                                                       "fel 2027-03-14.")
+
+
+def test_a_preparation_refusal_is_one_whole_sentence_said_in_welsh() -> None:
+    """preparation's text checks take whole marked sentences (no "%(what)s is text" joined in English)."""
+    from shuttle.cases import preparation
+    from shuttle.errors import BadInput
+
+    with pytest.raises(BadInput) as long:
+        preparation._check_text("x" * 11, 10, "A question is text.", "A question can be at most %(max)s characters.")
+    assert long.value.message == "A question can be at most 10 characters."
+    with pytest.raises(BadInput) as not_text:
+        preparation._check_text(3, 10, "The notes is text.", "The notes can be at most %(max)s characters.")  # type: ignore[arg-type]
+    assert not_text.value.message == "The notes is text."
+    with i18n.using("cy"):
+        assert i18n.translate(long.value.message) == "Gall cwestiwn fod hyd at 10 nod."
+        assert i18n.translate(not_text.value.message) == "Rhaid i'r nodiadau fod yn destun."
