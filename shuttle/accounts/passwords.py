@@ -16,7 +16,7 @@ from argon2 import Parameters, PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shuttle.errors import BadInput
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 
 MIN_LENGTH = 10
 # Long enough for any passphrase, short enough that hashing it cannot be used to burn CPU.
@@ -79,9 +79,9 @@ class PasswordPolicy:
     def check(self, password: str, *, username: str = "") -> None:
         """Refuse passwords that are too short, too long, or easy to guess (BadInput)."""
         if len(password) < self.min_length:
-            raise BadInput(f"Choose a password of at least {self.min_length} characters.")
+            raise BadInput(Sentence(N_("Choose a password of at least %(min)s characters."), min=self.min_length))
         if len(password) > MAX_LENGTH:
-            raise BadInput(f"Choose a password of at most {MAX_LENGTH} characters.")
+            raise BadInput(Sentence(N_("Choose a password of at most %(max)s characters."), max=MAX_LENGTH))
         lowered = password.lower()
         base = re.sub(r"[\d\W_]+$", "", lowered)
         if lowered in COMMON_PASSWORDS or base in COMMON_PASSWORDS:

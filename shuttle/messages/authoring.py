@@ -11,7 +11,7 @@ from shuttle.cases import states as case_states
 from shuttle.cases.facts import current_assessment, current_consent, proceedings_hold
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.jobs import queue
 from shuttle.messages import lifecycle
 from shuttle.messages.models import Message, MessageVersion
@@ -27,7 +27,8 @@ def check_letter(svc: Services, text: str) -> None:
     if not isinstance(text, str):
         raise BadInput(N_("A letter is text."))
     if len(text.encode("utf-8")) > svc.settings.limits.max_letter_bytes:
-        raise TooLarge(f"A letter can be at most {svc.settings.limits.max_letter_bytes // 1024} KiB of text.")
+        raise TooLarge(Sentence(N_("A letter can be at most %(kib)s KiB of text."),
+                                kib=svc.settings.limits.max_letter_bytes // 1024))
 
 
 def _harmed_side_has_sent(session: Session, case_id: str) -> bool:
@@ -87,7 +88,7 @@ def start_draft(session: Session, svc: Services, actor: Actor, case_id: str, tex
 def start_media(session: Session, svc: Services, actor: Actor, case_id: str, kind: str) -> Message:
     """An audio, video or image message: its content arrives as an upload."""
     if kind not in MEDIA_KINDS:
-        raise BadInput(f"A media message is one of: {', '.join(MEDIA_KINDS)}.")
+        raise BadInput(Sentence(N_("A media message is one of: %(kinds)s."), kinds=", ".join(MEDIA_KINDS)))
     return _new_message(session, svc, actor, case_id, kind)
 
 

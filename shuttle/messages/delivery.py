@@ -46,12 +46,18 @@ def may_open_now(session: Session, case_status: str, participant_id: str, label:
     return True
 
 
+def _closed_words(done: str) -> str:
+    """The refusal for a message returned or destroyed at the reader's request: one whole sentence each."""
+    if done == "return":
+        return N_("At your request, your facilitator has returned this message.")
+    return N_("At your request, your facilitator has destroyed this message.")
+
+
 def _check_not_closed(session: Session, message: Message) -> None:
     """A message returned or destroyed at the recipient's request is not shown to them any more."""
     done = closed_by_request(session, message.id)
     if done:
-        raise Conflict(f"At your request, your facilitator has {'returned' if done == 'return' else 'destroyed'} "
-                       "this message.", code="closed_by_request")
+        raise Conflict(_closed_words(done), code="closed_by_request")
 
 
 def open_message(session: Session, svc: Services, actor: Actor, message_id: str, *,
@@ -217,8 +223,7 @@ def media_ref(session: Session, svc: Services, actor: Actor, message_id: str, *,
                            code="not_deliverable")
         done = row.closed_by_request
         if done:
-            raise Conflict(f"At your request, your facilitator has {'returned' if done == 'return' else 'destroyed'} "
-                           "this message.", code="closed_by_request")
+            raise Conflict(_closed_words(done), code="closed_by_request")
         wanted = row.approved_version_id if row.state == State.VIEWED else None
     found = next((r for r in rows if wanted and r.version_id == wanted), None)
     if found is None or found.blob_id is None or found.wrapped_key is None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shuttle import blobs
 from shuttle.blobs import Blob
 from shuttle.errors import BadInput, Conflict, NotFound, ShuttleError, TooLarge
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.messages.authoring import MEDIA_KINDS, as_writer, check_case_takes_writing
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.states import EDITABLE
@@ -65,7 +65,7 @@ def create(session: Session, svc: Services, actor: Actor, message_id: str, lengt
 def _check_length(svc: Services, length: int) -> None:
     limit = svc.settings.limits.max_upload_bytes
     if length > limit:
-        raise TooLarge(f"A recording or file can be at most {limit // (1024 * 1024)} MiB.")
+        raise TooLarge(Sentence(N_("A recording or file can be at most %(mib)s MiB."), mib=limit // (1024 * 1024)))
     if length <= 0:
         raise BadInput(N_("The upload is empty."))
 
@@ -103,14 +103,16 @@ def check_offset(session: Session, svc: Services, actor: Actor, upload_id: str, 
     if upload.state != "open":
         raise Conflict(N_("This upload is already complete."), code="complete")
     if offset != upload.offset:
-        raise Conflict(f"The upload is at byte {upload.offset}, not {offset}.", code="offset_mismatch")
+        raise Conflict(Sentence(N_("The upload is at byte %(at)s, not %(offset)s."), at=upload.offset, offset=offset),
+                       code="offset_mismatch")
     if length is not None and length != upload.length:
         if not deferred(upload):
-            raise Conflict(f"This upload's length is already {upload.length} bytes.", code="length_set")
+            raise Conflict(Sentence(N_("This upload's length is already %(length)s bytes."), length=upload.length),
+                           code="length_set")
         _check_length(svc, length)
         if length < upload.offset:
-            raise Conflict(f"The server already holds {upload.offset} bytes, more than {length}.",
-                           code="length_too_short")
+            raise Conflict(Sentence(N_("The server already holds %(held)s bytes, more than %(length)s."),
+                                    held=upload.offset, length=length), code="length_too_short")
         upload.length = length
         session.flush()
     return _room(svc, upload)

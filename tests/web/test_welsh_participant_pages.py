@@ -295,6 +295,24 @@ def test_a_body_the_api_cannot_read_is_refused_in_welsh(setup: Any) -> None:
     assert broken.status_code == 400 and broken.json()["message"] == "Nid yw'r corff yn JSON dilys."
 
 
+def test_a_short_password_and_a_closed_message_are_refused_in_welsh_where_shown() -> None:
+    """passwords' length refusals (Sentences) and delivery's returned/destroyed refusal (a whole sentence
+    each, not a verb joined in English): the English as before, Welsh where shown."""
+    from shuttle.accounts.passwords import PasswordPolicy
+    from shuttle.errors import BadInput
+    from shuttle.messages import delivery
+
+    policy = PasswordPolicy()
+    with pytest.raises(BadInput) as short:
+        policy.check("x")
+    assert short.value.message == f"Choose a password of at least {policy.min_length} characters."
+    assert delivery._closed_words("return") == "At your request, your facilitator has returned this message."
+    with i18n.using("cy"):
+        assert i18n.translate(short.value.message) == f"Dewiswch gyfrinair o {policy.min_length} nod o leiaf."
+        assert i18n.translate(delivery._closed_words("destroy")) == (
+            "Ar eich cais chi, mae eich hwylusydd wedi dinistrio'r neges hon.")
+
+
 def test_a_welsh_article_before_a_said_value_is_elided_only_at_the_join() -> None:
     """Welsh writes "gyda'r", "a'r" (not "gyda yr", "a yr") before a default side label; a label typed
     as "yr ysgol" (a name, not a Sentence), the label's own words and English are left as they are."""

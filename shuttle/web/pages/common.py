@@ -151,5 +151,5 @@ async def signed_in(request: Request) -> Principal:
     """The signed-in person; otherwise NotAuthenticated, which pages answer with the sign-in page."""
     principal = await current_principal(request)
     if principal is None:
-        raise NotAuthenticated("Please sign in.")
+        raise NotAuthenticated(i18n.N_("Please sign in."))
     return principal

@@ -62,7 +62,7 @@ async def choose_language(request: Request) -> Response:
     form = await read_form(request)
     language = i18n.known(form.get("language"))
     if language is None:
-        raise BadInput("Choose English or Cymraeg.")
+        raise BadInput(i18n.N_("Choose English or Cymraeg."))
     if await current_principal(request) is not None:
         await run(request, remember_language, language, csrf=form.get("csrf_token"))
     response = RedirectResponse(back_to(form.get("next")), status_code=303)

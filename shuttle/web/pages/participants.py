@@ -170,7 +170,7 @@ async def my_message_page(request: Request) -> Response:
     if action == "captions":
         return await _send_timed(request, principal, message_id, form, version)
     if action not in ("save", "check", *AUTHOR_FORM_ACTIONS):
-        raise BadInput("Unknown action.")
+        raise BadInput(N_("Unknown action."))
     text = form.get("text") if action in ("save", "check", "submit") else None
     try:
         if text is not None:

@@ -97,7 +97,7 @@ def _neighbour(answers: dict[str, str], step: str, by: int) -> str:
 async def refer_post(request: Request) -> Response:
     form = await read_form(request)
     if not csrf_matches(request.cookies.get(PRE_COOKIE, ""), form.get("csrf_token")):
-        raise Forbidden("The form has expired. Go back to the start and try again: nothing has been sent.",
+        raise Forbidden(N_("The form has expired. Go back to the start and try again: nothing has been sent."),
                         code="csrf")
     if form.get(HONEYPOT):
         return _done(request, service.new_reference())  # looks like success; nothing is stored
@@ -161,7 +161,7 @@ async def inbox_page(request: Request) -> Response:
     principal = await _coordinator(request)
     wanted = request.query_params.get("status") or None
     if wanted not in (None, *STATUSES):
-        raise BadInput("Show referrals that are new, contacted, accepted or declined.")
+        raise BadInput(N_("Show referrals that are new, contacted, accepted or declined."))
     items = await run(request, views.inbox, wanted)
     return render(request, "coordinator/referrals.html", principal=principal, items=items, wanted=wanted,
                   statuses=STATUSES, hours=services(request).settings.first_contact_working_hours,
@@ -176,7 +176,7 @@ def _when(raw: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise BadInput("Enter when as a date and time, like 2026-11-17 14:30.") from None
+        raise BadInput(N_("Enter when as a date and time, like 2026-11-17 14:30.")) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -200,7 +200,7 @@ def _action(form: dict[str, str]) -> tuple[str, Any]:
         chosen = [form.get("facilitator_1", ""), form.get("facilitator_2", "")]
         return "accept", lambda s, svc, actor, rid: service.accept(
             s, svc, actor, rid, facilitators=chosen, expected_version=_version(form))
-    raise BadInput("Choose what to do: record a contact attempt, decline or accept.")
+    raise BadInput(N_("Choose what to do: record a contact attempt, decline or accept."))
 
 
 async def referral_page(request: Request) -> Response:
