@@ -31,6 +31,7 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases import states
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound
+from shuttle.i18n import N_
 from shuttle.messages.models import Message
 from shuttle.messages.states import State
 from shuttle.retention import shred_case_content
@@ -129,7 +130,7 @@ def place_hold(session: Session, svc: Services, actor: Actor, reference: str, re
     _coordinator(actor)
     reason = reason.strip()
     if not reason:
-        raise BadInput("Say why the case is on legal hold (for example the court order or the request).",
+        raise BadInput(N_("Say why the case is on legal hold (for example the court order or the request)."),
                        details={"field": "reason"})
     if len(reason) > MAX_REASON_CHARS:
         raise BadInput(f"The reason is up to {MAX_REASON_CHARS} characters.", details={"field": "reason"})

@@ -67,7 +67,7 @@ def inbox(session: Session, svc: Services, actor: Actor, status: str | None = No
     newest first."""
     _coordinator(actor)
     if status is not None and status not in STATUSES:
-        raise BadInput("status is new, contacted, accepted or declined.")
+        raise BadInput(N_("status is new, contacted, accepted or declined."))
     query = select(Referral)
     if status is not None:
         query = query.where(Referral.status == status)

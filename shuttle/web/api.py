@@ -19,6 +19,7 @@ from shuttle.agreements import service as agreements
 from shuttle.cases import service as cases
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput, NotFound, ShuttleError
+from shuttle.i18n import N_
 from shuttle.messages import authoring, delivery, drafting, queries, replies, review
 from shuttle.messages.views import for_member
 from shuttle.services import Actor, Services
@@ -199,7 +200,7 @@ async def start_letter(request: Request) -> Response:
     case_id = request.path_params["case_id"]
     if body.kind == "letter":
         if body.text is None:
-            raise BadInput("'text' is required.", details={"fields": [{"field": "text", "problem": "is required"}]})
+            raise BadInput(N_("'text' is required."), details={"fields": [{"field": "text", "problem": "is required"}]})
         if body.in_reply_to is None:
             message = await run(request, authoring.start_draft, case_id, body.text)
         else:
@@ -262,13 +263,13 @@ def _parse_time(raw: str | None) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise BadInput("'at' must be an ISO 8601 date and time with a time zone.") from None
+        raise BadInput(N_("'at' must be an ISO 8601 date and time with a time zone.")) from None
     if value.tzinfo is None:
-        raise BadInput("'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00.")
+        raise BadInput(N_("'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00."))
     try:
         return value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable UTC time
-        raise BadInput("'at' is out of range.") from None
+        raise BadInput(N_("'at' is out of range.")) from None
 
 
 #: action name -> (use case, positional args after the message id, keyword args), from the action's

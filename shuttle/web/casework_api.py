@@ -14,6 +14,7 @@ from shuttle.access import load_message
 from shuttle.cases import notes, preparation
 from shuttle.cases.preparation import PreparationView
 from shuttle.errors import BadInput
+from shuttle.i18n import N_
 from shuttle.messages import on_behalf, sharing
 from shuttle.messages.sharing import SharedItem, SupporterChoice
 from shuttle.messages.views import for_member
@@ -26,7 +27,7 @@ def _day(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadInput("'held_on' is a date like 2026-03-14.") from None
+        raise BadInput(N_("'held_on' is a date like 2026-03-14.")) from None
 
 
 # --- preparation ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from shuttle.cases import participation
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput
+from shuttle.i18n import N_
 from shuttle.web import contract as c
 from shuttle.web.contract import answer, read
 from shuttle.web.http import read_body, run
@@ -63,7 +64,7 @@ async def consent_scan(request: Request) -> Response:
     p, q = request.path_params, request.query_params
     scan = await read_body(request, participation.MAX_SCAN_BYTES)
     if not scan:
-        raise BadInput("Send the scanned form as the request body.")
+        raise BadInput(N_("Send the scanned form as the request body."))
     given_on = day(q.get("given_on"), "given_on")
     await run(request, participation.record_consent_form, p["case_id"], p["participant_id"],
               kind=q.get("kind", "take_part"), granted=q.get("granted", "true").lower() in {"1", "true", "yes"},

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput
+from shuttle.i18n import N_
 from shuttle.referrals import service, views
 from shuttle.web import contract as c
 from shuttle.web.contract import answer, read
@@ -26,8 +27,8 @@ def _time(raw: str | None) -> datetime | None:
             raise ValueError
         return value.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise BadInput("'at' must be an ISO 8601 date and time with a time zone, e.g. "
-                       "2026-11-17T14:30:00+00:00.") from None
+        raise BadInput(N_("'at' must be an ISO 8601 date and time with a time zone, e.g. "
+                          "2026-11-17T14:30:00+00:00.")) from None
 
 
 async def send_referral(request: Request) -> Response:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shuttle.errors import BadInput
+from shuttle.i18n import N_
 from shuttle.messages import supported_opening
 from shuttle.messages.supported_models import SupportedOpening
 from shuttle.web import contract as c
@@ -25,8 +26,8 @@ def _moment(raw: str) -> datetime:
             raise ValueError
         return value.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise BadInput("'at' must be an ISO 8601 date and time with a time zone, e.g. "
-                       "2026-11-17T14:30:00+00:00.") from None
+        raise BadInput(N_("'at' must be an ISO 8601 date and time with a time zone, e.g. "
+                          "2026-11-17T14:30:00+00:00.")) from None
 
 
 def _row(request: Request, row: SupportedOpening, status: int = 200) -> Response:

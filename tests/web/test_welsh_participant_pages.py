@@ -313,6 +313,17 @@ def test_a_short_password_and_a_closed_message_are_refused_in_welsh_where_shown(
             "Ar eich cais chi, mae eich hwylusydd wedi dinistrio'r neges hon.")
 
 
+def test_the_apis_time_refusal_is_marked_and_said_in_welsh() -> None:
+    from shuttle.errors import BadInput
+    from shuttle.web import api
+
+    with pytest.raises(BadInput) as naive:
+        api._parse_time("2026-12-01T10:00:00")
+    assert naive.value.message == "'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00."
+    with i18n.using("cy"):
+        assert i18n.translate(naive.value.message) == "Mae angen cylchfa amser ar 'at', e.e. 2026-12-01T10:00:00+00:00."
+
+
 def test_a_welsh_article_before_a_said_value_is_elided_only_at_the_join() -> None:
     """Welsh writes "gyda'r", "a'r" (not "gyda yr", "a yr") before a default side label; a label typed
     as "yr ysgol" (a name, not a Sentence), the label's own words and English are left as they are."""

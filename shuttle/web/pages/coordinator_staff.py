@@ -16,6 +16,7 @@ from starlette.routing import Route
 from shuttle.accounts import enrolment
 from shuttle.accounts.enrolment import IssuedEnrolment
 from shuttle.errors import BadInput, Conflict, Forbidden, NotFound
+from shuttle.i18n import N_
 from shuttle.services import Services
 from shuttle.web.cookies import set_session_cookie
 from shuttle.web.http import PRE_COOKIE, csrf_matches, read_form, run, run_anonymous, services
@@ -63,7 +64,7 @@ async def staff_member_action(request: Request) -> Response:
     form = await read_form(request)
     action = STAFF_ACTIONS.get(form.get("action", ""))
     if action is None:
-        raise BadInput("Unknown action.")
+        raise BadInput(N_("Unknown action."))
     done = await run(request, action, request.path_params["account_id"], csrf=form.get("csrf_token"))
     if isinstance(done, IssuedEnrolment):
         return await _render_list(request, principal, form={}, issued=done)
@@ -93,11 +94,11 @@ async def enrol_page(request: Request) -> Response:
         return await _enrol_form(request, token)
     form = await read_form(request)
     if not csrf_matches(request.cookies.get(PRE_COOKIE, ""), form.get("csrf_token")):
-        raise Forbidden("The form has expired. Reload the page and try again.", code="csrf")
+        raise Forbidden(N_("The form has expired. Reload the page and try again."), code="csrf")
 
     def complete(s: Any, svc: Services) -> Any:
         if form.get("password", "") != form.get("confirm", ""):
-            raise BadInput("The two passwords are not the same.")
+            raise BadInput(N_("The two passwords are not the same."))
         return enrolment.complete_enrolment(s, svc.settings, token=token, password=form.get("password", ""),
                                             code=form.get("code", ""),
                                             user_agent=request.headers.get("user-agent", ""),

@@ -37,7 +37,7 @@ def _arranged_time(raw: str) -> datetime:
     try:
         return datetime.strptime(raw.strip()[:16], "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
     except ValueError:
-        raise BadInput("Give the arranged date and time, e.g. 2026-05-01 14:30.") from None
+        raise BadInput(N_("Give the arranged date and time, e.g. 2026-05-01 14:30.")) from None
 
 
 async def facilitator_step(request: Request) -> Response:
@@ -54,7 +54,7 @@ async def facilitator_step(request: Request) -> Response:
     elif action == "end":
         await run(request, supported_opening.end_session, request_id, csrf=csrf)
     else:
-        raise BadInput("Unknown action.")
+        raise BadInput(N_("Unknown action."))
     back = form.get("return_to", "")
     return go((back if back.startswith("/staff") and "//" not in back else "/staff") + f"#supported-{request_id}")
 
