@@ -31,7 +31,7 @@ from shuttle.audit.models import AuditEvent
 from shuttle.cases import states
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.messages.models import Message
 from shuttle.messages.states import State
 from shuttle.retention import shred_case_content
@@ -121,7 +121,7 @@ def _coordinator(actor: Actor) -> None:
 def _case_by_reference(session: Session, reference: str) -> Case:
     case = session.scalar(select(Case).where(Case.reference == reference.strip()))
     if case is None:
-        raise NotFound(f"No case {reference.strip()}.")
+        raise NotFound(Sentence(N_("No case %(reference)s."), reference=reference.strip()))
     return case
 
 
@@ -133,12 +133,14 @@ def place_hold(session: Session, svc: Services, actor: Actor, reference: str, re
         raise BadInput(N_("Say why the case is on legal hold (for example the court order or the request)."),
                        details={"field": "reason"})
     if len(reason) > MAX_REASON_CHARS:
-        raise BadInput(f"The reason is up to {MAX_REASON_CHARS} characters.", details={"field": "reason"})
+        raise BadInput(Sentence(N_("The reason is up to %(max)s characters."), max=MAX_REASON_CHARS),
+                       details={"field": "reason"})
     case = _case_by_reference(session, reference)
     if case.shredded_at is not None:
-        raise Conflict(f"{case.reference} was destroyed already; there is nothing left to hold.", code="shredded")
+        raise Conflict(Sentence(N_("%(reference)s was destroyed already; there is nothing left to hold."),
+                                reference=case.reference), code="shredded")
     if case.legal_hold_since is not None:
-        raise Conflict(f"{case.reference} is on legal hold already.", code="held")
+        raise Conflict(Sentence(N_("%(reference)s is on legal hold already."), reference=case.reference), code="held")
     case.legal_hold_reason, case.legal_hold_since = reason, svc.now()
     audit.record(session, action="case.legal_hold", actor_id=actor.account_id, actor_role=actor.role,
                  case_id=case.id, subject_type="case", subject_id=case.id, details={"reason": reason}, now=svc.now())
@@ -150,7 +152,7 @@ def lift_hold(session: Session, svc: Services, actor: Actor, reference: str) -> 
     _coordinator(actor)
     case = _case_by_reference(session, reference)
     if case.legal_hold_since is None:
-        raise Conflict(f"{case.reference} is not on legal hold.", code="not_held")
+        raise Conflict(Sentence(N_("%(reference)s is not on legal hold."), reference=case.reference), code="not_held")
     held_since = case.legal_hold_since
     case.legal_hold_reason, case.legal_hold_since = None, None
     audit.record(session, action="case.legal_hold_lifted", actor_id=actor.account_id, actor_role=actor.role,

@@ -134,7 +134,7 @@ def replace_facilitator(session: Session, svc: Services, actor: Actor, case_id: 
     _coordinator(actor)
     case = _case(session, case_id)
     if reason not in REASONS:
-        raise BadInput(f"Say why: one of {', '.join(REASONS)}.", code="reason")
+        raise BadInput(Sentence(N_("Say why: one of %(reasons)s."), reasons=", ".join(REASONS)), code="reason")
     _open(case)
     row, _ = _member(session, case, leaving)
     check_assignable(session, case, joining)

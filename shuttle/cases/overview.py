@@ -151,7 +151,8 @@ def case_list(session: Session, svc: Services, actor: Actor, filters: CaseFilter
     _coordinator(actor)
     facilitators = _all_facilitators(session)
     if filters.status and filters.status not in CASE_STATUSES:
-        raise BadInput(f"Status is one of: {', '.join(CASE_STATUSES)}.", code="status")
+        raise BadInput(Sentence(N_("Status is one of: %(statuses)s."), statuses=", ".join(CASE_STATUSES)),
+                       code="status")
     if filters.facilitator and filters.facilitator not in {a.id for a in facilitators}:
         raise BadInput(N_("Choose a facilitator from the list."), code="facilitator")
     query = select(Case).order_by(Case.created_at.desc(), Case.reference)

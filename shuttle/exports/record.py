@@ -36,7 +36,7 @@ from shuttle.cases.timeline import Cast, Entry, Event, MessageFacts, Person, ass
 from shuttle.errors import BadInput, NotFound
 from shuttle.exports import archive, signing
 from shuttle.exports.agreement import agreement_record
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.messages.models import Message, MessageVersion
 from shuttle.messages.numbering import Numbered, message_names
 from shuttle.messages.states import State, describe
@@ -68,7 +68,7 @@ def check_reason(reason: str) -> str:
         raise BadInput(N_("Say why this record is being exported (for example, a court order or an inspection)."),
                        code="reason")
     if len(cleaned) > MAX_REASON:
-        raise BadInput(f"The reason can be up to {MAX_REASON} characters.", code="reason")
+        raise BadInput(Sentence(N_("The reason can be up to %(max)s characters."), max=MAX_REASON), code="reason")
     return cleaned
 
 

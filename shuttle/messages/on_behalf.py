@@ -18,7 +18,7 @@ from shuttle.access import load_case
 from shuttle.cases.facts import facilitator_ids
 from shuttle.cases.models import Case, Participant
 from shuttle.errors import BadInput, Conflict, NotFound, TooLarge
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import lifecycle
 from shuttle.messages.authoring import (
     _check_may_send,
@@ -107,7 +107,8 @@ def enter_photo(session: Session, svc: Services, actor: Actor, case_id: str, par
     if not data:
         raise BadInput(N_("The photo is empty."))
     if len(data) > MAX_PHOTO_BYTES:
-        raise TooLarge(f"A photographed letter can be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MiB.")
+        raise TooLarge(Sentence(N_("A photographed letter can be at most %(mib)s MiB."),
+                                mib=MAX_PHOTO_BYTES // (1024 * 1024)))
     if photo_type(data[:16]) is None:
         raise BadInput(N_("A photographed letter is a JPEG, PNG or WebP picture."), code="not_a_photo")
     check_letter(svc, transcript)

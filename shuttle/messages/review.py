@@ -18,7 +18,7 @@ from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
 from shuttle.cases.models import Case
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.jobs import queue
 from shuttle.messages import flags, lifecycle, on_behalf
 from shuttle.messages.authoring import add_version, check_letter
@@ -183,7 +183,7 @@ def propose_transcript_edit(session: Session, svc: Services, actor: Actor, messa
 def reject(session: Session, svc: Services, actor: Actor, message_id: str, *, code: str, note: str = "",
            expected_version: int | None = None) -> Message:
     if code not in REJECTION_CODES:
-        raise BadInput(f"A rejection reason is one of: {', '.join(REJECTION_CODES)}.")
+        raise BadInput(Sentence(N_("A rejection reason is one of: %(codes)s."), codes=", ".join(REJECTION_CODES)))
     message, _ = reviewer_message(session, actor, message_id)
     _require_claim(message, actor)
     lifecycle.transition(session, message, Action.REJECT, actor, expected_version=expected_version,

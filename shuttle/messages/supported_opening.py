@@ -27,7 +27,7 @@ from shuttle.blobs import Blob
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.dates import on_day
 from shuttle.errors import BadInput, Conflict, NotFound
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.messages.models import Message
 from shuttle.messages.requests import closed_by_request
 from shuttle.messages.states import State
@@ -83,7 +83,7 @@ def ask(session: Session, svc: Services, actor: Actor, message_id: str, note: st
     assert member.participant_id is not None and actor.account_id is not None
     note = (note or "").strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise BadInput(f"A note can be at most {MAX_NOTE_CHARS} characters.")
+        raise BadInput(Sentence(N_("A note can be at most %(max)s characters."), max=MAX_NOTE_CHARS))
     if not permissions.may_ask_supported_opening(member, author_side=message.author_side,
                                                  state=State(message.state)):
         raise Conflict(N_("You have already opened this message."), code="already_opened")

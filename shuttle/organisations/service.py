@@ -56,7 +56,8 @@ def _clean_name(raw: str) -> str:
 
 def _check_kind(kind: str) -> str:
     if kind not in ORGANISATION_KINDS:
-        raise BadInput(f"The kind of organisation is one of: {', '.join(ORGANISATION_KINDS)}.", code="kind")
+        raise BadInput(Sentence(N_("The kind of organisation is one of: %(kinds)s."),
+                                kinds=", ".join(ORGANISATION_KINDS)), code="kind")
     return kind
 
 
@@ -123,7 +124,8 @@ def set_active(session: Session, svc: Services, actor: Actor, organisation_id: s
     _coordinator(actor)
     organisation = _get(session, organisation_id)
     if organisation.active == active:
-        raise Conflict(f"{organisation.name} is {'active' if active else 'deactivated'} already.", code="unchanged")
+        raise Conflict(Sentence(N_("%(name)s is active already.") if active else N_("%(name)s is deactivated already."),
+                                name=organisation.name), code="unchanged")
     organisation.active = active
     _audit(session, svc, actor, "organisation.reactivate" if active else "organisation.deactivate", organisation)
     return _row(organisation)

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from shuttle.cases import participation
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.web import contract as c
 from shuttle.web.contract import answer, read
 from shuttle.web.http import read_body, run
@@ -27,7 +27,7 @@ def day(raw: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"'{name}' is a date like 2026-03-14.") from None
+        raise BadInput(Sentence(N_("'%(name)s' is a date like 2026-03-14."), name=name)) from None
 
 
 async def _case(request: Request) -> dict[str, Any]:

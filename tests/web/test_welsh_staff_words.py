@@ -261,3 +261,16 @@ def test_a_preparation_refusal_is_one_whole_sentence_said_in_welsh() -> None:
     with i18n.using("cy"):
         assert i18n.translate(long.value.message) == "Gall cwestiwn fod hyd at 10 nod."
         assert i18n.translate(not_text.value.message) == "Rhaid i'r nodiadau fod yn destun."
+
+
+def test_a_missing_case_for_a_legal_hold_is_said_in_welsh(world: World) -> None:
+    """retention_policy's refusals are Sentences with the reference: the English as before, Welsh where shown."""
+    from shuttle import retention_policy
+    from shuttle.errors import NotFound
+
+    _case_id, p = world.case()
+    with pytest.raises(NotFound) as missing:
+        world.do(retention_policy.lift_hold, p.coordinator, " RJ-2099-9999 ")
+    assert missing.value.message == "No case RJ-2099-9999."
+    with i18n.using("cy"):
+        assert i18n.translate(missing.value.message) == "Does dim achos RJ-2099-9999."
