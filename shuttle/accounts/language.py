@@ -17,5 +17,5 @@ def remember_language(session: Session, svc: Services, actor: Actor, language: s
         raise BadInput(N_("Choose English or Cymraeg."))
     account = session.get(Account, actor.account_id)
     if account is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(N_("There is no such account."))
     account.language = chosen

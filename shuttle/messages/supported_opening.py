@@ -90,7 +90,8 @@ def ask(session: Session, svc: Services, actor: Actor, message_id: str, note: st
     if closed_by_request(session, message.id):
         raise Conflict(N_("Your facilitator has already dealt with this message at your request."), code="request_done")
     if _pending(session, message.id) is not None:
-        raise Conflict("You have already asked to open this message with your facilitator. " + WHAT_NEXT,
+        raise Conflict(N_("You have already asked to open this message with your facilitator. Your facilitator will "
+                          "arrange a time with you. The message stays closed until then."),
                        code="request_open")
     row = SupportedOpening(case_id=case.id, message_id=message.id, participant_id=member.participant_id,
                            requested_by=actor.account_id, requested_at=svc.now(),

@@ -274,3 +274,15 @@ def test_a_missing_case_for_a_legal_hold_is_said_in_welsh(world: World) -> None:
     assert missing.value.message == "No case RJ-2099-9999."
     with i18n.using("cy"):
         assert i18n.translate(missing.value.message) == "Does dim achos RJ-2099-9999."
+
+
+def test_a_preparation_forms_date_refusal_is_a_whole_sentence_said_in_welsh() -> None:
+    from shuttle.errors import BadInput
+    from shuttle.web.pages import preparing
+
+    with pytest.raises(BadInput) as refused:
+        preparing._day({"review_by": "soon"}, "review_by", "The review-by date is a date like 2026-03-14.")
+    assert refused.value.message == "The review-by date is a date like 2026-03-14."
+    with i18n.using("cy"):
+        said = i18n.translate(refused.value.message)
+    assert said == "Rhaid i'r dyddiad adolygu erbyn fod yn ddyddiad fel 2026-03-14."

@@ -30,14 +30,14 @@ MAX_FORM_BYTES = participation.MAX_SCAN_BYTES + 64 * 1024
 # --- the facilitator's forms ---------------------------------------------------------------------
 
 
-def _day(form: dict[str, Any], name: str, words: str) -> date | None:
+def _day(form: dict[str, Any], name: str, refusal: str) -> date | None:
     raw = str(form.get(name) or "").strip()
     if not raw:
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"{words} is a date like 2026-03-14.") from None
+        raise BadInput(refusal) from None
 
 
 async def _multipart(request: Request) -> tuple[dict[str, str], bytes | None]:
@@ -89,13 +89,13 @@ def _action(form: dict[str, str], scan: bytes | None) -> Callable[..., Any]:
         return lambda s, svc, actor, case_id: participation.deactivate_participant(
             s, svc, actor, case_id, pid, reason=form.get("reason", ""))
     if what == "consent":
-        given_on = _day(form, "given_on", "The date it was given")
+        given_on = _day(form, "given_on", N_("The date it was given is a date like 2026-03-14."))
         return lambda s, svc, actor, case_id: participation.record_consent_form(
             s, svc, actor, case_id, pid, kind=form.get("kind", ""), granted=form.get("granted") != "no",
             method=form.get("method", ""), given_on=given_on, organisation_id=form.get("organisation_id") or None,
             scan=scan, note=form.get("note", ""))
     if what == "assessment":
-        review_by = _day(form, "review_by", "The review-by date")
+        review_by = _day(form, "review_by", N_("The review-by date is a date like 2026-03-14."))
         return lambda s, svc, actor, case_id: cases.record_assessment(
             s, svc, actor, case_id, pid, kind=form.get("kind", ""), outcome=form.get("outcome", ""),
             reasons=form.get("reasons", ""), review_by=review_by)
