@@ -51,8 +51,8 @@ _STATUS = {s: Sentence(s) for s in (N_("new"), N_("contacted"), N_("accepted"), 
 #: Which status a referral may move to from each status (contacted: the first "reached" attempt).
 MOVES = {"new": {"contacted", "accepted", "declined"}, "contacted": {"accepted", "declined"},
          "accepted": set(), "declined": set()}
-TOO_MANY = ("Too many referrals have been sent from this connection in the last hour. Please try again in "
-            "{wait}. Nothing has been sent yet: your answers are kept below.")
+TOO_MANY = N_("Too many referrals have been sent from this connection in the last hour. Please try again in "
+              "%(wait)s. Nothing has been sent yet: your answers are kept below.")
 
 
 def new_reference() -> str:
@@ -80,7 +80,8 @@ def _check_rate(session: Session, svc: Services, key: str, now: datetime) -> Non
     if len(times) >= limit:
         free_at = times[len(times) - limit] + window
         minutes = max(1, math.ceil((free_at - now).total_seconds() / 60))
-        raise TooManyRequests(TOO_MANY.format(wait=f"{minutes} minute{'s' if minutes != 1 else ''}"))
+        wait = Sentence(N_("%(n)s minute"), n=minutes) if minutes == 1 else Sentence(N_("%(n)s minutes"), n=minutes)
+        raise TooManyRequests(Sentence(TOO_MANY, wait=wait))
 
 
 def check_rate(session: Session, svc: Services, client: str) -> None:

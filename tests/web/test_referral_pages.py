@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from support import Clock
 from world import TestClient, World, web_client
 
+from shuttle import i18n
 from shuttle.audit.models import AuditEvent
 from shuttle.cases.models import Case, CaseFacilitator
 from shuttle.config import Limits
@@ -166,7 +167,11 @@ def test_referrals_from_one_address_are_limited_and_the_answers_kept(world: Worl
     refused = answer(client, check, {}, action="send")
     assert refused.status_code == 429
     assert '<a href="#send">Too many referrals have been sent from this connection' in refused.text
+    assert "Please try again in 60 minutes." in _text(refused)
     assert "Jessica Green" in _text(refused) and carried(refused)["person_name"] == "Jessica Green"
+    client.cookies.set(i18n.COOKIE, "cy")
+    welsh = answer(client, check, {}, action="send")
+    assert welsh.status_code == 429 and "Rhowch gynnig arall arni ymhen 60 munud." in _text(welsh)
     assert count(world, Referral) == 1
 
 
