@@ -158,7 +158,7 @@ async def _append(request: Request, upload_id: str, offset: int, length: int | N
         raise TooLarge(N_("More bytes arrived than the upload announced.")) from None
     try:
         if checksum is not None and (received.disconnected or received.digest != checksum[1]):
-            raise ChecksumMismatch("The checksum of this piece does not match; send it again.")
+            raise ChecksumMismatch(N_("The checksum of this piece does not match; send it again."))
         if received.stored.size == 0:  # nothing to count (e.g. a PATCH that only tells the length)
             await run_in_threadpool(services(request).store.delete, received.stored.object_id)
             return await run(request, uploads.finish_if_whole, upload_id)
@@ -199,7 +199,7 @@ async def head(request: Request) -> Response:
 async def patch(request: Request) -> Response:
     _require_tus(request)
     if request.headers.get("content-type") != OFFSET_TYPE:
-        raise UnsupportedMediaType(f"PATCH bodies are {OFFSET_TYPE}.")
+        raise UnsupportedMediaType(Sentence(N_("PATCH bodies are %(type)s."), type=OFFSET_TYPE))
     length = _int_header(request, "Upload-Length") if "upload-length" in request.headers else None
     upload = await _append(request, request.path_params["upload_id"], _int_header(request, "Upload-Offset"), length)
     return Response(status_code=204, headers=_headers(upload))
