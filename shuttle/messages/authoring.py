@@ -173,8 +173,9 @@ def read_draft(session: Session, svc: Services, actor: Actor, message_id: str) -
 
 def _check_may_send(session: Session, case: Case, message: Message) -> None:
     if not case_states.exchange_possible(case_states.Status(case.status)):
-        raise Conflict(f"The case is {case_states.describe(case_states.Status(case.status))}, so nothing can be "
-                       "sent just now. Your draft is kept.", code="case_not_open")
+        raise Conflict(Sentence(N_("The case is %(status)s, so nothing can be sent just now. Your draft is kept."),
+                                status=Sentence(case_states.describe(case_states.Status(case.status)))),
+                       code="case_not_open")
     author = session.get(Participant, message.author_participant_id)
     assert author is not None
     if not current_consent(session, author.id, "take_part"):

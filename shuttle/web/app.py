@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuttle import i18n, schema
 from shuttle.errors import ShuttleError
-from shuttle.i18n import N_
+from shuttle.i18n import N_, Sentence
 from shuttle.logs import RequestId
 from shuttle.services import Services
 from shuttle.web import api, metrics, pages
@@ -122,12 +122,14 @@ async def shuttle_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = "Not found." if exc.status_code == 404 else str(exc.detail)
+    message: str = N_("Not found.") if exc.status_code == 404 else str(exc.detail)
     if exc.status_code == 405:  # the headers carry Allow (shuttle.web.http.EdgeRoute)
-        message = f"This address does not answer {request.method}; it answers {(exc.headers or {}).get('Allow')}."
-    if _wants_json(request):  # an unknown address answers exactly like a missing id (invariant 7)
+        message = Sentence(N_("This address does not answer %(method)s; it answers %(allowed)s."),
+                           method=request.method, allowed=(exc.headers or {}).get("Allow", ""))
+    if _wants_json(request):  # an unknown address answers exactly like a missing id (invariant 7), language too
         error = "not_found" if exc.status_code == 404 else "http"
-        return JSONResponse({"error": error, "message": message}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse({"error": error, "message": await in_readers_language(request, message)},
+                            status_code=exc.status_code, headers=exc.headers)
     response = await pages.error_page(request, exc.status_code, message)
     response.headers.update(exc.headers or {})
     return response

@@ -343,3 +343,22 @@ def test_a_welsh_article_before_a_said_value_is_elided_only_at_the_join() -> Non
     with i18n.using("en"):
         assert page.render(h=harmed, r=responsible) == (
             "Between the person harmed and the person responsible. Your exchange with the person harmed")
+
+
+def test_an_unknown_address_answers_like_a_missing_id_in_welsh_too(setup: Any) -> None:
+    """Invariant 7 in the reader's language: an address that does not exist and an id that does not
+    (or is not theirs) answer the same body, in Welsh for a Welsh reader; a method the address does not
+    answer is said in Welsh too (with the methods it answers)."""
+    app, world, case_id, p = setup
+    welsh = world.sign_in(app, p.harmed)
+    welsh.cookies.set(i18n.COOKIE, "cy")
+    unknown = welsh.get(f"{API}/no-such-place")
+    missing = welsh.get(f"{API}/messages/{'0' * 32}")
+    assert unknown.status_code == missing.status_code == 404
+    assert unknown.json() == missing.json() and unknown.json()["message"] != "Not found."
+    wrong = welsh.delete(f"{API}/cases/{case_id}/messages")
+    assert wrong.status_code == 405 and wrong.json()["message"].startswith("Nid yw'r cyfeiriad hwn yn ateb DELETE")
+    english = world.sign_in(app, p.harmed)
+    assert english.get(f"{API}/no-such-place").json()["message"] == "Not found."
+    assert english.delete(f"{API}/cases/{case_id}/messages").json()["message"].startswith(
+        "This address does not answer DELETE; it answers ")
