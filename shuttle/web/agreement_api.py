@@ -16,6 +16,7 @@ from starlette.routing import Route
 from shuttle.access import load_case
 from shuttle.agreements import aftercare, rules, service, views
 from shuttle.errors import BadInput
+from shuttle.i18n import N_, Sentence
 from shuttle.services import Actor, Services
 from shuttle.web.contract import Answer, Body, Day, Id, Version, answer, read
 from shuttle.web.http import run
@@ -122,7 +123,8 @@ def _items(body: DraftBody) -> list[rules.Item]:
         try:
             due_on = date.fromisoformat(item.due_on) if item.due_on else None
         except ValueError:
-            raise BadInput(f"'items[{n - 1}].due_on' is a date like 2027-03-14.") from None
+            raise BadInput(Sentence(N_("'%(field)s' is a date like 2027-03-14."),
+                                    field=f"items[{n - 1}].due_on")) from None
         items.append(rules.Item(item.what, item.owner, due_on, item.check))
     return items
 

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse
 from shuttle.cases import notes, preparation
 from shuttle.cases import service as cases
 from shuttle.errors import BadInput
+from shuttle.i18n import N_, Sentence
 from shuttle.messages import requests, supported_opening
 from shuttle.notifications.service import MAX_ADDRESS_CHARS
 from shuttle.organisations.service import NAME_MAX
@@ -56,10 +57,12 @@ def parse(model: type[B], data: Mapping[str, Any]) -> B:
     try:
         return model.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        problems = [(_where(error), _problem(error)) for error in exc.errors(include_url=False)]
-        raise BadInput(" ".join(f"'{name}' {problem}." for name, problem in problems), code="bad_input",
-                       details={"fields": [{"field": name, "problem": problem} for name, problem in problems]}
-                       ) from None
+        said = [_refusal(_where(error), error) for error in exc.errors(include_url=False)]
+        message = Sentence(" ".join(f"%(p{n})s" for n in range(len(said))),  # each said in the asker's language
+                           **{f"p{n}": sentence for n, sentence in enumerate(said)})
+        raise BadInput(message, code="bad_input", details={"fields": [
+            {"field": sentence.values["field"], "problem": str(sentence)[len(f"'{sentence.values['field']}' "):-1]}
+            for sentence in said]}) from None
 
 
 def _where(error: ErrorDetails) -> str:
@@ -73,23 +76,28 @@ TYPE_NAMES = {"string_type": "str", "int_type": "int", "bool_type": "bool", "dic
               "int_from_float": "int", "float_type": "number"}
 
 
-def _problem(error: ErrorDetails) -> str:
+def _refusal(name: str, error: ErrorDetails) -> Sentence:
+    """What is wrong with one field, as a sentence that starts with the field's name in quotes and
+    ends with a full stop (the API's `fields[].problem` is what lies between); translated where said.
+    An error pydantic names that is not listed here keeps pydantic's English words."""
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "missing":
-        return "is required"
+        return Sentence(N_("'%(field)s' is required."), field=name)
     if kind in TYPE_NAMES:
-        return f"must be {TYPE_NAMES[kind]}"
+        return Sentence(N_("'%(field)s' must be %(type)s."), field=name, type=TYPE_NAMES[kind])
     if kind == "string_too_long":
-        return f"is at most {ctx.get('max_length')} characters"
+        return Sentence(N_("'%(field)s' is at most %(n)s characters."), field=name, n=ctx.get("max_length"))
     if kind == "too_long":
-        return f"holds at most {ctx.get('max_length')} items"
+        return Sentence(N_("'%(field)s' holds at most %(n)s items."), field=name, n=ctx.get("max_length"))
     if kind == "extra_forbidden":
-        return "is not a field of this request"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"must be {'at least ' + str(ctx.get('ge')) if 'ge' in ctx else 'at most ' + str(ctx.get('le'))}"
+        return Sentence(N_("'%(field)s' is not a field of this request."), field=name)
+    if kind == "greater_than_equal":
+        return Sentence(N_("'%(field)s' must be at least %(n)s."), field=name, n=ctx.get("ge"))
+    if kind == "less_than_equal":
+        return Sentence(N_("'%(field)s' must be at most %(n)s."), field=name, n=ctx.get("le"))
     if kind == "literal_error":
-        return f"must be {ctx.get('expected')}"
-    return str(error["msg"]).lower()
+        return Sentence(N_("'%(field)s' must be %(expected)s."), field=name, expected=ctx.get("expected"))
+    return Sentence("'%(field)s' %(problem)s.", field=name, problem=str(error["msg"]).lower())
 
 
 class Login(Body):

@@ -362,3 +362,21 @@ def test_an_unknown_address_answers_like_a_missing_id_in_welsh_too(setup: Any) -
     assert english.get(f"{API}/no-such-place").json()["message"] == "Not found."
     assert english.delete(f"{API}/cases/{case_id}/messages").json()["message"].startswith(
         "This address does not answer DELETE; it answers ")
+
+
+def test_a_request_bodys_fields_are_refused_in_the_readers_language(setup: Any) -> None:
+    """contract.parse: each field at fault is one sentence, said in the asker's language; the
+    machine-readable `fields` (field, problem) stay the same whatever the language."""
+    app, world, case_id, p = setup
+    url = f"{API}/cases/{case_id}/messages"
+    body = {"kind": 7, "colour": "blue"}
+    english = world.sign_in(app, p.harmed).post(url, json=body)
+    assert english.status_code == 400
+    assert english.json()["message"] == "'kind' must be str. 'colour' is not a field of this request."
+    welsh_client = world.sign_in(app, p.harmed)
+    welsh_client.cookies.set(i18n.COOKIE, "cy")
+    welsh = welsh_client.post(url, json=body)
+    assert welsh.status_code == 400
+    assert welsh.json()["message"] == "Rhaid i 'kind' fod yn str. Nid yw 'colour' yn un o feysydd y cais hwn."
+    assert welsh.json()["fields"] == english.json()["fields"] == [
+        {"field": "kind", "problem": "must be str"}, {"field": "colour", "problem": "is not a field of this request"}]
