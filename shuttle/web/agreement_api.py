@@ -4,7 +4,6 @@ through the declared shapes (shuttle/web/contract.py)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pydantic import Field
@@ -15,10 +14,8 @@ from starlette.routing import Route
 
 from shuttle.access import load_case
 from shuttle.agreements import aftercare, rules, service, views
-from shuttle.errors import BadInput
-from shuttle.i18n import N_, Sentence
 from shuttle.services import Actor, Services
-from shuttle.web.contract import Answer, Body, Day, Id, Version, answer, read
+from shuttle.web.contract import Answer, Body, Day, Id, Version, answer, day, read
 from shuttle.web.http import run
 
 # --- bodies and answers --------------------------------------------------------------------------
@@ -120,11 +117,7 @@ def _page(s: Session, svc: Services, actor: Actor, case_id: str) -> Any:
 def _items(body: DraftBody) -> list[rules.Item]:
     items = []
     for n, item in enumerate(body.items, start=1):
-        try:
-            due_on = date.fromisoformat(item.due_on) if item.due_on else None
-        except ValueError:
-            raise BadInput(Sentence(N_("'%(field)s' is a date like 2027-03-14."),
-                                    field=f"items[{n - 1}].due_on")) from None
+        due_on = day(item.due_on, f"items[{n - 1}].due_on")
         items.append(rules.Item(item.what, item.owner, due_on, item.check))
     return items
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -147,7 +146,7 @@ async def consent(request: Request) -> Response:
     p = request.path_params
     await run(request, cases.record_consent, p["case_id"], p["participant_id"], kind=body.kind,
               granted=body.granted, note=body.note, method=body.method,
-              given_on=people_api.day(body.given_on, "given_on"), organisation_id=body.organisation_id or None)
+              given_on=c.day(body.given_on, "given_on"), organisation_id=body.organisation_id or None)
     return await get_case(request)
 
 
@@ -155,7 +154,7 @@ async def assessment(request: Request) -> Response:
     body = await read(request, c.Assessment)
     p = request.path_params
     await run(request, cases.record_assessment, p["case_id"], p["participant_id"], outcome=body.outcome,
-              kind=body.kind, reasons=body.reasons, review_by=people_api.day(body.review_by, "review_by"))
+              kind=body.kind, reasons=body.reasons, review_by=c.day(body.review_by, "review_by"))
     return await get_case(request)
 
 
@@ -257,20 +256,6 @@ async def open_message(request: Request) -> Response:
     return answer(c.Opened, {"media": f"{base}/media", "poster": f"{base}/poster"})
 
 
-def _parse_time(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadInput(N_("'at' must be an ISO 8601 date and time with a time zone.")) from None
-    if value.tzinfo is None:
-        raise BadInput(N_("'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00."))
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable UTC time
-        raise BadInput(N_("'at' is out of range.")) from None
-
 
 #: action name -> (use case, positional args after the message id, keyword args), from the action's
 #: body (contract.ACTION_BODIES). One table, one route.
@@ -289,7 +274,7 @@ ACTIONS: dict[str, Callable[[Any], ActionCall]] = {
     "approve": lambda b: (review.approve, (), {"resolutions": dict(b.resolutions)}),
     "recall": lambda b: (review.recall, (), {"reason": b.reason}),
     "incident": lambda b: (review.record_incident, (), {"note": b.note}),
-    "schedule": lambda b: (review.schedule_release, (_parse_time(b.at),), {}),
+    "schedule": lambda b: (review.schedule_release, (c.moment(b.at),), {}),
     "retry": lambda b: (review.retry_processing, (), {}),
 }
 

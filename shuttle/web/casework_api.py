@@ -3,7 +3,6 @@ notes, letters entered on a participant's behalf, and a recipient sharing a mess
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from starlette.requests import Request
@@ -13,22 +12,12 @@ from starlette.routing import Route
 from shuttle.access import load_message
 from shuttle.cases import notes, preparation
 from shuttle.cases.preparation import PreparationView
-from shuttle.errors import BadInput
-from shuttle.i18n import N_
 from shuttle.messages import on_behalf, sharing
 from shuttle.messages.sharing import SharedItem, SupporterChoice
 from shuttle.messages.views import for_member
 from shuttle.web import contract as c
 from shuttle.web.contract import answer, read
 from shuttle.web.http import read_body, run
-
-
-def _day(raw: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadInput(N_("'held_on' is a date like 2026-03-14.")) from None
-
 
 # --- preparation ---------------------------------------------------------------------------------
 
@@ -42,7 +31,7 @@ async def add_meeting(request: Request) -> Response:
     body = await read(request, c.Meeting)
     p = request.path_params
     await run(request, preparation.record_meeting, p["case_id"], p["participant_id"],
-              held_on=_day(body.held_on), how=body.how, attended=body.attended, notes=body.notes)
+              held_on=c.required_day(body.held_on, "held_on"), how=body.how, attended=body.attended, notes=body.notes)
     return answer(PreparationView, await run(request, preparation.preparation, p["case_id"], p["participant_id"]),
                   status=201)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -63,6 +63,38 @@ def parse(model: type[B], data: Mapping[str, Any]) -> B:
         raise BadInput(message, code="bad_input", details={"fields": [
             {"field": sentence.values["field"], "problem": str(sentence)[len(f"'{sentence.values['field']}' "):-1]}
             for sentence in said]}) from None
+
+
+def required_day(raw: str, name: str) -> date:
+    """A date field like 2026-03-14 (`name`: the field, for the sentence)."""
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(Sentence(N_("'%(name)s' is a date like 2026-03-14."), name=name)) from None
+
+
+def day(raw: str | None, name: str) -> date | None:
+    """An optional date field (`required_day`); None when not given."""
+    return required_day(raw, name) if raw else None
+
+
+def instant(raw: str) -> datetime:
+    """An 'at' field: an ISO 8601 date and time with its time zone, in UTC."""
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(N_("'at' must be an ISO 8601 date and time with a time zone.")) from None
+    if value.tzinfo is None:
+        raise BadInput(N_("'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00."))
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before the first representable UTC time
+        raise BadInput(N_("'at' is out of range.")) from None
+
+
+def moment(raw: str | None) -> datetime | None:
+    """An optional 'at' field (`instant`); None when not given."""
+    return instant(raw) if raw else None
 
 
 def _where(error: ErrorDetails) -> str:

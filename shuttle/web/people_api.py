@@ -4,7 +4,6 @@ consent forms (and a participant's own consents), assessments, court proceedings
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 from starlette.requests import Request
@@ -14,20 +13,10 @@ from starlette.routing import Route
 from shuttle.cases import participation
 from shuttle.cases.views import case_view
 from shuttle.errors import BadInput
-from shuttle.i18n import N_, Sentence
+from shuttle.i18n import N_
 from shuttle.web import contract as c
 from shuttle.web.contract import answer, read
 from shuttle.web.http import read_body, run
-
-
-def day(raw: str | None, name: str) -> date | None:
-    """An optional date field like 2026-03-14 (`name`: the field, for the sentence)."""
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadInput(Sentence(N_("'%(name)s' is a date like 2026-03-14."), name=name)) from None
 
 
 async def _case(request: Request) -> dict[str, Any]:
@@ -65,7 +54,7 @@ async def consent_scan(request: Request) -> Response:
     scan = await read_body(request, participation.MAX_SCAN_BYTES)
     if not scan:
         raise BadInput(N_("Send the scanned form as the request body."))
-    given_on = day(q.get("given_on"), "given_on")
+    given_on = c.day(q.get("given_on"), "given_on")
     await run(request, participation.record_consent_form, p["case_id"], p["participant_id"],
               kind=q.get("kind", "take_part"), granted=q.get("granted", "true").lower() in {"1", "true", "yes"},
               method=q.get("method", "signed_form"), given_on=given_on,

@@ -3,32 +3,14 @@ form); the coordinator lists them, reads one, records contact attempts, declines
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shuttle.errors import BadInput
-from shuttle.i18n import N_
 from shuttle.referrals import service, views
 from shuttle.web import contract as c
 from shuttle.web.contract import answer, read
 from shuttle.web.http import client_address, run, run_anonymous
-
-
-def _time(raw: str | None) -> datetime | None:
-    """An ISO 8601 time with a zone, in UTC; None when not given (then: now)."""
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-        if value.tzinfo is None:
-            raise ValueError
-        return value.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise BadInput(N_("'at' must be an ISO 8601 date and time with a time zone, e.g. "
-                          "2026-11-17T14:30:00+00:00.")) from None
 
 
 async def send_referral(request: Request) -> Response:
@@ -52,7 +34,7 @@ async def contact_attempt(request: Request) -> Response:
     body = await read(request, c.ContactAttempt)
     referral_id = request.path_params["referral_id"]
     await run(request, service.record_contact, referral_id, method=body.method, outcome=body.outcome,
-              at=_time(body.at), note=body.note)
+              at=c.moment(body.at), note=body.note)
     return answer(c.ReferralRow, await run(request, views.referral, referral_id), status=201)
 
 

@@ -4,30 +4,15 @@ and start or end the session in which, only, the message opens (`messages/suppor
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shuttle.errors import BadInput
-from shuttle.i18n import N_
 from shuttle.messages import supported_opening
 from shuttle.messages.supported_models import SupportedOpening
 from shuttle.web import contract as c
 from shuttle.web.contract import answer, read
 from shuttle.web.http import run, services
-
-
-def _moment(raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw)
-        if value.tzinfo is None:
-            raise ValueError
-        return value.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise BadInput(N_("'at' must be an ISO 8601 date and time with a time zone, e.g. "
-                          "2026-11-17T14:30:00+00:00.")) from None
 
 
 def _row(request: Request, row: SupportedOpening, status: int = 200) -> Response:
@@ -57,7 +42,7 @@ async def case_supported_openings(request: Request) -> Response:
 
 async def arrange_supported_opening(request: Request) -> Response:
     body = await read(request, c.ArrangeSupportedOpening)
-    at = _moment(body.at)
+    at = c.instant(body.at)
     return _row(request, await run(request, supported_opening.arrange, request.path_params["request_id"], at))
 
 

@@ -315,10 +315,10 @@ def test_a_short_password_and_a_closed_message_are_refused_in_welsh_where_shown(
 
 def test_the_apis_time_refusal_is_marked_and_said_in_welsh() -> None:
     from shuttle.errors import BadInput
-    from shuttle.web import api
+    from shuttle.web import contract
 
     with pytest.raises(BadInput) as naive:
-        api._parse_time("2026-12-01T10:00:00")
+        contract.moment("2026-12-01T10:00:00")
     assert naive.value.message == "'at' needs a time zone, e.g. 2026-12-01T10:00:00+00:00."
     with i18n.using("cy"):
         assert i18n.translate(naive.value.message) == "Mae angen cylchfa amser ar 'at', e.e. 2026-12-01T10:00:00+00:00."
