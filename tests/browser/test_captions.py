@@ -39,17 +39,24 @@ def _video(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def test_a_facilitator_times_the_transcript_and_the_recipient_sees_the_captions(
-        browser: Any, site: Site, tmp_path: Path) -> None:
-    # Jessica sends a video with its transcript (through the API: the recording pages have their own tests).
-    jessica = signed_in(browser, site, "harmed")
-    message = api(jessica, "POST", f"/cases/{site.case_id}/messages", {"kind": "video"})
+def _send_video(jessica: Any, site: Site, tmp_path: Path) -> dict[str, Any]:
+    """Jessica sends a video with its two-line transcript, through the API (the recording pages have
+    their own tests); the message as the API answered its start."""
+    message: dict[str, Any] = api(jessica, "POST", f"/cases/{site.case_id}/messages", {"kind": "video"})
     api(jessica, "PUT", f"/messages/{message['id']}/draft", {"text": "Hello Sam.\nI am sorry."})
     put = jessica.request.fetch(f"{site.base}/api/v1/messages/{message['id']}/media", method="PUT",
                                 data=_video(tmp_path / "v.mp4"), headers={"X-CSRF-Token": csrf(jessica)})
     assert put.status == 201, put.text()
     view = api(jessica, "GET", f"/messages/{message['id']}")
     api(jessica, "POST", f"/messages/{message['id']}/actions/submit", {"version": view["version"]})
+    return message
+
+
+def test_a_facilitator_times_the_transcript_and_the_recipient_sees_the_captions(
+        browser: Any, site: Site, tmp_path: Path) -> None:
+    # Jessica sends a video with its transcript (through the API: the recording pages have their own tests).
+    jessica = signed_in(browser, site, "harmed")
+    message = _send_video(jessica, site, tmp_path)
 
     # Fiona times the two lines while the video plays, with the keyboard-reachable button.
     fiona = signed_in(browser, site, "facilitator")
@@ -100,13 +107,7 @@ def test_the_author_times_their_returned_recording_and_sends_it_again(browser: A
                                                                       tmp_path: Path) -> None:
     need(AXE.exists(), "axe-core is not installed: scripts/test installs it with npm")
     jessica = signed_in(browser, site, "harmed", bypass_csp=True)
-    message = api(jessica, "POST", f"/cases/{site.case_id}/messages", {"kind": "video"})
-    api(jessica, "PUT", f"/messages/{message['id']}/draft", {"text": "Hello Sam.\nI am sorry."})
-    put = jessica.request.fetch(f"{site.base}/api/v1/messages/{message['id']}/media", method="PUT",
-                                data=_video(tmp_path / "v.mp4"), headers={"X-CSRF-Token": csrf(jessica)})
-    assert put.status == 201, put.text()
-    view = api(jessica, "GET", f"/messages/{message['id']}")
-    api(jessica, "POST", f"/messages/{message['id']}/actions/submit", {"version": view["version"]})
+    message = _send_video(jessica, site, tmp_path)
     fiona = signed_in(browser, site, "facilitator")
     view = wait_for_state(fiona, message["id"], {"awaiting_review"})
     view = api(fiona, "POST", f"/messages/{message['id']}/actions/claim", {"version": view["version"]})
