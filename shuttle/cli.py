@@ -140,6 +140,19 @@ def _serve_forked(listening: socket.socket, args: argparse.Namespace, processes:
         raise CliError("a server process stopped unexpectedly; the others were stopped too")
 
 
+def _say_whole_line(line: str) -> None:
+    """Print `line` in one write, so the lines of several server processes sharing one stdout
+    never run into each other (print writes the text and its newline apart: seen in CI as two
+    announcements on one line)."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream with no descriptor (a test's capture)
+        print(line, flush=True)
+        return
+    os.write(fd, (line + "\n").encode())
+
+
 def _serve_on(sock: socket.socket, app: Any, announcement: str) -> bool:
     """Run uvicorn on `sock` until stopped, printing `announcement` once it serves (uvicorn
     prints no line of its own for a socket handed to it). False if it never started."""
@@ -149,7 +162,7 @@ def _serve_on(sock: socket.socket, app: Any, announcement: str) -> bool:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
-                print(announcement, flush=True)
+                _say_whole_line(announcement)
 
     server = Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False,
                                    log_config=logs.uvicorn_log_config(os.environ)))
