@@ -282,9 +282,17 @@ def _serve(kind: str, data_dir: str, port: str, database_url: str = "") -> None:
 
         svc = build_services(Settings.from_env(env_for(Path(data_dir), database_url or None)))
         app = build_app(svc, run_worker=kind == "service-worker", check_schema=False)  # create_all, not migrations
-    uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(port), log_level="warning", lifespan="on",
-                                  server_header=False, access_log=False,
-                                  timeout_keep_alive=600)).run()  # a client's idle connections stay usable
+    from shuttle import heap
+
+    class Server(uvicorn.Server):  # as `shuttle serve` does: the heap settled once serving
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if kind != "hello" and os.environ.get("BENCH_NO_SETTLE") != "1":
+                heap.settle()
+
+    Server(uvicorn.Config(app, host="127.0.0.1", port=int(port), log_level="warning", lifespan="on",
+                          server_header=False, access_log=False,
+                          timeout_keep_alive=600)).run()  # a client's idle connections stay usable
 
 
 class Server:

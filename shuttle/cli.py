@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shuttle import logs, schema
+from shuttle import heap, logs, schema
 from shuttle.accounts import service as accounts
 from shuttle.accounts.models import Account
 from shuttle.audit import log as audit
@@ -162,6 +162,7 @@ def _serve_on(sock: socket.socket, app: Any, announcement: str) -> bool:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
+                heap.settle()
                 _say_whole_line(announcement)
 
     server = Server(uvicorn.Config(app, log_level="info", proxy_headers=True, server_header=False,
