@@ -63,7 +63,7 @@ def cmd_serve(args: argparse.Namespace, sock: socket.socket | None = None) -> No
     processes = getattr(args, "processes", 1)
     if processes < 1:
         raise CliError("--processes is a whole number of at least 1 (one per core is usual)")
-    with sock or _listen(args, reuse_port=processes > 1) as listening:
+    with sock or _listen(args) as listening:  # not SO_REUSEPORT: it would bind beside another server's processes
         if processes == 1:
             _serve_one(listening, args, worker=not args.no_worker, label="")
         else:
@@ -102,8 +102,11 @@ def _serve_forked(listening: socket.socket, args: argparse.Namespace, processes:
     at a time. Each listens on a socket of its own (SO_REUSEPORT: the kernel spreads connections
     evenly; one shared socket let the first process to wake take most of them, 29 of 41 in
     bench/load.py), made after the fork, and builds its own services; the in-process worker runs in
-    the first only. The parent's socket only proved the port free. When one process ends, the
-    others are stopped too, so whatever restarts the service restarts it whole."""
+    the first only. The parent's socket, bound without SO_REUSEPORT, only proved the port free
+    (another server's processes listen with it, and a second server would have bound beside them
+    and taken half their connections); it is closed before the children bind. When one process
+    ends, the others are stopped too, so whatever restarts the service restarts it whole."""
+    listening.close()
     children: list[int] = []
     parent = os.getpid()
     for index in range(processes):
@@ -112,7 +115,6 @@ def _serve_forked(listening: socket.socket, args: argparse.Namespace, processes:
             status = 1
             try:
                 _end_with(parent)
-                listening.close()
                 _serve_one(_listen(args, reuse_port=True), args, worker=index == 0 and not args.no_worker,
                            label=f"process {index + 1} of {processes}; ", shared=True)
                 status = 0
@@ -121,7 +123,6 @@ def _serve_forked(listening: socket.socket, args: argparse.Namespace, processes:
             finally:
                 os._exit(status)
         children.append(pid)
-    listening.close()
 
     def stop_all(signum: int, _frame: object) -> None:
         for child in children:

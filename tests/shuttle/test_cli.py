@@ -79,6 +79,23 @@ def test_a_taken_port_is_one_sentence(data_dir: Path, capsys: pytest.CaptureFixt
     assert f"port {taken_port}" in err and "--port" in err
 
 
+def test_a_port_shared_by_another_server_s_processes_is_taken_too(data_dir: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Another `serve --processes N` listens with SO_REUSEPORT, which would let a second one bind
+    the same port and silently take half its connections: it is refused as a taken port."""
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--processes", "2"]) == 1
+    out, err = capsys.readouterr()
+    assert "listening" not in out and f"port {port}" in err and "already in use" in err
+
+
 def test_the_listening_line_comes_once_the_port_answers(data_dir: Path) -> None:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
