@@ -183,7 +183,9 @@ class Tally:
 
 
 async def _signed_in(base: str, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=60)
+    # idle connections dropped before uvicorn's 5 s keep-alive ends them: signing 40 people in takes
+    # longer than that, and a GET on a connection the server had just closed was a RemoteProtocolError
+    client = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(keepalive_expiry=2))
     answer = await client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
     answer.raise_for_status()
     if answer.json().get("stage") != "done" and "csrf_token" not in answer.json():
