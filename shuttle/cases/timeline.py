@@ -245,8 +245,50 @@ def assemble(*, messages: Iterable[MessageFacts], events: Iterable[Event], cast:
              receipts_allowed: bool) -> list[Entry]:
     """The case's story, oldest first. Events before the exchange opened are left out except
     the case's own (creation, opening): preparation is what the participants table shows."""
-    by_id = {m.id: m for m in messages}
-    entries: list[Entry] = []
+    return assemble_newest(messages=messages, events=events, cast=cast, receipts_allowed=receipts_allowed,
+                           newest=None)[0]
+
+
+def assemble_newest(*, messages: Iterable[MessageFacts], events: Iterable[Event], cast: Cast,
+                    receipts_allowed: bool, newest: int | None) -> tuple[list[Entry], int]:
+    """The newest `newest` entries of `assemble`'s story (all of them for None), oldest first, and how
+    many entries the whole story has. Which events make entries is decided without wording any
+    (`_told`); only the entries returned are worded."""
+    told = _told(events, {m.id: m for m in messages}, receipts_allowed)
+    shown = told if newest is None else told[len(told) - max(0, min(newest, len(told))):]
+    entries = [entry for entry in (_entry(event, message, cast, receipts_allowed) for event, message in shown)
+               if entry is not None]
+    return entries, len(told)
+
+
+#: The actions (less "message.") a message's story words (`_message_sentence`); "open" only where the
+#: recipient let the sender know (`_tells`).
+MESSAGE_TOLD = frozenset({
+    "submit", "approve", "recall", "recount", "case.safeguarding_incident", "schedule", "open", "reject", "hold",
+    "escalate", "refuse", "processing_failed", "retry_processing", "request_changes", "propose_edit",
+    "accept_edit", "decline_edit", "release", "withdraw", "lift_hold"})
+#: The actions of a recipient's request about a message (`_request_sentence`).
+REQUEST_TOLD = frozenset({"recipient_request.create", "recipient_request.handle"})
+#: The case's own actions (`_case_sentence`); before the exchange opened, only creation and status.
+CASE_TOLD = frozenset({
+    "case.create", "case.status", "case.settings", "case.add_participant", "consent.grant", "consent.withdraw",
+    "assessment.record", "participant.hold_deliveries", "participant.resume_deliveries", "case.shred"})
+
+
+def _tells(event: Event, receipts_allowed: bool) -> bool:
+    """Whether a message's event (or a request's about it) is part of its story."""
+    if event.subject_type == "recipient_request":
+        return event.action in REQUEST_TOLD
+    action = event.action.removeprefix("message.")
+    if action == "open":
+        return bool(event.details.get("receipt_shared")) and receipts_allowed  # else the sender was not told
+    return action in MESSAGE_TOLD
+
+
+def _told(events: Iterable[Event], by_id: Mapping[str, MessageFacts], receipts_allowed: bool
+          ) -> list[tuple[Event, MessageFacts | None]]:
+    """The events that make entries, oldest first, each with its message (None for the case's own)."""
+    told: list[tuple[Event, MessageFacts | None]] = []
     opened = False
     for event in sorted(events, key=lambda e: e.at):
         if event.action == "case.status" and event.details.get("to") == "open":
@@ -254,21 +296,23 @@ def assemble(*, messages: Iterable[MessageFacts], events: Iterable[Event], cast:
         message_id = _message_of(event)
         if message_id is not None:
             message = by_id.get(message_id)
-            if message is None:
-                continue
-            sentence = (_request_sentence(event, cast) if event.subject_type == "recipient_request"
-                        else _message_sentence(event, message, cast, receipts_allowed))
-            if sentence is None:
-                continue
-            entries.append(Entry(event.at, cast.actor(event), sentence[0], message.id, message.name,
-                                 message.state_words, sentence[1]))
-            continue
-        if not opened and event.action not in ("case.create", "case.status"):
-            continue
-        sentence = _case_sentence(event, cast)
-        if sentence is not None:
-            entries.append(Entry(event.at, cast.actor(event), sentence[0], tone=sentence[1]))
-    return entries
+            if message is not None and _tells(event, receipts_allowed):
+                told.append((event, message))
+        elif event.action in CASE_TOLD and (opened or event.action in ("case.create", "case.status")):
+            told.append((event, None))
+    return told
+
+
+def _entry(event: Event, message: MessageFacts | None, cast: Cast, receipts_allowed: bool) -> Entry | None:
+    """A told event in words."""
+    if message is None:
+        said = _case_sentence(event, cast)
+        return None if said is None else Entry(event.at, cast.actor(event), said[0], tone=said[1])
+    said = (_request_sentence(event, cast) if event.subject_type == "recipient_request"
+            else _message_sentence(event, message, cast, receipts_allowed))
+    if said is None:
+        return None
+    return Entry(event.at, cast.actor(event), said[0], message.id, message.name, message.state_words, said[1])
 
 
 def _message_of(event: Event) -> str | None:
@@ -306,7 +350,7 @@ def case_timeline(session: Session, actor: Actor, case_id: str) -> list[Entry]:
     actor_ids = {e.actor_id for e in raw if e.actor_id}
     staff = {a.id: a.display_name for a in session.scalars(
         select(Account).where(Account.id.in_(actor_ids), Account.role != "participant"))}
-    return timeline_of(case, rows, participants, raw, staff)
+    return timeline_of(case, rows, participants, raw, staff)[0]
 
 
 def timeline_events(case_id: str) -> Select[AuditEvent]:
@@ -326,10 +370,12 @@ def timeline_event_rows(session: Session, case_id: str) -> list[Event]:
 
 
 def timeline_of(case: Case, rows: Iterable[Message], participants: Iterable[Participant],
-                raw: Iterable[AuditEvent | Event], staff: Mapping[str, str]) -> list[Entry]:
+                raw: Iterable[AuditEvent | Event], staff: Mapping[str, str], *, newest: int | None = None
+                ) -> tuple[list[Entry], int]:
     """The timeline from rows already read: the case's messages (those never sent are left out),
     its participants, its events (`timeline_events`, or `timeline_event_rows`) and the names of
-    staff who acted in it."""
+    staff who acted in it. Its newest `newest` entries (all for None), oldest first, and how many
+    it has in all (`assemble_newest`)."""
     sent = [m for m in rows if m.first_submitted_at is not None]
     names = message_names(Numbered(m.id, m.kind, m.first_submitted_at, m.created_at) for m in sent)
     messages = [MessageFacts(m.id, m.kind, m.author_side, describe(State(m.state)), names[m.id]) for m in sent]
@@ -340,4 +386,5 @@ def timeline_of(case: Case, rows: Iterable[Message], participants: Iterable[Part
     events = [e if isinstance(e, Event) else
               Event(e.at, e.action, e.actor_id, e.actor_role, e.subject_type, e.subject_id, e.details or {})
               for e in raw]
-    return assemble(messages=messages, events=events, cast=cast, receipts_allowed=case.read_receipts_allowed)
+    return assemble_newest(messages=messages, events=events, cast=cast, receipts_allowed=case.read_receipts_allowed,
+                           newest=newest)

@@ -41,6 +41,9 @@ from shuttle.services import Actor, Services
 
 #: The order the case page offers status moves in.
 MOVE_ORDER = ["open", "paused", "closing", "closed"]
+#: How many timeline entries the case page shows, newest first, unless asked for the whole timeline
+#: (issue 14: a long case's whole timeline was a third of the page's time).
+TIMELINE_NEWEST = 30
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class CaseWorkspace:
     requests: tuple[OpenRequest, ...]
     #: issue 12: recipients waiting to open a message with their facilitator (`supported_opening`)
     supported: tuple[SupportedView, ...] = ()
+    timeline_total: int = 0  # the entries of the whole timeline; `timeline` is its newest when fewer
+    timeline_whole: bool = False  # the whole timeline was asked for (else the newest `timeline_newest`)
+    timeline_newest: int = TIMELINE_NEWEST
 
 
 def newest_first(entries: Sequence[Entry]) -> list[Entry]:
@@ -169,8 +175,10 @@ def person_row(p: Participant, account: Account | None, consents: Sequence[Conse
                      holding_deliveries=p.holding_deliveries, active=p.active, withdrew_at=withdrew)
 
 
-def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str) -> CaseWorkspace:
-    """The staff case page for one of the case's facilitators; NotFound for anyone else."""
+def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str, *,
+                   whole_timeline: bool = False) -> CaseWorkspace:
+    """The staff case page for one of the case's facilitators; NotFound for anyone else. Its
+    timeline is the newest TIMELINE_NEWEST entries, or all of them with `whole_timeline`."""
     case, facilitators = load_case_as_facilitator(session, actor, case_id)
     now = svc.now()
     people = session.execute(select(Participant, Account).outerjoin(Account, Account.id == Participant.account_id)
@@ -200,6 +208,8 @@ def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str) 
                           for m in shown if m.first_submitted_at is not None)
     views = [staff_message(svc, loaded, m, case) for m in shown]
     org_names = {o.id: o.name for o in organisations}
+    timeline, total = timeline_of(case, messages, [p for p, _ in people], events, staff,
+                                  newest=None if whole_timeline else TIMELINE_NEWEST)
     return CaseWorkspace(
         case=CaseHeader(id=case.id, reference=case.reference, status=case.status, version=case.row_version,
                         settings=CaseSettings(case.label_harmed, case.label_responsible, case.initiator,
@@ -221,8 +231,10 @@ def case_workspace(session: Session, svc: Services, actor: Actor, case_id: str) 
             organisations=tuple(OrganisationChoice(o.id, o.name) for o in organisations if o.active),
             proceedings_ongoing=case.proceedings_ongoing, proceedings_hold=svc.settings.hold_during_proceedings,
             today=now.date(), max_scan_mb=MAX_SCAN_BYTES // (1024 * 1024)),
-        timeline=tuple(newest_first(timeline_of(case, messages, [p for p, _ in people], events, staff))),
+        timeline=tuple(newest_first(timeline)),
         requests=tuple(open_requests(session, svc, [case])),
         supported=tuple(supported_opening.waiting_in(session, svc, [case], with_notes=True)),
+        timeline_total=total,
+        timeline_whole=whole_timeline,
     )
 

@@ -171,7 +171,9 @@ async def staff_case_page(request: Request) -> Response:
             return render(request, "staff/case.html", principal=principal, invitation=done, letter=letter,
                           **view_fields(page))
         return _done(request, _return_to(form, f"/staff/cases/{case_id}"), CASE_DONE[form["action"]])
-    page = await run(request, case_workspace, case_id)
+    # ?timeline=all: the whole timeline; any other value, or none, its newest entries (never an error)
+    whole = request.query_params.get("timeline") == "all"
+    page = await run(request, case_workspace, case_id, whole_timeline=whole)
     return _page(request, "staff/case.html", principal=principal, **view_fields(page))
 
 
