@@ -36,6 +36,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import _harness as h
@@ -64,16 +65,40 @@ def _work(data_dir: str, url: str) -> None:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     done = 0
     while worker.run_once():
         done += 1
-    print(json.dumps({"jobs": done, "seconds": time.perf_counter() - started}), flush=True)
+    print(json.dumps({"jobs": done, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}),
+          flush=True)
+    sys.stdin.readline()  # "exit": the database's CPU is read while this worker's connections are open
     svc.db.dispose()
 
 
-def run_workers(count: int, data_dir: Path, url: str) -> tuple[float, list[int]]:
-    """Seconds from "go" to the last worker's exit, and how many jobs each ran."""
+def database_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL server's processes on this machine (Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
+        if name == "postgres":
+            ticks += int(rest[11]) + int(rest[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    seconds: float  # from "go" to the last worker's exit
+    jobs: list[int]  # per worker
+    worker_cpu: float  # CPU seconds of all the workers
+    database_cpu: float  # CPU seconds of the database server's processes over the run
+
+
+def run_workers(count: int, data_dir: Path, url: str) -> Run:
+    """The workers' run: how long, how many jobs each, and the CPU it took (theirs and the machine's)."""
     procs = [subprocess.Popen([sys.executable, __file__, "work", str(data_dir), url], cwd=h.ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(count)]
     try:
@@ -81,13 +106,16 @@ def run_workers(count: int, data_dir: Path, url: str) -> tuple[float, list[int]]
             assert proc.stdout is not None
             if proc.stdout.readline().strip() != "ready":
                 raise RuntimeError(f"a worker did not start (exit {proc.wait()})")
-        started = time.perf_counter()
+        started, database = time.perf_counter(), database_cpu()
         for proc in procs:
             assert proc.stdin is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
-        outputs = [proc.communicate(timeout=3600)[0] for proc in procs]
+        outputs = [proc.stdout.readline() for proc in procs if proc.stdout is not None]
         elapsed = time.perf_counter() - started
+        database = database_cpu() - database  # the workers' server processes end with their connections
+        for proc in procs:
+            proc.communicate("exit\n", timeout=600)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -95,7 +123,8 @@ def run_workers(count: int, data_dir: Path, url: str) -> tuple[float, list[int]]
                 proc.wait()
     if any(proc.returncode for proc in procs):
         raise RuntimeError(f"a worker failed: exit codes {[proc.returncode for proc in procs]}")
-    return elapsed, [json.loads(out.strip().splitlines()[-1])["jobs"] for out in outputs]
+    said = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    return Run(elapsed, [x["jobs"] for x in said], sum(x["cpu"] for x in said), database)
 
 
 # --- the world ----------------------------------------------------------------------------------
@@ -196,19 +225,23 @@ def main() -> int:
               f"{args.letters} letters per run over {args.cases} cases")
         print(f"machine before: {h.machine()}")
         rates: dict[int, float] = {}
+        busy: dict[int, float] = {}
         for count in (1, 2):
             started = time.perf_counter()
             ids = bench.submit_letters(args.letters)
             queued = bench.jobs_waiting()
             print(f"  {count} worker{'s' if count > 1 else ''}: {len(ids)} letters submitted in "
                   f"{time.perf_counter() - started:.1f} s ({queued} jobs queued); load {os.getloadavg()[0]:.2f}")
-            seconds, per_worker = run_workers(count, work / "data", url)
+            run = run_workers(count, work / "data", url)
             found = bench.check(ids)
-            rates[count] = sum(per_worker) / seconds
-            print(f"  {count} worker{'s' if count > 1 else ''}: {sum(per_worker)} jobs in {seconds:.2f} s = "
-                  f"{rates[count]:.1f} jobs/s (per worker {per_worker}); lost {found['lost']}, "
+            rates[count] = sum(run.jobs) / run.seconds
+            busy[count] = (run.worker_cpu + run.database_cpu) / run.seconds
+            print(f"  {count} worker{'s' if count > 1 else ''}: {sum(run.jobs)} jobs in {run.seconds:.2f} s = "
+                  f"{rates[count]:.1f} jobs/s (per worker {run.jobs}); lost {found['lost']}, "
                   f"processed twice {found['twice']}, jobs run more than once {found['attempts>1']}; "
                   f"load {os.getloadavg()[0]:.2f}")
+            print(f"    CPU: the workers {run.worker_cpu / run.seconds:.2f} cores, the database server "
+                  f"{run.database_cpu / run.seconds:.2f} cores, of {os.cpu_count()}")
             failed = failed or found["lost"] > 0 or found["twice"] > 0 or found["attempts>1"] > 0
         ok, checked = bench.verify_chain()
         print(f"audit chain: {'verifies' if ok else 'BROKEN'} ({checked} events)")
@@ -224,6 +257,9 @@ def main() -> int:
     print(f"machine after: {h.machine()}")
     ratio = rates[2] / rates[1]
     print(f"ratio 2 workers / 1 worker: {ratio:.2f} (target ≥ {RATIO_TARGET}) {h.verdict(ratio >= RATIO_TARGET)}")
+    ceiling = (os.cpu_count() or 1) / busy[1]
+    print(f"  one worker's run kept {busy[1]:.2f} of {os.cpu_count()} CPUs busy (the worker and the database "
+          f"server): with no other load, two can be at most {ceiling:.2f}× one on this machine")
     print(f"lost and processed twice: {'none' if not failed else 'SOME (see above)'} "
           f"{h.verdict(not failed)}")
     return 1 if failed else 0
