@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.numbers import format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -23,6 +25,8 @@ from shuttle.errors import NotAuthenticated
 from shuttle.messages.states import TEMPLATE_NAMES
 from shuttle.web.http import (
     current_principal,
+    principal_here,
+    run_here,
     services,
 )
 from shuttle.web.pages.language import set_language_cookie
@@ -153,3 +157,19 @@ async def signed_in(request: Request) -> Principal:
     if principal is None:
         raise NotAuthenticated(i18n.N_("Please sign in."))
     return principal
+
+
+T = TypeVar("T")
+
+
+async def signed_in_and_run(request: Request, use_case: Callable[..., T], *args: Any,
+                            **kwargs: Any) -> tuple[Principal, T]:
+    """`signed_in`, then `run(request, use_case, ...)`, in one thread hop: under load a page waited
+    for a thread and for the interpreter lock once per hop (the queue page under bench/load.py)."""
+    def both() -> tuple[Principal, T]:
+        principal = principal_here(request)
+        if principal is None:
+            raise NotAuthenticated(i18n.N_("Please sign in."))
+        return principal, run_here(request, use_case, *args, **kwargs)
+
+    return await run_in_threadpool(both)

@@ -32,11 +32,11 @@ from shuttle.messages.queries import case_message_names
 from shuttle.messages.review import REJECTION_CODES
 from shuttle.messages.review_view import review_view
 from shuttle.messages.review_view import side_by_side as _side_by_side  # noqa: F401 (tests/web/test_staff_diff.py)
-from shuttle.messages.staff_dashboard import QueueFilter, dashboard, neighbour
+from shuttle.messages.staff_dashboard import Dashboard, QueueFilter, dashboard, neighbour
 from shuttle.services import Actor, Services
 from shuttle.web.http import read_form, run, to_int
 from shuttle.web.pages import flash
-from shuttle.web.pages.common import go, render, signed_in, view_fields
+from shuttle.web.pages.common import go, render, signed_in, signed_in_and_run, view_fields
 
 KIND_WORDS = KIND_NAMES
 #: Where a form may send the facilitator back to after it is done (never another site).
@@ -61,23 +61,38 @@ def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
+def _board(s: Session, svc: Services, actor: Actor, filters: QueueFilter
+           ) -> tuple[Dashboard, list[agreement_views.DueItem]] | None:
+    """A facilitator's dashboard and the agreement items due (issue 11); None for other roles."""
+    if actor.role != "facilitator":
+        return None
+    return dashboard(s, svc, actor, filters), agreement_views.due_items(s, svc, actor)
+
+
 async def staff_page(request: Request) -> Response:
-    principal = await signed_in(request)
-    if principal.role != "facilitator":
-        return go("/")  # each role's own start page
     filters = QueueFilter.from_query(request.query_params)
     step = {"next": 1, "previous": -1}.get(request.query_params.get("go", ""))
-    if step is not None:  # "n", "j", "k" on the review page: the neighbour in the filtered queue (reads only)
-        found = await run(request, neighbour, filters, request.query_params.get("from", ""), step)
-        if found is None:
-            return _done(request, _with_query("/staff", filters.query) + "#queue",
-                         N_("Nothing else in the queue matches your filters.") if filters.active
-                         else N_("Nothing else in the queue."))
-        return go(_with_query(f"/staff/messages/{found.message_id}", filters.query))
-    board, agreement_due = await run(request, lambda s, svc, actor: (
-        dashboard(s, svc, actor, filters), agreement_views.due_items(s, svc, actor)))  # issue 11: agreement items due
+    if step is not None:
+        return await _neighbour_page(request, filters, step)
+    principal, found = await signed_in_and_run(request, _board, filters)
+    if found is None:
+        return go("/")  # each role's own start page
+    board, agreement_due = found
     return _page(request, "staff/home.html", principal=principal, agreement_due=agreement_due,
                  **view_fields(board))
+
+
+async def _neighbour_page(request: Request, filters: QueueFilter, step: int) -> Response:
+    """"n", "j", "k" on the review page: the neighbour in the filtered queue (reads only)."""
+    principal = await signed_in(request)
+    if principal.role != "facilitator":
+        return go("/")
+    found = await run(request, neighbour, filters, request.query_params.get("from", ""), step)
+    if found is None:
+        return _done(request, _with_query("/staff", filters.query) + "#queue",
+                     N_("Nothing else in the queue matches your filters.") if filters.active
+                     else N_("Nothing else in the queue."))
+    return go(_with_query(f"/staff/messages/{found.message_id}", filters.query))
 
 
 # --- case page -----------------------------------------------------------------------------------
@@ -156,9 +171,9 @@ def _handle_request(s: Session, svc: Services, actor: Actor, case_id: str, form:
 
 
 async def staff_case_page(request: Request) -> Response:
-    principal = await signed_in(request)
     case_id = request.path_params["case_id"]
     if request.method == "POST":
+        principal = await signed_in(request)
         form = await read_form(request)
         if form.get("action") not in CASE_FORM_ACTIONS:
             raise BadInput(N_("Unknown action."))
@@ -173,7 +188,7 @@ async def staff_case_page(request: Request) -> Response:
         return _done(request, _return_to(form, f"/staff/cases/{case_id}"), CASE_DONE[form["action"]])
     # ?timeline=all: the whole timeline; any other value, or none, its newest entries (never an error)
     whole = request.query_params.get("timeline") == "all"
-    page = await run(request, case_workspace, case_id, whole_timeline=whole)
+    principal, page = await signed_in_and_run(request, case_workspace, case_id, whole_timeline=whole)
     return _page(request, "staff/case.html", principal=principal, **view_fields(page))
 
 
