@@ -19,6 +19,11 @@ from shuttle.messages.states import State
 from shuttle.permissions import Membership
 from shuttle.services import Actor
 
+#: Rows held for the rest of a unit of work (`Session.info`): the session's identity map holds loaded
+#: rows only weakly, so a participant read for a membership was read again by the view of the same
+#: unit (an autosave's answer: `Session.get` of the author).
+_KEPT = "access.kept"
+
 
 def membership(session: Session, actor: Actor, case_id: str) -> Membership:
     if actor.account_id is None:
@@ -40,6 +45,7 @@ def membership(session: Session, actor: Actor, case_id: str) -> Membership:
         )
         if part is None:
             return permissions.NO_MEMBERSHIP
+        session.info.setdefault(_KEPT, []).append(part)  # held: the unit's later reads of it cost no query
         return Membership("participant", part.side, part.role, part.id)
     if actor.role == "coordinator":
         return Membership("coordinator")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String, Text, select
+from sqlalchemy import BigInteger, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shuttle.db import Base, UTCDateTime, utcnow
@@ -70,11 +70,8 @@ def shred(session: Session, blob_id: str, *, now: datetime | None = None) -> Non
     The ciphertext itself is removed afterwards by `remove_shredded_bytes`, so a rolled-back
     transaction never leaves a key without its bytes.
     """
-    blob = session.get(Blob, blob_id)
-    if blob is None or blob.wrapped_key is None:
-        return
-    blob.wrapped_key = None
-    blob.shredded_at = now or utcnow()
+    session.execute(update(Blob).where(Blob.id == blob_id, Blob.wrapped_key.is_not(None))
+                    .values(wrapped_key=None, shredded_at=now or utcnow()))  # one statement, no read first
 
 
 def remove_shredded_bytes(session: Session, store: BlobStore, *, now: datetime | None = None) -> int:
