@@ -91,3 +91,20 @@ def test_autosave_in_two_tabs_keeps_saving_the_latest_words(browser: Any, site: 
     # Its form carries the new version, so "Send" works without a reload.
     check_and_send(second)
     second.get_by_text("Sent to your facilitator.").wait_for()
+
+
+def test_words_typed_before_the_page_script_runs_are_saved(browser: Any, site: Site) -> None:
+    """On a slow phone a person can type (or paste) before the page's script has run: those words
+    are saved as soon as it runs, not taken for already saved (the script is held back here until
+    the letter is written; seen failing: nothing was saved until the next key)."""
+    jessica = signed_in(browser, site, "harmed", viewport=PHONE)
+    held: list[Any] = []
+    jessica.route("**/static/draft.js", lambda route: held.append(route))
+    jessica.get_by_role("link", name="Write a letter").click()
+    jessica.get_by_label("Your letter").fill(LETTER)
+    while not held:
+        jessica.wait_for_timeout(50)
+    held[0].continue_()
+    jessica.get_by_text(re.compile(r"Saved at \d\d:\d\d")).wait_for()
+    jessica.wait_for_url(re.compile(r"/me/messages/[0-9a-f]{32}$"))
+    assert api(jessica, "GET", f"/messages/{message_id_of(jessica)}/draft")["text"] == LETTER

@@ -21,7 +21,7 @@
   var replyTo = form.getAttribute("data-reply-to") || "";  // a reply: the message it answers
   var timer = null;
   var inFlight = null;
-  var lastSaved = field.value;
+  var lastSaved = field.defaultValue;  // what the page came with: words typed before this ran are not saved yet
   var stopped = false;
   var creating = null;  // the words of a new letter while its draft is being created
 
@@ -172,6 +172,8 @@
     say("");
     schedule(DELAY);
   });
+  // Typed (or pasted) before this script ran, as on a slow phone: saved like any other words.
+  if (field.value !== lastSaved) { schedule(DELAY); }
 
   // Before the form posts: never while a save is on its way (its new version is needed).
   form.addEventListener("submit", function (event) {
