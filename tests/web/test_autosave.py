@@ -20,13 +20,21 @@ def _objects(world: World) -> set[Path]:
     return {p for p in Path(world.svc.settings.blob_dir).rglob("*") if p.is_file()}
 
 
-def test_an_autosave_is_answered_with_the_saved_message_and_a_refused_one_leaves_no_bytes(
-        setup: tuple[Any, str, People], world: World) -> None:
+def _saved_once(setup: tuple[Any, str, People], world: World) -> tuple[Any, Message, int, Any]:
+    """A letter's author, signed in, who has autosaved once: (their client, the draft, its version
+    before the save, the save's answer)."""
     app, case_id, p = setup
     draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam,")
     author = world.sign_in(app, p.harmed)
     version = author.get(f"/api/v1/messages/{draft.id}").json()["version"]
     saved = author.put(f"/api/v1/messages/{draft.id}/draft", json={"text": "Dear Sam, more.", "version": version})
+    return author, draft, version, saved
+
+
+def test_an_autosave_is_answered_with_the_saved_message_and_a_refused_one_leaves_no_bytes(
+        setup: tuple[Any, str, People], world: World) -> None:
+    app, _, p = setup
+    author, draft, version, saved = _saved_once(setup, world)
     assert saved.status_code == 200 and saved.json()["version"] == version + 1 and saved.json()["has_draft"] is True
     assert author.get(f"/api/v1/messages/{draft.id}/draft").json()["text"] == "Dear Sam, more."
 
@@ -63,11 +71,7 @@ def _draft_key(world: World, message_id: str) -> tuple[str, str | None]:
 
 def test_an_autosave_runs_a_handful_of_statements_and_destroys_the_old_key(
         setup: tuple[Any, str, People], world: World) -> None:
-    app, case_id, p = setup
-    draft = world.do(authoring.start_draft, p.harmed, case_id, "Dear Sam,")
-    author = world.sign_in(app, p.harmed)
-    version = author.get(f"/api/v1/messages/{draft.id}").json()["version"]
-    saved = author.put(f"/api/v1/messages/{draft.id}/draft", json={"text": "Dear Sam, more.", "version": version})
+    author, draft, version, saved = _saved_once(setup, world)
     old_blob, old_key = _draft_key(world, draft.id)
     assert old_key is not None
     with statements_of(world.svc, ignoring=NOT_COUNTED) as ran:
