@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +40,14 @@ def need(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required under CI=true: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def voice_clip(path: Path, seconds: int = 2) -> bytes:
+    """A short AAC tone made by the real ffmpeg at `path` (a recording's stand-in); its bytes."""
+    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
+                    "-c:a", "aac", str(path)], check=True)
+    return path.read_bytes()
 
 
 def make_services(db: Database, settings: Settings) -> Services:

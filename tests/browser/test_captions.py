@@ -52,6 +52,21 @@ def _send_video(jessica: Any, site: Site, tmp_path: Path) -> dict[str, Any]:
     return message
 
 
+def _time_two_lines(page: Any, video: str) -> None:
+    """Play the recording (muted) in `video` and time its two lines with the keyboard-reachable
+    button, a little apart: the second starts after the first."""
+    page.evaluate("(selector) => { const v = document.querySelector(selector); v.muted = true; return v.play(); }",
+                  video)
+    next_line = page.get_by_role("button", name="Start the next line now")
+    next_line.click()
+    page.wait_for_timeout(1200)
+    next_line.click()
+    page.get_by_text("Line 2 starts at").wait_for()
+    first = page.get_by_label("Start of line 1: Hello Sam.").input_value()
+    second = page.get_by_label("Start of line 2: I am sorry.").input_value()
+    assert first < second, (first, second)
+
+
 def test_a_facilitator_times_the_transcript_and_the_recipient_sees_the_captions(
         browser: Any, site: Site, tmp_path: Path) -> None:
     # Jessica sends a video with its transcript (through the API: the recording pages have their own tests).
@@ -63,15 +78,7 @@ def test_a_facilitator_times_the_transcript_and_the_recipient_sees_the_captions(
     view = wait_for_state(fiona, message["id"], {"awaiting_review"})
     api(fiona, "POST", f"/messages/{message['id']}/actions/claim", {"version": view["version"]})
     fiona.goto(f"{site.base}/staff/messages/{message['id']}")
-    fiona.evaluate("() => { const v = document.getElementById('player-current'); v.muted = true; return v.play(); }")
-    next_line = fiona.get_by_role("button", name="Start the next line now")
-    next_line.click()
-    fiona.wait_for_timeout(1200)
-    next_line.click()
-    fiona.get_by_text("Line 2 starts at").wait_for()
-    first = fiona.get_by_label("Start of line 1: Hello Sam.").input_value()
-    second = fiona.get_by_label("Start of line 2: I am sorry.").input_value()
-    assert first < second, (first, second)
+    _time_two_lines(fiona, "#player-current")
     screenshot(fiona, "facilitator-captions-editor")
     fiona.get_by_role("button", name="Propose these captions").click()
     fiona.get_by_text("Captions proposed.").wait_for()
@@ -116,16 +123,7 @@ def test_the_author_times_their_returned_recording_and_sends_it_again(browser: A
 
     # Back with Jessica: she plays her recording and times each line as it begins.
     jessica.goto(f"{site.base}/me/messages/{message['id']}")
-    jessica.evaluate("() => { const v = document.querySelector('#captions-player video'); v.muted = true; "
-                     "return v.play(); }")
-    next_line = jessica.get_by_role("button", name="Start the next line now")
-    next_line.click()
-    jessica.wait_for_timeout(1200)
-    next_line.click()
-    jessica.get_by_text("Line 2 starts at").wait_for()
-    first = jessica.get_by_label("Start of line 1: Hello Sam.").input_value()
-    second = jessica.get_by_label("Start of line 2: I am sorry.").input_value()
-    assert first < second, (first, second)
+    _time_two_lines(jessica, "#captions-player video")
     jessica.evaluate("() => document.querySelector('#captions-player video').pause()")
     for width in (1280, 360):
         jessica.set_viewport_size({"width": width, "height": 900})

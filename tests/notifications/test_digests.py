@@ -63,6 +63,16 @@ def _released(world: World, case_id: str, people: People, text: str = "Dear Sam,
     return world.approved_letter(people, case_id, text)
 
 
+def _change_suggested(world: World, case_id: str, people: People) -> None:
+    """Jessica's second letter, to which the facilitator suggests a change (news for her)."""
+    message = world.do(authoring.start_draft, people.harmed, case_id, "Dear Sam, again.")
+    world.do(authoring.submit, people.harmed, message.id)
+    world.run_jobs()
+    world.do(review.claim, people.facilitator, message.id)
+    world.do(review.propose_edit, people.facilitator, message.id, text="Dear Sam.")
+    world.run_jobs()
+
+
 def _digest_time(world: World, clock: Clock, days: int = 0) -> None:
     clock.to_digest_hour(days)
     tick(world.svc)
@@ -92,12 +102,7 @@ def test_a_digest_arrives_with_nothing_but_the_fixed_words(mailing: tuple[World,
         assert not re.search(rf"\b{revealing}\b", subject + body.decode(), re.IGNORECASE)
 
     # A different event for another person (a facilitator's suggested change): the same bytes.
-    message = world.do(authoring.start_draft, people.harmed, case_id, "Dear Sam, again.")
-    world.do(authoring.submit, people.harmed, message.id)
-    world.run_jobs()
-    world.do(review.claim, people.facilitator, message.id)
-    world.do(review.propose_edit, people.facilitator, message.id, text="Dear Sam.")
-    world.run_jobs()
+    _change_suggested(world, case_id, people)
     _digest_time(world, clock)
     [to_jessica] = inbox.to("jessica@example.net")
     assert _words(to_jessica) == _words(to_sam)
@@ -306,12 +311,7 @@ def test_a_participant_who_chose_welsh_gets_their_digest_in_welsh(mailing: tuple
     _opt_in(world, people.harmed, "jessica@example.net")
     _choose_language(world, people.responsible.account_id, "cy")
     _released(world, case_id, people)
-    message = world.do(authoring.start_draft, people.harmed, case_id, "Dear Sam, again.")
-    world.do(authoring.submit, people.harmed, message.id)
-    world.run_jobs()
-    world.do(review.claim, people.facilitator, message.id)
-    world.do(review.propose_edit, people.facilitator, message.id, text="Dear Sam.")
-    world.run_jobs()
+    _change_suggested(world, case_id, people)
     _digest_time(world, clock)
 
     [welsh] = inbox.to("sam@example.net")

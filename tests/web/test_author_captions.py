@@ -7,14 +7,12 @@ message, only while they may change it, only for the recording they can play."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from forms import csrf_of, hidden
-from support import need
+from support import voice_clip
 from world import World
 
 from shuttle.errors import BadInput, Conflict, NotFound
@@ -25,13 +23,6 @@ from shuttle.uploads import service as uploads
 from shuttle.web.app import build_app
 
 TIMED = "WEBVTT\n\n00:00.000 --> 00:01.000\nHello Sam.\n"
-
-
-def _voice(path: Path, seconds: int = 2) -> bytes:
-    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
-                    "-c:a", "aac", str(path)], check=True)
-    return path.read_bytes()
 
 
 def _returned(world: World, app: Any, p: Any, case_id: str, data: bytes, words: str) -> str:
@@ -65,7 +56,7 @@ def test_the_author_times_the_words_and_sends_the_same_recording_again(svc: Serv
     world = World(svc)
     case_id, p = world.case()
     app = build_app(svc, check_schema=False)
-    message_id = _returned(world, app, p, case_id, _voice(tmp_path / "v.m4a"), "Hello Sam.\nI am <sorry>.")
+    message_id = _returned(world, app, p, case_id, voice_clip(tmp_path / "v.m4a"), "Hello Sam.\nI am <sorry>.")
     _, first = _current(world, message_id)
     author = world.sign_in(app, p.harmed)
     url = f"/me/messages/{message_id}"

@@ -5,14 +5,12 @@ served as text/vtt to the recipient only once the approved version is released a
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from forms import csrf_of, hidden
-from support import need
+from support import voice_clip
 from world import World
 
 from shuttle import retention
@@ -25,13 +23,6 @@ pytestmark = pytest.mark.ffmpeg
 
 TIMED = ("WEBVTT\n\nNOTE not carried\n\n00:00.000 --> 00:01.000 align:start\n<v Sam>Hello <b>Sam</b>.</v>\n\n"
          "00:01.000 --> 00:09.000\nCall me on 07700 900123 &amp; soon.\n")
-
-
-def _voice(path: Path, seconds: int = 2) -> bytes:
-    need(shutil.which("ffmpeg") is not None, "ffmpeg is not installed")
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
-                    "-c:a", "aac", str(path)], check=True)
-    return path.read_bytes()
 
 
 def _sent(world: World, app: Any, p: Any, case_id: str, data: bytes, words: str) -> str:
@@ -62,7 +53,7 @@ def test_timed_transcript_is_processed_approved_and_captions_reach_the_recipient
     world = World(svc)
     case_id, p = world.case()
     app = build_app(svc, check_schema=False)
-    message_id = _sent(world, app, p, case_id, _voice(tmp_path / "v.m4a"), TIMED)
+    message_id = _sent(world, app, p, case_id, voice_clip(tmp_path / "v.m4a"), TIMED)
     version = _version(world, message_id)
     assert version.captions_blob_id is not None and version.duration_ms is not None
     with svc.db.uow() as uow:  # destroyed with the message's other content
@@ -97,7 +88,7 @@ def test_cues_past_the_recordings_end_are_refused_with_a_sentence(svc: Services,
     case_id, p = world.case()
     app = build_app(svc, check_schema=False)
     late = "WEBVTT\n\n00:00.000 --> 00:01.000\nHello.\n\n00:05.000 --> 00:06.000\nToo late.\n"
-    message_id = _sent(world, app, p, case_id, _voice(tmp_path / "v.m4a"), late)
+    message_id = _sent(world, app, p, case_id, voice_clip(tmp_path / "v.m4a"), late)
     version = _version(world, message_id)
     assert version.processed_blob_id is None and version.captions_blob_id is None
     assert version.processing_error is not None and "Caption 2 starts at 00:05.0, after the recording ends" \
@@ -110,7 +101,7 @@ def test_a_plain_transcript_has_no_captions(svc: Services, tmp_path: Path) -> No
     world = World(svc)
     case_id, p = world.case()
     app = build_app(svc, check_schema=False)
-    message_id = _sent(world, app, p, case_id, _voice(tmp_path / "v.m4a"), "Hello Sam.")
+    message_id = _sent(world, app, p, case_id, voice_clip(tmp_path / "v.m4a"), "Hello Sam.")
     assert _version(world, message_id).captions_blob_id is None
     staff = world.sign_in(app, p.facilitator)
     assert staff.get(f"/api/v1/messages/{message_id}/captions.vtt").status_code == 404
@@ -121,7 +112,7 @@ def test_the_facilitators_cue_editor_makes_a_version_the_author_accepts(svc: Ser
     world = World(svc)
     case_id, p = world.case(author_must_accept_edits=True)
     app = build_app(svc, check_schema=False)
-    message_id = _sent(world, app, p, case_id, _voice(tmp_path / "v.m4a"), "Hello Sam.\nI am <sorry>.")
+    message_id = _sent(world, app, p, case_id, voice_clip(tmp_path / "v.m4a"), "Hello Sam.\nI am <sorry>.")
     world.do(review.claim, p.facilitator, message_id)
     staff = world.sign_in(app, p.facilitator)
     page = staff.get(f"/staff/messages/{message_id}")

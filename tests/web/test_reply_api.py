@@ -76,12 +76,19 @@ def test_a_reply_to_a_message_i_may_not_answer_is_refused_with_a_sentence(setup:
     assert _replies(world) == 0
 
 
-def test_the_reply_page_saves_as_you_type_starting_the_draft_with_what_it_answers(setup: Any) -> None:
+def _reply_page(setup: Any) -> tuple[Any, str, Any]:
+    """Sam, signed in on the pages, has opened Jessica's letter and has its reply page open:
+    (his client, the letter's id, the page)."""
     app, world, case_id, p = setup
     letter = world.approved_letter(p, case_id)
     world.do(delivery.open_message, p.responsible, letter)
     sam, _ = sign_in_page(app, world, p.responsible)
-    page = sam.get(f"/me/cases/{case_id}/write?reply_to={letter}")
+    return sam, letter, sam.get(f"/me/cases/{case_id}/write?reply_to={letter}")
+
+
+def test_the_reply_page_saves_as_you_type_starting_the_draft_with_what_it_answers(setup: Any) -> None:
+    case_id = setup[2]
+    sam, letter, page = _reply_page(setup)
     form = re.search(r'<form method="post" action="/me/cases/[0-9a-f]+/write"([^>]*)>', page.text)
     assert form is not None
     assert "data-autosave" in form.group(1) and f'data-reply-to="{letter}"' in form.group(1)  # draft.js sends it
@@ -91,11 +98,8 @@ def test_the_reply_page_saves_as_you_type_starting_the_draft_with_what_it_answer
 
 
 def test_the_quick_exit_keeps_a_new_replys_words_as_a_reply(setup: Any) -> None:
-    app, world, case_id, p = setup
-    letter = world.approved_letter(p, case_id)
-    world.do(delivery.open_message, p.responsible, letter)
-    sam, _ = sign_in_page(app, world, p.responsible)
-    page = sam.get(f"/me/cases/{case_id}/write?reply_to={letter}")
+    _, world, case_id, _ = setup
+    sam, letter, page = _reply_page(setup)
     left = sam.post("/me/exit", data={"csrf_token": csrf_of(page), "case_id": case_id, "reply_to": letter,
                                       "text": "Dear Jessica, typed just before leaving."}, follow_redirects=False)
     assert left.status_code == 303 and left.headers["location"] == "/login"
