@@ -139,6 +139,13 @@ class World:
         self.do(review.approve, people.facilitator, message.id)
         return str(message.id)
 
+    def in_reply_to(self, message_id: str) -> str | None:
+        """The message a message answers (its `in_reply_to_id`), read from the database."""
+        with self.svc.db.uow() as uow:
+            message = uow.session.get(Message, message_id)
+            assert message is not None
+            return message.in_reply_to_id
+
     def wait_for_review(self, message_id: str, seconds: float = 60) -> None:
         """Until the message's processing is over (at once when run_jobs ran it here)."""
         deadline = time.monotonic() + seconds

@@ -16,6 +16,15 @@ DESKTOP = {"width": 1280, "height": 900}
 AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
+def start_video_recording(page: Any) -> None:
+    """From a participant's home: choose a video, turn the (fake) camera on and start recording."""
+    page.get_by_role("link", name="Send a recording or a photo").click()
+    page.get_by_label("A video").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Turn on the camera").click()
+    page.get_by_role("button", name="Start recording").click()
+
+
 def signed_in(browser: Any, site: Site, who: str, *, viewport: dict[str, int] | None = None,
               bypass_csp: bool = False) -> Any:
     """A new private window signed in as `who` through the sign-in page (bypass_csp: only for axe)."""

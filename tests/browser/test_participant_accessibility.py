@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from browsing import Site, keep_in_docs, screenshot
-from participant_helpers import AXE, DESKTOP, PHONE, signed_in
+from participant_helpers import AXE, DESKTOP, PHONE, signed_in, start_video_recording
 from world import World
 
 from shuttle.messages import authoring, review
@@ -109,11 +109,7 @@ def test_a_recording_just_saved_has_no_serious_accessibility_problems(browser: A
     """The recording page once a recording is made in the browser and kept ("Use this recording"):
     the confirmation, the recording uploaded, the words to add and "Continue to check and send"."""
     jessica = signed_in(browser, site, "harmed", viewport=viewport, bypass_csp=True)
-    jessica.get_by_role("link", name="Send a recording or a photo").click()
-    jessica.get_by_label("A video").check()
-    jessica.get_by_role("button", name="Continue").click()
-    jessica.get_by_role("button", name="Turn on the camera").click()
-    jessica.get_by_role("button", name="Start recording").click()
+    start_video_recording(jessica)
     jessica.wait_for_timeout(1500)
     jessica.get_by_role("button", name="Stop recording").click()
     jessica.get_by_role("button", name="Use this recording").click()

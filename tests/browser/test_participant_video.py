@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from browsing import Site, check_and_send, keep_in_docs, screenshot
-from participant_helpers import PHONE, api, message_id_of, signed_in, wait_for_state
+from participant_helpers import PHONE, api, message_id_of, signed_in, start_video_recording, wait_for_state
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -36,11 +36,7 @@ SEEK = """async () => {
 def test_a_recorded_video_is_approved_then_opened_and_seeks(browser: Any, site: Site) -> None:
     # Sam records a three-second video on a phone-sized screen, watches it back, uploads it.
     sam = signed_in(browser, site, "responsible", viewport=PHONE)
-    sam.get_by_role("link", name="Send a recording or a photo").click()
-    sam.get_by_label("A video").check()
-    sam.get_by_role("button", name="Continue").click()
-    sam.get_by_role("button", name="Turn on the camera").click()
-    sam.get_by_role("button", name="Start recording").click()
+    start_video_recording(sam)
     sam.wait_for_timeout(3000)
     sam.get_by_role("button", name="Stop recording").click()
     sam.get_by_role("button", name="Use this recording").wait_for()

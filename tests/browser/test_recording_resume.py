@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from browsing import Site, check_and_send, screenshot
-from participant_helpers import PHONE, message_id_of, signed_in, wait_for_state
+from participant_helpers import PHONE, message_id_of, signed_in, start_video_recording, wait_for_state
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -32,11 +32,7 @@ DURATION = """async () => {
 
 
 def _start_video(sam: Any, site: Site) -> None:
-    sam.get_by_role("link", name="Send a recording or a photo").click()
-    sam.get_by_label("A video").check()
-    sam.get_by_role("button", name="Continue").click()
-    sam.get_by_role("button", name="Turn on the camera").click()
-    sam.get_by_role("button", name="Start recording").click()
+    start_video_recording(sam)
     sam.get_by_role("button", name="Stop recording").wait_for()
 
 

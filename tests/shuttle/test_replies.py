@@ -11,23 +11,16 @@ from shuttle.messages import authoring, delivery, replies
 from shuttle.messages.models import Message
 
 
-def _in_reply_to(world: World, message_id: str) -> str | None:
-    with world.svc.db.uow() as uow:
-        message = uow.session.get(Message, message_id)
-        assert message is not None
-        return message.in_reply_to_id
-
-
 def test_a_reply_answers_the_opened_message_it_was_started_from(world: World) -> None:
     case_id, p = world.case()
     letter = world.approved_letter(p, case_id)
     world.do(delivery.open_message, p.responsible, letter)
     reply = world.do(replies.start_reply, p.responsible, case_id, letter, "Dear Jessica, thank you.")
-    assert _in_reply_to(world, reply.id) == letter
+    assert world.in_reply_to(reply.id) == letter
     recording = world.do(replies.start_media_reply, p.responsible, case_id, letter, "audio")
-    assert _in_reply_to(world, recording.id) == letter
+    assert world.in_reply_to(recording.id) == letter
     plain = world.do(authoring.start_draft, p.responsible, case_id, "Dear Jessica,")
-    assert _in_reply_to(world, plain.id) is None
+    assert world.in_reply_to(plain.id) is None
 
 
 def test_only_a_message_delivered_to_my_side_and_opened_can_be_answered(world: World) -> None:
@@ -59,4 +52,4 @@ def test_only_a_message_delivered_to_my_side_and_opened_can_be_answered(world: W
     # Once opened by the responsible side, the same message can be answered.
     world.do(delivery.open_message, p.responsible, unopened)
     reply = world.do(replies.start_reply, p.responsible, case_id, unopened, "Dear Jessica,")
-    assert _in_reply_to(world, reply.id) == unopened
+    assert world.in_reply_to(reply.id) == unopened

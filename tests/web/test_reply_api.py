@@ -30,13 +30,6 @@ def setup(sqlite_svc: Services) -> tuple[Any, World, str, People]:
     return build_app(sqlite_svc, check_schema=False), world, case_id, people
 
 
-def _in_reply_to(world: World, message_id: str) -> str | None:
-    with world.svc.db.uow() as uow:
-        message = uow.session.get(Message, message_id)
-        assert message is not None
-        return message.in_reply_to_id
-
-
 def _replies(world: World) -> int:
     with world.svc.db.uow() as uow:
         return uow.session.query(Message).filter(Message.in_reply_to_id.is_not(None)).count()
@@ -50,10 +43,10 @@ def test_a_reply_started_over_the_api_answers_the_message_it_names(setup: Any) -
     started = sam.post(f"{API}/cases/{case_id}/messages", json={"text": "Dear Jessica,", "in_reply_to": letter})
     assert started.status_code == 201, started.text
     assert started.json()["in_reply_to"] == letter and started.json()["state"] == "draft"
-    assert _in_reply_to(world, started.json()["id"]) == letter
+    assert world.in_reply_to(started.json()["id"]) == letter
     recording = sam.post(f"{API}/cases/{case_id}/messages", json={"kind": "audio", "in_reply_to": letter})
     assert recording.status_code == 201, recording.text
-    assert _in_reply_to(world, recording.json()["id"]) == letter
+    assert world.in_reply_to(recording.json()["id"]) == letter
     plain = sam.post(f"{API}/cases/{case_id}/messages", json={"text": "Dear Jessica,"})
     assert plain.status_code == 201 and plain.json()["in_reply_to"] is None
 
