@@ -127,6 +127,21 @@ def _listed(words: list[str]) -> str:
     return Sentence(", ".join(f"%(w{n})s" for n in range(len(words))), **{f"w{n}": w for n, w in enumerate(words)})
 
 
+#: A message's events said in one sentence whatever their details: (pattern, tone).
+SIMPLE_MESSAGE_WORDS: Mapping[str, tuple[str, str]] = {
+    "refuse": (N_("The file could not be used; it went back to %(author)s"), "warning"),
+    "processing_failed": (N_("Preparing the %(kind)s failed"), "warning"),
+    "retry_processing": (N_("%(who)s retried preparing it"), "info"),
+    "request_changes": (N_("%(who)s asked %(author)s for changes"), "info"),
+    "propose_edit": (N_("%(who)s suggested changes to %(author)s"), "info"),
+    "accept_edit": (N_("%(who)s accepted the suggested changes"), "info"),
+    "decline_edit": (N_("%(who)s declined the suggested changes"), "info"),
+    "release": (N_("Delivered to %(recipient)s"), "good"),
+    "withdraw": (N_("%(who)s withdrew it"), "warning"),
+    "lift_hold": (N_("The hold was lifted"), "info"),
+}
+
+
 def _message_sentence(event: Event, message: MessageFacts, cast: Cast, receipts_allowed: bool
                       ) -> tuple[str, str] | None:
     """(what happened, tone) for a message's event, or None when it is not part of the story."""
@@ -183,19 +198,13 @@ def _message_sentence(event: Event, message: MessageFacts, cast: Cast, receipts_
     if action == "escalate":
         return _said(N_("Review overdue: passed to the co-facilitator") if d.get("to") else N_("Review overdue"),
                      "warning")
-    simple = {
-        "refuse": _said(N_("The file could not be used; it went back to %(author)s"), "warning", author=author),
-        "processing_failed": _said(N_("Preparing the %(kind)s failed"), "warning", kind=kind),
-        "retry_processing": _said(N_("%(who)s retried preparing it"), "info", who=who),
-        "request_changes": _said(N_("%(who)s asked %(author)s for changes"), "info", who=who, author=author),
-        "propose_edit": _said(N_("%(who)s suggested changes to %(author)s"), "info", who=who, author=author),
-        "accept_edit": _said(N_("%(who)s accepted the suggested changes"), "info", who=who),
-        "decline_edit": _said(N_("%(who)s declined the suggested changes"), "info", who=who),
-        "release": _said(N_("Delivered to %(recipient)s"), "good", recipient=cast.other_side(message.author_side)),
-        "withdraw": _said(N_("%(who)s withdrew it"), "warning", who=who),
-        "lift_hold": _said(N_("The hold was lifted"), "info"),
-    }
-    return simple.get(action)
+    said = SIMPLE_MESSAGE_WORDS.get(action)
+    if said is None:
+        return None
+    pattern, tone = said  # each names only some of these values; worded only for its own event
+    return _said(pattern, tone, **{name: value for name, value in (
+        ("who", who), ("kind", kind), ("author", author), ("recipient", cast.other_side(message.author_side)))
+        if f"%({name})s" in pattern})
 
 
 def _case_sentence(event: Event, cast: Cast) -> tuple[str, str] | None:
@@ -265,8 +274,7 @@ def assemble_newest(*, messages: Iterable[MessageFacts], events: Iterable[Event]
 #: recipient let the sender know (`_tells`).
 MESSAGE_TOLD = frozenset({
     "submit", "approve", "recall", "recount", "case.safeguarding_incident", "schedule", "open", "reject", "hold",
-    "escalate", "refuse", "processing_failed", "retry_processing", "request_changes", "propose_edit",
-    "accept_edit", "decline_edit", "release", "withdraw", "lift_hold"})
+    "escalate", *SIMPLE_MESSAGE_WORDS})
 #: The actions of a recipient's request about a message (`_request_sentence`).
 REQUEST_TOLD = frozenset({"recipient_request.create", "recipient_request.handle"})
 #: The case's own actions (`_case_sentence`); before the exchange opened, only creation and status.
