@@ -287,7 +287,7 @@ def _serve(kind: str, data_dir: str, port: str, database_url: str = "") -> None:
     class Server(uvicorn.Server):  # as `shuttle serve` does: the heap settled once serving
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
-            if kind != "hello" and os.environ.get("BENCH_NO_SETTLE") != "1":
+            if kind != "hello":
                 heap.settle()
 
     Server(uvicorn.Config(app, host="127.0.0.1", port=int(port), log_level="warning", lifespan="on",
